@@ -1,0 +1,88 @@
+import { VhdxError } from "./errors";
+
+/** Size units used throughout the format. */
+export const KiB = 1024;
+export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;
+export const TiB = 1024 * GiB;
+
+export function view(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/**
+ * Reads a little-endian u64 as a number. Values at or above 2^53 cannot be represented exactly:
+ * they are rejected with an error naming the structure and file offset.
+ */
+export function readU64(dv: DataView, at: number, structure: string, fileOffset: number): number {
+  const lo = dv.getUint32(at, true);
+  const hi = dv.getUint32(at + 4, true);
+  if (hi >= 0x200000) {
+    throw new VhdxError(
+      "OUT_OF_RANGE",
+      `64-bit value 0x${hi.toString(16)}${lo.toString(16).padStart(8, "0")} is too large (limit 2^53)`,
+      structure,
+      fileOffset + at,
+    );
+  }
+  return hi * 0x100000000 + lo;
+}
+
+/** Reads a u64 as a bigint, for fields such as sequence numbers that may use all 64 bits. */
+export function readU64Big(dv: DataView, at: number): bigint {
+  return dv.getBigUint64(at, true);
+}
+
+export function writeU64(dv: DataView, at: number, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`not a u64: ${value}`);
+  dv.setUint32(at, value % 0x100000000, true);
+  dv.setUint32(at + 4, Math.floor(value / 0x100000000), true);
+}
+
+export function isAllZero(b: Uint8Array): boolean {
+  // Compare 4 bytes at a time where alignment allows.
+  const n = b.length;
+  let i = 0;
+  if ((b.byteOffset & 3) === 0) {
+    const w = new Uint32Array(b.buffer, b.byteOffset, n >>> 2);
+    for (let k = 0; k < w.length; k++) if (w[k] !== 0) return false;
+    i = w.length << 2;
+  }
+  for (; i < n; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+export function ascii(b: Uint8Array, at: number, len: number): string {
+  let s = "";
+  for (let i = 0; i < len; i++) s += String.fromCharCode(b[at + i]);
+  return s;
+}
+
+/** Decodes UTF-16LE up to the first NUL (or the end). */
+export function utf16le(b: Uint8Array, at: number, len: number): string {
+  let s = "";
+  for (let i = 0; i + 1 < len; i += 2) {
+    const c = b[at + i] | (b[at + i + 1] << 8);
+    if (c === 0) break;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+export function encodeUtf16le(s: string): Uint8Array {
+  const out = new Uint8Array(s.length * 2);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out[i * 2] = c & 0xff;
+    out[i * 2 + 1] = c >>> 8;
+  }
+  return out;
+}
+
+export function alignUp(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}
+
+export function isMultiple(n: number, a: number): boolean {
+  return n % a === 0;
+}

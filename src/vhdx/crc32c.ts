@@ -1,0 +1,56 @@
+/** CRC-32C (Castagnoli), as the spec requires for headers, region tables and log entries. */
+const TABLES: Uint32Array[] = (() => {
+  // Slicing-by-8 tables over the reflected polynomial 0x82F63B78.
+  const t: Uint32Array[] = [];
+  for (let k = 0; k < 8; k++) t.push(new Uint32Array(256));
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let j = 0; j < 8; j++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    t[0][i] = c >>> 0;
+  }
+  for (let i = 0; i < 256; i++) {
+    let c = t[0][i];
+    for (let k = 1; k < 8; k++) {
+      c = t[0][c & 0xff] ^ (c >>> 8);
+      t[k][i] = c >>> 0;
+    }
+  }
+  return t;
+})();
+
+/** Continues a CRC-32C over `data`; start with crc = 0. */
+export function crc32cUpdate(crc: number, data: Uint8Array): number {
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES;
+  let c = ~crc >>> 0;
+  let i = 0;
+  const n = data.length;
+  while (n - i >= 8) {
+    const a = (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24)) ^ c;
+    c =
+      t7[a & 0xff] ^
+      t6[(a >>> 8) & 0xff] ^
+      t5[(a >>> 16) & 0xff] ^
+      t4[a >>> 24] ^
+      t3[data[i + 4]] ^
+      t2[data[i + 5]] ^
+      t1[data[i + 6]] ^
+      t0[data[i + 7]];
+    i += 8;
+  }
+  while (i < n) c = t0[(c ^ data[i++]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+export function crc32c(data: Uint8Array): number {
+  return crc32cUpdate(0, data);
+}
+
+/**
+ * CRC-32C of `data` with the 4-byte checksum field at `fieldOffset` taken as zero,
+ * as every checksummed VHDX structure defines it.
+ */
+export function crc32cWithZeroField(data: Uint8Array, fieldOffset: number): number {
+  let c = crc32cUpdate(0, data.subarray(0, fieldOffset));
+  c = crc32cUpdate(c, new Uint8Array(4));
+  return crc32cUpdate(c, data.subarray(fieldOffset + 4));
+}

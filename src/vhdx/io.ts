@@ -1,0 +1,82 @@
+/**
+ * The engine's only door to storage: a small async random-access interface.
+ * Backends: in-memory (tests), Node fs (src/node), browser File/OPFS/writable (src/worker).
+ * The engine never imports a backend; callers hand one in.
+ */
+export interface RandomAccess {
+  /** Reads exactly `length` bytes at `offset`; bytes past the end of the storage read as zeros. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  /** Writes all of `data` at `offset`, extending the storage if needed. */
+  write(offset: number, data: Uint8Array): Promise<void>;
+  /** Makes every completed write durable (fsync or the backend's equivalent). */
+  flush(): Promise<void>;
+  /** Current size in bytes. */
+  size(): Promise<number>;
+  /** Sets the size: grows with zeros or truncates. */
+  truncate(size: number): Promise<void>;
+  /** True when write/flush/truncate are refused. */
+  readonly readOnly: boolean;
+  /** Releases the underlying handle. */
+  close(): Promise<void>;
+}
+
+/** Keeps all bytes in one growable buffer. Used by tests and for small scratch images. */
+export class MemoryBackend implements RandomAccess {
+  private buf: Uint8Array;
+  private len: number;
+  readonly readOnly: boolean;
+  /** Number of flush() calls, for tests that count flushes. */
+  flushes = 0;
+
+  constructor(initial?: Uint8Array, opts: { readOnly?: boolean } = {}) {
+    this.buf = initial ? initial.slice() : new Uint8Array(0);
+    this.len = this.buf.length;
+    this.readOnly = opts.readOnly ?? false;
+  }
+
+  /** A copy of the current contents. */
+  bytes(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const out = new Uint8Array(length);
+    if (offset < this.len) out.set(this.buf.subarray(offset, Math.min(this.len, offset + length)));
+    return out;
+  }
+
+  async write(offset: number, data: Uint8Array): Promise<void> {
+    this.assertWritable();
+    this.ensure(offset + data.length);
+    this.buf.set(data, offset);
+    if (offset + data.length > this.len) this.len = offset + data.length;
+  }
+
+  async flush(): Promise<void> {
+    this.flushes++;
+  }
+
+  async size(): Promise<number> {
+    return this.len;
+  }
+
+  async truncate(size: number): Promise<void> {
+    this.assertWritable();
+    this.ensure(size);
+    if (size < this.len) this.buf.fill(0, size, this.len);
+    this.len = size;
+  }
+
+  async close(): Promise<void> {}
+
+  private ensure(n: number): void {
+    if (n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(n, this.buf.length * 2, 1 << 20));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+
+  private assertWritable(): void {
+    if (this.readOnly) throw new Error("MemoryBackend is read-only");
+  }
+}
