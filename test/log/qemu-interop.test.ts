@@ -151,6 +151,7 @@ describe.skipIf(!runnable)("QEMU interop", () => {
       expect(qemuImg("check", e)).toMatch(/No errors were found/);
       for (const f of [crashed, q, q + ".raw", e]) rmSync(f, { force: true });
     }
+    if (process.env.INTEROP_VERBOSE) console.log({ count, replayed, warned });
     // The workload must actually have produced logs to replay.
     expect(replayed).toBeGreaterThan(0);
     expect(replayed + warned).toBeGreaterThan(0);
