@@ -31,9 +31,13 @@ const haveQemu = spawnSync("qemu-img", ["--version"]).status === 0 && spawnSync(
 const inCi = process.env.CI === "true";
 const VIRTUAL_SIZE = 16 * 1024 * 1024;
 // Allocating writes in four blocks (one spanning two), and a rewrite inside an allocated block.
-const WORKLOAD = ["write -P 0x5a 0 64k", "write -P 0xa5 3M 64k", "write -P 0x3c 9433088 8k", "write -P 0x11 64k 64k", "write -P 0x2e 15M 1M"].flatMap(
-  (c) => ["-c", c],
-);
+const WORKLOAD = [
+  "write -P 0x5a 0 64k",
+  "write -P 0xa5 3M 64k",
+  "write -P 0x3c 9433088 8k",
+  "write -P 0x11 64k 64k",
+  "write -P 0x2e 15M 1M",
+].flatMap((c) => ["-c", c]);
 
 let dir = "";
 let shim = "";
@@ -77,7 +81,9 @@ async function engineInPlace(img: string): Promise<Uint8Array> {
 }
 
 /** The engine's read-only view: replay into an overlay, never writing the file. */
-async function engineOverlay(img: string): Promise<{ bytes: Uint8Array; needsReplay: boolean; warning: string | null }> {
+async function engineOverlay(
+  img: string,
+): Promise<{ bytes: Uint8Array; needsReplay: boolean; warning: string | null }> {
   const io = await NodeFileBackend.open(img, { readOnly: true });
   try {
     const header = (await HeaderUpdater.load(io)).current;
@@ -97,7 +103,9 @@ const runnable = haveShim && haveQemu;
 if (!runnable && inCi) {
   describe("QEMU interop", () => {
     it("needs qemu-img, qemu-io and ../shared/tools/killat.c", () => {
-      expect.fail(`missing: ${[!haveQemu && "qemu-img/qemu-io", !haveShim && killatSource].filter(Boolean).join(", ")}`);
+      expect.fail(
+        `missing: ${[!haveQemu && "qemu-img/qemu-io", !haveShim && killatSource].filter(Boolean).join(", ")}`,
+      );
     });
   });
 }
@@ -119,7 +127,9 @@ describe.skipIf(!runnable)("QEMU interop", () => {
     const countFile = join(dir, "count");
     const full = join(dir, "full.vhdx");
     copyFileSync(base, full);
-    const run = spawnSync("qemu-io", [...WORKLOAD, full], { env: { ...process.env, LD_PRELOAD: shim, KILLAT_COUNT: countFile } });
+    const run = spawnSync("qemu-io", [...WORKLOAD, full], {
+      env: { ...process.env, LD_PRELOAD: shim, KILLAT_COUNT: countFile },
+    });
     expect(run.status).toBe(0);
     const count = Number(readFileSync(countFile, "utf8").trim());
     expect(count).toBeGreaterThan(10);
@@ -129,7 +139,9 @@ describe.skipIf(!runnable)("QEMU interop", () => {
     for (let n = 1; n <= count; n++) {
       const crashed = join(dir, `crash-${n}.vhdx`);
       copyFileSync(base, crashed);
-      const r = spawnSync("qemu-io", [...WORKLOAD, crashed], { env: { ...process.env, LD_PRELOAD: shim, KILLAT_N: String(n) } });
+      const r = spawnSync("qemu-io", [...WORKLOAD, crashed], {
+        env: { ...process.env, LD_PRELOAD: shim, KILLAT_N: String(n) },
+      });
       expect(r.signal, `qemu-io should die before write ${n}`).toBe("SIGKILL");
       const q = join(dir, `qemu-${n}.vhdx`);
       const e = join(dir, `engine-${n}.vhdx`);
@@ -165,7 +177,10 @@ describe.skipIf(!runnable)("QEMU interop", () => {
     // Find the BAT from the region table; build a commit that maps payload block 9 to a new block at the end of
     // the file (growing it, so LastFileOffset matters) and zeros two unused BAT sectors.
     const bytes = readFileSync(base);
-    const rt = parseRegionTable(new Uint8Array(bytes.subarray(REGION_TABLE_OFFSETS[0], REGION_TABLE_OFFSETS[0] + REGION_TABLE_SIZE)), REGION_TABLE_OFFSETS[0]);
+    const rt = parseRegionTable(
+      new Uint8Array(bytes.subarray(REGION_TABLE_OFFSETS[0], REGION_TABLE_OFFSETS[0] + REGION_TABLE_SIZE)),
+      REGION_TABLE_OFFSETS[0],
+    );
     const batRegion = rt.entries.find((x) => x.guid === BAT_REGION_GUID)!;
     const batSector = new Uint8Array(bytes.subarray(batRegion.fileOffset, batRegion.fileOffset + 4096));
     const newBlockAt = bytes.length;
@@ -209,7 +224,9 @@ describe.skipIf(!runnable)("QEMU interop", () => {
     expect(Buffer.compare(eb.subarray(0, 64 * 1024), qb.subarray(0, 64 * 1024))).toBe(0);
     expect(Buffer.compare(eb.subarray(192 * 1024), qb.subarray(192 * 1024))).toBe(0);
     // And QEMU did apply the entry: block 9's BAT entry is in place.
-    expect(Buffer.compare(qb.subarray(batRegion.fileOffset, batRegion.fileOffset + 4096), Buffer.from(batSector))).toBe(0);
+    expect(Buffer.compare(qb.subarray(batRegion.fileOffset, batRegion.fileOffset + 4096), Buffer.from(batSector))).toBe(
+      0,
+    );
     const rawQ = join(dir, "b-qemu.raw");
     const rawE = join(dir, "b-engine.raw");
     qemuImg("convert", "-O", "raw", q, rawQ);

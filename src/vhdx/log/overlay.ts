@@ -64,7 +64,7 @@ export class OverlayBackend implements RandomAccess {
     }
     // Walk sector by sector; gather runs of sectors not held in memory into one base read.
     let runStart = -1;
-    for (let pos = offset; pos < end; ) {
+    for (let pos = offset; pos < end;) {
       const idx = Math.floor(pos / SECTOR);
       const next = Math.min(end, (idx + 1) * SECTOR);
       const s = this.sectors.get(idx);
@@ -86,7 +86,7 @@ export class OverlayBackend implements RandomAccess {
   async write(offset: number, data: Uint8Array): Promise<void> {
     this.assertWritable();
     const end = offset + data.length;
-    for (let pos = offset; pos < end; ) {
+    for (let pos = offset; pos < end;) {
       const idx = Math.floor(pos / SECTOR);
       const sStart = idx * SECTOR;
       const next = Math.min(end, sStart + SECTOR);
@@ -131,6 +131,7 @@ export class OverlayBackend implements RandomAccess {
   }
 
   private assertWritable(): void {
-    if (this.frozen) throw new VhdxError("READ_ONLY", "the image is open read-only; its replayed view lives in memory", "file");
+    if (this.frozen)
+      throw new VhdxError("READ_ONLY", "the image is open read-only; its replayed view lives in memory", "file");
   }
 }
