@@ -20,7 +20,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     kind: fc.constant("write" as const),
     offset: fc.nat(40000),
     length: fc.integer({ min: 1, max: 9000 }),
-    byte: fc.nat(255),
+    byte: fc.oneof(fc.constant(0), fc.nat(255)),
   }),
   fc.record({ kind: fc.constant("truncate" as const), size: fc.nat(50000) }),
   fc.record({ kind: fc.constant("read" as const), offset: fc.nat(50000), length: fc.nat(12000) }),
