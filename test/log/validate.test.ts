@@ -85,11 +85,9 @@ describe("log entry validation (§2.3.1)", () => {
 
   it("rejects a hostile DescriptorCount of 2^32 - 1 without walking it", () => {
     const e = buildEntry({ sequenceNumber: 7n, defect: "descriptorCountHuge" }, 0);
-    const t0 = performance.now();
     const r = validateEntry(ringWith(e, 0), 0, ctx);
     expect(r.valid).toBe(false);
     expect(r.descriptors.length).toBe(0);
-    expect(performance.now() - t0).toBeLessThan(1000);
   });
 
   it("bounds descriptor work by EntryLength: a full-ring entry claiming many descriptors is read only inside the ring", () => {
