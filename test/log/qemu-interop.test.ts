@@ -22,7 +22,13 @@ import { replayLog, replayLogInPlace } from "../../src/vhdx/log/replay";
 import { scanLog } from "../../src/vhdx/log/search";
 import { LogWriter } from "../../src/vhdx/log/writer";
 import { encodeBatEntry, PAYLOAD_BLOCK_FULLY_PRESENT } from "../../src/vhdx/bat";
-import { BAT_REGION_GUID, parseRegionTable, REGION_TABLE_OFFSETS, REGION_TABLE_SIZE } from "../../src/vhdx/regionTable";
+import {
+  BAT_REGION_GUID,
+  METADATA_REGION_GUID,
+  parseRegionTable,
+  REGION_TABLE_OFFSETS,
+  REGION_TABLE_SIZE,
+} from "../../src/vhdx/regionTable";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const killatSource = resolve(repoRoot, "../shared/tools/killat.c");
@@ -234,5 +240,52 @@ describe.skipIf(!runnable)("QEMU interop", () => {
     expect(sha(rawQ)).toBe(sha(rawE));
     // Block 9 now reads the payload written before the commit.
     expect(readFileSync(rawE)[9 * 1024 * 1024 + 4096]).toBe(0x99);
+  });
+
+  it("(c) the engine's entry wrapping around the end of the ring: qemu-img check replays it like the engine", async () => {
+    const base = join(dir, "c-base.vhdx");
+    qemuImg("create", "-q", "-f", "vhdx", "-o", "subformat=dynamic,block_size=1M", base, "16M");
+    const bytes = readFileSync(base);
+    const rt = parseRegionTable(
+      new Uint8Array(bytes.subarray(REGION_TABLE_OFFSETS[0], REGION_TABLE_OFFSETS[0] + REGION_TABLE_SIZE)),
+      REGION_TABLE_OFFSETS[0],
+    );
+    const meta = rt.entries.find((x) => x.guid === METADATA_REGION_GUID)!;
+    // Unused space in the second half of the metadata region: no reader looks there, any bytes may go.
+    const scratch = meta.fileOffset + meta.length / 2;
+    const commit = (k: number) =>
+      Array.from({ length: 100 }, (_, i) => ({
+        fileOffset: scratch + i * 4096,
+        data: new Uint8Array(4096).map((_, j) => (k * 7 + i + j) & 0xff),
+      }));
+    const stopped = join(dir, "c-stopped.vhdx");
+    copyFileSync(base, stopped);
+    const io = await NodeFileBackend.open(stopped, { readOnly: false });
+    let wrapped = false;
+    const writer = new LogWriter(await HeaderUpdater.load(io), {
+      afterLogFlush: (info) => {
+        if (info.sequenceNumber === 3n) {
+          wrapped = info.position + info.entryLength > 1024 * 1024;
+          throw new Error("stop after the log flush");
+        }
+      },
+    });
+    await writer.commit(commit(1));
+    await writer.commit(commit(2));
+    await expect(writer.commit(commit(3))).rejects.toThrow(/stop after/);
+    await io.close();
+    expect(wrapped).toBe(true);
+
+    const q = join(dir, "c-qemu.vhdx");
+    const e = join(dir, "c-engine.vhdx");
+    copyFileSync(stopped, q);
+    copyFileSync(stopped, e);
+    qemuImg("check", "-r", "all", q);
+    await engineInPlace(e);
+    const qb = readFileSync(q);
+    const eb = readFileSync(e);
+    expect(Buffer.compare(eb.subarray(192 * 1024), qb.subarray(192 * 1024))).toBe(0);
+    // Both applied the third commit.
+    expect(Buffer.compare(qb.subarray(scratch, scratch + 4096), Buffer.from(commit(3)[0].data))).toBe(0);
   });
 });
