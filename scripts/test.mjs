@@ -70,7 +70,9 @@ function ensurePackages() {
   const command = `${sudo}apt-get update && ${sudo}apt-get install -y ${pkgs.join(" ")}`;
   step(`missing: ${missing.map((r) => r.what).join(", ")}`);
   if (!isRoot || !onPath("apt-get")) {
-    process.stderr.write(`The tests need Debian packages that are not installed. Run:\n\n  ${command}\n\nthen \`npm test\` again.\n`);
+    process.stderr.write(
+      `The tests need Debian packages that are not installed. Run:\n\n  ${command}\n\nthen \`npm test\` again.\n`,
+    );
     process.exit(1);
   }
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
@@ -90,7 +92,14 @@ function fail(message) {
 // ---- 3. test runners, each reporting counts through its JSON reporter ---------------------------
 function runVitest(reportDir) {
   const out = join(reportDir, "vitest.json");
-  const code = sh("npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${out}`, ...vitestArgs]);
+  const code = sh("npx", [
+    "vitest",
+    "run",
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${out}`,
+    ...vitestArgs,
+  ]);
   const counts = { passed: 0, failed: 0, skipped: 0, notes: [] };
   if (existsSync(out)) {
     const j = JSON.parse(readFileSync(out, "utf8"));

@@ -57,7 +57,12 @@ export class NodeFileBackend implements RandomAccess {
     while (done < data.length) {
       const { bytesWritten } = await h.write(data, done, data.length - done, offset + done);
       if (bytesWritten === 0) {
-        throw new VhdxError("IO_ERROR", `${this.path}: write made no progress at ${offset + done}`, "file", offset + done);
+        throw new VhdxError(
+          "IO_ERROR",
+          `${this.path}: write made no progress at ${offset + done}`,
+          "file",
+          offset + done,
+        );
       }
       done += bytesWritten;
     }

@@ -60,7 +60,9 @@ export function countWrites(cmd: string, args: readonly string[]): { count: numb
     const countFile = join(dir, "count");
     const result = run(cmd, args, { env: shimEnv({ KILLAT_N: "0", KILLAT_COUNT: countFile }) });
     if (!existsSync(countFile)) {
-      throw new Error(`${cmd} ${args.join(" ")} left no write count (exit ${result.exitCode}, signal ${result.signal}):\n${result.stderr}`);
+      throw new Error(
+        `${cmd} ${args.join(" ")} left no write count (exit ${result.exitCode}, signal ${result.signal}):\n${result.stderr}`,
+      );
     }
     return { count: Number(readFileSync(countFile, "utf8").trim()), result };
   } finally {

@@ -8,7 +8,11 @@ export interface RunResult {
   stderr: string;
 }
 
-export function run(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): RunResult {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string } = {},
+): RunResult {
   const r = spawnSync(cmd, args, {
     encoding: "utf8",
     env: opts.env ?? process.env,

@@ -61,7 +61,12 @@ describe("vhdiinfo output parsing", () => {
 
 describe.skipIf(missingTools("qemu-img", "qemu-io", "vhdiinfo"))("QEMU and libvhdi helpers", () => {
   it("qemuIoWrite puts the seeded bytes where asked, as qemu-img convert reads them back", () => {
-    const img = createQemuImage({ path: tmp.path("h1.vhdx"), sizeBytes: 6 * MiB + 512, subformat: "dynamic", blockSizeMiB: 1 });
+    const img = createQemuImage({
+      path: tmp.path("h1.vhdx"),
+      sizeBytes: 6 * MiB + 512,
+      subformat: "dynamic",
+      blockSizeMiB: 1,
+    });
     const writes: SeededWrite[] = [
       { offset: 1, length: 1000, seed: 11 },
       { offset: MiB - 77, length: 300, seed: 12 }, // across a block boundary
@@ -77,8 +82,18 @@ describe.skipIf(missingTools("qemu-img", "qemu-io", "vhdiinfo"))("QEMU and libvh
   });
 
   it("qemuInfo and vhdiinfo report the sizes and types the images were created with", () => {
-    const d = createQemuImage({ path: tmp.path("h2.vhdx"), sizeBytes: 10 * MiB, subformat: "dynamic", blockSizeMiB: 2 });
-    const f = createQemuImage({ path: tmp.path("h3.vhdx"), sizeBytes: 4 * MiB + 1024, subformat: "fixed", blockSizeMiB: 1 });
+    const d = createQemuImage({
+      path: tmp.path("h2.vhdx"),
+      sizeBytes: 10 * MiB,
+      subformat: "dynamic",
+      blockSizeMiB: 2,
+    });
+    const f = createQemuImage({
+      path: tmp.path("h3.vhdx"),
+      sizeBytes: 4 * MiB + 1024,
+      subformat: "fixed",
+      blockSizeMiB: 1,
+    });
     expect(qemuInfo(d)).toMatchObject({ "virtual-size": 10 * MiB, "cluster-size": 2 * MiB, format: "vhdx" });
     expect(vhdiinfo(d)).toMatchObject({ diskType: "dynamic", mediaSize: 10 * MiB, bytesPerSector: 512 });
     expect(vhdiinfo(f)).toMatchObject({ diskType: "fixed", mediaSize: 4 * MiB + 1024 });

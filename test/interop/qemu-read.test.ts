@@ -8,7 +8,14 @@ import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeFileBackend } from "../../src/node/fileBackend";
 import { openImage, type VhdxImage } from "../../src/vhdx/image";
-import { expectedBytes, createQemuImage, qemuCheck, qemuConvertToRawFile, qemuInfo, qemuIoWrite } from "../helpers/qemu";
+import {
+  expectedBytes,
+  createQemuImage,
+  qemuCheck,
+  qemuConvertToRawFile,
+  qemuInfo,
+  qemuIoWrite,
+} from "../helpers/qemu";
 import type { SeededWrite } from "../helpers/qemu";
 import { Rng } from "../helpers/random";
 import { missingTools } from "../helpers/tools";
@@ -31,17 +38,52 @@ interface Shape {
 // block_state_zero on and off; most virtual sizes deliberately not a multiple of the block size
 // (a partial last block), all multiples of the 512-byte logical sector as §2.6.2.2 requires.
 const SHAPES: Shape[] = [
-  { subformat: "dynamic", blockSizeMiB: 1, logSizeMiB: 1, blockStateZero: true, sizeBytes: 40 * MiB + 7 * 512, fill: true },
-  { subformat: "dynamic", blockSizeMiB: 2, logSizeMiB: 8, blockStateZero: false, sizeBytes: 50 * MiB + 512, fill: true },
-  { subformat: "dynamic", blockSizeMiB: 8, logSizeMiB: 1, blockStateZero: false, sizeBytes: 100 * MiB + 4096, fill: true },
-  { subformat: "dynamic", blockSizeMiB: 32, logSizeMiB: 8, blockStateZero: true, sizeBytes: 150 * MiB + 3 * 512, fill: true },
+  {
+    subformat: "dynamic",
+    blockSizeMiB: 1,
+    logSizeMiB: 1,
+    blockStateZero: true,
+    sizeBytes: 40 * MiB + 7 * 512,
+    fill: true,
+  },
+  {
+    subformat: "dynamic",
+    blockSizeMiB: 2,
+    logSizeMiB: 8,
+    blockStateZero: false,
+    sizeBytes: 50 * MiB + 512,
+    fill: true,
+  },
+  {
+    subformat: "dynamic",
+    blockSizeMiB: 8,
+    logSizeMiB: 1,
+    blockStateZero: false,
+    sizeBytes: 100 * MiB + 4096,
+    fill: true,
+  },
+  {
+    subformat: "dynamic",
+    blockSizeMiB: 32,
+    logSizeMiB: 8,
+    blockStateZero: true,
+    sizeBytes: 150 * MiB + 3 * 512,
+    fill: true,
+  },
   { subformat: "dynamic", blockSizeMiB: 256, logSizeMiB: 1, blockStateZero: false, sizeBytes: 300 * MiB, fill: true },
   { subformat: "dynamic", blockSizeMiB: 8, logSizeMiB: 1, blockStateZero: true, sizeBytes: 64 * MiB, fill: false },
   { subformat: "fixed", blockSizeMiB: 1, logSizeMiB: 8, blockStateZero: false, sizeBytes: 40 * MiB + 512, fill: true },
   { subformat: "fixed", blockSizeMiB: 2, logSizeMiB: 1, blockStateZero: true, sizeBytes: 48 * MiB + 2048, fill: true },
   { subformat: "fixed", blockSizeMiB: 8, logSizeMiB: 8, blockStateZero: true, sizeBytes: 64 * MiB + 1536, fill: true },
   { subformat: "fixed", blockSizeMiB: 32, logSizeMiB: 1, blockStateZero: false, sizeBytes: 100 * MiB, fill: true },
-  { subformat: "fixed", blockSizeMiB: 256, logSizeMiB: 1, blockStateZero: true, sizeBytes: 260 * MiB + 512, fill: true },
+  {
+    subformat: "fixed",
+    blockSizeMiB: 256,
+    logSizeMiB: 1,
+    blockStateZero: true,
+    sizeBytes: 260 * MiB + 512,
+    fill: true,
+  },
   { subformat: "fixed", blockSizeMiB: 2, logSizeMiB: 1, blockStateZero: false, sizeBytes: 20 * MiB, fill: false },
 ];
 
@@ -181,8 +223,10 @@ describe.skipIf(skip)("reading QEMU-made VHDX images", () => {
           const off = rng.int(0, size - 1);
           spans.push([off, rng.int(1, Math.min(size - off, i % 10 === 0 ? 3 * MiB : 70_000))]);
         }
-        for (const w of writes.slice(0, 8)) spans.push([Math.max(0, w.offset - 3), Math.min(size - Math.max(0, w.offset - 3), w.length + 6)]);
-        for (let b = bs; b < size; b += bs) spans.push([b - rng.int(1, 600), Math.min(size - b + 600, rng.int(601, 5000))]);
+        for (const w of writes.slice(0, 8))
+          spans.push([Math.max(0, w.offset - 3), Math.min(size - Math.max(0, w.offset - 3), w.length + 6)]);
+        for (let b = bs; b < size; b += bs)
+          spans.push([b - rng.int(1, 600), Math.min(size - b + 600, rng.int(601, 5000))]);
         for (const [off, len] of spans) {
           const n = Math.min(len, size - off);
           expectSameBytes(await image.read(off, n), readRaw(off, n), off, `read(${off}, ${n})`);

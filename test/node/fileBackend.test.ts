@@ -20,7 +20,13 @@ describe("NodeFileBackend", () => {
     try {
       expect(f.readOnly).toBe(true);
       expect(await f.size()).toBe(100_000);
-      for (const [off, len] of [[0, 1], [1, 4095], [12_345, 54_321], [99_999, 1], [0, 100_000]]) {
+      for (const [off, len] of [
+        [0, 1],
+        [1, 4095],
+        [12_345, 54_321],
+        [99_999, 1],
+        [0, 100_000],
+      ]) {
         expect(Buffer.from(await f.read(off, len)).equals(Buffer.from(data.subarray(off, off + len)))).toBe(true);
       }
     } finally {
