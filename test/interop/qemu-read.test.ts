@@ -4,7 +4,7 @@
  * byte for byte as `qemu-img convert -O raw` reads them; libvhdi's vhdiinfo must agree with info().
  */
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeFileBackend } from "../../src/node/fileBackend";
 import { openImage, type VhdxImage } from "../../src/vhdx/image";
@@ -124,8 +124,22 @@ function planWrites(s: Shape, seed: number): SeededWrite[] {
   return out;
 }
 
+/** SHA-256 of a file, read in chunks (the larger fixed images are half a GiB). */
 function fileDigest(path: string): string {
-  return createHash("sha256").update(readFileSync(path)).digest("hex");
+  const h = createHash("sha256");
+  const fd = openSync(path, "r");
+  const buf = Buffer.alloc(8 * MiB);
+  try {
+    for (let pos = 0; ;) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      pos += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest("hex");
 }
 
 function firstDifference(a: Uint8Array, b: Uint8Array): number {
