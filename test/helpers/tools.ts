@@ -20,7 +20,7 @@ export const TOOL_PACKAGES: Record<string, string> = {
 /** Absolute path of an executable on PATH, or undefined. */
 export function findTool(name: string): string | undefined {
   const dirs = (process.env.PATH ?? "").split(delimiter).filter(Boolean);
-  for (const dir of [...dirs, "/usr/bin", "/usr/local/bin"]) {
+  for (const dir of dirs) {
     const p = join(dir, name);
     try {
       accessSync(p, constants.X_OK);
