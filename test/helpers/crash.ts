@@ -1,9 +1,10 @@
 /**
  * Crash tests of real processes: the shared LD_PRELOAD shim (../shared/tools/killat.c beside the
  * repository) kills a process with SIGKILL right before its Nth positional write, counted across
- * all its threads. Built once per test process with gcc into a temp folder.
+ * all its threads. Built with gcc once, into the temp folder.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +16,7 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** Where the shim's source is expected: the shared tools folder next to the repository. */
 export const KILLAT_SOURCE = process.env.VHDX_KILLAT_SOURCE ?? resolve(repoRoot, "..", "shared", "tools", "killat.c");
 
-let built: { dir: string; so: string } | undefined;
+let built: string | undefined;
 
 /**
  * Undefined when the shim can be built, else the reason it cannot (for describe.skipIf).
@@ -36,15 +37,27 @@ export function crashShimUnavailable(): string | undefined {
   return reason;
 }
 
-/** Path of killat.so, compiling it on first use. */
+/**
+ * Path of killat.so, compiling it on first use. The library is cached in the temp folder under a
+ * name derived from the source's hash, so runs share one build and nothing piles up in /tmp.
+ */
 export function killatLibrary(): string {
-  if (built) return built.so;
+  if (built) return built;
   if (!existsSync(KILLAT_SOURCE)) throw new Error(`crash shim source not found at ${KILLAT_SOURCE}`);
-  const dir = mkdtempSync(join(tmpdir(), "vhdx-killat-"));
-  const so = join(dir, "killat.so");
-  runOk(requireTool("gcc"), ["-shared", "-fPIC", "-O2", "-o", so, KILLAT_SOURCE, "-ldl"]);
-  built = { dir, so };
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const digest = createHash("sha256").update(readFileSync(KILLAT_SOURCE)).digest("hex").slice(0, 16);
+  const so = join(tmpdir(), `vhdx-killat-${digest}.so`);
+  if (!existsSync(so)) {
+    // Build beside the final name and rename: parallel test files never load a half-written library.
+    const dir = mkdtempSync(join(tmpdir(), "vhdx-killat-build-"));
+    try {
+      const tmpSo = join(dir, "killat.so");
+      runOk(requireTool("gcc"), ["-shared", "-fPIC", "-O2", "-o", tmpSo, KILLAT_SOURCE, "-ldl"]);
+      renameSync(tmpSo, so);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  built = so;
   return so;
 }
 

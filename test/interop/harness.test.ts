@@ -13,6 +13,9 @@ import { useTempDir } from "../helpers/tmp";
 import { parseVhdiinfo, vhdiinfo } from "../helpers/vhdi";
 
 const MiB = 1024 * 1024;
+// Decided before the temp folder exists: under CI=true a missing tool throws here, and nothing is left behind.
+const peersMissing = missingTools("qemu-img", "qemu-io", "vhdiinfo");
+const shimMissing = crashShimUnavailable();
 const tmp = useTempDir("vhdx-harness-");
 
 describe("seeded patterns", () => {
@@ -59,7 +62,7 @@ describe("vhdiinfo output parsing", () => {
   });
 });
 
-describe.skipIf(missingTools("qemu-img", "qemu-io", "vhdiinfo"))("QEMU and libvhdi helpers", () => {
+describe.skipIf(peersMissing)("QEMU and libvhdi helpers", () => {
   it("qemuIoWrite puts the seeded bytes where asked, as qemu-img convert reads them back", () => {
     const img = createQemuImage({
       path: tmp.path("h1.vhdx"),
@@ -108,7 +111,7 @@ describe.skipIf(missingTools("qemu-img", "qemu-io", "vhdiinfo"))("QEMU and libvh
   });
 });
 
-describe.skipIf(crashShimUnavailable())("kill-at-Nth-write shim", () => {
+describe.skipIf(shimMissing)("kill-at-Nth-write shim", () => {
   // A Node program doing eight positional writes through libuv's thread pool, as the engine does.
   const script = tmp.path("writer.mjs");
   const out = tmp.path("writer.out");
