@@ -74,6 +74,11 @@ export class WritableHandleBackend implements RandomAccess {
     return this.handle.name;
   }
 
+  /** Bytes of staged writes held in memory until the stream closes. */
+  get stagedBytes(): number {
+    return this.overlay.bytes;
+  }
+
   /** True while a writable stream holds staged, uncommitted writes. */
   get hasPendingWrites(): boolean {
     return this.writable !== null;
