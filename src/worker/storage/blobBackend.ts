@@ -31,7 +31,7 @@ export class BlobBackend implements RandomAccess {
     return this.cache ? this.cache.read(offset, length, fetch) : fetch(offset, length);
   }
 
-  async write(offset: number): Promise<void> {
+  async write(offset: number, _data: Uint8Array): Promise<void> {
     throw readOnlyError(this.what, offset);
   }
 
