@@ -1,6 +1,7 @@
 import { VhdxError } from "../vhdx/errors";
 import { parseArgs, UsageError } from "./args";
 import { catCommand, infoCommand, Io, mapCommand } from "./commands";
+import { checkCommand } from "./cmd-check";
 import { COMMAND_HELP, MAIN_HELP } from "./help";
 
 type Command = {
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, Command> = {
   info: { flags: { json: "bool", help: "bool" }, run: infoCommand },
   cat: { flags: { offset: "value", length: "value", help: "bool" }, run: catCommand },
   map: { flags: { json: "bool", help: "bool" }, run: mapCommand },
+  check: { flags: { json: "bool", repair: "bool", help: "bool" }, run: checkCommand },
 };
 
 // A closed pipe (`vhdx cat img | head`) ends the output quietly, as other Unix tools do.

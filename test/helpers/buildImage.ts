@@ -26,6 +26,7 @@ import {
   VIRTUAL_DISK_SIZE_GUID,
 } from "../../src/vhdx/metadata";
 import { serializeParentLocator, VHDX_PARENT_LOCATOR_TYPE } from "../../src/vhdx/parentLocator";
+import { LogUpdate, serializeLogEntry } from "../../src/vhdx/log";
 import { BAT_REGION_GUID, METADATA_REGION_GUID, REGION_TABLE_OFFSETS, RegionTableEntry, serializeRegionTable } from "../../src/vhdx/regionTable";
 
 export interface BuildOptions {
@@ -181,4 +182,31 @@ export function withRegionTable(bytes: Uint8Array, index: 0 | 1, entries: Region
 /** Overwrites the metadata table of a built image with `entries`. */
 export function withMetadataTable(img: BuiltImage, entries: MetadataTableEntry[]): void {
   img.bytes.set(serializeMetadataTable(entries), img.metadataOffset);
+}
+
+/**
+ * Leaves `img` as a crash between a log write and its application would: one log entry at the
+ * start of the log holding `updates` (4 KiB sectors), and LogGuid set in both headers.
+ */
+export function withPendingLog(
+  img: BuiltImage,
+  updates: { fileOffset: number; data: Uint8Array }[],
+  opts: { logGuid?: Guid; flushedFileOffset?: number; lastFileOffset?: number; sequenceNumber?: bigint } = {},
+): Guid {
+  const logGuid = opts.logGuid ?? "5d1a4f5e-0b7c-4c1e-9a52-7e4b1f0c2d3a";
+  const list: LogUpdate[] = [];
+  for (const u of updates) for (let at = 0; at < u.data.length; at += 4096) list.push({ kind: "data", fileOffset: u.fileOffset + at, data: u.data.subarray(at, at + 4096) });
+  const size = img.bytes.length - (img.bytes.length % MiB);
+  const entry = serializeLogEntry({
+    tail: 0,
+    sequenceNumber: opts.sequenceNumber ?? 5n,
+    logGuid,
+    flushedFileOffset: opts.flushedFileOffset ?? size,
+    lastFileOffset: opts.lastFileOffset ?? size,
+    updates: list,
+  });
+  img.bytes.set(entry, img.logOffset);
+  withHeader(img.bytes, 0, { logGuid });
+  withHeader(img.bytes, 1, { logGuid });
+  return logGuid;
 }

@@ -47,7 +47,7 @@ function table(list = items) {
     at += b.length;
     return e;
   });
-  const bytes = new Map(list.map(([g, b], i) => [entries[i].itemId, b]));
+  const bytes = new Map(list.map(([, b], i) => [entries[i].itemId, b]));
   return { entries, read: (e: MetadataTableEntry) => bytes.get(e.itemId)! };
 }
 

@@ -50,7 +50,9 @@ export async function checkBat(ctx: CheckContext, region: RegionTableEntry, para
       examined - inFile,
     );
   }
-  const bat = new Bat(g, await ctx.read(region.fileOffset, inFile - (inFile % BAT_ENTRY_SIZE)), Math.floor(examined / BAT_ENTRY_SIZE));
+  // Entries past the file's data read as zeros (NOT_PRESENT): only the bytes that exist are read.
+  const withData = Math.max(0, Math.min(inFile, ctx.dataEnd - region.fileOffset));
+  const bat = new Bat(g, await ctx.read(region.fileOffset, withData - (withData % BAT_ENTRY_SIZE)), Math.floor(examined / BAT_ENTRY_SIZE));
   judgeEntries(ctx, bat, g, region.fileOffset, fp.hasParent, reg);
   return bat;
 }

@@ -9,7 +9,7 @@ import {
   VIRTUAL_DISK_ID_GUID,
   VIRTUAL_DISK_SIZE_GUID,
 } from "../../../src/vhdx/metadata";
-import { serializeParentLocator, VHDX_PARENT_LOCATOR_TYPE } from "../../../src/vhdx/parentLocator";
+import { serializeParentLocator } from "../../../src/vhdx/parentLocator";
 import { BuiltImage, buildImage, withHeader, withMetadataTable } from "../../helpers/buildImage";
 import { check, codes, expectFinding } from "../../helpers/checkHelpers";
 
