@@ -18,7 +18,8 @@ export async function checkCommand(a: ParsedArgs, io: Io): Promise<number> {
   try {
     let report = await checkImage(file);
     let repairs: RepairResult | null = null;
-    if (repair && !report.ok) {
+    // Warnings can be repairable too (a damaged header copy beside a good one).
+    if (repair && report.findings.some((f) => f.severity !== "info")) {
       repairs = await repairImage(file, report);
       if (repairs.actions.length > 0) report = await checkImage(file);
     }
