@@ -23,7 +23,7 @@ describe("region table (§2.2.3)", () => {
     const t = parseRegionTable(serializeRegionTable(entries), AT);
     expect(t.entries).toEqual(entries);
     expect(t.entryCount).toBe(2);
-    expect(serializeRegionTable(t.entries)).toEqual(serializeRegionTable(entries));
+    expect(Buffer.from(serializeRegionTable(t.entries)).equals(serializeRegionTable(entries))).toBe(true);
   });
 
   it("round-trips an empty table and a full one (2047 entries)", () => {
