@@ -3,6 +3,7 @@ import { parseArgs, UsageError } from "./args";
 import { catCommand, infoCommand, Io, mapCommand } from "./commands";
 import { checkCommand } from "./cmd-check";
 import { COMMAND_HELP, MAIN_HELP } from "./help";
+import { logCommand, replayCommand } from "./cmd-log";
 
 type Command = {
   flags: Record<string, "bool" | "value">;
@@ -14,6 +15,8 @@ const COMMANDS: Record<string, Command> = {
   cat: { flags: { offset: "value", length: "value", help: "bool" }, run: catCommand },
   map: { flags: { json: "bool", help: "bool" }, run: mapCommand },
   check: { flags: { json: "bool", repair: "bool", help: "bool" }, run: checkCommand },
+  log: { flags: { json: "bool", help: "bool" }, run: logCommand },
+  replay: { flags: { help: "bool" }, run: replayCommand },
 };
 
 // A closed pipe (`vhdx cat img | head`) ends the output quietly, as other Unix tools do.

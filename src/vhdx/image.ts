@@ -140,6 +140,38 @@ export class VhdxImage implements VirtualDisk {
     return out;
   }
 
+  /**
+   * The virtual disk range as a stream of pieces, in order, with up to `parallel` file reads in
+   * flight. Pieces that read as zeros share one buffer: callers must not modify what they get.
+   * This is the whole-disk path (cat, convert); `read` is the random-access one.
+   */
+  async *segments(offset: number, length: number, opts: { chunk?: number; parallel?: number } = {}): AsyncGenerator<Uint8Array> {
+    checkRange(offset, length, this.virtualSize, "virtual disk");
+    const chunk = opts.chunk ?? Math.max(this.blockSize, 4 * MiB);
+    const parallel = opts.parallel ?? 4;
+    const zeros = new Uint8Array(chunk);
+    const differencing = this.diskType === "differencing";
+    const queue: (Promise<Uint8Array> | Uint8Array)[] = [];
+    let pos = offset;
+    const end = offset + length;
+    const plan = (): void => {
+      const bs = this.blockSize;
+      const block = Math.floor(pos / bs);
+      const n = Math.min(bs - (pos - block * bs), end - pos, chunk);
+      const state = this.blockLocation(block).state;
+      const inFile = state === PAYLOAD_BLOCK_FULLY_PRESENT || (differencing && (state === PAYLOAD_BLOCK_PARTIALLY_PRESENT || state === PAYLOAD_BLOCK_NOT_PRESENT));
+      const last = queue[queue.length - 1];
+      if (!inFile && last instanceof Uint8Array && last.buffer === zeros.buffer && last.length + n <= chunk) {
+        queue[queue.length - 1] = zeros.subarray(0, last.length + n); // coalesce zero runs
+      } else queue.push(inFile ? this.read(pos, n) : zeros.subarray(0, n));
+      pos += n;
+    };
+    while (pos < end || queue.length > 0) {
+      while (pos < end && queue.filter((q) => !(q instanceof Uint8Array)).length < parallel) plan();
+      yield await queue.shift()!;
+    }
+  }
+
   /** Where block `block` lives: its BAT state and file offset (0 when not in the file). */
   blockLocation(block: number): { entry: number; state: number; fileOffset: number } {
     const entry = payloadEntryIndex(this.geometry, block);
