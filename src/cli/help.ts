@@ -6,12 +6,9 @@ Commands:
   info <image> [--json]                 headers, regions, metadata, BAT and log summary
   cat <image> [--offset N] [--length N] virtual disk bytes to stdout
   map <image> [--json]                  the file's layout: structures, blocks, free space, overlaps
-<<<<<<< HEAD
   check <image> [--json] [--repair]     every rule of the format, findings with codes and offsets
-=======
   log <image> [--json]                  every log entry, the active sequence, what a replay would write
   replay <image>                        replay the log into the file and mark it empty
->>>>>>> main
 
 Sizes and offsets take K, M, G, T suffixes (binary) or 0x… hex.
 Viewing never writes: a log that needs replay is replayed in memory only.
