@@ -10,6 +10,7 @@ import { crc32cWithZeroField } from "../../src/vhdx/crc32c";
 import { VhdxError } from "../../src/vhdx/errors";
 import { HEADER_OFFSETS } from "../../src/vhdx/header";
 import { openImage } from "../../src/vhdx/image";
+import { logReport } from "../../src/vhdx/logReport";
 import { REGION_TABLE_OFFSETS } from "../../src/vhdx/regionTable";
 import { GuardedBackend, PatchedBytes } from "../helpers/guardedBackend";
 
@@ -104,6 +105,7 @@ export async function exercise(input: Uint8Array | PatchedBytes): Promise<void> 
     const img = await openImage(io);
     JSON.stringify(img.info());
     JSON.stringify(img.map());
+    JSON.stringify(await logReport(img, { previewBytes: 16 }), (_k, v) => (typeof v === "bigint" ? v.toString() : v));
     const size = img.virtualSize;
     const spots = [0, Math.floor(size / 2), Math.max(0, size - 4096)];
     for (const at of spots) await img.read(at, Math.min(4096, size - at));
