@@ -13,7 +13,8 @@ export default {
   verify(img) {
     const out = JSON.parse(timeProcess(vhdx("check", "--json", img.path), { stdout: "pipe" }).stdout.toString());
     const errors = out.findings.filter((f) => f.severity === "error");
-    if (!out.ok || errors.length > 0) throw new Error(`vhdx check finds errors in a clean image: ${JSON.stringify(errors)}`);
+    if (!out.ok || errors.length > 0)
+      throw new Error(`vhdx check finds errors in a clean image: ${JSON.stringify(errors)}`);
     if (out.findings.some((f) => f.code === "CHECK_INCOMPLETE")) throw new Error("vhdx check did not reach the BAT");
   },
   ours: (img) => vhdx("check", img.path),

@@ -29,7 +29,10 @@ export async function checkCommand(a: ParsedArgs, io: Io): Promise<number> {
       io.out(toJson(out) + "\n");
     } else {
       if (repairs) {
-        for (const r of repairs.actions) io.out(`repaired: ${r.description} (wrote ${r.writes.map((w) => `${hex(w.length)} bytes at ${hex(w.offset)}`).join(", ")})\n`);
+        for (const r of repairs.actions)
+          io.out(
+            `repaired: ${r.description} (wrote ${r.writes.map((w) => `${hex(w.length)} bytes at ${hex(w.offset)}`).join(", ")})\n`,
+          );
         for (const s of repairs.skipped) io.out(`not repaired: ${s}\n`);
         if (repairs.actions.length > 0) io.out("after repair:\n");
       }
@@ -43,7 +46,9 @@ export async function checkCommand(a: ParsedArgs, io: Io): Promise<number> {
 
 export function formatReport(path: string, report: CheckReport): string {
   const count = (s: Finding["severity"]) => report.findings.filter((f) => f.severity === s).length;
-  const lines = report.findings.map((f) => `${f.severity.padEnd(7)} ${f.code}: ${f.message} (${f.structure} at ${hex(f.offset)})`);
+  const lines = report.findings.map(
+    (f) => `${f.severity.padEnd(7)} ${f.code}: ${f.message} (${f.structure} at ${hex(f.offset)})`,
+  );
   const summary = `${path}: ${report.ok ? "ok" : "damaged"} — ${count("error")} error(s), ${count("warning")} warning(s), ${count("info")} note(s)`;
   return [...lines, summary].join("\n") + "\n";
 }

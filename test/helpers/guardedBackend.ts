@@ -25,7 +25,7 @@ export class PatchedBytes {
   get(offset: number, length: number): Uint8Array {
     const out = new Uint8Array(length);
     const end = Math.min(offset + length, this.length);
-    for (let at = offset; at < end; ) {
+    for (let at = offset; at < end;) {
       const c = Math.floor(at / CHUNK);
       const chunkEnd = Math.min((c + 1) * CHUNK, end);
       const src = this.chunks.get(c);
@@ -39,7 +39,7 @@ export class PatchedBytes {
   /** Writes inside the current length (bytes past it are dropped). */
   set(offset: number, data: Uint8Array): void {
     const end = Math.min(offset + data.length, this.length);
-    for (let at = offset; at < end; ) {
+    for (let at = offset; at < end;) {
       const c = Math.floor(at / CHUNK);
       const chunkEnd = Math.min((c + 1) * CHUNK, end);
       let dst = this.chunks.get(c);

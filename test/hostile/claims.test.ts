@@ -19,7 +19,8 @@ import { OverlayBackend } from "../../src/vhdx/log";
 
 const realOverlayRead = OverlayBackend.prototype.read;
 
-const itemAt = (img: BuiltImage, guid: string) => img.metadataOffset + img.metadataEntries.find((e) => e.itemId === guid)!.offset;
+const itemAt = (img: BuiltImage, guid: string) =>
+  img.metadataOffset + img.metadataEntries.find((e) => e.itemId === guid)!.offset;
 
 /** Opens, reads, checks; returns the open error (or null) after asserting the bounds. */
 async function attempt(bytes: Uint8Array): Promise<VhdxError | null> {
@@ -27,7 +28,11 @@ async function attempt(bytes: Uint8Array): Promise<VhdxError | null> {
   const io = new GuardedBackend(bytes);
   // An in-memory replay must not turn a claimed file size into an allocation either.
   let overlayMax = 0;
-  const spy = vi.spyOn(OverlayBackend.prototype, "read").mockImplementation(async function (this: OverlayBackend, offset: number, length: number) {
+  const spy = vi.spyOn(OverlayBackend.prototype, "read").mockImplementation(async function (
+    this: OverlayBackend,
+    offset: number,
+    length: number,
+  ) {
     overlayMax = Math.max(overlayMax, length);
     return realOverlayRead.call(this, offset, length);
   });
@@ -49,7 +54,11 @@ async function attempt(bytes: Uint8Array): Promise<VhdxError | null> {
   return err;
 }
 
-function regions(img: BuiltImage, bat: Partial<{ length: number; fileOffset: number }> = {}, md: Partial<{ length: number }> = {}) {
+function regions(
+  img: BuiltImage,
+  bat: Partial<{ length: number; fileOffset: number }> = {},
+  md: Partial<{ length: number }> = {},
+) {
   return [
     { guid: BAT_REGION_GUID, fileOffset: img.batOffset, length: img.batLength, required: 1, ...bat },
     { guid: METADATA_REGION_GUID, fileOffset: img.metadataOffset, length: img.metadataLength, required: 1, ...md },
@@ -78,7 +87,9 @@ describe("hostile claims are bounded by the file", () => {
     const rs = regions(img, { length: 0xfff0_0000 });
     withRegionTable(img.bytes, 0, rs);
     withRegionTable(img.bytes, 1, rs);
-    withPendingLog(img, [{ fileOffset: img.batOffset, data: img.bytes.slice(img.batOffset, img.batOffset + 4096) }], { lastFileOffset: 2 ** 50 });
+    withPendingLog(img, [{ fileOffset: img.batOffset, data: img.bytes.slice(img.batOffset, img.batOffset + 4096) }], {
+      lastFileOffset: 2 ** 50,
+    });
     await attempt(img.bytes);
   });
 
@@ -97,7 +108,11 @@ describe("hostile claims are bounded by the file", () => {
     img.bytes.set(encodeBatEntry(PAYLOAD_BLOCK_FULLY_PRESENT, 2 ** 33), img.batOffset + 8);
     const io = new GuardedBackend(img.bytes);
     const opened = await openImage(io);
-    await expect(opened.read(0, 512)).rejects.toMatchObject({ code: "BAT_ENTRY_BEYOND_EOF", structure: "BAT", offset: img.batOffset });
+    await expect(opened.read(0, 512)).rejects.toMatchObject({
+      code: "BAT_ENTRY_BEYOND_EOF",
+      structure: "BAT",
+      offset: img.batOffset,
+    });
     await attempt(img.bytes);
   });
 

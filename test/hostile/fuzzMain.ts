@@ -30,10 +30,16 @@ for (const seed of seeds) {
       failures++;
       console.log(`FAILURE on seed image "${seed.name}" (fast-check seed ${runSeed}, path ${r.counterexamplePath}):`);
       console.log(`  counterexample: ${fc.stringify(r.counterexample)}`);
-      console.log(`  error: ${r.errorInstance instanceof Error ? (r.errorInstance.stack ?? r.errorInstance.message) : String(r.errorInstance)}`);
+      console.log(
+        `  error: ${r.errorInstance instanceof Error ? (r.errorInstance.stack ?? r.errorInstance.message) : String(r.errorInstance)}`,
+      );
     }
   }
-  console.log(`${seed.name}: ${cases} cases so far, ${failures} failures, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `${seed.name}: ${cases} cases so far, ${failures} failures, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 }
-console.log(`fuzz: ${cases} cases run over ${seeds.length} seed images, ${failures} failures found (base seed ${baseSeed})`);
+console.log(
+  `fuzz: ${cases} cases run over ${seeds.length} seed images, ${failures} failures found (base seed ${baseSeed})`,
+);
 process.exitCode = failures > 0 ? 1 : 0;

@@ -27,7 +27,26 @@ export type Mutation =
   | { kind: "truncate"; length: number }
   | { kind: "copy"; from: number; to: number; length: number };
 
-const BOUNDARY: bigint[] = [0n, 1n, 2n, 7n, 0x7fn, 0x80n, 0xffn, 0xffffn, 0x1_0000n, 0x10_0000n, 0x7fff_ffffn, 0x8000_0000n, 0xffff_ffffn, 1n << 32n, (1n << 44n) - 1n, 1n << 53n, (1n << 63n) - 1n, (1n << 64n) - 1n];
+const BOUNDARY: bigint[] = [
+  0n,
+  1n,
+  2n,
+  7n,
+  0x7fn,
+  0x80n,
+  0xffn,
+  0xffffn,
+  0x1_0000n,
+  0x10_0000n,
+  0x7fff_ffffn,
+  0x8000_0000n,
+  0xffff_ffffn,
+  1n << 32n,
+  (1n << 44n) - 1n,
+  1n << 53n,
+  (1n << 63n) - 1n,
+  (1n << 64n) - 1n,
+];
 
 /** Offsets inside the seed's structures most of the time, anywhere in the file otherwise. */
 function offsetIn(seed: Seed): fc.Arbitrary<number> {
@@ -39,9 +58,18 @@ function offsetIn(seed: Seed): fc.Arbitrary<number> {
 export function mutationArb(seed: Seed): fc.Arbitrary<Mutation> {
   const at = offsetIn(seed);
   const n = seed.bytes.length;
-  const structureStarts = [HEADER_OFFSETS[0], HEADER_OFFSETS[1], REGION_TABLE_OFFSETS[0], REGION_TABLE_OFFSETS[1], ...seed.targets.map(([s]) => s)];
+  const structureStarts = [
+    HEADER_OFFSETS[0],
+    HEADER_OFFSETS[1],
+    REGION_TABLE_OFFSETS[0],
+    REGION_TABLE_OFFSETS[1],
+    ...seed.targets.map(([s]) => s),
+  ];
   return fc.oneof(
-    { arbitrary: fc.record({ kind: fc.constant("flip" as const), at, bit: fc.integer({ min: 0, max: 7 }) }), weight: 4 },
+    {
+      arbitrary: fc.record({ kind: fc.constant("flip" as const), at, bit: fc.integer({ min: 0, max: 7 }) }),
+      weight: 4,
+    },
     {
       arbitrary: fc.record({
         kind: fc.constant("set" as const),
@@ -51,7 +79,13 @@ export function mutationArb(seed: Seed): fc.Arbitrary<Mutation> {
       }),
       weight: 5,
     },
-    { arbitrary: fc.record({ kind: fc.constant("truncate" as const), length: fc.oneof(fc.integer({ min: 0, max: n }), fc.constantFrom(...structureStarts)) }), weight: 1 },
+    {
+      arbitrary: fc.record({
+        kind: fc.constant("truncate" as const),
+        length: fc.oneof(fc.integer({ min: 0, max: n }), fc.constantFrom(...structureStarts)),
+      }),
+      weight: 1,
+    },
     {
       arbitrary: fc.record({
         kind: fc.constant("copy" as const),
@@ -117,7 +151,8 @@ export async function exercise(input: Uint8Array | PatchedBytes): Promise<void> 
   }
   const report = await checkImage(io);
   for (const f of report.findings) {
-    if (!f.structure || !Number.isFinite(f.offset) || !Number.isFinite(f.length)) throw new Error(`malformed finding ${JSON.stringify(f)}`);
+    if (!f.structure || !Number.isFinite(f.offset) || !Number.isFinite(f.length))
+      throw new Error(`malformed finding ${JSON.stringify(f)}`);
   }
   if (report.ok && report.findings.some((f) => f.severity === "error")) throw new Error("report ok with errors");
   if (io.maxRead > readLimit) throw new Error(`a single read of ${io.maxRead} bytes from a ${bytes.length}-byte file`);
@@ -125,7 +160,11 @@ export async function exercise(input: Uint8Array | PatchedBytes): Promise<void> 
 
 /** The property over one seed. */
 export function hostileProperty(seed: Seed): fc.IAsyncPropertyWithHooks<[Mutation[], boolean]> {
-  return fc.asyncProperty(fc.array(mutationArb(seed), { minLength: 1, maxLength: 6 }), fc.boolean(), async (mutations, fix) => {
-    await exercise(mutate(seed.bytes, mutations, fix));
-  });
+  return fc.asyncProperty(
+    fc.array(mutationArb(seed), { minLength: 1, maxLength: 6 }),
+    fc.boolean(),
+    async (mutations, fix) => {
+      await exercise(mutate(seed.bytes, mutations, fix));
+    },
+  );
 }

@@ -36,7 +36,10 @@ export function builtSeeds(): Seed[] {
     fromBuilt("dynamic", buildImage({ allocated: [0, 3] })),
     fromBuilt("fixed", buildImage({ type: "fixed", virtualSize: 3 * MiB })),
     fromBuilt("differencing", buildImage({ type: "differencing", virtualSize: 4 * MiB, allocated: [0], partial: [1] })),
-    fromBuilt("4k-sectors", buildImage({ virtualSize: 6 * MiB, blockSize: 2 * MiB, logicalSectorSize: 4096, allocated: [1] })),
+    fromBuilt(
+      "4k-sectors",
+      buildImage({ virtualSize: 6 * MiB, blockSize: 2 * MiB, logicalSectorSize: 4096, allocated: [1] }),
+    ),
     pendingLogSeed(),
   ];
 }
@@ -56,13 +59,21 @@ export function qemuSeed(): Seed | null {
   const dir = mkdtempSync(join(tmpdir(), "vhdx-seed-"));
   try {
     const path = join(dir, "q.vhdx");
-    const mk = spawnSync("qemu-img", ["create", "-q", "-f", "vhdx", "-o", "subformat=dynamic,block_size=1M", path, "4M"], { encoding: "utf8" });
+    const mk = spawnSync(
+      "qemu-img",
+      ["create", "-q", "-f", "vhdx", "-o", "subformat=dynamic,block_size=1M", path, "4M"],
+      { encoding: "utf8" },
+    );
     if (mk.error || mk.status !== 0) return null;
     const w = spawnSync("qemu-io", ["-f", "vhdx", "-c", "write -P 0x5a 1M 64k", path], { encoding: "utf8" });
     if (w.error || w.status !== 0) return null;
     const bytes = new Uint8Array(readFileSync(path));
     // QEMU's layout: log at 1 MiB, BAT at 2 MiB, metadata at 3 MiB.
-    return { name: "qemu", bytes, targets: [...headerTargets(), [3 * MiB, 32 + 32 * 5], [3 * MiB + 64 * 1024, 48], [2 * MiB, 64], [MiB, 64]] };
+    return {
+      name: "qemu",
+      bytes,
+      targets: [...headerTargets(), [3 * MiB, 32 + 32 * 5], [3 * MiB + 64 * 1024, 48], [2 * MiB, 64], [MiB, 64]],
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -84,7 +84,9 @@ describe.skipIf(missingTools("qemu-img", "qemu-io"))("vhdx check on QEMU-made im
     const before = sha(p);
     const { code, json } = checkJson(p);
     expect(code).toBe(0);
-    expect(json.findings).toContainEqual(expect.objectContaining({ code: "HEADER_CHECKSUM", severity: "warning", offset: 64 * 1024 + 4 }));
+    expect(json.findings).toContainEqual(
+      expect.objectContaining({ code: "HEADER_CHECKSUM", severity: "warning", offset: 64 * 1024 + 4 }),
+    );
     expect(sha(p)).toBe(before);
     const r = checkJson(p, "--repair");
     expect(r.code).toBe(0);
@@ -108,7 +110,9 @@ describe.skipIf(missingTools("qemu-img", "qemu-io"))("vhdx check on QEMU-made im
       const { code, json } = checkJson(p);
       expect(code).toBe(1);
       expect(json.ok).toBe(false);
-      expect(json.findings).toContainEqual(expect.objectContaining({ code: "REGION_TABLE_CHECKSUM", severity: "error", offset: at + 4 }));
+      expect(json.findings).toContainEqual(
+        expect.objectContaining({ code: "REGION_TABLE_CHECKSUM", severity: "error", offset: at + 4 }),
+      );
       expect(sha(p)).toBe(before);
       const r = checkJson(p, "--repair");
       expect(r.code).toBe(0);
@@ -146,7 +150,9 @@ describe.skipIf(missingTools("qemu-img", "qemu-io"))("vhdx check on QEMU-made im
     const before = sha(p);
     const r = checkJson(p, "--repair");
     expect(r.code).toBe(1);
-    expect(r.json.findings).toContainEqual(expect.objectContaining({ code: "BAT_STATE_INVALID", offset: 2 * MiB + 24 }));
+    expect(r.json.findings).toContainEqual(
+      expect.objectContaining({ code: "BAT_STATE_INVALID", offset: 2 * MiB + 24 }),
+    );
     expect(sha(p)).toBe(before);
     const text = vhdx("check", p, "--repair");
     expect(text.stdout).toMatch(/not repaired: BAT_STATE_INVALID/);
@@ -169,7 +175,9 @@ describe.skipIf(missingTools("qemu-img", "qemu-io"))("vhdx check on QEMU-made im
     const before = sha(p);
     const { code, json } = checkJson(p);
     expect(code).toBe(1);
-    expect(json.findings).toContainEqual(expect.objectContaining({ code: "LOG_NEEDS_REPLAY", severity: "error", offset: MiB }));
+    expect(json.findings).toContainEqual(
+      expect.objectContaining({ code: "LOG_NEEDS_REPLAY", severity: "error", offset: MiB }),
+    );
     expect(sha(p)).toBe(before);
     const r = checkJson(p, "--repair");
     expect(r.code).toBe(0);

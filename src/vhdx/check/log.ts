@@ -21,11 +21,25 @@ export async function checkLog(ctx: CheckContext, header: Header, currentIndex: 
   const state: LogState = { needsReplay: false, guidWithoutSequence: false, truncated: false };
   const headerAt = HEADER_OFFSETS[currentIndex];
   if (header.logLength > 0 && header.logOffset + header.logLength > ctx.fileSize) {
-    ctx.add("error", "LOG_BEYOND_EOF", `the log [${hex(header.logOffset)}, ${hex(header.logOffset + header.logLength)}) runs past the end of the file (${hex(ctx.fileSize)})`, "log", header.logOffset, header.logLength);
+    ctx.add(
+      "error",
+      "LOG_BEYOND_EOF",
+      `the log [${hex(header.logOffset)}, ${hex(header.logOffset + header.logLength)}) runs past the end of the file (${hex(ctx.fileSize)})`,
+      "log",
+      header.logOffset,
+      header.logLength,
+    );
   }
   if (isZeroGuid(header.logGuid)) return state;
   if (header.logLength === 0) {
-    ctx.add("error", "LOG_INVALID", `LogGuid is ${header.logGuid} but the log has length 0`, `header ${currentIndex + 1}`, headerAt + 48, 16);
+    ctx.add(
+      "error",
+      "LOG_INVALID",
+      `LogGuid is ${header.logGuid} but the log has length 0`,
+      `header ${currentIndex + 1}`,
+      headerAt + 48,
+      16,
+    );
     return state;
   }
   let scan: LogScan;
@@ -39,7 +53,14 @@ export async function checkLog(ctx: CheckContext, header: Header, currentIndex: 
   const a = scan.active;
   if (!a) {
     state.guidWithoutSequence = true;
-    ctx.add("warning", "LOG_NO_VALID_SEQUENCE", scan.warning ?? `LogGuid ${header.logGuid} is set but the log holds no valid sequence`, "log", header.logOffset, header.logLength);
+    ctx.add(
+      "warning",
+      "LOG_NO_VALID_SEQUENCE",
+      scan.warning ?? `LogGuid ${header.logGuid} is set but the log holds no valid sequence`,
+      "log",
+      header.logOffset,
+      header.logLength,
+    );
     return state;
   }
   state.needsReplay = true;
@@ -69,7 +90,14 @@ export async function checkLog(ctx: CheckContext, header: Header, currentIndex: 
     await replayLog(overlay, scan);
   } catch (e) {
     if (!(e instanceof VhdxError)) throw e;
-    ctx.add("error", "LOG_INVALID", `the log cannot be replayed: ${e.message}`, e.structure, e.offset ?? header.logOffset, 0);
+    ctx.add(
+      "error",
+      "LOG_INVALID",
+      `the log cannot be replayed: ${e.message}`,
+      e.structure,
+      e.offset ?? header.logOffset,
+      0,
+    );
     return state;
   }
   overlay.freeze();

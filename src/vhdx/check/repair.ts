@@ -54,11 +54,16 @@ export async function repairImage(io: RandomAccess, report: CheckReport): Promis
       const scan = await scanLog(io, updater.current);
       const writes: RepairWrite[] = [...HEADER_WRITES];
       for (const e of scan.active?.entries ?? []) {
-        for (const d of e.descriptors) if (d.fileOffset !== null && d.length > 0) writes.push({ offset: d.fileOffset, length: d.length, what: `${d.type} descriptor` });
+        for (const d of e.descriptors)
+          if (d.fileOffset !== null && d.length > 0)
+            writes.push({ offset: d.fileOffset, length: d.length, what: `${d.type} descriptor` });
       }
       const res = await replayLogInPlace(updater, scan);
-      if (res.sizeAfter > res.sizeBefore) writes.push({ offset: res.sizeBefore, length: res.sizeAfter - res.sizeBefore, what: "file growth" });
-      const what = scan.active ? `replayed the log (${res.entries} entries, ${res.descriptors} descriptors)` : "marked the log empty (LogGuid set but no valid sequence)";
+      if (res.sizeAfter > res.sizeBefore)
+        writes.push({ offset: res.sizeBefore, length: res.sizeAfter - res.sizeBefore, what: "file growth" });
+      const what = scan.active
+        ? `replayed the log (${res.entries} entries, ${res.descriptors} descriptors)`
+        : "marked the log empty (LogGuid set but no valid sequence)";
       actions.push({ code: "LOG_REPLAYED", description: what, writes });
       r = await checkImage(io);
     }
@@ -70,7 +75,11 @@ export async function repairImage(io: RandomAccess, report: CheckReport): Promis
     const updater = await HeaderUpdater.load(io);
     // §2.2.2.1: the update writes the non-current (damaged) slot first, then the other one again.
     await updater.update();
-    actions.push({ code: "HEADER_REWRITTEN", description: `rewrote header ${bad} from header ${3 - bad} through the header update protocol`, writes: [...HEADER_WRITES] });
+    actions.push({
+      code: "HEADER_REWRITTEN",
+      description: `rewrote header ${bad} from header ${3 - bad} through the header update protocol`,
+      writes: [...HEADER_WRITES],
+    });
     r = await checkImage(io);
   }
 

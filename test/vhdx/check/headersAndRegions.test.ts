@@ -22,7 +22,12 @@ describe("check: clean images", () => {
       const r = await check(buildImage({ type, allocated: [0, 3], partial: type === "differencing" ? [5] : [] }).bytes);
       expect(r.findings).toEqual([]);
       expect(r.ok).toBe(true);
-      expect(r.state).toMatchObject({ headerValid: [true, true], currentHeader: 1, regionTableValid: [true, true], logNeedsReplay: false });
+      expect(r.state).toMatchObject({
+        headerValid: [true, true],
+        currentHeader: 1,
+        regionTableValid: [true, true],
+        logNeedsReplay: false,
+      });
     });
   }
 });

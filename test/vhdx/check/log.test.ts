@@ -42,7 +42,10 @@ describe("check: the log (§2.3)", () => {
 
   it("LOG_FILE_TRUNCATED when the file is shorter than the head's FlushedFileOffset", async () => {
     const img = buildImage({ allocated: [0] });
-    withPendingLog(img, [{ fileOffset: img.batOffset, data: batSector(img, 0) }], { flushedFileOffset: img.bytes.length + 8 * MiB, lastFileOffset: img.bytes.length + 8 * MiB });
+    withPendingLog(img, [{ fileOffset: img.batOffset, data: batSector(img, 0) }], {
+      flushedFileOffset: img.bytes.length + 8 * MiB,
+      lastFileOffset: img.bytes.length + 8 * MiB,
+    });
     const r = await check(img.bytes);
     expectFinding(r, "LOG_FILE_TRUNCATED", "error", img.logOffset);
     expect(codes(r)).not.toContain("LOG_NEEDS_REPLAY");
@@ -60,7 +63,9 @@ describe("check: the log (§2.3)", () => {
     // A 64 TiB disk of 1 MiB blocks would need 2^26 + BAT entries (512 MiB): the file has 1 MiB of BAT.
     const vds = img.metadataOffset + img.metadataEntries.find((e) => e.itemId === VIRTUAL_DISK_SIZE_GUID)!.offset;
     img.bytes.set(serializeVirtualDiskSize(64 * TiB), vds);
-    withPendingLog(img, [{ fileOffset: img.batOffset, data: img.bytes.slice(img.batOffset, img.batOffset + 4096) }], { lastFileOffset: 2 ** 50 });
+    withPendingLog(img, [{ fileOffset: img.batOffset, data: img.bytes.slice(img.batOffset, img.batOffset + 4096) }], {
+      lastFileOffset: 2 ** 50,
+    });
     const io = new GuardedBackend(img.bytes);
     const r = await checkImage(io);
     expectFinding(r, "LOG_NEEDS_REPLAY", "error");

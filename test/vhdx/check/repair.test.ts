@@ -16,7 +16,8 @@ async function repairAndRecheck(bytes: Uint8Array) {
   return { io, before, result, after };
 }
 
-const nonInfo = (r: Awaited<ReturnType<typeof checkImage>>) => r.findings.filter((f) => f.severity !== "info").map((f) => f.code);
+const nonInfo = (r: Awaited<ReturnType<typeof checkImage>>) =>
+  r.findings.filter((f) => f.severity !== "info").map((f) => f.code);
 
 describe("repairs", () => {
   it("rewrites a damaged header from the current one (both slots, sequence + 1)", async () => {
@@ -30,7 +31,8 @@ describe("repairs", () => {
     // Nothing but the two header slots changed.
     const b = io.bytes();
     const diff: number[] = [];
-    for (let i = 0; i < b.length; i += 4096) if (!b.subarray(i, i + 4096).every((x, k) => x === img.bytes[i + k])) diff.push(i);
+    for (let i = 0; i < b.length; i += 4096)
+      if (!b.subarray(i, i + 4096).every((x, k) => x === img.bytes[i + k])) diff.push(i);
     expect(diff).toEqual([...HEADER_OFFSETS]);
   });
 
@@ -41,7 +43,11 @@ describe("repairs", () => {
     expect(result.actions.map((a) => a.code)).toEqual(["REGION_TABLE_REWRITTEN"]);
     expect(nonInfo(after)).toEqual([]);
     const b = io.bytes();
-    expect(Buffer.from(b.subarray(REGION_TABLE_OFFSETS[1], REGION_TABLE_OFFSETS[1] + 65536)).equals(img.bytes.subarray(REGION_TABLE_OFFSETS[0], REGION_TABLE_OFFSETS[0] + 65536))).toBe(true);
+    expect(
+      Buffer.from(b.subarray(REGION_TABLE_OFFSETS[1], REGION_TABLE_OFFSETS[1] + 65536)).equals(
+        img.bytes.subarray(REGION_TABLE_OFFSETS[0], REGION_TABLE_OFFSETS[0] + 65536),
+      ),
+    ).toBe(true);
     expect(after.state.logNeedsReplay).toBe(false);
     expect(io.flushes).toBeGreaterThan(0);
   });
@@ -70,7 +76,9 @@ describe("repairs", () => {
   it("leaves a truncated file's log, overlaps and bad states alone", async () => {
     const img = buildImage({ allocated: [1, 2] });
     img.bytes.set(encodeBatEntry(PAYLOAD_BLOCK_FULLY_PRESENT, img.blockOffsets.get(1)! / MiB), img.batOffset + 16);
-    withPendingLog(img, [{ fileOffset: img.batOffset, data: img.bytes.slice(img.batOffset, img.batOffset + 4096) }], { flushedFileOffset: img.bytes.length + 4 * MiB });
+    withPendingLog(img, [{ fileOffset: img.batOffset, data: img.bytes.slice(img.batOffset, img.batOffset + 4096) }], {
+      flushedFileOffset: img.bytes.length + 4 * MiB,
+    });
     const io = new MemoryBackend(img.bytes);
     const result = await repairImage(io, await checkImage(io));
     expect(result.actions).toEqual([]);
