@@ -8,6 +8,7 @@ import { checkOverlaps, registerStructures } from "./overlaps";
 import { checkRegionTables } from "./regionTables";
 import { checkSpace } from "./space";
 import { HEADER_SECTION_SIZE } from "../open";
+import { REGION_TABLE_OFFSETS } from "../regionTable";
 
 export type { CheckCode, Finding, Severity } from "./findings";
 
@@ -83,12 +84,40 @@ async function walk(ctx: CheckContext, state: CheckState, opts: CheckOptions): P
   state.regionTableMismatch = ctx.has("REGION_TABLE_MISMATCH");
   const reg = registerStructures(header, rt.regions);
   let batOffset = 0;
+  if (state.logTruncated) {
+    ctx.add(
+      "info",
+      "CHECK_INCOMPLETE",
+      "the log was not replayed, so the regions below are checked as the file stands",
+      "log",
+      header!.logOffset,
+      0,
+    );
+  }
   if (rt.metadataRegion) {
     const params = await checkMetadata(ctx, rt.metadataRegion);
     if (params && rt.batRegion) {
       batOffset = rt.batRegion.fileOffset;
       await checkBat(ctx, rt.batRegion, params, reg);
+    } else if (params) {
+      ctx.add(
+        "info",
+        "CHECK_INCOMPLETE",
+        "the BAT was not checked: no region table locates it",
+        "region table",
+        REGION_TABLE_OFFSETS[0],
+        0,
+      );
     }
+  } else {
+    ctx.add(
+      "info",
+      "CHECK_INCOMPLETE",
+      "the metadata and the BAT were not checked: no region table locates them",
+      "region table",
+      0,
+      0,
+    );
   }
   checkOverlaps(ctx, reg, batOffset);
   if (opts.space !== false && hs.current >= 0 && rt.used >= 0) checkSpace(ctx, reg);

@@ -50,6 +50,7 @@ describe("check: the log (§2.3)", () => {
     expectFinding(r, "LOG_FILE_TRUNCATED", "error", img.logOffset);
     expect(codes(r)).not.toContain("LOG_NEEDS_REPLAY");
     expect(r.state.logTruncated).toBe(true);
+    expectFinding(r, "CHECK_INCOMPLETE", "info", img.logOffset);
   });
 
   it("LOG_INVALID for a LogGuid over a log of length 0", async () => {
