@@ -6,6 +6,7 @@ Commands:
   info <image> [--json]                 headers, regions, metadata, BAT and log summary
   cat <image> [--offset N] [--length N] virtual disk bytes to stdout
   map <image> [--json]                  the file's layout: structures, blocks, free space, overlaps
+  check <image> [--json] [--repair]     every rule of the format, findings with codes and offsets
   log <image> [--json]                  every log entry, the active sequence, what a replay would write
   replay <image>                        replay the log into the file and mark it empty
 
@@ -44,5 +45,17 @@ Writes virtual disk bytes to stdout, from --offset (default 0) for --length byte
 
 Lists every structure and allocated block of the file with its file range, the free
 gaps between them, anything that overlaps, and anything past the end of the file.
+`,
+  check: `Usage: vhdx check <image> [--json] [--repair]
+
+Checks headers, region tables, the log, metadata items, the BAT and the layout of every
+structure and block, and lists each finding as error, warning or info with its code
+(see docs/errors.md), the structure and the file offset. Exit status 0 when there is no
+error, 1 when there is. --json prints { "ok": …, "findings": [...] }.
+
+Nothing is written unless --repair is given. --repair then makes only the safe repairs,
+each through the log or the header update protocol, lists what each wrote, and checks
+the file again: replay a log that needs it, rewrite a damaged header from the good one,
+rewrite a damaged region table copy from the good one.
 `,
 };

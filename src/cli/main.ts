@@ -1,6 +1,7 @@
 import { VhdxError } from "../vhdx/errors";
 import { parseArgs, UsageError } from "./args";
 import { catCommand, infoCommand, Io, mapCommand } from "./commands";
+import { checkCommand } from "./cmd-check";
 import { COMMAND_HELP, MAIN_HELP } from "./help";
 import { logCommand, replayCommand } from "./cmd-log";
 
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, Command> = {
   info: { flags: { json: "bool", help: "bool" }, run: infoCommand },
   cat: { flags: { offset: "value", length: "value", help: "bool" }, run: catCommand },
   map: { flags: { json: "bool", help: "bool" }, run: mapCommand },
+  check: { flags: { json: "bool", repair: "bool", help: "bool" }, run: checkCommand },
   log: { flags: { json: "bool", help: "bool" }, run: logCommand },
   replay: { flags: { help: "bool" }, run: replayCommand },
 };
