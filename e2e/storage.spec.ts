@@ -212,3 +212,150 @@ test("writable handle backend: one writable per commit, an aborted commit leaves
   expect(final.equals(expected)).toBe(true);
   expect(Buffer.from(r.readBack, "base64").equals(expected.subarray(size - 128))).toBe(true);
 });
+
+test("import into OPFS with progress, save back, save as and download keep every byte; a cancelled import leaves nothing", async ({ page }) => {
+  const p = qemuImage("import.vhdx", "64M", [
+    [0x5a, "0", "20M"],
+    [0x6b, "40M", "1M"],
+  ]);
+  const original = readFileSync(p);
+  expect(original.length).toBeGreaterThan(16 * MiB); // several copy chunks
+  await load(page, { "import.vhdx": p });
+  await page.locator("#file").setInputFiles(p);
+  const r = await page.evaluate(async () => {
+    const h = window.harness;
+    const engine = h.createEngineClient();
+    const file = h.inputFile();
+
+    // Cancelled on its first progress report.
+    const job = engine.importToOpfs({ kind: "file", file }, "work/cancelled.vhdx");
+    job.onProgress(() => job.cancel());
+    const cancelled = await job.then(() => "finished", (e: Error & { code?: string }) => e.code ?? e.message);
+    const leftovers = [await h.opfsExists("work/cancelled.vhdx"), await h.opfsExists("work/cancelled.vhdx.partial")];
+
+    const progress: { fraction: number; bytes: number }[] = [];
+    const imported = await engine.call("importToOpfs", [{ kind: "file", file }, "work/disk.vhdx"], { onProgress: (e) => progress.push(e) });
+    const importedHash = await h.opfsSha256("work/disk.vhdx");
+    const partialLeft = await h.opfsExists("work/disk.vhdx.partial");
+    const listing = await engine.opfsList("work");
+
+    const opened = await engine.open({ kind: "opfs", path: "work/disk.vhdx" });
+    // "Save back" over the user's original (here an OPFS file with other bytes).
+    await h.putOpfs("user/original.vhdx", "/__fixtures/import.vhdx");
+    const orig = await h.opfsHandle("user/original.vhdx");
+    const w = await orig.createWritable();
+    await w.write(new Uint8Array(100).fill(1));
+    await w.close();
+    const savedBack = await engine.saveBack(orig);
+    const savedBackHash = await h.opfsSha256("user/original.vhdx");
+    // "Save as" to a new file from a save picker, and as a download.
+    const saveAsTarget = await h.opfsHandle("user/copy.vhdx", true);
+    const savedAs = await engine.saveAs({ kind: "handle", handle: saveAsTarget });
+    const savedAsHash = await h.opfsSha256("user/copy.vhdx");
+    const download = await engine.saveAs({ kind: "download" });
+    const downloadHash = download.kind === "download" ? await h.sha256(download.blob) : "";
+    await engine.close();
+    engine.terminate();
+    return {
+      cancelled,
+      leftovers,
+      imported,
+      importedHash,
+      partialLeft,
+      listing,
+      progress,
+      opened: { backend: opened.backend, readOnly: opened.readOnly },
+      savedBack,
+      savedBackHash,
+      savedAs,
+      savedAsHash,
+      download: download.kind === "download" ? { name: download.name, bytes: download.bytes } : null,
+      downloadHash,
+    };
+  });
+  const hash = sha256(original);
+  expect(r.cancelled).toBe("CANCELLED");
+  expect(r.leftovers).toEqual([false, false]);
+  expect(r.imported).toMatchObject({ bytes: original.length, path: "work/disk.vhdx" });
+  expect(r.importedHash).toBe(hash);
+  expect(r.partialLeft).toBe(false);
+  expect(r.listing).toEqual([expect.objectContaining({ path: "work/disk.vhdx", size: original.length })]);
+  expect(r.progress.length).toBeGreaterThan(0);
+  expect(r.progress.at(-1)).toEqual({ fraction: 1, bytes: original.length });
+  for (let i = 1; i < r.progress.length; i++) expect(r.progress[i].bytes).toBeGreaterThan(r.progress[i - 1].bytes);
+  expect(r.opened).toEqual({ backend: "opfs-sync", readOnly: false });
+  expect(r.savedBack.bytes).toBe(original.length);
+  expect(r.savedBackHash).toBe(hash);
+  expect(r.savedAsHash).toBe(hash);
+  expect(r.download).toEqual({ name: "disk.vhdx", bytes: original.length });
+  expect(r.downloadHash).toBe(hash);
+});
+
+test("exclusive editing: a second tab opens the same file read-only and says why", async ({ page, context }) => {
+  const p = qemuImage("locked.vhdx", "16M", [[0x77, "0", "1M"]]);
+  await load(page, { "locked.vhdx": p });
+  const second = await context.newPage();
+  await second.goto("/e2e/harness.html");
+  await expect(second.locator("#status")).toHaveText("ready");
+  await page.evaluate(async () => {
+    const h = window.harness;
+    await h.putOpfs("work/locked.vhdx", "/__fixtures/locked.vhdx");
+    await h.putOpfs("user/locked.vhdx", "/__fixtures/locked.vhdx");
+    const engine = h.createEngineClient();
+    (window as unknown as { engine: typeof engine }).engine = engine;
+    await engine.open({ kind: "opfs", path: "work/locked.vhdx" });
+    const handleEngine = h.createEngineClient();
+    (window as unknown as { handleEngine: typeof engine }).handleEngine = handleEngine;
+    await handleEngine.open({ kind: "handle", handle: await h.opfsHandle("user/locked.vhdx"), writable: true });
+  });
+  const tryOpen = () =>
+    second.evaluate(async () => {
+      const h = window.harness;
+      const engine = h.createEngineClient();
+      const a = await engine.open({ kind: "opfs", path: "work/locked.vhdx" });
+      const firstByte = (await engine.read("virtual", 0, 1))[0];
+      await engine.close();
+      const b = await engine.open({ kind: "handle", handle: await h.opfsHandle("user/locked.vhdx"), writable: true });
+      await engine.close();
+      engine.terminate();
+      return { opfs: { readOnly: a.readOnly, reason: a.readOnlyReason }, firstByte, handle: { readOnly: b.readOnly, reason: b.readOnlyReason } };
+    });
+  const blocked = await tryOpen();
+  expect(blocked.opfs.readOnly).toBe(true);
+  expect(blocked.opfs.reason).toMatch(/another tab or window is editing this file/);
+  expect(blocked.firstByte).toBe(0x77); // read-only still reads
+  expect(blocked.handle.readOnly).toBe(true);
+  expect(blocked.handle.reason).toMatch(/another tab or window is editing this file/);
+
+  // Once the first tab closes the images, the second can edit.
+  await page.evaluate(async () => {
+    const w = window as unknown as { engine: { close(): Promise<void> }; handleEngine: { close(): Promise<void> } };
+    await w.engine.close();
+    await w.handleEngine.close();
+  });
+  const free = await tryOpen();
+  expect(free.opfs).toEqual({ readOnly: false, reason: null });
+  expect(free.handle).toEqual({ readOnly: false, reason: null });
+});
+
+test("recent files keep handles in IndexedDB and ask for permission again on reopen", async ({ page }) => {
+  await load(page);
+  const r = await page.evaluate(async () => {
+    const h = window.harness;
+    await h.recent.clearRecent();
+    const a = await h.opfsHandle("user/a.vhdx", true);
+    const b = await h.opfsHandle("user/b.vhdx", true);
+    await h.recent.addRecent(a);
+    await new Promise((res) => setTimeout(res, 5));
+    await h.recent.addRecent(b);
+    await new Promise((res) => setTimeout(res, 5));
+    const again = await h.recent.addRecent(await h.opfsHandle("user/a.vhdx")); // same file: one entry
+    const list = await h.recent.listRecent();
+    const reopened = await h.recent.reopenRecent(again.id, "readwrite");
+    const same = await reopened.entry.handle.isSameEntry(a);
+    return { names: list.map((e) => e.name), state: reopened.state, same };
+  });
+  expect(r.names).toEqual(["a.vhdx", "b.vhdx"]);
+  expect(r.state).toBe("granted"); // origin-private files are always granted; user files prompt
+  expect(r.same).toBe(true);
+});
