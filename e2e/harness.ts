@@ -73,12 +73,12 @@ const harness = {
   },
   /** Makes window.showOpenFilePicker return the OPFS file at `path`: a real FileSystemFileHandle. */
   stubOpenPicker(path: string): void {
-    (window as unknown as { showOpenFilePicker: () => Promise<FileSystemFileHandle[]> }).showOpenFilePicker = async () => [
-      await opfsHandle(path),
-    ];
+    (window as unknown as { showOpenFilePicker: () => Promise<FileSystemFileHandle[]> }).showOpenFilePicker =
+      async () => [await opfsHandle(path)];
   },
   async pickFile(): Promise<FileSystemFileHandle> {
-    const picker = (window as unknown as { showOpenFilePicker: () => Promise<FileSystemFileHandle[]> }).showOpenFilePicker;
+    const picker = (window as unknown as { showOpenFilePicker: () => Promise<FileSystemFileHandle[]> })
+      .showOpenFilePicker;
     const [h] = await picker();
     return h;
   },

@@ -20,7 +20,8 @@ async function rawCommit(_ctx: CallContext, writes: RawWrite[], opts: { failAfte
   const run = async () => {
     let n = 0;
     for (const w of writes) {
-      if (opts.failAfter !== undefined && n++ >= opts.failAfter) throw new VhdxError("CANCELLED", "commit cancelled midway", "probe");
+      if (opts.failAfter !== undefined && n++ >= opts.failAfter)
+        throw new VhdxError("CANCELLED", "commit cancelled midway", "probe");
       await backend.write(w.offset, w.data);
     }
     if (opts.truncate !== undefined) await backend.truncate(opts.truncate);

@@ -68,7 +68,9 @@ async function load(page: Page, fixtures: Record<string, string> = {}): Promise<
   await page.evaluate(() => window.harness.clearOpfs());
 }
 
-test("File backend: opens a 100 GiB file reading only its structures, virtual bytes match qemu-img", async ({ page }) => {
+test("File backend: opens a 100 GiB file reading only its structures, virtual bytes match qemu-img", async ({
+  page,
+}) => {
   const p = qemuImage("big.vhdx", "100G", [
     [0xa1, "0", "1M"],
     [0xb2, "50G", "64k"],
@@ -116,7 +118,9 @@ test("File backend: opens a 100 GiB file reading only its structures, virtual by
   expect(r.stats.memory.cacheBytes).toBeLessThanOrEqual(r.stats.cache?.budget ?? 0);
 });
 
-test("OPFS sync backend: bytes written through the worker land in the file, qemu-img check stays clean", async ({ page }) => {
+test("OPFS sync backend: bytes written through the worker land in the file, qemu-img check stays clean", async ({
+  page,
+}) => {
   const p = qemuImage("opfs.vhdx", "64M", [
     [0x11, "0", "2M"],
     [0x22, "10M", "1M"],
@@ -134,12 +138,23 @@ test("OPFS sync backend: bytes written through the worker land in the file, qemu
     if (!block0) throw new Error("payload block 0 not in the map");
     // Overwrite 4 KiB of virtual offset 8192 inside payload block 0, and grow the file by a tail.
     const data = new Uint8Array(4096).fill(0x7e);
-    const commit = await probe.call("rawCommit", [[{ offset: block0.start + 8192, data }]], { transfer: [data.buffer] });
+    const commit = await probe.call("rawCommit", [[{ offset: block0.start + 8192, data }]], {
+      transfer: [data.buffer],
+    });
     const virtual = await probe.api.read("virtual", 8192 - 4, 4096 + 8);
     const grown = await probe.api.rawSize();
     await probe.api.close();
     probe.worker.terminate();
-    return { size, opened, before, commit, block0, virtual: [...virtual], grown, after: await h.opfsBase64("work/opfs.vhdx") };
+    return {
+      size,
+      opened,
+      before,
+      commit,
+      block0,
+      virtual: [...virtual],
+      grown,
+      after: await h.opfsBase64("work/opfs.vhdx"),
+    };
   }, original.length);
   expect(r.size).toBe(original.length);
   expect(r.opened.backend).toBe("opfs-sync");
@@ -162,7 +177,9 @@ test("OPFS sync backend: bytes written through the worker land in the file, qemu
   expect(v.subarray(4, 4100).every((b) => b === 0x7e)).toBe(true);
 });
 
-test("writable handle backend: one writable per commit, an aborted commit leaves the file as it was", async ({ page }) => {
+test("writable handle backend: one writable per commit, an aborted commit leaves the file as it was", async ({
+  page,
+}) => {
   const p = qemuImage("handle.vhdx", "32M", [[0x33, "1M", "1M"]]);
   await load(page, { "handle.vhdx": p });
   const original = readFileSync(p);
@@ -177,8 +194,17 @@ test("writable handle backend: one writable per commit, an aborted commit leaves
     const enc = (v: number, n: number) => new Uint8Array(n).fill(v);
     // An aborted commit (fails after its first write): nothing reaches the file.
     const aborted = await probe.api
-      .rawCommit([{ offset: 0, data: enc(0xee, 16) }, { offset: 4096, data: enc(0xee, 16) }], { failAfter: 1 })
-      .then(() => "committed", (e: Error & { code?: string }) => e.code ?? e.message);
+      .rawCommit(
+        [
+          { offset: 0, data: enc(0xee, 16) },
+          { offset: 4096, data: enc(0xee, 16) },
+        ],
+        { failAfter: 1 },
+      )
+      .then(
+        () => "committed",
+        (e: Error & { code?: string }) => e.code ?? e.message,
+      );
     const afterAbort = await h.opfsSha256("user/handle.vhdx");
     // A commit of three writes, one growing the file past its end; flushed once.
     const commit = await probe.api.rawCommit([
@@ -190,7 +216,16 @@ test("writable handle backend: one writable per commit, an aborted commit leaves
     const readBack = h.toBase64(await probe.api.rawRead(size - 128, 128 + 8192));
     await probe.api.close();
     probe.worker.terminate();
-    return { opened, size, aborted, afterAbort, commit, stats, readBack, final: await h.opfsBase64("user/handle.vhdx") };
+    return {
+      opened,
+      size,
+      aborted,
+      afterAbort,
+      commit,
+      stats,
+      readBack,
+      final: await h.opfsBase64("user/handle.vhdx"),
+    };
   });
   expect(r.opened.backend).toBe("writable-handle");
   expect(r.opened.readOnly).toBe(false);
@@ -213,7 +248,9 @@ test("writable handle backend: one writable per commit, an aborted commit leaves
   expect(Buffer.from(r.readBack, "base64").equals(expected.subarray(size - 128))).toBe(true);
 });
 
-test("import into OPFS with progress, save back, save as and download keep every byte; a cancelled import leaves nothing", async ({ page }) => {
+test("import into OPFS with progress, save back, save as and download keep every byte; a cancelled import leaves nothing", async ({
+  page,
+}) => {
   const p = qemuImage("import.vhdx", "64M", [
     [0x5a, "0", "20M"],
     [0x6b, "40M", "1M"],
@@ -230,11 +267,16 @@ test("import into OPFS with progress, save back, save as and download keep every
     // Cancelled on its first progress report.
     const job = engine.importToOpfs({ kind: "file", file }, "work/cancelled.vhdx");
     job.onProgress(() => job.cancel());
-    const cancelled = await job.then(() => "finished", (e: Error & { code?: string }) => e.code ?? e.message);
+    const cancelled = await job.then(
+      () => "finished",
+      (e: Error & { code?: string }) => e.code ?? e.message,
+    );
     const leftovers = [await h.opfsExists("work/cancelled.vhdx"), await h.opfsExists("work/cancelled.vhdx.partial")];
 
     const progress: { fraction: number; bytes: number }[] = [];
-    const imported = await engine.call("importToOpfs", [{ kind: "file", file }, "work/disk.vhdx"], { onProgress: (e) => progress.push(e) });
+    const imported = await engine.call("importToOpfs", [{ kind: "file", file }, "work/disk.vhdx"], {
+      onProgress: (e) => progress.push(e),
+    });
     const importedHash = await h.opfsSha256("work/disk.vhdx");
     const partialLeft = await h.opfsExists("work/disk.vhdx.partial");
     const listing = await engine.opfsList("work");
@@ -318,7 +360,11 @@ test("exclusive editing: a second tab opens the same file read-only and says why
       const b = await engine.open({ kind: "handle", handle: await h.opfsHandle("user/locked.vhdx"), writable: true });
       await engine.close();
       engine.terminate();
-      return { opfs: { readOnly: a.readOnly, reason: a.readOnlyReason }, firstByte, handle: { readOnly: b.readOnly, reason: b.readOnlyReason } };
+      return {
+        opfs: { readOnly: a.readOnly, reason: a.readOnlyReason },
+        firstByte,
+        handle: { readOnly: b.readOnly, reason: b.readOnlyReason },
+      };
     });
   const blocked = await tryOpen();
   expect(blocked.opfs.readOnly).toBe(true);

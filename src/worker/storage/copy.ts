@@ -122,7 +122,11 @@ async function moveOpfsFile(handle: FileSystemFileHandle, from: string, to: stri
  * on close, so a failure or cancellation (the stream is aborted) leaves the target as it was.
  * Used for "save back" (working copy → original file) and "save as" (→ a save-picker handle).
  */
-export async function copyToHandle(source: Source, target: FileSystemFileHandle, opts: CopyOptions = {}): Promise<CopyResult> {
+export async function copyToHandle(
+  source: Source,
+  target: FileSystemFileHandle,
+  opts: CopyOptions = {},
+): Promise<CopyResult> {
   const t0 = performance.now();
   const total = sourceSize(source);
   let w: FileSystemWritableFileStream;

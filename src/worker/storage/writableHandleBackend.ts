@@ -55,7 +55,11 @@ export class WritableHandleBackend implements RandomAccess {
   private lastCommit: CommitRecord | null = null;
   readonly commits: CommitRecord[] = [];
 
-  private constructor(handle: FileSystemFileHandle, file: File, opts: { cache?: ChunkCache | null; overlayBudget?: number }) {
+  private constructor(
+    handle: FileSystemFileHandle,
+    file: File,
+    opts: { cache?: ChunkCache | null; overlayBudget?: number },
+  ) {
     this.handle = handle;
     this.file = file;
     this.logicalSize = file.size;
