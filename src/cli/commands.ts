@@ -62,17 +62,7 @@ export async function catCommand(a: ParsedArgs, io: Io): Promise<number> {
     if (offset > img.virtualSize) throw new UsageError(`--offset ${offset} is past the end of the virtual disk (${img.virtualSize} bytes)`);
     const length = a.flags.has("length") ? parseSize(flagString(a, "length")!, "--length") : img.virtualSize - offset;
     if (offset + length > img.virtualSize) throw new UsageError(`--offset + --length runs past the end of the virtual disk (${img.virtualSize} bytes)`);
-    const chunk = Math.max(img.blockSize, 4 << 20);
-    let pos = offset;
-    const end = offset + length;
-    // Read ahead one chunk while the previous one is written.
-    let pending = pos < end ? img.read(pos, Math.min(chunk - (pos % chunk), end - pos)) : null;
-    while (pending) {
-      const bytes = await pending;
-      pos += bytes.length;
-      pending = pos < end ? img.read(pos, Math.min(chunk, end - pos)) : null;
-      await io.outBytes(bytes);
-    }
+    for await (const piece of img.segments(offset, length)) await io.outBytes(piece);
     return 0;
   } finally {
     await img.close();

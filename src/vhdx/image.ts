@@ -15,6 +15,7 @@ import { RandomAccess } from "./io";
 import { DiskParameters, MetadataTable } from "./metadata";
 import { HeaderSection, readBat, readHeaderSection, readMetadata, registerStructures, RegionTableSlot, Warning } from "./open";
 import { isZeroGuid } from "./guid";
+import { HeaderUpdater, LogScan, OverlayBackend, replayLog, replayLogInPlace, scanLog } from "./log";
 import { RegionRegistry } from "./registry";
 import { RegionTableEntry } from "./regionTable";
 import { FileMap, fileMap, ImageInfo, imageInfo } from "./info";
@@ -49,8 +50,10 @@ export class VhdxImage implements VirtualDisk {
   bat: Bat;
   registry: RegionRegistry;
   warnings: Warning[];
-  /** True when the file's log holds an active sequence not yet replayed into the file. */
+  /** True when the file's log holds an active sequence not yet replayed into the file (shown replayed from memory). */
   logNeedsReplay = false;
+  /** The log scan made at open when the header's LogGuid was set; null when the log was empty or replayed in place. */
+  logScan: LogScan | null = null;
   /** The parent disk of a differencing image, once attached. */
   parent: VirtualDisk | null = null;
   private readonly bitmapCache = new Map<number, Uint8Array>();
@@ -135,6 +138,38 @@ export class VhdxImage implements VirtualDisk {
       pos += n;
     }
     return out;
+  }
+
+  /**
+   * The virtual disk range as a stream of pieces, in order, with up to `parallel` file reads in
+   * flight. Pieces that read as zeros share one buffer: callers must not modify what they get.
+   * This is the whole-disk path (cat, convert); `read` is the random-access one.
+   */
+  async *segments(offset: number, length: number, opts: { chunk?: number; parallel?: number } = {}): AsyncGenerator<Uint8Array> {
+    checkRange(offset, length, this.virtualSize, "virtual disk");
+    const chunk = opts.chunk ?? Math.max(this.blockSize, 4 * MiB);
+    const parallel = opts.parallel ?? 4;
+    const zeros = new Uint8Array(chunk);
+    const differencing = this.diskType === "differencing";
+    const queue: (Promise<Uint8Array> | Uint8Array)[] = [];
+    let pos = offset;
+    const end = offset + length;
+    const plan = (): void => {
+      const bs = this.blockSize;
+      const block = Math.floor(pos / bs);
+      const n = Math.min(bs - (pos - block * bs), end - pos, chunk);
+      const state = this.blockLocation(block).state;
+      const inFile = state === PAYLOAD_BLOCK_FULLY_PRESENT || (differencing && (state === PAYLOAD_BLOCK_PARTIALLY_PRESENT || state === PAYLOAD_BLOCK_NOT_PRESENT));
+      const last = queue[queue.length - 1];
+      if (!inFile && last instanceof Uint8Array && last.buffer === zeros.buffer && last.length + n <= chunk) {
+        queue[queue.length - 1] = zeros.subarray(0, last.length + n); // coalesce zero runs
+      } else queue.push(inFile ? this.read(pos, n) : zeros.subarray(0, n));
+      pos += n;
+    };
+    while (pos < end || queue.length > 0) {
+      while (pos < end && queue.filter((q) => !(q instanceof Uint8Array)).length < parallel) plan();
+      yield await queue.shift()!;
+    }
   }
 
   /** Where block `block` lives: its BAT state and file offset (0 when not in the file). */
@@ -266,13 +301,36 @@ export async function openImage(file: RandomAccess, opts: OpenOptions = {}): Pro
   const readOnly = opts.readOnly ?? true;
   if (!readOnly && file.readOnly) throw new VhdxError("READ_ONLY", "the file was opened read-only and cannot be written", "file");
   const warnings: Warning[] = [];
-  const fileSize = await file.size();
-  const section = await readHeaderSection(file, fileSize, warnings);
+  let section = await readHeaderSection(file, await file.size(), warnings);
+  let io: RandomAccess = file;
+  let logScan: LogScan | null = null;
+  let logNeedsReplay = false;
   const header = section.headerSlots[section.currentHeaderIndex].header!;
-  const io = file;
+  // §2.3.3: a non-empty log MUST be replayed before any other I/O beyond the header and the log.
   if (!isZeroGuid(header.logGuid)) {
-    throw new VhdxError("LOG_NEEDS_REPLAY", "the log holds entries that must be replayed before the image can be read", "log", header.logOffset);
+    logScan = await scanLog(file, header);
+    if (logScan.warning) warnings.push({ code: "LOG_GUID_WITHOUT_SEQUENCE", message: logScan.warning, structure: "log", offset: header.logOffset });
+    const mode = opts.replay ?? (readOnly ? "overlay" : "in-place");
+    if (logScan.needsReplay && mode === "refuse") {
+      throw new VhdxError("LOG_NEEDS_REPLAY", "the log holds entries that must be replayed before the image can be read", "log", header.logOffset);
+    }
+    if (mode === "overlay" || readOnly) {
+      if (logScan.needsReplay) {
+        // Viewing never writes: the replay lands in memory, over the untouched file.
+        const overlay = await OverlayBackend.over(file);
+        await replayLog(overlay, logScan);
+        overlay.freeze();
+        io = overlay;
+        logNeedsReplay = true;
+      }
+    } else {
+      await replayLogInPlace(new HeaderUpdater(file, header, section.currentHeaderIndex), logScan);
+      warnings.length = 0;
+      section = await readHeaderSection(file, await file.size(), warnings);
+      logScan = null;
+    }
   }
+  const fileSize = await io.size();
   const registry = registerStructures(section);
   const { table, params } = await readMetadata(io, section.metadataRegion, warnings);
   const bat = await readBat(io, fileSize, section.batRegion, params, registry, warnings);
@@ -284,5 +342,8 @@ export async function openImage(file: RandomAccess, opts: OpenOptions = {}): Pro
     if (!readOnly) throw e;
     warnings.push({ code: e.code, message: e.message + (blockOverlaps.length > 1 ? ` (and ${blockOverlaps.length - 1} more)` : ""), structure: e.structure, offset: e.offset });
   }
-  return new VhdxImage({ file, io, fileSize, section, metadataTable: table, params, bat, registry, warnings });
+  const image = new VhdxImage({ file, io, fileSize, section, metadataTable: table, params, bat, registry, warnings });
+  image.logNeedsReplay = logNeedsReplay;
+  image.logScan = logScan;
+  return image;
 }
