@@ -12,6 +12,7 @@ import { serializeFileIdentifier } from "./fileIdentifier";
 import { Guid, newGuid, ZERO_GUID } from "./guid";
 import { HEADER_OFFSETS, HEADER_VERSION, LOG_VERSION, serializeHeader } from "./header";
 import { RandomAccess } from "./io";
+import { writeNonZeroRuns } from "./sparse";
 import {
   FILE_PARAMETERS_GUID,
   LOGICAL_SECTOR_SIZE_GUID,
@@ -213,11 +214,12 @@ export async function createImage(io: RandomAccess, options: CreateOptions): Pro
   ]);
   for (const at of REGION_TABLE_OFFSETS) section.set(regions, at);
 
-  await io.write(layout.metadataOffset, buildMetadataRegion(o));
+  // Zero runs are not written: the file was just extended with zeros (and stays sparse where it can).
+  await writeNonZeroRuns(io, layout.metadataOffset, buildMetadataRegion(o));
   if (o.type === "fixed") await writeFixedBat(io, layout);
   // The header section goes last: until it is written the file is not a VHDX file at all.
   await io.flush();
-  await io.write(0, section);
+  await writeNonZeroRuns(io, 0, section);
   await io.flush();
   return layout;
 }
