@@ -9,7 +9,7 @@ import { closeChain } from "../../src/vhdx/chain";
 import { MiB } from "../../src/vhdx/bytes";
 import { VhdxError } from "../../src/vhdx/errors";
 import { VhdxWriter } from "../../src/vhdx/write";
-import { pattern, tempDir } from "./helpers";
+import { hasTool, pattern, tempDir, vhdiinfo } from "./helpers";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -148,5 +148,18 @@ describe("differencing chains", () => {
     expect(localParentPath("absolute_win32_path", "\\\\?\\\\srv\\vm\\p.vhdx", "/x/c.vhdx")).toBe("/srv/vm/p.vhdx");
     expect(localParentPath("absolute_win32_path", "\\\\?\\d:\\path2\\parent.vhdx", "/x/c.vhdx")).toBe(null);
     expect(parentLocatorPaths("/vms/a/b/c.vhdx", "/vms/base.vhdx")).toEqual({ relativePath: "..\\..\\base.vhdx", absoluteWin32Path: "\\\\?\\\\vms\\base.vhdx" });
+  });
+
+  it.skipIf(!hasTool("vhdiinfo"))("libvhdi reads a created differencing image: type, size, parent identifier", async () => {
+    const base = tmp.path("vi-base.vhdx");
+    const child = tmp.path("vi-child.vhdx");
+    await makeBase(base);
+    await makeChild(child, base);
+    const p = await openImage(await NodeFileBackend.open(base));
+    const out = vhdiinfo(child);
+    expect(out).toMatch(/Disk type\s*:\s*Differential/);
+    expect(out).toMatch(new RegExp(`Media size\\s*:.*\\(${SIZE} bytes\\)`));
+    expect(out).toMatch(new RegExp(`Parent identifier\\s*:\\s*${p.header.dataWriteGuid}`));
+    await p.close();
   });
 });
