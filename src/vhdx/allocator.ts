@@ -13,9 +13,13 @@ export class Allocator {
   private pending: Gap[] = [];
 
   constructor(
-    private readonly registry: RegionRegistry,
-    private fileSize: () => number,
+    private readonly registryOf: () => RegionRegistry,
+    private readonly fileSize: () => number,
   ) {}
+
+  private get registry(): RegionRegistry {
+    return this.registryOf();
+  }
 
   /** A 1 MiB-aligned range of `length` bytes (a multiple of 1 MiB). */
   allocate(length: number): { start: number; grows: boolean } {
@@ -31,6 +35,11 @@ export class Allocator {
     }
     const end = Math.max(alignUp(this.fileSize(), MiB), alignUp(this.registry.end(), MiB), ...this.pending.map((p) => p.start + p.length));
     return this.vet(end, length, true);
+  }
+
+  /** Bytes of free gaps inside the file. */
+  freeBytes(): number {
+    return this.freeGaps().reduce((n, g) => n + g.length, 0);
   }
 
   /** Gives a range back (a freed block after copy-on-write, or an allocation whose commit failed). */

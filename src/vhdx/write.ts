@@ -12,7 +12,7 @@ import { MiB } from "./bytes";
 import { VhdxError } from "./errors";
 import { HEADER_OFFSETS } from "./header";
 import { checkRange, VhdxImage } from "./image";
-import { HeaderUpdater, LogWriter, LogWriterOptions } from "./log";
+import { HeaderUpdater, LogWriter, LogWriterOptions, MetadataUpdate } from "./log";
 import { ReadGate, Mutex } from "./mutex";
 
 export interface WriterOptions {
@@ -47,6 +47,7 @@ export class VhdxWriter {
   readonly mutex = new Mutex();
   readonly gate = new ReadGate();
   private dirty = false;
+  private logUsed = false;
 
   constructor(image: VhdxImage, opts: WriterOptions = {}) {
     if (image.file.readOnly || image.io !== image.file) {
@@ -56,7 +57,7 @@ export class VhdxWriter {
     this.image = image;
     this.updater = new HeaderUpdater(image.file, image.header, image.currentHeaderIndex);
     this.log = new LogWriter(this.updater, { afterLogFlush: opts.afterLogFlush });
-    this.allocator = new Allocator(image.registry, () => image.fileSize);
+    this.allocator = new Allocator(() => image.registry, () => image.fileSize);
   }
 
   /** Virtual disk bytes, never mid-commit. */
@@ -93,6 +94,7 @@ export class VhdxWriter {
   finish(): Promise<void> {
     return this.mutex.run(async () => {
       await this.log.markLogEmpty();
+      this.logUsed = false;
       await this.image.file.flush();
       this.syncHeader();
     });
@@ -101,6 +103,16 @@ export class VhdxWriter {
   async close(): Promise<void> {
     await this.finish();
     await this.image.close();
+  }
+
+  /** True once this session renewed the write GUIDs. */
+  get sessionStarted(): boolean {
+    return this.dirty;
+  }
+
+  /** True while the log holds this session's entries (LogGuid set). */
+  get logStarted(): boolean {
+    return this.logUsed;
   }
 
   /** §2.2.2 DataWriteGuid: renewed (with FileWriteGuid, on the session's first update) before the first visible change. */
@@ -174,12 +186,19 @@ export class VhdxWriter {
 
   /** One log entry, with no read in flight; afterwards the in-memory BAT follows and freed space is reusable. */
   async commit(update: BatUpdate, lastFileOffset = 0): Promise<void> {
-    const sectors = await update.sectors();
-    await this.gate.exclusive(async () => {
-      await this.log.commit(sectors, { lastFileOffset });
+    await this.commitSectors(await update.sectors(), async () => {
       const { freed } = update.applyToImage();
       this.image.fileSize = await this.image.file.size();
       for (const f of freed) this.allocator.release(f.start, f.length);
+    }, lastFileOffset);
+  }
+
+  /** Commits 4 KiB metadata sectors as ONE log entry, then runs `after` before any read resumes. */
+  async commitSectors(sectors: MetadataUpdate[], after: () => Promise<void>, lastFileOffset = 0): Promise<void> {
+    await this.gate.exclusive(async () => {
+      await this.log.commit(sectors, { lastFileOffset });
+      this.logUsed = true;
+      await after();
     });
     this.syncHeader();
   }
