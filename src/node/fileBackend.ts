@@ -1,60 +1,109 @@
-import { open, FileHandle } from "node:fs/promises";
-import { RandomAccess } from "../vhdx/io";
+/**
+ * RandomAccess over a real file, for Node (the CLI and the tests).
+ * Positional reads and writes on one fs/promises FileHandle: no shared file position,
+ * so concurrent engine reads never race each other.
+ */
+import { open, type FileHandle } from "node:fs/promises";
+import type { RandomAccess } from "../vhdx/io";
 import { VhdxError } from "../vhdx/errors";
 
-/** The engine's storage on a local file, through positional reads and writes. */
-export class NodeFileBackend implements RandomAccess {
-  private constructor(
-    private readonly fh: FileHandle,
-    readonly path: string,
-    readonly readOnly: boolean,
-  ) {}
+export interface NodeFileOpenOptions {
+  /** Default true: the file is opened for reading only and every write is refused. */
+  readOnly?: boolean;
+  /**
+   * Create the file: "exclusive" fails when it already exists (never clobbers a disk by accident),
+   * "overwrite" truncates an existing file to zero bytes. Implies readOnly false.
+   */
+  create?: "exclusive" | "overwrite";
+}
 
-  static async open(path: string, opts: { readOnly?: boolean; create?: boolean } = {}): Promise<NodeFileBackend> {
-    const readOnly = opts.readOnly ?? true;
-    const flags = readOnly ? "r" : opts.create ? "w+" : "r+";
-    return new NodeFileBackend(await open(path, flags), path, readOnly);
+export class NodeFileBackend implements RandomAccess {
+  readonly path: string;
+  readonly readOnly: boolean;
+  private handle: FileHandle | null;
+
+  private constructor(path: string, handle: FileHandle, readOnly: boolean) {
+    this.path = path;
+    this.handle = handle;
+    this.readOnly = readOnly;
+  }
+
+  static async open(path: string, opts: NodeFileOpenOptions = {}): Promise<NodeFileBackend> {
+    const readOnly = opts.create ? false : (opts.readOnly ?? true);
+    const flags = opts.create === "exclusive" ? "wx+" : opts.create === "overwrite" ? "w+" : readOnly ? "r" : "r+";
+    const handle = await open(path, flags);
+    return new NodeFileBackend(path, handle, readOnly);
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
-    const buf = new Uint8Array(length);
+    checkRange(offset, length, "read");
+    const h = this.live();
+    // A fresh zeroed buffer: whatever lies past the end of the file stays zero, as RandomAccess promises.
+    const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await this.fh.read(buf, done, length - done, offset + done);
-      if (bytesRead === 0) break; // past the end: the rest stays zero
+      const { bytesRead } = await h.read(out, done, length - done, offset + done);
+      if (bytesRead === 0) break; // end of file
       done += bytesRead;
     }
-    return buf;
+    return out;
   }
 
   async write(offset: number, data: Uint8Array): Promise<void> {
-    this.assertWritable();
+    checkRange(offset, data.length, "write");
+    const h = this.writable("write");
     let done = 0;
+    // A positional write may be short (signals, quotas); loop until all of it is down.
     while (done < data.length) {
-      const { bytesWritten } = await this.fh.write(data, done, data.length - done, offset + done);
+      const { bytesWritten } = await h.write(data, done, data.length - done, offset + done);
+      if (bytesWritten === 0) {
+        throw new VhdxError(
+          "IO_ERROR",
+          `${this.path}: write made no progress at ${offset + done}`,
+          "file",
+          offset + done,
+        );
+      }
       done += bytesWritten;
     }
   }
 
   async flush(): Promise<void> {
-    this.assertWritable();
-    await this.fh.sync();
+    // fdatasync also persists a size change, which is all the metadata a later read depends on.
+    await this.writable("flush").datasync();
   }
 
   async size(): Promise<number> {
-    return (await this.fh.stat()).size;
+    return (await this.live().stat()).size;
   }
 
   async truncate(size: number): Promise<void> {
-    this.assertWritable();
-    await this.fh.truncate(size);
+    checkRange(size, 0, "truncate");
+    await this.writable("truncate").truncate(size);
   }
 
   async close(): Promise<void> {
-    await this.fh.close();
+    const h = this.handle;
+    this.handle = null;
+    if (h) await h.close();
   }
 
-  private assertWritable(): void {
-    if (this.readOnly) throw new VhdxError("READ_ONLY", `${this.path} is open read-only`, "file");
+  private live(): FileHandle {
+    if (!this.handle) throw new VhdxError("IO_ERROR", `${this.path}: file is closed`, "file");
+    return this.handle;
+  }
+
+  private writable(op: string): FileHandle {
+    if (this.readOnly) throw new VhdxError("READ_ONLY", `${this.path}: opened read-only, ${op} refused`, "file");
+    return this.live();
+  }
+}
+
+function checkRange(offset: number, length: number, op: string): void {
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
+    throw new VhdxError("OUT_OF_RANGE", `${op} at ${offset} of ${length} bytes is not a valid file range`, "file");
+  }
+  if (offset + length > Number.MAX_SAFE_INTEGER) {
+    throw new VhdxError("OUT_OF_RANGE", `${op} at ${offset} of ${length} bytes ends past 2^53`, "file");
   }
 }
