@@ -16,7 +16,7 @@ afterAll(() => tmp.cleanup());
 const SIZE = 12 * MiB;
 
 async function makeBase(path: string): Promise<void> {
-  const f = await NodeFileBackend.open(path, { readOnly: false, create: true });
+  const f = await NodeFileBackend.open(path, { readOnly: false, create: "overwrite" });
   await createImage(f, { type: "dynamic", virtualSize: SIZE, blockSize: MiB });
   await f.close();
 }
@@ -24,7 +24,7 @@ async function makeBase(path: string): Promise<void> {
 async function makeChild(path: string, parentPath: string, paths?: { relativePath?: string; absoluteWin32Path?: string }): Promise<void> {
   const pf = await NodeFileBackend.open(parentPath);
   const p = await openImage(pf);
-  const f = await NodeFileBackend.open(path, { readOnly: false, create: true });
+  const f = await NodeFileBackend.open(path, { readOnly: false, create: "overwrite" });
   await createImage(f, {
     type: "differencing",
     blockSize: MiB,

@@ -21,7 +21,7 @@ function sampleRaw(): Uint8Array {
 }
 
 async function toFile(path: string, f: (out: NodeFileBackend) => Promise<unknown>): Promise<void> {
-  const out = await NodeFileBackend.open(path, { readOnly: false, create: true });
+  const out = await NodeFileBackend.open(path, { readOnly: false, create: "overwrite" });
   try {
     await f(out);
   } finally {

@@ -15,7 +15,7 @@ afterAll(() => tmp.cleanup());
 
 async function createFile(name: string, o: CreateOptions): Promise<string> {
   const path = tmp.path(name);
-  const f = await NodeFileBackend.open(path, { readOnly: false, create: true });
+  const f = await NodeFileBackend.open(path, { readOnly: false, create: "overwrite" });
   await createImage(f, o);
   await f.close();
   return path;

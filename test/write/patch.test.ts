@@ -122,7 +122,7 @@ describe("atomic patches", () => {
   it.skipIf(!hasTool("qemu-img"))("QEMU reads patched images as the model and finds no errors", async () => {
     for (const type of ["fixed", "dynamic"] as const) {
       const path = tmp.path(`p-${type}.vhdx`);
-      const f = await NodeFileBackend.open(path, { readOnly: false, create: true });
+      const f = await NodeFileBackend.open(path, { readOnly: false, create: "overwrite" });
       await createImage(f, { type, virtualSize: 12 * MiB, blockSize: 2 * MiB });
       const w = new VhdxWriter(await openImage(f, { readOnly: false }));
       const model = new Uint8Array(12 * MiB);

@@ -175,7 +175,7 @@ describe("writes", () => {
       it(`${type}: qemu-img check is clean and its raw reading equals the model`, async () => {
         const size = 20 * MiB;
         const path = tmp.path(`w-${type}.vhdx`);
-        const f = await NodeFileBackend.open(path, { readOnly: false, create: true });
+        const f = await NodeFileBackend.open(path, { readOnly: false, create: "overwrite" });
         await createImage(f, { type, virtualSize: size, blockSize: 2 * MiB });
         const img = await openImage(f, { readOnly: false });
         const w = new VhdxWriter(img);
