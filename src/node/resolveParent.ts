@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { attachParents, type ParentPathKey, type ParentResolver } from "../vhdx/chain";
 import { openImage, type VhdxImage } from "../vhdx/image";
+import { openWritable } from "../vhdx/openWritable";
 import { NodeFileBackend } from "./fileBackend";
 
 const WIN32_PREFIX = "\\\\?\\";
@@ -49,9 +50,10 @@ export async function openWithParents(
 ): Promise<{ image: VhdxImage; chain: VhdxImage[] }> {
   const readOnly = opts.readOnly ?? true;
   const file = await NodeFileBackend.open(path, { readOnly });
+  // Writable: a log left by an interrupted session is replayed into the file first (§2.3.3).
   let image: VhdxImage;
   try {
-    image = await openImage(file, { readOnly });
+    image = readOnly ? await openImage(file, { readOnly }) : await openWritable(file);
   } catch (e) {
     await file.close();
     throw e;
