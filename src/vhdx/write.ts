@@ -65,7 +65,11 @@ export class VhdxWriter {
     return this.gate.read(() => this.image.read(offset, length));
   }
 
-  /** Writes `data` at virtual `offset` (any alignment). */
+  /**
+   * Writes `data` at virtual `offset` (any alignment). Blocks that need space are allocated and
+   * committed atomically; bytes in blocks already present are written in place, with the storage's
+   * own per-sector atomicity. For all-or-nothing changes use a patch (commitPatch).
+   */
   write(offset: number, data: Uint8Array): Promise<void> {
     checkRange(offset, data.length, this.image.virtualSize, "virtual disk");
     return this.mutex.run(async () => {
