@@ -12,13 +12,15 @@ export const CONVERT_FLAGS = { format: "value", type: "value", "block-size": "va
 
 /** `vhdx convert`: raw → VHDX, VHDX → raw, VHDX → VHDX (compacted). The output must not exist yet. */
 export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
-  if (a.positionals.length !== 2) throw new UsageError("convert takes an input and an output (see vhdx convert --help)");
+  if (a.positionals.length !== 2)
+    throw new UsageError("convert takes an input and an output (see vhdx convert --help)");
   const [inPath, outPath] = a.positionals;
   const format = flagString(a, "format") ?? (/\.vhdx$/i.test(outPath) ? "vhdx" : "raw");
   if (format !== "raw" && format !== "vhdx") throw new UsageError("--format must be raw or vhdx");
   const type = flagString(a, "type") ?? "dynamic";
   if (type !== "dynamic" && type !== "fixed") throw new UsageError("--type must be dynamic or fixed");
-  if (format === "raw" && (a.flags.has("type") || a.flags.has("block-size"))) throw new UsageError("--type and --block-size apply to VHDX output only");
+  if (format === "raw" && (a.flags.has("type") || a.flags.has("block-size")))
+    throw new UsageError("--type and --block-size apply to VHDX output only");
   const blockSize = a.flags.has("block-size") ? parseSize(flagString(a, "block-size")!, "--block-size") : undefined;
 
   if (existsSync(outPath)) throw new UsageError(`${outPath} already exists; convert never overwrites a file`);
@@ -48,7 +50,9 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
           logicalSectorSize: img?.params.logicalSectorSize,
           physicalSectorSize: img?.params.physicalSectorSize,
         });
-        io.out(`converted ${inPath} to ${type} VHDX ${outPath}: ${r.allocatedBlocks} of ${r.totalBlocks} blocks allocated, file ${formatSize(r.fileSize)}\n`);
+        io.out(
+          `converted ${inPath} to ${type} VHDX ${outPath}: ${r.allocatedBlocks} of ${r.totalBlocks} blocks allocated, file ${formatSize(r.fileSize)}\n`,
+        );
       }
     } finally {
       await out.close();

@@ -30,10 +30,12 @@ function sectorFlag(a: ParsedArgs, name: string): number | undefined {
 export async function createCommand(a: ParsedArgs, io: Io): Promise<number> {
   const path = oneImage(a, "create");
   const type = flagString(a, "type") ?? (a.flags.has("parent") ? "differencing" : "dynamic");
-  if (type !== "dynamic" && type !== "fixed" && type !== "differencing") throw new UsageError(`--type must be dynamic, fixed or differencing`);
+  if (type !== "dynamic" && type !== "fixed" && type !== "differencing")
+    throw new UsageError(`--type must be dynamic, fixed or differencing`);
   const parentPath = flagString(a, "parent");
   if (type === "differencing" && !parentPath) throw new UsageError("a differencing image needs --parent");
-  if (type !== "differencing" && parentPath) throw new UsageError("--parent makes a differencing image; drop --type or use --type differencing");
+  if (type !== "differencing" && parentPath)
+    throw new UsageError("--parent makes a differencing image; drop --type or use --type differencing");
   const opts: CreateOptions = {
     type,
     virtualSize: a.flags.has("size") ? parseSize(flagString(a, "size")!, "--size") : undefined,
@@ -67,7 +69,9 @@ export async function createCommand(a: ParsedArgs, io: Io): Promise<number> {
   try {
     const layout = await createImage(file, opts);
     const g = layout.geometry;
-    io.out(`created ${path}: ${type}, ${formatSize(g.virtualDiskSize)} virtual, ${formatSize(g.blockSize)} blocks, file ${formatSize(layout.fileSize)}\n`);
+    io.out(
+      `created ${path}: ${type}, ${formatSize(g.virtualDiskSize)} virtual, ${formatSize(g.blockSize)} blocks, file ${formatSize(layout.fileSize)}\n`,
+    );
   } finally {
     await file.close();
   }

@@ -25,14 +25,18 @@ export async function writeCommand(a: ParsedArgs, io: Io): Promise<number> {
   const { image, chain } = await openWithParents(path, { readOnly: false });
   try {
     if (offset + data.length > image.virtualSize) {
-      throw new UsageError(`${data.length} bytes at offset ${offset} run past the end of the virtual disk (${image.virtualSize} bytes)`);
+      throw new UsageError(
+        `${data.length} bytes at offset ${offset} run past the end of the virtual disk (${image.virtualSize} bytes)`,
+      );
     }
     const w = new VhdxWriter(image);
     const edits = [{ offset, data }];
     const cost = await estimatePatch(w, edits);
     await commitPatch(w, edits);
     await w.finish();
-    io.out(`wrote ${data.length} bytes at offset ${offset}: ${cost.blocksCopied} blocks copied, ${cost.blocksAllocated} allocated, ${formatSize(cost.bytesWritten)} written\n`);
+    io.out(
+      `wrote ${data.length} bytes at offset ${offset}: ${cost.blocksCopied} blocks copied, ${cost.blocksAllocated} allocated, ${formatSize(cost.bytesWritten)} written\n`,
+    );
   } finally {
     await closeChain(chain);
   }

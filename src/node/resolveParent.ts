@@ -35,7 +35,10 @@ export const nodeParentResolver: ParentResolver = async (key, value, childLocati
 };
 
 /** The locator paths a new differencing image at `childPath` stores for `parentPath`. */
-export function parentLocatorPaths(childPath: string, parentPath: string): { relativePath: string; absoluteWin32Path: string } {
+export function parentLocatorPaths(
+  childPath: string,
+  parentPath: string,
+): { relativePath: string; absoluteWin32Path: string } {
   const abs = resolve(parentPath);
   const rel = relative(dirname(resolve(childPath)), abs);
   const relativePath = (isAbsolute(rel) ? abs : rel).split(sep).join("\\");
@@ -59,7 +62,11 @@ export async function openWithParents(
     throw e;
   }
   try {
-    const chain = await attachParents(image, resolve(path), { resolve: nodeParentResolver, force: opts.force, maxDepth: opts.maxDepth });
+    const chain = await attachParents(image, resolve(path), {
+      resolve: nodeParentResolver,
+      force: opts.force,
+      maxDepth: opts.maxDepth,
+    });
     return { image, chain };
   } catch (e) {
     await image.close();

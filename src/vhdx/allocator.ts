@@ -33,7 +33,11 @@ export class Allocator {
         return this.vet(start, length, false);
       }
     }
-    const end = Math.max(alignUp(this.fileSize(), MiB), alignUp(this.registry.end(), MiB), ...this.pending.map((p) => p.start + p.length));
+    const end = Math.max(
+      alignUp(this.fileSize(), MiB),
+      alignUp(this.registry.end(), MiB),
+      ...this.pending.map((p) => p.start + p.length),
+    );
     return this.vet(end, length, true);
   }
 
@@ -69,7 +73,10 @@ export class Allocator {
   }
 
   private freeGaps(): Gap[] {
-    if (!this.gaps) this.gaps = this.registry.freeGaps(this.fileSize(), MiB).filter((g) => !this.pending.some((p) => p.start < g.start + g.length && g.start < p.start + p.length));
+    if (!this.gaps)
+      this.gaps = this.registry
+        .freeGaps(this.fileSize(), MiB)
+        .filter((g) => !this.pending.some((p) => p.start < g.start + g.length && g.start < p.start + p.length));
     return this.gaps;
   }
 

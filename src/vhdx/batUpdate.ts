@@ -1,4 +1,12 @@
-import { BAT_ENTRY_SIZE, encodeBatEntry, isSectorBitmapEntry, PAYLOAD_BLOCK_FULLY_PRESENT, PAYLOAD_BLOCK_PARTIALLY_PRESENT, SB_BLOCK_PRESENT, SECTOR_BITMAP_BLOCK_SIZE } from "./bat";
+import {
+  BAT_ENTRY_SIZE,
+  encodeBatEntry,
+  isSectorBitmapEntry,
+  PAYLOAD_BLOCK_FULLY_PRESENT,
+  PAYLOAD_BLOCK_PARTIALLY_PRESENT,
+  SB_BLOCK_PRESENT,
+  SECTOR_BITMAP_BLOCK_SIZE,
+} from "./bat";
 import { MiB } from "./bytes";
 import type { VhdxImage } from "./image";
 import type { MetadataUpdate } from "./log";
@@ -29,7 +37,12 @@ export class BatUpdate {
 
   /** The state and file offset entry `index` will have after this commit. */
   entry(index: number): { state: number; fileOffset: number } {
-    return this.entries.get(index) ?? { state: this.img.bat.state(index), fileOffset: this.img.bat.fileOffsetMB(index) * MiB };
+    return (
+      this.entries.get(index) ?? {
+        state: this.img.bat.state(index),
+        fileOffset: this.img.bat.fileOffsetMB(index) * MiB,
+      }
+    );
   }
 
   /** Marks a sector bitmap block as newly allocated at `fileOffset` (zero-filled on disk). */
@@ -40,9 +53,9 @@ export class BatUpdate {
 
   /** §2.4: sets bits [first, first+count) of the sector bitmap block at `bitmapOffset`. */
   setBits(bitmapOffset: number, first: number, count: number): void {
-    for (let bit = first; bit < first + count; ) {
+    for (let bit = first; bit < first + count;) {
       const sectorAt = bitmapOffset + Math.floor(bit / 8 / SECTOR) * SECTOR;
-      const inSector = bit - ((sectorAt - bitmapOffset) * 8);
+      const inSector = bit - (sectorAt - bitmapOffset) * 8;
       const n = Math.min(count - (bit - first), SECTOR * 8 - inSector);
       let list = this.bits.get(sectorAt);
       if (!list) this.bits.set(sectorAt, (list = []));
@@ -67,7 +80,10 @@ export class BatUpdate {
       const data = await io.read(s, SECTOR);
       for (const index of indexes) {
         const e = this.entries.get(index)!;
-        data.set(encodeBatEntry(e.state, e.fileOffset / MiB), this.img.batRegion.fileOffset + index * BAT_ENTRY_SIZE - s);
+        data.set(
+          encodeBatEntry(e.state, e.fileOffset / MiB),
+          this.img.batRegion.fileOffset + index * BAT_ENTRY_SIZE - s,
+        );
       }
       out.push({ fileOffset: s, data });
     }
@@ -89,8 +105,12 @@ export class BatUpdate {
       const sb = isSectorBitmapEntry(g, index);
       const oldState = img.bat.state(index);
       const oldOffset = img.bat.fileOffsetMB(index) * MiB;
-      const oldHeld = sb ? oldState === SB_BLOCK_PRESENT : oldState === PAYLOAD_BLOCK_FULLY_PRESENT || oldState === PAYLOAD_BLOCK_PARTIALLY_PRESENT;
-      const newHeld = sb ? e.state === SB_BLOCK_PRESENT : e.state === PAYLOAD_BLOCK_FULLY_PRESENT || e.state === PAYLOAD_BLOCK_PARTIALLY_PRESENT;
+      const oldHeld = sb
+        ? oldState === SB_BLOCK_PRESENT
+        : oldState === PAYLOAD_BLOCK_FULLY_PRESENT || oldState === PAYLOAD_BLOCK_PARTIALLY_PRESENT;
+      const newHeld = sb
+        ? e.state === SB_BLOCK_PRESENT
+        : e.state === PAYLOAD_BLOCK_FULLY_PRESENT || e.state === PAYLOAD_BLOCK_PARTIALLY_PRESENT;
       const length = sb ? SECTOR_BITMAP_BLOCK_SIZE : g.blockSize;
       if (oldHeld && (!newHeld || oldOffset !== e.fileOffset)) {
         img.registry.removeBlock(index, sb);

@@ -63,11 +63,19 @@ export async function attachParents(img: VhdxImage, location: string, opts: Chai
   return chain;
 }
 
-async function openParent(child: VhdxImage, childLocation: string, opts: ChainOptions): Promise<{ parent: VhdxImage; parentLocation: string }> {
+async function openParent(
+  child: VhdxImage,
+  childLocation: string,
+  opts: ChainOptions,
+): Promise<{ parent: VhdxImage; parentLocation: string }> {
   const pl = child.params.parentLocator;
   if (!pl) throw new VhdxError("PARENT_NOT_FOUND", "the image has a parent but no parent locator", "parent locator");
   if (pl.locatorType !== VHDX_PARENT_LOCATOR_TYPE) {
-    throw new VhdxError("PARENT_LOCATOR_INVALID", `parent locator type ${pl.locatorType} is not the VHDX locator type`, "parent locator");
+    throw new VhdxError(
+      "PARENT_LOCATOR_INVALID",
+      `parent locator type ${pl.locatorType} is not the VHDX locator type`,
+      "parent locator",
+    );
   }
   const tried: string[] = [];
   for (const key of PARENT_PATH_KEYS) {
@@ -101,7 +109,9 @@ async function openParent(child: VhdxImage, childLocation: string, opts: ChainOp
 /** §2.6.2.6.3: the parent's DataWriteGuid must equal parent_linkage or parent_linkage2. */
 function checkLinkage(child: VhdxImage, parent: VhdxImage, where: string, force: boolean): void {
   const pl = child.params.parentLocator!;
-  const linkages = ["parent_linkage", "parent_linkage2"].map((k) => locatorValue(pl, k)).filter((v): v is string => !!v);
+  const linkages = ["parent_linkage", "parent_linkage2"]
+    .map((k) => locatorValue(pl, k))
+    .filter((v): v is string => !!v);
   const actual = parent.header.dataWriteGuid;
   const matches = linkages.some((v) => {
     try {
@@ -116,10 +126,18 @@ function checkLinkage(child: VhdxImage, parent: VhdxImage, where: string, force:
     child.warnings.push({ code: "PARENT_MISMATCH", message: msg + " (opened anyway)", structure: "parent locator" });
   }
   if (parent.virtualSize !== child.virtualSize) {
-    throw new VhdxError("CHAIN_INVALID", `parent ${where} is ${parent.virtualSize} bytes but the child is ${child.virtualSize}`, "parent locator");
+    throw new VhdxError(
+      "CHAIN_INVALID",
+      `parent ${where} is ${parent.virtualSize} bytes but the child is ${child.virtualSize}`,
+      "parent locator",
+    );
   }
   if (parent.params.logicalSectorSize !== child.params.logicalSectorSize) {
-    throw new VhdxError("CHAIN_INVALID", `parent ${where} has ${parent.params.logicalSectorSize}-byte sectors but the child ${child.params.logicalSectorSize}-byte`, "parent locator");
+    throw new VhdxError(
+      "CHAIN_INVALID",
+      `parent ${where} has ${parent.params.logicalSectorSize}-byte sectors but the child ${child.params.logicalSectorSize}-byte`,
+      "parent locator",
+    );
   }
 }
 

@@ -150,7 +150,11 @@ export interface ToRawResult {
  * Copies the virtual disk to a raw image on `out`. All-zero pieces are skipped and the output is
  * set to the full size by truncate, so on file systems with sparse files the zero runs are holes.
  */
-export async function convertToRaw(source: VirtualDisk, out: RandomAccess, o: StreamOptions = {}): Promise<ToRawResult> {
+export async function convertToRaw(
+  source: VirtualDisk,
+  out: RandomAccess,
+  o: StreamOptions = {},
+): Promise<ToRawResult> {
   const total = source.virtualSize;
   await out.truncate(0);
   let written = 0;

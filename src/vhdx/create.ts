@@ -85,7 +85,9 @@ function bad(message: string): never {
 }
 
 /** Checks the options against §2.2.2 (log), §2.6.2.1–§2.6.2.5 (block and sector sizes, virtual size). */
-export function resolveCreateOptions(o: CreateOptions): Required<Omit<CreateOptions, "parent">> & { parent?: ParentInfo } {
+export function resolveCreateOptions(
+  o: CreateOptions,
+): Required<Omit<CreateOptions, "parent">> & { parent?: ParentInfo } {
   const p = o.parent;
   if (o.type === "differencing" && !p) bad("a differencing image needs a parent");
   if (o.type !== "differencing" && p) bad(`a ${o.type} image has no parent`);
@@ -102,17 +104,25 @@ export function resolveCreateOptions(o: CreateOptions): Required<Omit<CreateOpti
   }
   const logSize = o.logSize ?? DEFAULT_LOG_SIZE;
   // §2.6.2.1: BlockSize a power of two from 1 MiB to 256 MiB.
-  if (!Number.isSafeInteger(blockSize) || blockSize < MiB || blockSize > 256 * MiB || (blockSize & (blockSize - 1)) !== 0) {
+  if (
+    !Number.isSafeInteger(blockSize) ||
+    blockSize < MiB ||
+    blockSize > 256 * MiB ||
+    (blockSize & (blockSize - 1)) !== 0
+  ) {
     bad(`block size ${blockSize} must be a power of two from 1 MiB to 256 MiB`);
   }
   // §2.6.2.4–5: 512 or 4096.
-  if (logicalSectorSize !== 512 && logicalSectorSize !== 4096) bad(`logical sector size ${logicalSectorSize} must be 512 or 4096`);
-  if (physicalSectorSize !== 512 && physicalSectorSize !== 4096) bad(`physical sector size ${physicalSectorSize} must be 512 or 4096`);
+  if (logicalSectorSize !== 512 && logicalSectorSize !== 4096)
+    bad(`logical sector size ${logicalSectorSize} must be 512 or 4096`);
+  if (physicalSectorSize !== 512 && physicalSectorSize !== 4096)
+    bad(`physical sector size ${physicalSectorSize} must be 512 or 4096`);
   // §2.6.2.2: at most 64 TiB, a multiple of the logical sector size.
   if (!Number.isSafeInteger(virtualSize) || virtualSize <= 0 || virtualSize > MAX_VIRTUAL_DISK_SIZE) {
     bad(`virtual size ${virtualSize} must be from 1 byte to 64 TiB`);
   }
-  if (virtualSize % logicalSectorSize !== 0) bad(`virtual size ${virtualSize} must be a multiple of the logical sector size ${logicalSectorSize}`);
+  if (virtualSize % logicalSectorSize !== 0)
+    bad(`virtual size ${virtualSize} must be a multiple of the logical sector size ${logicalSectorSize}`);
   // §2.2.2 LogLength: a multiple of 1 MiB; 1 MiB is the smallest useful log.
   if (!Number.isSafeInteger(logSize) || logSize < MiB || logSize % MiB !== 0 || logSize >= 4 * 1024 * MiB) {
     bad(`log size ${logSize} must be a multiple of 1 MiB, at least 1 MiB and below 4 GiB`);
@@ -147,7 +157,11 @@ export function buildMetadataRegion(o: ReturnType<typeof resolveCreateOptions>):
   const items: { guid: Guid; bytes: Uint8Array; isVirtualDisk: boolean }[] = [
     {
       guid: FILE_PARAMETERS_GUID,
-      bytes: serializeFileParameters({ blockSize: o.blockSize, leaveBlockAllocated: o.type === "fixed", hasParent: o.type === "differencing" }),
+      bytes: serializeFileParameters({
+        blockSize: o.blockSize,
+        leaveBlockAllocated: o.type === "fixed",
+        hasParent: o.type === "differencing",
+      }),
       isVirtualDisk: false,
     },
     { guid: VIRTUAL_DISK_SIZE_GUID, bytes: serializeVirtualDiskSize(o.virtualSize), isVirtualDisk: true },
@@ -162,7 +176,14 @@ export function buildMetadataRegion(o: ReturnType<typeof resolveCreateOptions>):
   for (const it of items) {
     region.set(it.bytes, at);
     // §2.6.2: every known item is a system item and required.
-    entries.push({ itemId: it.guid, offset: at, length: it.bytes.length, isUser: false, isVirtualDisk: it.isVirtualDisk, isRequired: true });
+    entries.push({
+      itemId: it.guid,
+      offset: at,
+      length: it.bytes.length,
+      isUser: false,
+      isVirtualDisk: it.isVirtualDisk,
+      isRequired: true,
+    });
     at = alignUp(at + it.bytes.length, 8);
   }
   if (at > METADATA_REGION_SIZE) bad("the parent locator paths are too long for the metadata region");

@@ -24,8 +24,13 @@ export interface MergeResult {
  * IsVirtualDisk items are dropped and the child's copied in. The parent gets a new DataWriteGuid,
  * so the child no longer links to it. Streams a piece at a time.
  */
-export async function mergeIntoParent(child: VhdxImage, parent: VhdxWriter, o: StreamOptions = {}): Promise<MergeResult> {
-  if (child.diskType !== "differencing") throw new VhdxError("INVALID_ARGUMENT", "only a differencing image can be merged into its parent", "merge");
+export async function mergeIntoParent(
+  child: VhdxImage,
+  parent: VhdxWriter,
+  o: StreamOptions = {},
+): Promise<MergeResult> {
+  if (child.diskType !== "differencing")
+    throw new VhdxError("INVALID_ARGUMENT", "only a differencing image can be merged into its parent", "merge");
   const p = parent.image;
   if (p.virtualSize !== child.virtualSize || p.params.logicalSectorSize !== child.params.logicalSectorSize) {
     throw new VhdxError("CHAIN_INVALID", "the parent's virtual size or sector size differs from the child's", "merge");
@@ -53,7 +58,10 @@ export async function mergeIntoParent(child: VhdxImage, parent: VhdxWriter, o: S
     for (const [s, t] of runs) {
       for (let at = s; at < t; at += PIECE) {
         const n = Math.min(PIECE, t - at);
-        const bytes = state === PAYLOAD_BLOCK_FULLY_PRESENT || state === PAYLOAD_BLOCK_PARTIALLY_PRESENT ? await child.read(start + at, n) : new Uint8Array(n);
+        const bytes =
+          state === PAYLOAD_BLOCK_FULLY_PRESENT || state === PAYLOAD_BLOCK_PARTIALLY_PRESENT
+            ? await child.read(start + at, n)
+            : new Uint8Array(n);
         await parent.write(start + at, bytes);
         copied += n;
       }
@@ -91,10 +99,12 @@ async function mergeMetadata(child: VhdxImage, parent: VhdxWriter): Promise<bool
   const p = parent.image;
   const items: { entry: MetadataTableEntry; bytes: Uint8Array }[] = [];
   for (const e of p.metadataTable.entries) {
-    if (!e.isVirtualDisk) items.push({ entry: e, bytes: await p.file.read(p.metadataRegion.fileOffset + e.offset, e.length) });
+    if (!e.isVirtualDisk)
+      items.push({ entry: e, bytes: await p.file.read(p.metadataRegion.fileOffset + e.offset, e.length) });
   }
   for (const e of child.metadataTable.entries) {
-    if (e.isVirtualDisk) items.push({ entry: e, bytes: await child.io.read(child.metadataRegion.fileOffset + e.offset, e.length) });
+    if (e.isVirtualDisk)
+      items.push({ entry: e, bytes: await child.io.read(child.metadataRegion.fileOffset + e.offset, e.length) });
   }
   const region = new Uint8Array(p.metadataRegion.length);
   const entries: MetadataTableEntry[] = [];
@@ -105,7 +115,12 @@ async function mergeMetadata(child: VhdxImage, parent: VhdxWriter): Promise<bool
       continue;
     }
     if (at + it.bytes.length > region.length) {
-      throw new VhdxError("METADATA_INVALID", "the merged metadata does not fit the parent's metadata region", "metadata region", p.metadataRegion.fileOffset);
+      throw new VhdxError(
+        "METADATA_INVALID",
+        "the merged metadata does not fit the parent's metadata region",
+        "metadata region",
+        p.metadataRegion.fileOffset,
+      );
     }
     region.set(it.bytes, at);
     entries.push({ ...it.entry, offset: at });
@@ -119,7 +134,9 @@ async function mergeMetadata(child: VhdxImage, parent: VhdxWriter): Promise<bool
   const same =
     parentVd.length === childVd.length &&
     childVd.every(({ entry: c, bytes }) => {
-      const m = parentVd.find((e) => e.itemId === c.itemId && e.isUser === c.isUser && e.isRequired === c.isRequired && e.length === c.length);
+      const m = parentVd.find(
+        (e) => e.itemId === c.itemId && e.isUser === c.isUser && e.isRequired === c.isRequired && e.length === c.length,
+      );
       return !!m && current.subarray(m.offset, m.offset + m.length).every((x, i) => x === bytes[i]);
     });
   if (same) return false;

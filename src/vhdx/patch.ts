@@ -34,13 +34,17 @@ export interface PatchCost {
 }
 
 /** Groups edits by payload block, each block's edits merged into sector-aligned, non-overlapping runs. */
-async function blockGroups(img: VhdxImage, edits: readonly PatchEdit[], read: boolean): Promise<[number, BlockEdit[]][]> {
+async function blockGroups(
+  img: VhdxImage,
+  edits: readonly PatchEdit[],
+  read: boolean,
+): Promise<[number, BlockEdit[]][]> {
   const bs = img.blockSize;
   const ss = img.params.logicalSectorSize;
   const byBlock = new Map<number, BlockEdit[]>();
   for (const e of edits) {
     checkRange(e.offset, e.data.length, img.virtualSize, "virtual disk");
-    for (let pos = e.offset; pos < e.offset + e.data.length; ) {
+    for (let pos = e.offset; pos < e.offset + e.data.length;) {
       const block = Math.floor(pos / bs);
       const n = Math.min((block + 1) * bs, e.offset + e.data.length) - pos;
       let list = byBlock.get(block);
@@ -53,7 +57,9 @@ async function blockGroups(img: VhdxImage, edits: readonly PatchEdit[], read: bo
   for (const block of [...byBlock.keys()].sort((a, b) => a - b)) {
     const list = byBlock.get(block)!;
     // Sector-aligned runs covering the edits; adjacent or overlapping runs merge.
-    const spans = list.map((e) => [Math.floor(e.inBlock / ss) * ss, Math.ceil((e.inBlock + e.data.length) / ss) * ss]).sort((a, b) => a[0] - b[0]);
+    const spans = list
+      .map((e) => [Math.floor(e.inBlock / ss) * ss, Math.ceil((e.inBlock + e.data.length) / ss) * ss])
+      .sort((a, b) => a[0] - b[0]);
     const runs: number[][] = [];
     for (const s of spans) {
       const last = runs[runs.length - 1];
@@ -86,11 +92,17 @@ export async function estimatePatch(writer: VhdxWriter, edits: readonly PatchEdi
   const ss = img.params.logicalSectorSize;
   for (const [block, runs] of groups) {
     const { entry, state } = img.blockLocation(block);
-    if (state === PAYLOAD_BLOCK_FULLY_PRESENT || (state === PAYLOAD_BLOCK_PARTIALLY_PRESENT && img.diskType === "differencing")) copied++;
+    if (
+      state === PAYLOAD_BLOCK_FULLY_PRESENT ||
+      (state === PAYLOAD_BLOCK_PARTIALLY_PRESENT && img.diskType === "differencing")
+    )
+      copied++;
     else allocated++;
     bytes += img.blockSize;
     batSectors.add(Math.floor((entry * BAT_ENTRY_SIZE) / SECTOR));
-    const needsBits = img.diskType === "differencing" && (state === PAYLOAD_BLOCK_NOT_PRESENT || state === PAYLOAD_BLOCK_PARTIALLY_PRESENT);
+    const needsBits =
+      img.diskType === "differencing" &&
+      (state === PAYLOAD_BLOCK_NOT_PRESENT || state === PAYLOAD_BLOCK_PARTIALLY_PRESENT);
     if (needsBits) {
       const chunk = Math.floor(block / g.chunkRatio);
       const sbEntry = sectorBitmapEntryIndex(g, chunk);
@@ -101,7 +113,11 @@ export async function estimatePatch(writer: VhdxWriter, edits: readonly PatchEdi
       }
       const firstBit = (block % g.chunkRatio) * (img.blockSize / ss);
       for (const r of runs) {
-        for (let bit = firstBit + r.inBlock / ss; bit < firstBit + (r.inBlock + r.data.length) / ss; bit += SECTOR * 8) {
+        for (
+          let bit = firstBit + r.inBlock / ss;
+          bit < firstBit + (r.inBlock + r.data.length) / ss;
+          bit += SECTOR * 8
+        ) {
           bitmapSectors.add(chunk * (SECTOR_BITMAP_BLOCK_SIZE / SECTOR) + Math.floor(bit / 8 / SECTOR));
         }
       }
@@ -114,7 +130,14 @@ export async function estimatePatch(writer: VhdxWriter, edits: readonly PatchEdi
   const sessionFlushes = (writer.sessionStarted ? 0 : 2) + (writer.logStarted ? 0 : 2);
   // Data flush, entry flush, apply flush; one more when the file grows first.
   const grows = copied + allocated > 0 && !hasFreeSpaceFor(writer, copied + allocated);
-  return { blocksCopied: copied, blocksAllocated: allocated, bitmapBlocksAllocated: newBitmapChunks.size, bytesWritten: bytes, logSectors, flushes: sessionFlushes + 3 + (grows ? 1 : 0) };
+  return {
+    blocksCopied: copied,
+    blocksAllocated: allocated,
+    bitmapBlocksAllocated: newBitmapChunks.size,
+    bytesWritten: bytes,
+    logSectors,
+    flushes: sessionFlushes + 3 + (grows ? 1 : 0),
+  };
 }
 
 function hasFreeSpaceFor(writer: VhdxWriter, blocks: number): boolean {

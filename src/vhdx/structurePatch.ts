@@ -18,7 +18,8 @@ export interface StructureEdit {
 export function structureRangeProblem(img: VhdxImage, fileOffset: number, length: number): string | null {
   const end = fileOffset + length;
   const inside = (s: number, l: number) => fileOffset >= s && end <= s + l;
-  if (!Number.isSafeInteger(fileOffset) || fileOffset < 0 || length <= 0) return `range ${fileOffset}+${length} is not a file range`;
+  if (!Number.isSafeInteger(fileOffset) || fileOffset < 0 || length <= 0)
+    return `range ${fileOffset}+${length} is not a file range`;
   // §2.2.1: the file type identifier is never overwritten.
   if (fileOffset < HEADER_OFFSETS[0]) return "the file type identifier (the first 64 KiB) is never written";
   // §2.2.2.1: headers change only through the update protocol (sequence number, checksum, flush order).
@@ -81,12 +82,16 @@ export async function checkStructurePatch(img: VhdxImage, edits: readonly Struct
     const after = await readStructures(overlay);
     if (after.overlaps.length > 0) {
       const [a, b] = after.overlaps[0];
-      return { ok: false, reason: `after the patch ${a.name} [${hex(a.start)}, ${hex(a.start + a.length)}) would overlap ${b.name} [${hex(b.start)}, ${hex(b.start + b.length)})` };
+      return {
+        ok: false,
+        reason: `after the patch ${a.name} [${hex(a.start)}, ${hex(a.start + a.length)}) would overlap ${b.name} [${hex(b.start)}, ${hex(b.start + b.length)})`,
+      };
     }
     const fresh = after.warnings.filter((w) => !known.has(`${w.code}@${w.offset}`));
     if (fresh.length > 0) return { ok: false, reason: `after the patch: ${fresh[0].message}` };
   } catch (e) {
-    if (e instanceof VhdxError) return { ok: false, reason: `after the patch the image would not open: ${e.describe()}` };
+    if (e instanceof VhdxError)
+      return { ok: false, reason: `after the patch the image would not open: ${e.describe()}` };
     throw e;
   }
   return { ok: true, sectors };
@@ -100,7 +105,13 @@ export async function commitStructurePatch(writer: VhdxWriter, edits: readonly S
   await writer.mutex.run(async () => {
     const img = writer.image;
     const check = await checkStructurePatch(img, edits);
-    if (!check.ok) throw new VhdxError("PATCH_INVALID", `structure patch refused: ${check.reason}`, "structure patch", edits[0]?.fileOffset);
+    if (!check.ok)
+      throw new VhdxError(
+        "PATCH_INVALID",
+        `structure patch refused: ${check.reason}`,
+        "structure patch",
+        edits[0]?.fileOffset,
+      );
     await writer.beginDataWrite();
     await writer.commitSectors(check.sectors, async () => {
       const s = await readStructures(img.file);

@@ -53,11 +53,15 @@ export class VhdxWriter {
     if (image.file.readOnly || image.io !== image.file) {
       throw new VhdxError("READ_ONLY", "the image was opened read-only; open it with readOnly: false to write", "file");
     }
-    if (image.logNeedsReplay) throw new VhdxError("LOG_NEEDS_REPLAY", "the log must be replayed before writing", "log", image.header.logOffset);
+    if (image.logNeedsReplay)
+      throw new VhdxError("LOG_NEEDS_REPLAY", "the log must be replayed before writing", "log", image.header.logOffset);
     this.image = image;
     this.updater = new HeaderUpdater(image.file, image.header, image.currentHeaderIndex);
     this.log = new LogWriter(this.updater, { afterLogFlush: opts.afterLogFlush });
-    this.allocator = new Allocator(() => image.registry, () => image.fileSize);
+    this.allocator = new Allocator(
+      () => image.registry,
+      () => image.fileSize,
+    );
   }
 
   /** Virtual disk bytes, never mid-commit. */
@@ -77,7 +81,7 @@ export class VhdxWriter {
       await this.beginDataWrite();
       const bs = this.image.blockSize;
       const groups: [number, BlockEdit[]][] = [];
-      for (let pos = offset; pos < offset + data.length; ) {
+      for (let pos = offset; pos < offset + data.length;) {
         const block = Math.floor(pos / bs);
         const n = Math.min((block + 1) * bs, offset + data.length) - pos;
         groups.push([block, [{ inBlock: pos - block * bs, data: data.subarray(pos - offset, pos - offset + n) }]]);
@@ -190,11 +194,15 @@ export class VhdxWriter {
 
   /** One log entry, with no read in flight; afterwards the in-memory BAT follows and freed space is reusable. */
   async commit(update: BatUpdate, lastFileOffset = 0): Promise<void> {
-    await this.commitSectors(await update.sectors(), async () => {
-      const { freed } = update.applyToImage();
-      this.image.fileSize = await this.image.file.size();
-      for (const f of freed) this.allocator.release(f.start, f.length);
-    }, lastFileOffset);
+    await this.commitSectors(
+      await update.sectors(),
+      async () => {
+        const { freed } = update.applyToImage();
+        this.image.fileSize = await this.image.file.size();
+        for (const f of freed) this.allocator.release(f.start, f.length);
+      },
+      lastFileOffset,
+    );
   }
 
   /** Commits 4 KiB metadata sectors as ONE log entry, then runs `after` before any read resumes. */
@@ -230,7 +238,12 @@ export class VhdxWriter {
   }
 
   /** Sets the sector bitmap bits of the sectors covered by `edits`, allocating the bitmap block if needed. */
-  private async markSectors(update: BatUpdate, block: number, edits: readonly BlockEdit[], allocated: { start: number; length: number }[]): Promise<void> {
+  private async markSectors(
+    update: BatUpdate,
+    block: number,
+    edits: readonly BlockEdit[],
+    allocated: { start: number; length: number }[],
+  ): Promise<void> {
     const img = this.image;
     const g = img.geometry;
     const ss = img.params.logicalSectorSize;
@@ -249,7 +262,12 @@ export class VhdxWriter {
   }
 
   /** Writes a new block: the edits, zeros elsewhere (nothing to write where the file just grew). */
-  private async fillBlock(start: number, edits: readonly BlockEdit[], grows: boolean, length = this.image.blockSize): Promise<void> {
+  private async fillBlock(
+    start: number,
+    edits: readonly BlockEdit[],
+    grows: boolean,
+    length = this.image.blockSize,
+  ): Promise<void> {
     const file = this.image.file;
     if (grows && (await file.size()) < start + length) await file.truncate(start + length);
     for (let at = 0; at < length; at += PIECE) {
@@ -284,7 +302,14 @@ export class VhdxWriter {
     const idx = this.updater.currentIndex;
     const h = this.updater.current;
     img.currentHeaderIndex = idx;
-    img.headerSlots[idx] = { index: idx, fileOffset: HEADER_OFFSETS[idx], header: h, computedChecksum: h.checksum, valid: true, problems: [] };
+    img.headerSlots[idx] = {
+      index: idx,
+      fileOffset: HEADER_OFFSETS[idx],
+      header: h,
+      computedChecksum: h.checksum,
+      valid: true,
+      problems: [],
+    };
   }
 }
 

@@ -21,7 +21,11 @@ async function makeBase(path: string): Promise<void> {
   await f.close();
 }
 
-async function makeChild(path: string, parentPath: string, paths?: { relativePath?: string; absoluteWin32Path?: string }): Promise<void> {
+async function makeChild(
+  path: string,
+  parentPath: string,
+  paths?: { relativePath?: string; absoluteWin32Path?: string },
+): Promise<void> {
   const pf = await NodeFileBackend.open(parentPath);
   const p = await openImage(pf);
   const f = await NodeFileBackend.open(path, { readOnly: false, create: "overwrite" });
@@ -62,11 +66,34 @@ describe("differencing chains", () => {
     const grand = join(root, "a", "b", "grand.vhdx");
     const model = new Uint8Array(SIZE);
     await makeBase(base);
-    await writeAll(base, [[0, pattern(1, 3 * MiB)], [7 * MiB + 3, pattern(2, 2 * MiB)]], model);
+    await writeAll(
+      base,
+      [
+        [0, pattern(1, 3 * MiB)],
+        [7 * MiB + 3, pattern(2, 2 * MiB)],
+      ],
+      model,
+    );
     await makeChild(child, base);
-    await writeAll(child, [[100, pattern(3, 1000)], [MiB - 7, pattern(4, 20)], [9 * MiB, pattern(5, 4096)]], model);
+    await writeAll(
+      child,
+      [
+        [100, pattern(3, 1000)],
+        [MiB - 7, pattern(4, 20)],
+        [9 * MiB, pattern(5, 4096)],
+      ],
+      model,
+    );
     await makeChild(grand, child);
-    await writeAll(grand, [[513, pattern(6, 511)], [2 * MiB, pattern(7, MiB + 5)], [11 * MiB + 4000, pattern(8, 100)]], model);
+    await writeAll(
+      grand,
+      [
+        [513, pattern(6, 511)],
+        [2 * MiB, pattern(7, MiB + 5)],
+        [11 * MiB + 4000, pattern(8, 100)],
+      ],
+      model,
+    );
     // Moving the whole tree breaks absolute paths; relative_path still finds every parent.
     const moved = tmp.path("moved");
     renameSync(root, moved);
@@ -144,22 +171,30 @@ describe("differencing chains", () => {
   });
 
   it("maps locator paths to local paths", () => {
-    expect(localParentPath("relative_path", "..\\..\\p\\parent.vhdx", "/d/path1/sub2/file.vhdx")).toBe("/d/p/parent.vhdx");
+    expect(localParentPath("relative_path", "..\\..\\p\\parent.vhdx", "/d/path1/sub2/file.vhdx")).toBe(
+      "/d/p/parent.vhdx",
+    );
     expect(localParentPath("absolute_win32_path", "\\\\?\\\\srv\\vm\\p.vhdx", "/x/c.vhdx")).toBe("/srv/vm/p.vhdx");
     expect(localParentPath("absolute_win32_path", "\\\\?\\d:\\path2\\parent.vhdx", "/x/c.vhdx")).toBe(null);
-    expect(parentLocatorPaths("/vms/a/b/c.vhdx", "/vms/base.vhdx")).toEqual({ relativePath: "..\\..\\base.vhdx", absoluteWin32Path: "\\\\?\\\\vms\\base.vhdx" });
+    expect(parentLocatorPaths("/vms/a/b/c.vhdx", "/vms/base.vhdx")).toEqual({
+      relativePath: "..\\..\\base.vhdx",
+      absoluteWin32Path: "\\\\?\\\\vms\\base.vhdx",
+    });
   });
 
-  it.skipIf(!hasTool("vhdiinfo"))("libvhdi reads a created differencing image: type, size, parent identifier", async () => {
-    const base = tmp.path("vi-base.vhdx");
-    const child = tmp.path("vi-child.vhdx");
-    await makeBase(base);
-    await makeChild(child, base);
-    const p = await openImage(await NodeFileBackend.open(base));
-    const out = vhdiinfo(child);
-    expect(out).toMatch(/Disk type\s*:\s*Differential/);
-    expect(out).toMatch(new RegExp(`Media size\\s*:.*\\(${SIZE} bytes\\)`));
-    expect(out).toMatch(new RegExp(`Parent identifier\\s*:\\s*${p.header.dataWriteGuid}`));
-    await p.close();
-  });
+  it.skipIf(!hasTool("vhdiinfo"))(
+    "libvhdi reads a created differencing image: type, size, parent identifier",
+    async () => {
+      const base = tmp.path("vi-base.vhdx");
+      const child = tmp.path("vi-child.vhdx");
+      await makeBase(base);
+      await makeChild(child, base);
+      const p = await openImage(await NodeFileBackend.open(base));
+      const out = vhdiinfo(child);
+      expect(out).toMatch(/Disk type\s*:\s*Differential/);
+      expect(out).toMatch(new RegExp(`Media size\\s*:.*\\(${SIZE} bytes\\)`));
+      expect(out).toMatch(new RegExp(`Parent identifier\\s*:\\s*${p.header.dataWriteGuid}`));
+      await p.close();
+    },
+  );
 });

@@ -71,6 +71,7 @@ describe("concurrency", () => {
     let blocks = 0;
     for (const e of w.image.registry.extents()) if (e.kind === "payload-block") blocks++;
     expect(blocks).toBe(1);
-    for (const x of writes) expect(Buffer.from(await w.read(x.offset, x.data.length)).equals(Buffer.from(x.data))).toBe(true);
+    for (const x of writes)
+      expect(Buffer.from(await w.read(x.offset, x.data.length)).equals(Buffer.from(x.data))).toBe(true);
   });
 });

@@ -34,7 +34,11 @@ describe("convert", () => {
     const raw = sampleRaw();
     const out = new MemoryBackend();
     const seen: number[] = [];
-    const r = await convertToVhdx(rawDisk(new MemoryBackend(raw), raw.length), out, { type: "dynamic", blockSize: 2 * MiB, onProgress: (p) => seen.push(p.done) });
+    const r = await convertToVhdx(rawDisk(new MemoryBackend(raw), raw.length), out, {
+      type: "dynamic",
+      blockSize: 2 * MiB,
+      onProgress: (p) => seen.push(p.done),
+    });
     expect(r.allocatedBlocks).toBe(5); // blocks 0, 1, 8, 18 and 19
     expect(seen[seen.length - 1]).toBe(raw.length);
     const img = await openImage(out);
@@ -45,7 +49,11 @@ describe("convert", () => {
   it("raw → fixed VHDX reads back the same", async () => {
     const raw = sampleRaw();
     const out = new MemoryBackend();
-    await convertToVhdx(rawDisk(new MemoryBackend(raw), raw.length), out, { type: "fixed", blockSize: 4 * MiB, logicalSectorSize: 4096 });
+    await convertToVhdx(rawDisk(new MemoryBackend(raw), raw.length), out, {
+      type: "fixed",
+      blockSize: 4 * MiB,
+      logicalSectorSize: 4096,
+    });
     const img = await openImage(out);
     expect(img.diskType).toBe("fixed");
     expect(Buffer.from(await img.read(0, raw.length)).equals(Buffer.from(raw))).toBe(true);
@@ -117,12 +125,30 @@ describe("convert", () => {
       const img = tmp.path("c.vhdx");
       runOk("qemu-img", ["create", "-q", "-f", "vhdx", "-o", "block_size=1M", img, "32M"]);
       // Allocated blocks full of zeros, and data in two blocks.
-      runOk("qemu-io", ["-f", "vhdx", "-c", "write -P 0 0 8M", "-c", "write -P 0x5a 9M 1M", "-c", "write -P 0x7 20M 512", img]);
+      runOk("qemu-io", [
+        "-f",
+        "vhdx",
+        "-c",
+        "write -P 0 0 8M",
+        "-c",
+        "write -P 0x5a 9M 1M",
+        "-c",
+        "write -P 0x7 20M 512",
+        img,
+      ]);
       const file = await NodeFileBackend.open(img);
       const src = await openImage(file);
       const out = tmp.path("c-compact.vhdx");
       let r = { fileSize: 0, allocatedBlocks: 0, totalBlocks: 0 };
-      await toFile(out, async (o) => (r = await convertToVhdx(src, o, { type: "dynamic", blockSize: src.blockSize, virtualDiskId: src.params.virtualDiskId })));
+      await toFile(
+        out,
+        async (o) =>
+          (r = await convertToVhdx(src, o, {
+            type: "dynamic",
+            blockSize: src.blockSize,
+            virtualDiskId: src.params.virtualDiskId,
+          })),
+      );
       await src.close();
       expect(r.allocatedBlocks).toBe(2);
       expect(statSync(out).size).toBeLessThan(statSync(img).size);

@@ -59,7 +59,11 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Opens each crash image (replaying its log) and checks it holds the before or the after state. */
-async function checkCommits(initial: Uint8Array, script: Script, parent: VhdxImage | null): Promise<{ tried: number; before: number; after: number }> {
+async function checkCommits(
+  initial: Uint8Array,
+  script: Script,
+  parent: VhdxImage | null,
+): Promise<{ tried: number; before: number; after: number }> {
   let tried = 0;
   let before = 0;
   let after = 0;
@@ -69,14 +73,19 @@ async function checkCommits(initial: Uint8Array, script: Script, parent: VhdxIma
       try {
         img = await openWritable(new MemoryBackend(crash.bytes));
       } catch (e) {
-        throw new Error(`${c.name}: crash after op ${crash.op} (${crash.variant}) leaves a file that does not open: ${(e as Error).message}`);
+        throw new Error(
+          `${c.name}: crash after op ${crash.op} (${crash.variant}) leaves a file that does not open: ${(e as Error).message}`,
+        );
       }
       img.parent = parent;
       const bytes = await img.read(0, SIZE);
       const id = img.params.virtualDiskId;
       const isBefore = same(bytes, c.before.bytes) && id === c.before.id;
       const isAfter = same(bytes, c.after.bytes) && id === c.after.id;
-      if (!isBefore && !isAfter) throw new Error(`${c.name}: crash after op ${crash.op} (${crash.variant}) leaves neither the before nor the after state`);
+      if (!isBefore && !isAfter)
+        throw new Error(
+          `${c.name}: crash after op ${crash.op} (${crash.variant}) leaves neither the before nor the after state`,
+        );
       if (isAfter) after++;
       else before++;
     });
@@ -102,25 +111,48 @@ describe("crash consistency", () => {
     const script = new Script(rec, { bytes: base.model, id: base.id });
     const w = new VhdxWriter(await openImage(rec, { readOnly: false }));
     const e1 = [{ offset: 2 * MiB + 100, data: pattern(2, 5000) }];
-    await script.commit("allocating write (with the session's header updates)", (s) => withEdits(s, e1), () => w.write(e1[0].offset, e1[0].data));
+    await script.commit(
+      "allocating write (with the session's header updates)",
+      (s) => withEdits(s, e1),
+      () => w.write(e1[0].offset, e1[0].data),
+    );
     const e2 = [
       { offset: 1000, data: pattern(3, 700) },
       { offset: MiB - 1, data: pattern(4, 2) },
       { offset: 5 * MiB + 3, data: pattern(5, 3000) },
     ];
-    await script.commit("atomic patch over two present blocks and a new one", (s) => withEdits(s, e2), () => commitPatch(w, e2));
+    await script.commit(
+      "atomic patch over two present blocks and a new one",
+      (s) => withEdits(s, e2),
+      () => commitPatch(w, e2),
+    );
     const newId = "0badc0de-1234-4abc-8def-00112233aabb";
     const idItem = w.image.metadataTable.entries.find((e) => e.itemId === VIRTUAL_DISK_ID_GUID)!;
-    await script.commit("structure patch of a metadata item", (s) => ({ bytes: s.bytes, id: newId }), () =>
-      commitStructurePatch(w, [{ fileOffset: w.image.metadataRegion.fileOffset + idItem.offset, data: serializeGuidItem(newId) }]),
+    await script.commit(
+      "structure patch of a metadata item",
+      (s) => ({ bytes: s.bytes, id: newId }),
+      () =>
+        commitStructurePatch(w, [
+          { fileOffset: w.image.metadataRegion.fileOffset + idItem.offset, data: serializeGuidItem(newId) },
+        ]),
     );
     // Two blocks that are not present yet: one commit allocates both. (A plain write into present
     // blocks is in place, with the disk's own per-sector atomicity; patches are the all-or-nothing path.)
     const e4 = [{ offset: 3 * MiB + 512, data: pattern(6, 2 * MiB - 1024) }];
-    await script.commit("allocating write over two new blocks", (s) => withEdits(s, e4), () => w.write(e4[0].offset, e4[0].data));
-    await script.commit("marking the log empty", (s) => s, () => w.finish());
+    await script.commit(
+      "allocating write over two new blocks",
+      (s) => withEdits(s, e4),
+      () => w.write(e4[0].offset, e4[0].data),
+    );
+    await script.commit(
+      "marking the log empty",
+      (s) => s,
+      () => w.finish(),
+    );
     const r = await checkCommits(base.bytes, script, null);
-    console.log(`crash points tried (dynamic workload): ${r.tried} (${r.before} before-states, ${r.after} after-states)`);
+    console.log(
+      `crash points tried (dynamic workload): ${r.tried} (${r.before} before-states, ${r.after} after-states)`,
+    );
     expect(r.before).toBeGreaterThan(0);
     expect(r.after).toBeGreaterThan(0);
   });
@@ -132,7 +164,14 @@ describe("crash consistency", () => {
     await createImage(cmem, {
       type: "differencing",
       blockSize: MiB,
-      parent: { dataWriteGuid: parent.header.dataWriteGuid, virtualDiskSize: SIZE, virtualDiskId: base.id, logicalSectorSize: 512, physicalSectorSize: 4096, relativePath: "p.vhdx" },
+      parent: {
+        dataWriteGuid: parent.header.dataWriteGuid,
+        virtualDiskSize: SIZE,
+        virtualDiskId: base.id,
+        logicalSectorSize: 512,
+        physicalSectorSize: 4096,
+        relativePath: "p.vhdx",
+      },
     });
     const initial = cmem.bytes();
     const rec = new RecordingBackend(initial);
@@ -141,14 +180,35 @@ describe("crash consistency", () => {
     child.parent = parent;
     const w = new VhdxWriter(child);
     const e1 = [{ offset: MiB + 700, data: pattern(7, 3000) }];
-    await script.commit("write into a NOT_PRESENT block", (s) => withEdits(s, e1), () => w.write(e1[0].offset, e1[0].data));
+    await script.commit(
+      "write into a NOT_PRESENT block",
+      (s) => withEdits(s, e1),
+      () => w.write(e1[0].offset, e1[0].data),
+    );
     const e2 = [{ offset: MiB + 100_000, data: pattern(8, 10_000) }];
-    await script.commit("write more sectors of the PARTIALLY_PRESENT block", (s) => withEdits(s, e2), () => w.write(e2[0].offset, e2[0].data));
-    const e3 = [{ offset: MiB + 600, data: pattern(9, 300) }, { offset: 6 * MiB, data: pattern(10, 512) }];
-    await script.commit("atomic patch of a PARTIALLY_PRESENT block", (s) => withEdits(s, e3), () => commitPatch(w, e3));
-    await script.commit("marking the log empty", (s) => s, () => w.finish());
+    await script.commit(
+      "write more sectors of the PARTIALLY_PRESENT block",
+      (s) => withEdits(s, e2),
+      () => w.write(e2[0].offset, e2[0].data),
+    );
+    const e3 = [
+      { offset: MiB + 600, data: pattern(9, 300) },
+      { offset: 6 * MiB, data: pattern(10, 512) },
+    ];
+    await script.commit(
+      "atomic patch of a PARTIALLY_PRESENT block",
+      (s) => withEdits(s, e3),
+      () => commitPatch(w, e3),
+    );
+    await script.commit(
+      "marking the log empty",
+      (s) => s,
+      () => w.finish(),
+    );
     const r = await checkCommits(initial, script, parent);
-    console.log(`crash points tried (differencing workload): ${r.tried} (${r.before} before-states, ${r.after} after-states)`);
+    console.log(
+      `crash points tried (differencing workload): ${r.tried} (${r.before} before-states, ${r.after} after-states)`,
+    );
     expect(r.after).toBeGreaterThan(0);
   });
 
@@ -165,7 +225,10 @@ describe("crash consistency", () => {
     });
     await w.write(4 * MiB, pattern(11, 10)); // a first commit, applied
     armed = true;
-    const edits = [{ offset: 10, data: pattern(12, 4000) }, { offset: 7 * MiB, data: pattern(13, 100) }];
+    const edits = [
+      { offset: 10, data: pattern(12, 4000) },
+      { offset: 7 * MiB, data: pattern(13, 100) },
+    ];
     await expect(commitPatch(w, edits)).rejects.toBe(stop);
     const dirty = mem.bytes();
     const model = base.model.slice();
@@ -178,7 +241,8 @@ describe("crash consistency", () => {
     let tried = 0;
     tried += await forEachCrash(dirty, rec.ops, 0, rec.ops.length, async (crash) => {
       const img = await openWritable(new MemoryBackend(crash.bytes));
-      if (!same(await img.read(0, SIZE), model)) throw new Error(`cut during replay after op ${crash.op} (${crash.variant}) lost the committed patch`);
+      if (!same(await img.read(0, SIZE), model))
+        throw new Error(`cut during replay after op ${crash.op} (${crash.variant}) lost the committed patch`);
     });
     console.log(`crash points tried (replay): ${tried}`);
     expect(tried).toBeGreaterThan(0);

@@ -23,10 +23,19 @@ async function createFile(name: string, o: CreateOptions): Promise<string> {
 
 const variants: [string, CreateOptions][] = [
   ["dynamic 64 MiB, 32 MiB blocks", { type: "dynamic", virtualSize: 64 * MiB }],
-  ["dynamic 1 MiB blocks, 4096 logical", { type: "dynamic", virtualSize: 40 * MiB, blockSize: MiB, logicalSectorSize: 4096 }],
-  ["dynamic 256 MiB blocks, 512 physical, 3 MiB log", { type: "dynamic", virtualSize: 3 * GiB + 512, blockSize: 256 * MiB, physicalSectorSize: 512, logSize: 3 * MiB }],
+  [
+    "dynamic 1 MiB blocks, 4096 logical",
+    { type: "dynamic", virtualSize: 40 * MiB, blockSize: MiB, logicalSectorSize: 4096 },
+  ],
+  [
+    "dynamic 256 MiB blocks, 512 physical, 3 MiB log",
+    { type: "dynamic", virtualSize: 3 * GiB + 512, blockSize: 256 * MiB, physicalSectorSize: 512, logSize: 3 * MiB },
+  ],
   ["fixed 20 MiB, 8 MiB blocks", { type: "fixed", virtualSize: 20 * MiB, blockSize: 8 * MiB }],
-  ["fixed 4096 logical 2 MiB blocks", { type: "fixed", virtualSize: 9 * MiB, blockSize: 2 * MiB, logicalSectorSize: 4096 }],
+  [
+    "fixed 4096 logical 2 MiB blocks",
+    { type: "fixed", virtualSize: 9 * MiB, blockSize: 2 * MiB, logicalSectorSize: 4096 },
+  ],
   ["dynamic 2 TiB", { type: "dynamic", virtualSize: 2 * TiB }],
 ];
 

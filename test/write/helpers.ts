@@ -18,7 +18,11 @@ export function tempDir(prefix = "vhdx-write-"): { dir: string; path(name: strin
   return { dir, path: (n) => join(dir, n), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function run(cmd: string, args: string[], input?: Uint8Array): { status: number | null; stdout: string; stderr: string; signal: string | null } {
+export function run(
+  cmd: string,
+  args: string[],
+  input?: Uint8Array,
+): { status: number | null; stdout: string; stderr: string; signal: string | null } {
   const r = spawnSync(cmd, args, { encoding: "utf8", input, maxBuffer: 1 << 28 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
 }
@@ -29,7 +33,12 @@ export function runOk(cmd: string, args: string[]): string {
   return r.stdout;
 }
 
-export function qemuInfo(path: string): { "virtual-size": number; format: string; "actual-size": number; "cluster-size"?: number } {
+export function qemuInfo(path: string): {
+  "virtual-size": number;
+  format: string;
+  "actual-size": number;
+  "cluster-size"?: number;
+} {
   return JSON.parse(runOk("qemu-img", ["info", "--output=json", "-f", "vhdx", path]));
 }
 

@@ -37,7 +37,14 @@ describe("merge", () => {
       await createImage(f, {
         type: "differencing",
         blockSize: MiB,
-        parent: { dataWriteGuid: p.header.dataWriteGuid, virtualDiskSize: SIZE, virtualDiskId: p.params.virtualDiskId, logicalSectorSize: 512, physicalSectorSize: 4096, ...parentLocatorPaths(child, base) },
+        parent: {
+          dataWriteGuid: p.header.dataWriteGuid,
+          virtualDiskSize: SIZE,
+          virtualDiskId: p.params.virtualDiskId,
+          logicalSectorSize: 512,
+          physicalSectorSize: 4096,
+          ...parentLocatorPaths(child, base),
+        },
       });
       await f.close();
       await p.close();
@@ -46,13 +53,19 @@ describe("merge", () => {
     {
       const { image, chain } = await openWithParents(child, { readOnly: false });
       const w = new VhdxWriter(image);
-      const writes: [number, Uint8Array][] = [[1000, pattern(2, 3000)], [3 * MiB - 10, pattern(3, 20)], [7 * MiB + 1, pattern(4, MiB)]];
+      const writes: [number, Uint8Array][] = [
+        [1000, pattern(2, 3000)],
+        [3 * MiB - 10, pattern(3, 20)],
+        [7 * MiB + 1, pattern(4, MiB)],
+      ];
       for (const [o, d] of writes) {
         await w.write(o, d);
         model.set(d, o);
       }
       const id = image.metadataTable.entries.find((e) => e.itemId === VIRTUAL_DISK_ID_GUID)!;
-      await commitStructurePatch(w, [{ fileOffset: image.metadataRegion.fileOffset + id.offset, data: serializeGuidItem(newId) }]);
+      await commitStructurePatch(w, [
+        { fileOffset: image.metadataRegion.fileOffset + id.offset, data: serializeGuidItem(newId) },
+      ]);
       await w.finish();
       await closeChain(chain);
     }

@@ -16,7 +16,10 @@ import { hasTool, pattern, qemuCheck, qemuToRaw, tempDir } from "./helpers";
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
-async function writable(o: CreateOptions, seedWrites: [number, Uint8Array][] = []): Promise<{ mem: MemoryBackend; w: VhdxWriter; model: Uint8Array }> {
+async function writable(
+  o: CreateOptions,
+  seedWrites: [number, Uint8Array][] = [],
+): Promise<{ mem: MemoryBackend; w: VhdxWriter; model: Uint8Array }> {
   const mem = new MemoryBackend();
   await createImage(mem, o);
   const w = new VhdxWriter(await openImage(mem, { readOnly: false }));
@@ -63,8 +66,14 @@ describe("atomic patches", () => {
     // The old blocks are free space now: a later patch reuses them instead of growing the file.
     const size = await mem.size();
     expect(size).toBeGreaterThan(entriesBefore);
-    await commitPatch(w, [{ offset: 10 * MiB, data: pattern(7, 1) }, { offset: 2 * MiB, data: pattern(8, 1) }]);
-    applyModel(model, [{ offset: 10 * MiB, data: pattern(7, 1) }, { offset: 2 * MiB, data: pattern(8, 1) }]);
+    await commitPatch(w, [
+      { offset: 10 * MiB, data: pattern(7, 1) },
+      { offset: 2 * MiB, data: pattern(8, 1) },
+    ]);
+    applyModel(model, [
+      { offset: 10 * MiB, data: pattern(7, 1) },
+      { offset: 2 * MiB, data: pattern(8, 1) },
+    ]);
     expect(await mem.size()).toBe(size);
     expect([before[0], before[1]]).toContain(w.image.blockLocation(10).fileOffset);
     await w.finish();
@@ -99,17 +108,30 @@ describe("atomic patches", () => {
     await createImage(cmem, {
       type: "differencing",
       blockSize: MiB,
-      parent: { dataWriteGuid: parent.header.dataWriteGuid, virtualDiskSize: size, virtualDiskId: parent.params.virtualDiskId, logicalSectorSize: 512, physicalSectorSize: 4096, relativePath: "p.vhdx" },
+      parent: {
+        dataWriteGuid: parent.header.dataWriteGuid,
+        virtualDiskSize: size,
+        virtualDiskId: parent.params.virtualDiskId,
+        logicalSectorSize: 512,
+        physicalSectorSize: 4096,
+        relativePath: "p.vhdx",
+      },
     });
     const child = await openImage(cmem, { readOnly: false });
     child.parent = parent;
     const w = new VhdxWriter(child);
-    const first: PatchEdit[] = [{ offset: 1000, data: pattern(2, 100) }, { offset: 3 * MiB + 17, data: pattern(3, 2000) }];
+    const first: PatchEdit[] = [
+      { offset: 1000, data: pattern(2, 100) },
+      { offset: 3 * MiB + 17, data: pattern(3, 2000) },
+    ];
     const est = await estimatePatch(w, first);
     expect(est.bitmapBlocksAllocated).toBe(1);
     await commitPatch(w, first);
     applyModel(model, first);
-    const second: PatchEdit[] = [{ offset: 1100, data: pattern(4, 700) }, { offset: 6 * MiB - 1, data: pattern(5, 2) }];
+    const second: PatchEdit[] = [
+      { offset: 1100, data: pattern(4, 700) },
+      { offset: 6 * MiB - 1, data: pattern(5, 2) },
+    ];
     await commitPatch(w, second);
     applyModel(model, second);
     expect(Buffer.from(await w.read(0, size)).equals(Buffer.from(model))).toBe(true);
@@ -127,7 +149,10 @@ describe("atomic patches", () => {
       const w = new VhdxWriter(await openImage(f, { readOnly: false }));
       const model = new Uint8Array(12 * MiB);
       for (let i = 0; i < 6; i++) {
-        const edits = [{ offset: i * 1_900_001, data: pattern(i, 70_000) }, { offset: (i * 7919 * 512) % (11 * MiB), data: pattern(i + 50, 513) }];
+        const edits = [
+          { offset: i * 1_900_001, data: pattern(i, 70_000) },
+          { offset: (i * 7919 * 512) % (11 * MiB), data: pattern(i + 50, 513) },
+        ];
         await commitPatch(w, edits);
         applyModel(model, edits);
       }
@@ -165,7 +190,9 @@ describe("structure patches", () => {
     ["payload", (img: VhdxImage) => img.blockLocation(0).fileOffset, /not inside the BAT/],
   ])("refuses edits to %s", async (_n, at, reason) => {
     const { w } = await writable({ type: "dynamic", virtualSize: 8 * MiB, blockSize: MiB }, [[0, pattern(1, 10)]]);
-    const err = (await commitStructurePatch(w, [{ fileOffset: at(w.image), data: new Uint8Array([1]) }]).catch((e) => e)) as VhdxError;
+    const err = (await commitStructurePatch(w, [{ fileOffset: at(w.image), data: new Uint8Array([1]) }]).catch(
+      (e) => e,
+    )) as VhdxError;
     expect(err.code).toBe("PATCH_INVALID");
     expect(err.message).toMatch(reason);
   });
@@ -184,10 +211,14 @@ describe("structure patches", () => {
     expect(rt.ok ? "" : rt.reason).toMatch(/checksum/);
     // A block size that is not a power of two.
     const fp = img.metadataTable.entries[0];
-    const bs = await checkStructurePatch(img, [{ fileOffset: img.metadataRegion.fileOffset + fp.offset, data: new Uint8Array([0, 0, 0x30, 0]) }]);
+    const bs = await checkStructurePatch(img, [
+      { fileOffset: img.metadataRegion.fileOffset + fp.offset, data: new Uint8Array([0, 0, 0x30, 0]) },
+    ]);
     expect(bs.ok ? "" : bs.reason).toMatch(/would not open.*block size/);
     const snapshot = mem.bytes();
-    await expect(commitStructurePatch(w, [{ fileOffset: 192 * 1024 + 40, data: new Uint8Array([0x55]) }])).rejects.toThrow(/checksum/);
+    await expect(
+      commitStructurePatch(w, [{ fileOffset: 192 * 1024 + 40, data: new Uint8Array([0x55]) }]),
+    ).rejects.toThrow(/checksum/);
     expect(Buffer.from(mem.bytes()).equals(Buffer.from(snapshot))).toBe(true);
   });
 });

@@ -6,7 +6,8 @@
  */
 import { MemoryBackend, RandomAccess } from "../../src/vhdx/io";
 
-export type Op = { kind: "write"; offset: number; data: Uint8Array } | { kind: "truncate"; size: number } | { kind: "flush" };
+export type Op =
+  { kind: "write"; offset: number; data: Uint8Array } | { kind: "truncate"; size: number } | { kind: "flush" };
 
 export class RecordingBackend implements RandomAccess {
   readonly live: MemoryBackend;
@@ -65,7 +66,16 @@ export interface CrashImage {
 }
 
 /** How each write since the last flush survives the cut. */
-const VARIANTS = ["all kept", "all dropped", "last dropped", "last torn", "torn 1", "torn 2", "torn 3", "every other"] as const;
+const VARIANTS = [
+  "all kept",
+  "all dropped",
+  "last dropped",
+  "last torn",
+  "torn 1",
+  "torn 2",
+  "torn 3",
+  "every other",
+] as const;
 
 async function applyOp(m: MemoryBackend, op: Op): Promise<void> {
   if (op.kind === "write") await m.write(op.offset, op.data);
@@ -103,7 +113,13 @@ export async function forEachCrash(
         const last = k === pending.length - 1;
         if (variant === "all dropped" || (variant === "last dropped" && last)) continue;
         if (variant === "every other" && k % 2 === 1) continue;
-        if (p.kind !== "write" || variant === "all kept" || variant === "last dropped" || variant === "every other" || (variant === "last torn" && !last)) {
+        if (
+          p.kind !== "write" ||
+          variant === "all kept" ||
+          variant === "last dropped" ||
+          variant === "every other" ||
+          (variant === "last torn" && !last)
+        ) {
           await applyOp(m, p);
           continue;
         }
