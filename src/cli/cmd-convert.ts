@@ -8,7 +8,13 @@ import { flagString, ParsedArgs, parseSize, UsageError } from "./args";
 import type { Io } from "./commands";
 import { formatSize } from "./format";
 
-export const CONVERT_FLAGS = { format: "value", type: "value", "block-size": "value", help: "bool" } as const;
+export const CONVERT_FLAGS = {
+  format: "value",
+  type: "value",
+  "block-size": "value",
+  sync: "bool",
+  help: "bool",
+} as const;
 
 /** `vhdx convert`: raw → VHDX, VHDX → raw, VHDX → VHDX (compacted). The output must not exist yet. */
 export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
@@ -40,7 +46,7 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
     const out = await NodeFileBackend.open(outPath, { create: "exclusive" });
     try {
       if (format === "raw") {
-        const r = await convertToRaw(source, out);
+        const r = await convertToRaw(source, out, { sync: a.flags.has("sync") });
         io.out(`converted ${inPath} to raw ${outPath}: ${formatSize(r.size)}, ${formatSize(r.bytesWritten)} of data\n`);
       } else {
         const img = chain[0];
@@ -49,6 +55,7 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
           blockSize: blockSize ?? img?.blockSize,
           logicalSectorSize: img?.params.logicalSectorSize,
           physicalSectorSize: img?.params.physicalSectorSize,
+          sync: a.flags.has("sync"),
         });
         io.out(
           `converted ${inPath} to ${type} VHDX ${outPath}: ${r.allocatedBlocks} of ${r.totalBlocks} blocks allocated, file ${formatSize(r.fileSize)}\n`,

@@ -47,12 +47,14 @@ Writes the bytes of FILE (or stdin) into the virtual disk at offset N as one ato
 each touched block is copied with the new bytes to free space, then one log entry switches
 them all. A power cut leaves either the old or the new contents, never a mix.
 `,
-  convert: `Usage: vhdx convert <input> <output> [--format raw|vhdx] [--type dynamic|fixed] [--block-size B]
+  convert: `Usage: vhdx convert <input> <output> [--format raw|vhdx] [--type dynamic|fixed] [--block-size B] [--sync]
 
 Converts a raw disk image to VHDX, a VHDX image (with its parent chain) to raw, or a VHDX
 image to a new compacted VHDX (free space and all-zero blocks dropped). The format follows
 the output name (.vhdx) unless --format says otherwise; raw output keeps zero runs as holes.
-The output must not exist yet.
+The output must not exist yet. As with qemu-img convert, the output is left to the operating
+system to write back; --sync flushes it to disk before the command ends. The VHDX header
+section is written last, so an interrupted conversion never leaves a file that opens.
 `,
   merge: `Usage: vhdx merge <child>
 

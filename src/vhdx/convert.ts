@@ -1,6 +1,6 @@
 import { Bat, BAT_ENTRY_SIZE, payloadEntryIndex, PAYLOAD_BLOCK_FULLY_PRESENT } from "./bat";
 import { alignUp, GiB, isAllZero, MiB, TiB } from "./bytes";
-import { createImage, CreateOptions } from "./create";
+import { createImage, CreateOptions, writeHeaderSection } from "./create";
 import { VhdxError } from "./errors";
 import type { VirtualDisk } from "./image";
 import { RandomAccess } from "./io";
@@ -15,6 +15,11 @@ export interface Progress {
 export interface StreamOptions {
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
+  /**
+   * Flush the output (default true). Without it, as with `qemu-img convert`, durability is
+   * left to the operating system.
+   */
+  sync?: boolean;
 }
 
 /** Virtual-disk bytes are read and written in pieces of at most this size: nothing holds the image. */
@@ -22,6 +27,30 @@ export const PIECE = 4 * MiB;
 
 export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw new VhdxError("CANCELLED", `${what} was cancelled`, what);
+}
+
+/**
+ * The virtual disk in consecutive pieces of `step` bytes, the next read already in flight while
+ * the caller handles the current piece (reads and writes overlap).
+ */
+export async function* readPieces(
+  source: VirtualDisk,
+  total: number,
+  step: number,
+  signal?: AbortSignal,
+): AsyncGenerator<{ at: number; bytes: Uint8Array }> {
+  const start = (at: number) => {
+    const p = source.read(at, Math.min(step, total - at));
+    p.catch(() => undefined); // observed below; a read left in flight by a cancel must not go unhandled
+    return p;
+  };
+  let pending = total > 0 ? start(0) : null;
+  for (let at = 0; at < total; at += step) {
+    throwIfAborted(signal, "convert");
+    const bytes = await pending!;
+    pending = at + step < total ? start(at + step) : null;
+    yield { at, bytes };
+  }
 }
 
 /** A raw disk image seen as a virtual disk; a size that is not a whole sector reads as zero-padded. */
@@ -60,7 +89,8 @@ export interface ToVhdxResult {
  * converting a VHDX this way also compacts it (free space and zero blocks are dropped).
  * Fixed: every block present. Within a block, all-zero pieces are not written: the file was
  * extended with zeros, and sparse-capable backends keep those ranges as holes.
- * The BAT is written last, after the payload is flushed.
+ * The BAT follows the payload and the header section comes last, so an interrupted conversion
+ * never leaves a file that opens as a VHDX.
  */
 export async function convertToVhdx(source: VirtualDisk, out: RandomAccess, o: ToVhdxOptions): Promise<ToVhdxResult> {
   const ls = o.logicalSectorSize ?? 512;
@@ -76,42 +106,39 @@ export async function convertToVhdx(source: VirtualDisk, out: RandomAccess, o: T
     logSize: o.logSize,
     virtualDiskId: o.virtualDiskId,
   };
-  const layout = await createImage(out, createOpts);
+  const layout = await createImage(out, createOpts, { deferHeaderSection: true });
   const g = layout.geometry;
   const bat = new Bat(g, new Uint8Array(0), g.totalBatEntries);
   let fileEnd = layout.fileSize;
   let allocated = 0;
   const total = source.virtualSize;
-  let done = 0;
-  for (let block = 0; block < g.dataBlocksCount; block++) {
-    throwIfAborted(o.signal, "convert");
-    const blockStart = block * blockSize;
-    let blockOffset = o.type === "fixed" ? layout.payloadOffset + block * blockSize : -1;
-    for (let at = 0; at < blockSize && blockStart + at < total; at += PIECE) {
-      const n = Math.min(PIECE, blockSize - at, total - blockStart - at);
-      const bytes = await source.read(blockStart + at, n);
-      if (!isAllZero(bytes)) {
-        if (blockOffset < 0) {
-          // First data in this block: it takes the next 1 MiB-aligned block-sized space at the end.
-          blockOffset = fileEnd;
-          fileEnd += blockSize;
-          await out.truncate(fileEnd);
-          bat.set(payloadEntryIndex(g, block), PAYLOAD_BLOCK_FULLY_PRESENT, blockOffset / MiB);
-          allocated++;
-        }
-        await writeNonZeroRuns(out, blockOffset + at, bytes);
-      }
-      done += n;
-      o.onProgress?.({ done, total });
+  let block = -1;
+  let blockOffset = -1;
+  for await (const { at: pos, bytes } of readPieces(source, total, Math.min(PIECE, blockSize), o.signal)) {
+    if (Math.floor(pos / blockSize) !== block) {
+      block = Math.floor(pos / blockSize);
+      blockOffset = o.type === "fixed" ? layout.payloadOffset + block * blockSize : -1;
     }
-    if (o.type === "fixed") allocated++;
+    const at = pos - block * blockSize;
+    if (!isAllZero(bytes)) {
+      if (blockOffset < 0) {
+        // First data in this block: it takes the next 1 MiB-aligned block-sized space at the end.
+        blockOffset = fileEnd;
+        fileEnd += blockSize;
+        await out.truncate(fileEnd);
+        bat.set(payloadEntryIndex(g, block), PAYLOAD_BLOCK_FULLY_PRESENT, blockOffset / MiB);
+        allocated++;
+      }
+      await writeNonZeroRuns(out, blockOffset + at, bytes);
+    }
+    o.onProgress?.({ done: pos + bytes.length, total });
   }
-  if (o.type === "dynamic") {
-    // §2.5 ordering: payload durable before the BAT points at it.
-    await out.flush();
-    await writeBat(out, layout.batOffset, bat);
-    await out.flush();
-  }
+  if (o.type === "fixed") allocated = g.dataBlocksCount;
+  if (o.type === "dynamic") await writeBat(out, layout.batOffset, bat);
+  // Last, the header section: an interrupted conversion leaves a file that is not a VHDX at all.
+  if (o.sync ?? true) await out.flush();
+  await writeHeaderSection(out, layout);
+  if (o.sync ?? true) await out.flush();
   return { fileSize: fileEnd, allocatedBlocks: allocated, totalBlocks: g.dataBlocksCount };
 }
 
@@ -158,13 +185,11 @@ export async function convertToRaw(
   const total = source.virtualSize;
   await out.truncate(0);
   let written = 0;
-  for (let at = 0; at < total; at += PIECE) {
-    throwIfAborted(o.signal, "convert");
-    const n = Math.min(PIECE, total - at);
-    written += await writeNonZeroRuns(out, at, await source.read(at, n));
-    o.onProgress?.({ done: at + n, total });
+  for await (const { at, bytes } of readPieces(source, total, PIECE, o.signal)) {
+    written += await writeNonZeroRuns(out, at, bytes);
+    o.onProgress?.({ done: at + bytes.length, total });
   }
   await out.truncate(total);
-  await out.flush();
+  if (o.sync ?? true) await out.flush();
   return { size: total, bytesWritten: written };
 }

@@ -206,14 +206,38 @@ export function parentLocatorItem(p: ParentInfo): Uint8Array {
  * images start with an all-zero BAT. The file is extended with truncate, so backends that
  * support sparse files leave the zero ranges unallocated.
  */
-export async function createImage(io: RandomAccess, options: CreateOptions): Promise<CreateLayout> {
+export async function createImage(
+  io: RandomAccess,
+  options: CreateOptions,
+  how: CreateHow = {},
+): Promise<CreateLayout> {
   const o = resolveCreateOptions(options);
   const layout = createLayout(o);
   await io.truncate(0);
   await io.truncate(layout.fileSize);
+  // Zero runs are not written: the file was just extended with zeros (and stays sparse where it can).
+  await writeNonZeroRuns(io, layout.metadataOffset, buildMetadataRegion(o));
+  if (o.type === "fixed") await writeFixedBat(io, layout);
+  if (how.deferHeaderSection) return layout;
+  // The header section goes last: until it is written the file is not a VHDX file at all.
+  await io.flush();
+  await writeHeaderSection(io, layout, o.creator);
+  await io.flush();
+  return layout;
+}
 
+export interface CreateHow {
+  /**
+   * Leave the header section out: the caller fills the image first and writes it last with
+   * writeHeaderSection(), so an interrupted job never leaves a file that looks like a finished VHDX.
+   */
+  deferHeaderSection?: boolean;
+}
+
+/** §2.2: file type identifier, both headers (sequence 0 and 1) and both region table copies. */
+export async function writeHeaderSection(io: RandomAccess, layout: CreateLayout, creator = CREATOR): Promise<void> {
   const section = new Uint8Array(MiB);
-  section.set(serializeFileIdentifier({ creator: o.creator }), 0);
+  section.set(serializeFileIdentifier({ creator }), 0);
   const fileWriteGuid = newGuid();
   const dataWriteGuid = newGuid();
   for (let i = 0; i < 2; i++) {
@@ -234,15 +258,7 @@ export async function createImage(io: RandomAccess, options: CreateOptions): Pro
     { guid: METADATA_REGION_GUID, fileOffset: layout.metadataOffset, length: METADATA_REGION_SIZE, required: 1 },
   ]);
   for (const at of REGION_TABLE_OFFSETS) section.set(regions, at);
-
-  // Zero runs are not written: the file was just extended with zeros (and stays sparse where it can).
-  await writeNonZeroRuns(io, layout.metadataOffset, buildMetadataRegion(o));
-  if (o.type === "fixed") await writeFixedBat(io, layout);
-  // The header section goes last: until it is written the file is not a VHDX file at all.
-  await io.flush();
   await writeNonZeroRuns(io, 0, section);
-  await io.flush();
-  return layout;
 }
 
 /** §2.5: every payload entry FULLY_PRESENT, blocks back to back after the BAT; chunked writes. */

@@ -68,7 +68,13 @@ async function blockGroups(
     }
     const merged: BlockEdit[] = [];
     for (const [s, t] of runs) {
-      // Bytes of a run the edits leave alone keep their current virtual contents.
+      // One edit covering the whole run is used as it is; otherwise the bytes the edits leave
+      // alone keep their current virtual contents.
+      const covering = list.length === 1 && list[0].inBlock === s && list[0].data.length === t - s;
+      if (covering) {
+        merged.push(list[0]);
+        continue;
+      }
       const buf = read ? await img.read(block * bs + s, t - s) : new Uint8Array(t - s);
       applyEdits(buf, s, list);
       merged.push({ inBlock: s, data: buf });

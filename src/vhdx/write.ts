@@ -269,12 +269,22 @@ export class VhdxWriter {
     length = this.image.blockSize,
   ): Promise<void> {
     const file = this.image.file;
-    if (grows && (await file.size()) < start + length) await file.truncate(start + length);
+    if (grows) {
+      // Fresh space past the end of the file reads as zeros: only the edits need writing.
+      if ((await file.size()) < start + length) await file.truncate(start + length);
+      for (const e of edits) await file.write(start + e.inBlock, e.data);
+      return;
+    }
     for (let at = 0; at < length; at += PIECE) {
       const n = Math.min(PIECE, length - at);
       const touching = edits.filter((e) => e.inBlock < at + n && e.inBlock + e.data.length > at);
       if (touching.length === 0) {
-        if (!grows) await file.write(start + at, ZERO_PIECE.subarray(0, n));
+        await file.write(start + at, ZERO_PIECE.subarray(0, n));
+        continue;
+      }
+      const whole = touching.find((e) => e.inBlock <= at && e.inBlock + e.data.length >= at + n);
+      if (whole && touching.length === 1) {
+        await file.write(start + at, whole.data.subarray(at - whole.inBlock, at - whole.inBlock + n));
         continue;
       }
       const buf = new Uint8Array(n);
