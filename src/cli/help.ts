@@ -61,6 +61,7 @@ Nothing is written unless --repair is given. --repair then makes only the safe r
 each through the log or the header update protocol, lists what each wrote, and checks
 the file again: replay a log that needs it, rewrite a damaged header from the good one,
 rewrite a damaged region table copy from the good one.
+`,
   create: `Usage: vhdx create <image> --size S [--type dynamic|fixed|differencing] [--parent P]
                    [--block-size B] [--logical-sector 512|4096] [--physical-sector 512|4096] [--log-size L]
 
