@@ -88,5 +88,10 @@ describe("BAT colouring", () => {
     expect(batColumns(128, 2_000_000) % 129).toBe(0);
     expect(batColumns(4096, 2_000_000)).toBe(1024);
     expect(batColumns(128, 10)).toBe(16);
+    // 64 TiB in 1 MiB blocks: 2^26 payload entries still fit a canvas.
+    const huge = 2 ** 26 + 2 ** 26 / 4096;
+    const cols = batColumns(4096, huge);
+    expect(Math.ceil(huge / cols)).toBeLessThanOrEqual(16384);
+    expect(cols).toBeLessThanOrEqual(32767);
   });
 });

@@ -126,9 +126,14 @@ export function countBatStates(words: Uint32Array, entries: number, chunkRatio: 
 export function batColumns(chunkRatio: number, entries: number): number {
   const chunk = chunkRatio + 1;
   if (entries <= 256) return Math.max(16, Math.min(64, entries));
-  if (chunk >= 64 && chunk <= 1024) return chunk * Math.max(1, Math.floor(512 / chunk));
-  return 1024;
+  let cols = chunk >= 64 && chunk <= 1024 ? chunk * Math.max(1, Math.floor(512 / chunk)) : 1024;
+  // Canvases stop at 32,767 pixels a side: widen very long BATs (1 MiB blocks on huge disks).
+  while (Math.ceil(entries / cols) > MAX_BAT_ROWS) cols *= 2;
+  return cols;
 }
+
+/** Rows the BAT picture may have (a canvas side is limited to 32,767 pixels). */
+export const MAX_BAT_ROWS = 16384;
 
 /** Decoded view of one entry, for the tooltip. */
 export interface BatEntryView {

@@ -1,0 +1,48 @@
+/** The checker's findings beside the views; each links to the region map and the hex view. */
+import { hex } from "../lib/format";
+import { useApp } from "../store/store";
+
+export function FindingsPanel() {
+  const { check, goTo, setTab, setFindingsOpen } = useApp();
+  if (!check) return null;
+  const showOnMap = (offset: number, length?: number) => {
+    useApp.setState({ focus: { space: "file", offset, length } });
+    setTab("Regions");
+  };
+  return (
+    <aside className="findings" aria-label="Findings">
+      <div className="panel-head">
+        <h2>Findings</h2>
+        <span className={check.ok ? "badge ok" : "badge bad"}>{check.ok ? "no errors" : "errors"}</span>
+        <button type="button" aria-label="Close findings" onClick={() => setFindingsOpen(false)}>
+          ✕
+        </button>
+      </div>
+      {check.findings.length === 0 && <p className="muted">The checker found nothing to report.</p>}
+      <ul>
+        {check.findings.map((f, i) => (
+          <li key={i} className={`finding ${f.severity}`}>
+            <div>
+              <span className={`sev ${f.severity}`}>{f.severity}</span> <code>{f.code}</code>
+            </div>
+            <div>{f.message}</div>
+            <div className="muted">
+              {f.structure}
+              {f.offset !== undefined && ` at ${hex(f.offset)}`}
+            </div>
+            {f.offset !== undefined && (
+              <div className="row-actions">
+                <button type="button" onClick={() => showOnMap(f.offset as number, f.length)} aria-label={`Show ${f.code} on the region map`}>
+                  Map
+                </button>
+                <button type="button" onClick={() => goTo("file", f.offset as number, f.length)} aria-label={`Show ${f.code} in the hex view`}>
+                  Hex
+                </button>
+              </div>
+            )}
+          </li>
+        ))}
+      </ul>
+    </aside>
+  );
+}
