@@ -84,9 +84,14 @@ describe("BAT colouring", () => {
     expect(describeBatEntry(w, 0, 128, 32 << 20, 2 ** 40).fileOffset).toBe((4096 * 3 + 17) * 2 ** 20);
   });
 
-  it("lines rows up with whole chunks when a chunk is of sensible width", () => {
-    expect(batColumns(128, 2_000_000) % 129).toBe(0);
-    expect(batColumns(4096, 2_000_000)).toBe(1024);
+  it("lines rows up with whole chunks and keeps the picture about 3:2", () => {
+    const c = batColumns(128, 2_113_535);
+    expect(c % 129).toBe(0);
+    const rows = Math.ceil(2_113_535 / c);
+    expect(c / rows).toBeGreaterThan(1.2);
+    expect(c / rows).toBeLessThan(1.9);
+    const wide = batColumns(4096, 2_000_000);
+    expect(Math.ceil(2_000_000 / wide)).toBeLessThan(wide);
     expect(batColumns(128, 10)).toBe(16);
     // 64 TiB in 1 MiB blocks: 2^26 payload entries still fit a canvas.
     const huge = 2 ** 26 + 2 ** 26 / 4096;

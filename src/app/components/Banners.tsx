@@ -7,7 +7,7 @@ export function Banners() {
   const { info, error, dismissError, inspection, replaying, replayLog, setTab } = useApp();
   const [confirm, setConfirm] = useState(false);
   return (
-    <>
+    <div className="banners">
       {error && (
         <div className="banner error" role="alert">
           <span>{error}</span>
@@ -40,6 +40,6 @@ export function Banners() {
       <ConfirmDialog title="Replay the log" open={confirm} confirmLabel="Replay now" onConfirm={() => void replayLog()} onClose={() => setConfirm(false)}>
         <p>Replaying writes the log's active sequence into the file in place (MS-VHDX §2.3.3) and then marks the log empty. This changes the file on disk.</p>
       </ConfirmDialog>
-    </>
+    </div>
   );
 }

@@ -119,15 +119,16 @@ export function countBatStates(words: Uint32Array, entries: number, chunkRatio: 
 }
 
 /**
- * Columns of the BAT picture. When a whole chunk (chunkRatio payload entries and its sector bitmap
- * entry) fits a row of sensible width, rows hold whole chunks so sector bitmap entries line up in
- * a column; otherwise a fixed width.
+ * Columns of the BAT picture: about 1.5 times as wide as tall, so the whole BAT fits a window.
+ * When chunks (chunkRatio payload entries and their sector bitmap entry) are not too wide, rows
+ * hold whole chunks so the sector bitmap entries line up in columns.
  */
 export function batColumns(chunkRatio: number, entries: number): number {
-  const chunk = chunkRatio + 1;
   if (entries <= 256) return Math.max(16, Math.min(64, entries));
-  let cols = chunk >= 64 && chunk <= 1024 ? chunk * Math.max(1, Math.floor(512 / chunk)) : 1024;
-  // Canvases stop at 32,767 pixels a side: widen very long BATs (1 MiB blocks on huge disks).
+  const chunk = chunkRatio + 1;
+  const ideal = Math.max(64, Math.round(Math.sqrt(entries * 1.5)));
+  let cols = chunk <= ideal ? chunk * Math.max(1, Math.round(ideal / chunk)) : Math.ceil(ideal / 64) * 64;
+  // Canvases stop at 32,767 pixels a side.
   while (Math.ceil(entries / cols) > MAX_BAT_ROWS) cols *= 2;
   return cols;
 }

@@ -30,7 +30,8 @@ export function BatCanvas(p: BatCanvasProps) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const bitmap = useRef<HTMLCanvasElement | null>(null);
   // View transform: screen = (cell - pan) * scale.
-  const view = useRef({ scale: 1, panX: 0, panY: 0, w: 600, h: 400, fitted: false });
+  // `auto`: still at the fitted view (refit on resize) until the user zooms or pans.
+  const view = useRef({ scale: 1, panX: 0, panY: 0, w: 600, h: 400, auto: true });
   const frame = useRef(0);
   const [cursor, setCursor] = useState(0);
   const cursorRef = useRef(0);
@@ -38,8 +39,17 @@ export function BatCanvas(p: BatCanvasProps) {
   const props = useRef(p);
   props.current = p;
 
+  /** Keeps at least half a screen of the picture in view, whatever the pan. */
+  const clampPan = () => {
+    const v = view.current;
+    const vw = v.w / v.scale;
+    const vh = v.h / v.scale;
+    v.panX = Math.max(-vw / 2, Math.min(cols - vw / 2, v.panX));
+    v.panY = Math.max(-vh / 2, Math.min(rows - vh / 2, v.panY));
+  };
   const draw = () => {
     frame.current = 0;
+    clampPan();
     const c = canvas.current;
     const bm = bitmap.current;
     if (!c || !bm) return;
@@ -76,10 +86,12 @@ export function BatCanvas(p: BatCanvasProps) {
     v.scale = Math.max(MIN_SCALE, Math.min(MAX_SCALE, whole));
     v.panX = 0;
     v.panY = 0;
+    v.auto = true;
     schedule();
   };
   const zoomAt = (factor: number, sx: number, sy: number) => {
     const v = view.current;
+    v.auto = false;
     const cx = v.panX + sx / v.scale;
     const cy = v.panY + sy / v.scale;
     v.scale = Math.max(MIN_SCALE, Math.min(MAX_SCALE, v.scale * factor));
@@ -103,10 +115,7 @@ export function BatCanvas(p: BatCanvasProps) {
     const ms = performance.now() - t0;
     performance.measure?.("bat-paint", { start: t0, duration: ms });
     props.current.onPainted(ms);
-    if (!view.current.fitted) {
-      view.current.fitted = true;
-      fit();
-    }
+    if (view.current.auto) fit();
     schedule();
     // fit/schedule are stable in effect: they read refs only.
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -124,6 +133,7 @@ export function BatCanvas(p: BatCanvasProps) {
       c.height = Math.floor(el.clientHeight * dpr);
       c.style.width = el.clientWidth + "px";
       c.style.height = el.clientHeight + "px";
+      if (view.current.auto) fit();
       schedule();
     });
     ro.observe(el);
@@ -132,6 +142,7 @@ export function BatCanvas(p: BatCanvasProps) {
       const r = c.getBoundingClientRect();
       if (e.ctrlKey || e.metaKey) zoomAt(Math.exp(-e.deltaY / 300), e.clientX - r.left, e.clientY - r.top);
       else {
+        view.current.auto = false;
         view.current.panY += e.deltaY / view.current.scale;
         view.current.panX += e.deltaX / view.current.scale;
         schedule();
@@ -142,6 +153,7 @@ export function BatCanvas(p: BatCanvasProps) {
       ro.disconnect();
       c.removeEventListener("wheel", wheel);
       if (frame.current) cancelAnimationFrame(frame.current);
+      frame.current = 0;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
@@ -206,6 +218,7 @@ export function BatCanvas(p: BatCanvasProps) {
             const dy = e.clientY - d.y;
             if (Math.abs(dx) + Math.abs(dy) > 2) d.moved = true;
             if (d.moved) {
+              view.current.auto = false;
               view.current.panX -= dx / view.current.scale;
               view.current.panY -= dy / view.current.scale;
               d.x = e.clientX;

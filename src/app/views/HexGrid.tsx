@@ -35,9 +35,9 @@ export function HexGrid(p: HexGridProps) {
   const [visible, setVisible] = useState(24);
   const [topRow, setTopRow] = useState(0);
   const [data, setData] = useState<{ space: ByteSpace; offset: number; bytes: Uint8Array } | null>(null);
-  const [nibble, setNibble] = useState(0);
   const [pane, setPane] = useState<"hex" | "text">("hex");
   const wheelAcc = useRef(0);
+  const pendingKeys = useRef<string[]>([]);
   const totalRows = rowCount(size);
   const maxTop = Math.max(0, totalRows - visible);
   const digits = offsetDigits(size);
@@ -73,7 +73,6 @@ export function HexGrid(p: HexGridProps) {
     const row = Math.floor(cursor / BYTES_PER_ROW);
     setTopRow((t) => (row < t ? row : row >= t + visible ? row - visible + 1 : t));
   }, [cursor, visible]);
-  useEffect(() => setNibble(0), [cursor]);
 
   const start = top * BYTES_PER_ROW;
   const length = Math.max(0, Math.min(visible * BYTES_PER_ROW, size - start));
@@ -98,10 +97,24 @@ export function HexGrid(p: HexGridProps) {
   const byteAt = (off: number): number | undefined => (shown && off >= start && off < start + shown.bytes.length ? shown.bytes[off - start] : undefined);
   const annotationAt = (off: number) => annotations.find((a) => off >= a.start && off < a.start + a.length);
 
-  const move = (to: number) => p.onCursor(Math.max(0, Math.min(size - 1, to)));
+  // Keys can arrive faster than React renders: the cursor, the nibble and the byte being typed
+  // live in refs so each keystroke sees the previous one's effect.
+  const live = useRef({ cursor, nibble: 0, typed: null as { offset: number; value: number } | null });
+  // The store updates synchronously, so a render never sees an older cursor than the last move:
+  // a different cursor here came from outside (Go to offset, a click, another view).
+  if (live.current.cursor !== cursor) {
+    live.current = { cursor, nibble: 0, typed: null };
+    pendingKeys.current = [];
+  }
+  const move = (to: number) => {
+    const c = Math.max(0, Math.min(size - 1, to));
+    live.current = { cursor: c, nibble: 0, typed: null };
+    p.onCursor(c);
+  };
   const write = (data: Uint8Array, kind: "type" | "paste") => {
-    const clipped = data.subarray(0, Math.max(0, size - cursor));
-    if (clipped.length) p.onStage({ space, offset: cursor, data: clipped, kind });
+    const at = live.current.cursor;
+    const clipped = data.subarray(0, Math.max(0, size - at));
+    if (clipped.length) p.onStage({ space, offset: at, data: clipped, kind });
     return clipped.length;
   };
 
@@ -129,7 +142,7 @@ export function HexGrid(p: HexGridProps) {
     };
     if (k in nav) {
       e.preventDefault();
-      move(cursor + nav[k]);
+      move(live.current.cursor + nav[k]);
       return;
     }
     if (k === "Home") {
@@ -143,24 +156,36 @@ export function HexGrid(p: HexGridProps) {
       return;
     }
     if (mod || e.altKey || k.length !== 1) return;
-    if (pane === "hex") {
-      if (!/^[0-9a-fA-F]$/.test(k)) return;
-      e.preventDefault();
-      const cur = byteAt(cursor);
-      if (cur === undefined) return;
-      const v = parseInt(k, 16);
-      const next = nibble === 0 ? (v << 4) | (cur & 0x0f) : (cur & 0xf0) | v;
-      write(Uint8Array.of(next), "type");
-      if (nibble === 0) setNibble(1);
-      else move(cursor + 1);
-    } else {
-      const b = textBytes(k);
-      if (!b) return;
-      e.preventDefault();
-      write(b, "type");
-      move(cursor + 1);
-    }
+    if (pane === "hex" ? !/^[0-9a-fA-F]$/.test(k) : !textBytes(k)) return;
+    e.preventDefault();
+    // A key typed before the bytes under the cursor arrived waits for them, in order.
+    if (pendingKeys.current.length > 0 || !typeKey(k)) pendingKeys.current.push(k);
   };
+
+  /** Applies one typed character at the cursor; false when the byte there is not loaded yet. */
+  const typeKey = (k: string): boolean => {
+    const at = live.current.cursor;
+    if (pane === "hex") {
+      const typed = live.current.typed;
+      const cur = typed && typed.offset === at ? typed.value : byteAt(at);
+      if (cur === undefined) return false;
+      const v = parseInt(k, 16);
+      const first = live.current.nibble === 0;
+      const next = first ? (v << 4) | (cur & 0x0f) : (cur & 0xf0) | v;
+      write(Uint8Array.of(next), "type");
+      if (first) live.current = { cursor: at, nibble: 1, typed: { offset: at, value: next } };
+      else move(at + 1);
+    } else {
+      write(textBytes(k) as Uint8Array, "type");
+      move(at + 1);
+    }
+    return true;
+  };
+
+  useEffect(() => {
+    const q = pendingKeys.current;
+    while (q.length > 0 && typeKey(q[0])) q.shift();
+  });
 
   const onPaste = (e: ClipboardEvent<HTMLDivElement>) => {
     const text = e.clipboardData.getData("text/plain");
@@ -169,7 +194,7 @@ export function HexGrid(p: HexGridProps) {
     const bytes = (pane === "hex" ? parseHexBytes(text) : null) ?? textBytes(text);
     if (!bytes) return;
     const n = write(bytes, "paste");
-    move(cursor + n);
+    move(live.current.cursor + n);
   };
 
   const rows = [];

@@ -3,6 +3,7 @@ import type { LogReport } from "../store/engineApi";
 
 const R = 80;
 const C = 100;
+const MIN_ARC = 0.012;
 
 function point(frac: number, r = R): [number, number] {
   const a = frac * 2 * Math.PI - Math.PI / 2;
@@ -18,10 +19,11 @@ function arc(from: number, to: number): string {
 
 export function LogRing({ log, selected }: { log: LogReport; selected: number | null }) {
   const len = log.logLength || 1;
-  const marker = (pos: number, label: string, cls: string) => {
+  const marker = (pos: number, label: string, cls: string, nudge: number) => {
     const [x1, y1] = point(pos / len, R - 14);
     const [x2, y2] = point(pos / len, R + 14);
-    const [tx, ty] = point(pos / len, R + 24);
+    // Tail and head often sit a few KiB apart: their labels are pushed to either side.
+    const [tx, ty] = point(pos / len + nudge, R + 26);
     return (
       <g className={cls}>
         <line x1={x1} y1={y1} x2={x2} y2={y2} />
@@ -36,7 +38,8 @@ export function LogRing({ log, selected }: { log: LogReport; selected: number | 
       <circle cx={C} cy={C} r={R} className="ring-track" />
       {log.entries.map((e, i) => {
         const from = e.position / len;
-        const to = (e.position + e.entryLength) / len;
+        // A 4 KiB entry in a large ring is still drawn wide enough to see and click.
+        const to = (e.position + Math.max(e.entryLength, len * MIN_ARC)) / len;
         const cls = ["ring-entry", e.inActiveSequence ? "active" : e.valid ? "valid" : "invalid", selected === i ? "selected" : ""].join(" ");
         // An entry that wraps past the end of the ring is drawn in two pieces.
         return to <= 1 ? (
@@ -48,8 +51,8 @@ export function LogRing({ log, selected }: { log: LogReport; selected: number | 
           </g>
         );
       })}
-      {log.active && marker(log.active.tail, "tail", "ring-tail")}
-      {log.active && marker(log.active.head, "head", "ring-head")}
+      {log.active && marker(log.active.tail, "tail", "ring-tail", -0.04)}
+      {log.active && marker(log.active.head, "head", "ring-head", 0.04)}
       <text x={C} y={C - 6} textAnchor="middle" className="ring-label">
         {log.entries.length} entries
       </text>
