@@ -1,5 +1,81 @@
-/** Entry of the `vhdx` command; the commands are wired in as they land. */
-export async function main(argv: string[]): Promise<number> {
-  process.stderr.write(`vhdx: no commands yet (${argv.join(" ")})\n`);
-  return 2;
+import { VhdxError } from "../vhdx/errors";
+import { parseArgs, UsageError } from "./args";
+import { catCommand, infoCommand, Io, mapCommand } from "./commands";
+import { COMMAND_HELP, MAIN_HELP } from "./help";
+
+type Command = {
+  flags: Record<string, "bool" | "value">;
+  run: (a: ReturnType<typeof parseArgs>, io: Io) => Promise<number>;
+};
+
+const COMMANDS: Record<string, Command> = {
+  info: { flags: { json: "bool", help: "bool" }, run: infoCommand },
+  cat: { flags: { offset: "value", length: "value", help: "bool" }, run: catCommand },
+  map: { flags: { json: "bool", help: "bool" }, run: mapCommand },
+};
+
+// A closed pipe (`vhdx cat img | head`) ends the output quietly, as other Unix tools do.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
+const stdio: Io = {
+  out: (s) => void process.stdout.write(s),
+  outBytes: (b) =>
+    new Promise<void>((resolve, reject) => {
+      process.stdout.write(b, (err) => (err ? reject(err) : resolve()));
+    }),
+};
+
+/** Runs the `vhdx` command; returns the exit code (0 ok, 1 bad input, 2 usage). */
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    io.out(MAIN_HELP);
+    return name ? 0 : 2;
+  }
+  if (name === "--version") {
+    io.out("vhdx 0.1.0\n");
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`vhdx: unknown command ${JSON.stringify(name)}; see vhdx --help\n`);
+    return 2;
+  }
+  let file = "";
+  try {
+    const a = parseArgs(rest, cmd.flags);
+    if (a.flags.has("help")) {
+      io.out(COMMAND_HELP[name]);
+      return 0;
+    }
+    file = a.positionals[0] ?? "";
+    return await cmd.run(a, io);
+  } catch (e) {
+    return report(e, name, file);
+  }
+}
+
+function report(e: unknown, command: string, file: string): number {
+  if (process.env.VHDX_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? e}\n`);
+  const where = file ? `${file}: ` : "";
+  if (e instanceof UsageError) {
+    process.stderr.write(`vhdx ${command}: ${e.message}\n`);
+    return 2;
+  }
+  if (e instanceof VhdxError) {
+    process.stderr.write(`vhdx: ${where}${e.describe()}\n`);
+    return 1;
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err.code === "string") {
+    if (err.code === "EPIPE") return 0;
+    const why: Record<string, string> = { ENOENT: "no such file", EACCES: "permission denied", EISDIR: "is a directory" };
+    process.stderr.write(`vhdx: ${where}${why[err.code] ?? err.message}\n`);
+    return 1;
+  }
+  process.stderr.write(`vhdx: ${where}internal error: ${(e as Error)?.message ?? String(e)} (set VHDX_DEBUG=1 for details)\n`);
+  return 1;
 }

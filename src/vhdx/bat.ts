@@ -90,33 +90,46 @@ export function blockOfEntry(g: BatGeometry, index: number): number {
 export class Bat {
   readonly geometry: BatGeometry;
   /** Raw entries as (lo, hi) u32 pairs. */
-  readonly words: Uint32Array;
+  words: Uint32Array;
   readonly length: number;
 
-  constructor(geometry: BatGeometry, raw: Uint8Array) {
+  /**
+   * `raw` holds the on-disk entries; it may be shorter than `length` entries (a BAT cut off by the
+   * end of the file), in which case the missing entries read as 0 (NOT_PRESENT).
+   */
+  constructor(geometry: BatGeometry, raw: Uint8Array, length = Math.floor(raw.length / BAT_ENTRY_SIZE)) {
     this.geometry = geometry;
-    this.length = Math.floor(raw.length / BAT_ENTRY_SIZE);
-    const copy = new Uint8Array(this.length * BAT_ENTRY_SIZE);
+    this.length = length;
+    // Memory follows the bytes actually present, not the entry count the metadata claims.
+    const present = Math.min(length, Math.floor(raw.length / BAT_ENTRY_SIZE));
+    const copy = new Uint8Array(present * BAT_ENTRY_SIZE);
     copy.set(raw.subarray(0, copy.length));
     this.words = new Uint32Array(copy.buffer);
     if (!littleEndianHost) for (let i = 0; i < this.words.length; i++) this.words[i] = swap32(this.words[i]);
   }
 
   state(index: number): number {
-    return this.words[index * 2] & 7;
+    return (this.words[index * 2] ?? 0) & 7;
   }
 
   /** FileOffsetMB (44 bits) as a number. */
   fileOffsetMB(index: number): number {
+    if (index * 2 >= this.words.length) return 0;
     return (this.words[index * 2] >>> 20) + this.words[index * 2 + 1] * 4096;
   }
 
   /** The 17 reserved bits (bits 3–19). */
   reserved(index: number): number {
-    return (this.words[index * 2] >>> 3) & 0x1ffff;
+    return ((this.words[index * 2] ?? 0) >>> 3) & 0x1ffff;
   }
 
   set(index: number, state: number, fileOffsetMB: number): void {
+    if (index >= this.length) throw new RangeError(`BAT entry ${index} is past the BAT's ${this.length} entries`);
+    if (index * 2 >= this.words.length) {
+      const grown = new Uint32Array(this.length * 2);
+      grown.set(this.words);
+      this.words = grown;
+    }
     this.words[index * 2] = ((state & 7) | ((fileOffsetMB % 4096) << 20)) >>> 0;
     this.words[index * 2 + 1] = Math.floor(fileOffsetMB / 4096) >>> 0;
   }

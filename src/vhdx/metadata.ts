@@ -214,16 +214,25 @@ export function serializeGuidItem(g: Guid): Uint8Array {
   return out;
 }
 
+/** The system (IsUser = 0) entry for a known item, if present. */
+export function systemItem(table: MetadataTable, guid: Guid): MetadataTableEntry | undefined {
+  return table.entries.find((x) => x.itemId === guid && !x.isUser);
+}
+
 /**
- * Reads every known item from the metadata region (given as bytes: table and items) and checks
+ * Decodes every known item (bytes handed in by `readItem`) and checks
  * the cross-item rules: required items present, size a multiple of the logical sector size,
  * a parent locator exactly when HasParent, unknown required items refused.
  */
-export function parseDiskParameters(table: MetadataTable, region: Uint8Array, regionOffset: number): DiskParameters {
+export function parseDiskParameters(
+  table: MetadataTable,
+  readItem: (e: MetadataTableEntry) => Uint8Array,
+  regionOffset: number,
+): DiskParameters {
   const get = (guid: Guid): { item: Uint8Array; at: number } | null => {
-    const e = table.entries.find((x) => x.itemId === guid && !x.isUser);
+    const e = systemItem(table, guid);
     if (!e) return null;
-    return { item: region.subarray(e.offset, e.offset + e.length), at: regionOffset + e.offset };
+    return { item: readItem(e), at: regionOffset + e.offset };
   };
   const need = (guid: Guid) => {
     const r = get(guid);

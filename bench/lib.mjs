@@ -1,0 +1,115 @@
+// Shared pieces of `npm run bench`: timing whole processes, medians, and the inputs every row may need.
+// A row is one module in bench/rows/ (see bench/README.md); this file never needs to change to add one.
+import { spawnSync } from "node:child_process";
+import { closeSync, existsSync, openSync, writeSync, ftruncateSync } from "node:fs";
+import { randomFillSync } from "node:crypto";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;
+export const TiB = 1024 * GiB;
+
+/** Our command as a user runs it: `node bin/vhdx.mjs …` (what `npx vhdx …` starts). */
+export function vhdx(...args) {
+  return { cmd: process.execPath, args: [join(ROOT, "bin", "vhdx.mjs"), ...args] };
+}
+
+/**
+ * Runs a command to completion and returns its wall time in milliseconds.
+ * stdout: "null" (discarded, as `> /dev/null`), "pipe" (captured, returned), or a file path.
+ * Throws with the command's stderr when it fails: a failing command has no timing worth showing.
+ */
+export function timeProcess({ cmd, args }, { stdout = "null" } = {}) {
+  let fd = -1;
+  let out = "pipe";
+  if (stdout === "null") out = "ignore";
+  else if (stdout !== "pipe") out = fd = openSync(stdout, "w");
+  try {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(cmd, args, { stdio: ["ignore", out, "pipe"], maxBuffer: 256 * MiB });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (r.error) throw r.error;
+    if (r.status !== 0) {
+      const why = (r.stderr?.toString() || "").trim().split("\n")[0] || `exit ${r.status ?? r.signal}`;
+      throw new Error(`${[cmd, ...args].join(" ")}: ${why}`);
+    }
+    return { ms, stdout: stdout === "pipe" ? r.stdout : undefined };
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function run(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 * MiB });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/**
+ * Inputs shared between rows, built once per bench run in its temp folder and memoised by name.
+ * Each builder uses QEMU (and, as it lands, the engine) — nothing large is committed.
+ */
+export class Inputs {
+  constructor(dir) {
+    this.dir = dir;
+    this.cache = new Map();
+  }
+
+  path(name) {
+    return join(this.dir, name);
+  }
+
+  async get(name, build) {
+    if (!this.cache.has(name)) this.cache.set(name, await build(this.path(name)));
+    return this.cache.get(name);
+  }
+
+  /** 1 GiB dynamic VHDX (8 MiB blocks), every other block full of random bytes, the rest never written. */
+  dynamic1GiBHalf() {
+    return this.get("dynamic-1g-half.vhdx", (path) => {
+      const blockSize = 8 * MiB;
+      const raw = this.path("dynamic-1g-half.raw");
+      const fd = openSync(raw, "w");
+      const buf = Buffer.alloc(blockSize);
+      try {
+        ftruncateSync(fd, GiB); // sparse: the odd blocks stay holes, which qemu-img convert leaves unallocated
+        for (let b = 0; b < GiB / blockSize; b += 2) writeSync(fd, randomFillSync(buf), 0, blockSize, b * blockSize);
+      } finally {
+        closeSync(fd);
+      }
+      run("qemu-img", [
+        "convert",
+        "-f",
+        "raw",
+        "-O",
+        "vhdx",
+        "-o",
+        `subformat=dynamic,block_size=${blockSize}`,
+        raw,
+        path,
+      ]);
+      return { path, raw, virtualSize: GiB, blockSize };
+    });
+  }
+
+  /** 64 TiB dynamic VHDX with 32 MiB blocks: 2,097,152 payload BAT entries, nothing allocated. */
+  dynamic64TiB() {
+    return this.get("dynamic-64t.vhdx", (path) => {
+      run("qemu-img", ["create", "-q", "-f", "vhdx", "-o", "subformat=dynamic,block_size=32M", path, String(64 * TiB)]);
+      return { path, virtualSize: 64 * TiB, blockSize: 32 * MiB };
+    });
+  }
+}
+
+export function fileExists(p) {
+  return existsSync(p);
+}

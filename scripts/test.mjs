@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+// `npm test`: the one command that runs every test.
+//  1. makes sure the Debian packages the tests use are installed (installs them when root with apt-get,
+//     otherwise stops and prints the command to run);
+//  2. bundles the `vhdx` command;
+//  3. runs Vitest, then Playwright (when e2e/*.spec.ts exist);
+//  4. prints `tests: N passed, N failed[, N skipped]` and exits non-zero on any failure or when nothing ran.
+// Arguments are handed to Vitest (`npm test -- test/node`); with arguments, the e2e run is left out.
+import { spawnSync } from "node:child_process";
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const isCI = /^(1|true|yes)$/i.test(process.env.CI ?? "");
+const vitestArgs = process.argv.slice(2);
+
+// ESLint joins the run once the whole tree passes it; `npm run lint` runs it on its own meanwhile.
+const RUN_LINT = process.env.VHDX_TEST_LINT === "1";
+
+/** What the tests call, and the Debian package that provides it. */
+const REQUIREMENTS = [
+  { what: "qemu-img", pkg: "qemu-utils", present: () => onPath("qemu-img") },
+  { what: "qemu-io", pkg: "qemu-utils", present: () => onPath("qemu-io") },
+  { what: "vhdiinfo", pkg: "libvhdi-utils", present: () => onPath("vhdiinfo") },
+  { what: "/usr/bin/chromium", pkg: "chromium", present: () => executable("/usr/bin/chromium") },
+  { what: "strace", pkg: "strace", present: () => onPath("strace") },
+  { what: "gcc (builds the crash-test shim)", pkg: "gcc", present: () => onPath("gcc") },
+];
+
+function executable(p) {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function onPath(name) {
+  return (process.env.PATH ?? "").split(delimiter).some((d) => d && executable(join(d, name)));
+}
+
+function step(title) {
+  process.stdout.write(`\n== ${title}\n`);
+}
+
+function sh(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", ...opts });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+function finish(passed, failed, skipped, notes = []) {
+  for (const n of notes) process.stdout.write(`${n}\n`);
+  const extra = skipped > 0 ? `, ${skipped} skipped` : "";
+  process.stdout.write(`\ntests: ${passed} passed, ${failed} failed${extra}\n`);
+  if (failed === 0 && passed === 0) process.stdout.write("no test ran: that is a failure\n");
+  process.exit(failed > 0 || passed === 0 ? 1 : 0);
+}
+
+// ---- 1. Debian packages -------------------------------------------------------------------------
+function ensurePackages() {
+  const missing = REQUIREMENTS.filter((r) => !r.present());
+  if (missing.length === 0) return;
+  const pkgs = [...new Set(missing.map((r) => r.pkg))];
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  const sudo = isRoot ? "" : "sudo ";
+  const command = `${sudo}apt-get update && ${sudo}apt-get install -y ${pkgs.join(" ")}`;
+  step(`missing: ${missing.map((r) => r.what).join(", ")}`);
+  if (!isRoot || !onPath("apt-get")) {
+    process.stderr.write(
+      `The tests need Debian packages that are not installed. Run:\n\n  ${command}\n\nthen \`npm test\` again.\n`,
+    );
+    process.exit(1);
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  step("apt-get update");
+  if (sh("apt-get", ["update"], { env }) !== 0) fail(`apt-get update failed; run by hand: ${command}`);
+  step(`apt-get install -y ${pkgs.join(" ")}`);
+  if (sh("apt-get", ["install", "-y", ...pkgs], { env }) !== 0) fail(`apt-get install failed; run by hand: ${command}`);
+  const still = REQUIREMENTS.filter((r) => !r.present());
+  if (still.length > 0) fail(`still missing after install: ${still.map((r) => r.what).join(", ")}`);
+}
+
+function fail(message) {
+  process.stderr.write(`npm test: ${message}\n`);
+  process.exit(1);
+}
+
+// ---- 3. test runners, each reporting counts through its JSON reporter ---------------------------
+function runVitest(reportDir) {
+  const out = join(reportDir, "vitest.json");
+  const code = sh("npx", [
+    "vitest",
+    "run",
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${out}`,
+    ...vitestArgs,
+  ]);
+  const counts = { passed: 0, failed: 0, skipped: 0, notes: [] };
+  if (existsSync(out)) {
+    const j = JSON.parse(readFileSync(out, "utf8"));
+    counts.passed = j.numPassedTests ?? 0;
+    counts.failed = j.numFailedTests ?? 0;
+    counts.skipped = (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0);
+    // A file that failed to load or whose hooks threw has no failed test of its own: count it once.
+    for (const f of j.testResults ?? []) {
+      const ownFailures = (f.assertionResults ?? []).filter((a) => a.status === "failed").length;
+      if (f.status === "failed" && ownFailures === 0) {
+        counts.failed++;
+        counts.notes.push(`failed file: ${f.name}`);
+      }
+    }
+  }
+  if (code !== 0 && counts.failed === 0) {
+    counts.failed = 1;
+    counts.notes.push(`vitest exited with code ${code}`);
+  }
+  return counts;
+}
+
+function e2eSpecs() {
+  const dir = join(root, "e2e");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith(".spec.ts"));
+}
+
+function runPlaywright(reportDir) {
+  const out = join(reportDir, "playwright.json");
+  const env = { ...process.env, PLAYWRIGHT_JSON_OUTPUT_NAME: out };
+  const code = sh("npx", ["playwright", "test", "--reporter=list,json"], { env });
+  const counts = { passed: 0, failed: 0, skipped: 0, notes: [] };
+  if (existsSync(out)) {
+    const s = JSON.parse(readFileSync(out, "utf8")).stats ?? {};
+    counts.passed = (s.expected ?? 0) + (s.flaky ?? 0);
+    counts.failed = s.unexpected ?? 0;
+    counts.skipped = s.skipped ?? 0;
+  }
+  if (code !== 0 && counts.failed === 0) {
+    counts.failed = 1;
+    counts.notes.push(`playwright exited with code ${code}`);
+  }
+  return counts;
+}
+
+// ---- main ---------------------------------------------------------------------------------------
+step("checking the tools the tests use");
+ensurePackages();
+
+step("bundling the vhdx command");
+if (sh(process.execPath, ["scripts/build-cli.mjs"]) !== 0) fail("building the CLI bundle failed");
+
+const reportDir = mkdtempSync(join(tmpdir(), "vhdx-test-report-"));
+const total = { passed: 0, failed: 0, skipped: 0, notes: [] };
+const add = (c, label) => {
+  total.passed += c.passed;
+  total.failed += c.failed;
+  total.skipped += c.skipped;
+  total.notes.push(`${label}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`, ...c.notes);
+};
+try {
+  if (RUN_LINT) {
+    step("eslint");
+    const code = sh("npm", ["run", "--silent", "lint"]);
+    add({ passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0, notes: [] }, "lint");
+  }
+
+  step("vitest");
+  add(runVitest(reportDir), "vitest");
+
+  const specs = e2eSpecs();
+  if (specs.length > 0 && vitestArgs.length === 0) {
+    step(`playwright (${specs.length} spec file${specs.length === 1 ? "" : "s"})`);
+    add(runPlaywright(reportDir), "playwright");
+  } else if (specs.length === 0) {
+    total.notes.push("playwright: no e2e/*.spec.ts yet");
+  }
+} finally {
+  rmSync(reportDir, { recursive: true, force: true });
+}
+if (isCI) total.notes.push("CI=true: missing peer tools fail the run");
+finish(total.passed, total.failed, total.skipped, total.notes);

@@ -1,0 +1,165 @@
+import { isSectorBitmapEntry, PAYLOAD_STATE_NAMES, SB_STATE_NAMES } from "./bat";
+import { KNOWN_METADATA } from "./metadata";
+import { HEADER_SECTION_SIZE, Warning } from "./open";
+import { describeExtent, Extent, Gap } from "./registry";
+import { regionName } from "./regionTable";
+import type { DiskType, VhdxImage } from "./image";
+
+/** The JSON of `vhdx info --json`: plain data, byte sizes as numbers, GUIDs in canonical text. */
+export interface ImageInfo {
+  diskType: DiskType;
+  virtualSize: number;
+  blockSize: number;
+  logicalSectorSize: number;
+  physicalSectorSize: number;
+  virtualDiskId: string;
+  hasParent: boolean;
+  leaveBlockAllocated: boolean;
+  creator: string;
+  fileSize: number;
+  chunkRatio: number;
+  dataBlocksCount: number;
+  headers: {
+    index: number;
+    fileOffset: number;
+    valid: boolean;
+    current: boolean;
+    problems: string[];
+    signature: string | null;
+    checksum: number | null;
+    computedChecksum: number;
+    sequenceNumber: string | null;
+    fileWriteGuid: string | null;
+    dataWriteGuid: string | null;
+    logGuid: string | null;
+    logOffset: number | null;
+    logLength: number | null;
+    version: number | null;
+    logVersion: number | null;
+  }[];
+  regions: { guid: string; name: string; fileOffset: number; length: number; required: boolean }[];
+  regionTables: { index: number; fileOffset: number; valid: boolean; error: string | null; entryCount: number | null }[];
+  metadata: { guid: string; name: string; offset: number; length: number; isUser: boolean; isVirtualDisk: boolean; isRequired: boolean }[];
+  parentLocator: { locatorType: string; entries: { key: string; value: string }[] } | null;
+  bat: {
+    fileOffset: number;
+    entries: number;
+    payload: Record<string, number>;
+    sectorBitmap: Record<string, number>;
+  };
+  log: { needsReplay: boolean; guid: string; offset: number; length: number };
+  warnings: Warning[];
+}
+
+export function imageInfo(img: VhdxImage, log: { needsReplay: boolean } = { needsReplay: false }): ImageInfo {
+  const p = img.params;
+  const g = img.geometry;
+  const payload: Record<string, number> = {};
+  const sectorBitmap: Record<string, number> = {};
+  const pc = new Float64Array(8);
+  const sc = new Float64Array(8);
+  for (let i = 0; i < img.bat.length; i++) {
+    if (isSectorBitmapEntry(g, i)) sc[img.bat.state(i)]++;
+    else pc[img.bat.state(i)]++;
+  }
+  for (let s = 0; s < 8; s++) {
+    if (pc[s]) payload[PAYLOAD_STATE_NAMES[s]] = pc[s];
+    if (sc[s]) sectorBitmap[SB_STATE_NAMES[s]] = sc[s];
+  }
+  return {
+    diskType: img.diskType,
+    virtualSize: p.virtualDiskSize,
+    blockSize: p.fileParameters.blockSize,
+    logicalSectorSize: p.logicalSectorSize,
+    physicalSectorSize: p.physicalSectorSize,
+    virtualDiskId: p.virtualDiskId,
+    hasParent: p.fileParameters.hasParent,
+    leaveBlockAllocated: p.fileParameters.leaveBlockAllocated,
+    creator: img.creator,
+    fileSize: img.fileSize,
+    chunkRatio: g.chunkRatio,
+    dataBlocksCount: g.dataBlocksCount,
+    headers: img.headerSlots.map((s) => ({
+      index: s.index,
+      fileOffset: s.fileOffset,
+      valid: s.valid,
+      current: s.index === img.currentHeaderIndex,
+      problems: s.problems.map((x) => x.message),
+      signature: s.header?.signature ?? null,
+      checksum: s.header?.checksum ?? null,
+      computedChecksum: s.computedChecksum,
+      sequenceNumber: s.header ? s.header.sequenceNumber.toString() : null,
+      fileWriteGuid: s.header?.fileWriteGuid ?? null,
+      dataWriteGuid: s.header?.dataWriteGuid ?? null,
+      logGuid: s.header?.logGuid ?? null,
+      logOffset: s.header?.logOffset ?? null,
+      logLength: s.header?.logLength ?? null,
+      version: s.header?.version ?? null,
+      logVersion: s.header?.logVersion ?? null,
+    })),
+    regions: img.regions.map((r) => ({ guid: r.guid, name: regionName(r.guid), fileOffset: r.fileOffset, length: r.length, required: r.required === 1 })),
+    regionTables: img.regionTableSlots.map((s) => ({
+      index: s.index,
+      fileOffset: s.fileOffset,
+      valid: s.table !== null,
+      error: s.error ? s.error.message : null,
+      entryCount: s.table ? s.table.entryCount : null,
+    })),
+    metadata: img.metadataTable.entries.map((e) => ({
+      guid: e.itemId,
+      name: KNOWN_METADATA[e.itemId]?.name ?? "unknown",
+      offset: e.offset,
+      length: e.length,
+      isUser: e.isUser,
+      isVirtualDisk: e.isVirtualDisk,
+      isRequired: e.isRequired,
+    })),
+    parentLocator: p.parentLocator
+      ? { locatorType: p.parentLocator.locatorType, entries: p.parentLocator.entries.map((e) => ({ key: e.key, value: e.value })) }
+      : null,
+    bat: { fileOffset: img.batRegion.fileOffset, entries: img.bat.length, payload, sectorBitmap },
+    log: { needsReplay: log.needsReplay, guid: img.header.logGuid, offset: img.header.logOffset, length: img.header.logLength },
+    warnings: img.warnings,
+  };
+}
+
+export interface MapExtent extends Extent {
+  end: number;
+}
+
+/** The JSON of `vhdx map --json`: the file's layout from 0 to its end. */
+export interface FileMap {
+  fileSize: number;
+  extents: MapExtent[];
+  gaps: Gap[];
+  overlaps: { a: MapExtent; b: MapExtent; message: string }[];
+  /** Structures or blocks that reach past the end of the file. */
+  pastEnd: MapExtent[];
+}
+
+export function fileMap(img: VhdxImage): FileMap {
+  const withEnd = (e: Extent): MapExtent => ({ ...e, end: e.start + e.length });
+  const all = img.registry.extents();
+  // Split the header section into its five parts for display (§2.2).
+  const extents: MapExtent[] = [];
+  for (const e of all) {
+    if (e.kind === "header-section" && e.start === 0 && e.length === HEADER_SECTION_SIZE) {
+      const K = 1024;
+      extents.push(
+        withEnd({ start: 0, length: 64 * K, kind: "header-section", name: "file type identifier" }),
+        withEnd({ start: 64 * K, length: 64 * K, kind: "header-section", name: "header 1" }),
+        withEnd({ start: 128 * K, length: 64 * K, kind: "header-section", name: "header 2" }),
+        withEnd({ start: 192 * K, length: 64 * K, kind: "header-section", name: "region table 1" }),
+        withEnd({ start: 256 * K, length: 64 * K, kind: "header-section", name: "region table 2" }),
+        withEnd({ start: 320 * K, length: HEADER_SECTION_SIZE - 320 * K, kind: "header-section", name: "header section (reserved)" }),
+      );
+    } else extents.push(withEnd(e));
+  }
+  return {
+    fileSize: img.fileSize,
+    extents,
+    gaps: img.registry.freeGaps(img.fileSize, 1),
+    overlaps: img.registry.overlaps().map(([a, b]) => ({ a: withEnd(a), b: withEnd(b), message: `${describeExtent(a)} overlaps ${describeExtent(b)}` })),
+    pastEnd: extents.filter((e) => e.end > img.fileSize),
+  };
+}

@@ -1,0 +1,15 @@
+/** The VHDX log (§2.3) and header updates (§2.2.2.1): the public API of this directory. */
+export * from "./entry";
+export { LogRing } from "./ring";
+export { validateEntry, hasEntrySignature, LOG_FORBIDDEN_PREFIX } from "./validate";
+export type { DescriptorReport, EntryReport, ValidationContext } from "./validate";
+export { scanLog, findActiveSequence, dataKey } from "./search";
+export type { ActiveSequence, LogScan } from "./search";
+export { replayLog, replayLogInPlace, replayPreview } from "./replay";
+export type { ReplayResult, ReplayPreviewItem } from "./replay";
+export { OverlayBackend } from "./overlay";
+export { HeaderUpdater } from "./headerUpdate";
+export type { HeaderChanges, HeaderUpdateOptions } from "./headerUpdate";
+export { LogWriter, toLogUpdates, fitsOneDescriptorSector } from "./writer";
+export type { MetadataUpdate, CommitInfo, LogWriterOptions, CommitOptions } from "./writer";
+export { writeZeros } from "./zeros";

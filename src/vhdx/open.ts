@@ -1,0 +1,214 @@
+import {
+  Bat,
+  batGeometry,
+  BAT_ENTRY_SIZE,
+  isSectorBitmapEntry,
+  PAYLOAD_BLOCK_FULLY_PRESENT,
+  PAYLOAD_BLOCK_PARTIALLY_PRESENT,
+  SB_BLOCK_PRESENT,
+  SECTOR_BITMAP_BLOCK_SIZE,
+} from "./bat";
+import { MiB } from "./bytes";
+import { hex, VhdxError } from "./errors";
+import { parseFileIdentifier } from "./fileIdentifier";
+import { checkHeaderSlot, chooseCurrentHeader, HEADER_OFFSETS, HEADER_SIZE, HeaderSlot, LOG_VERSION } from "./header";
+import { isZeroGuid } from "./guid";
+import { RandomAccess } from "./io";
+import {
+  KNOWN_METADATA,
+  METADATA_TABLE_SIZE,
+  MetadataTable,
+  parseDiskParameters,
+  parseMetadataTable,
+  DiskParameters,
+} from "./metadata";
+import { RegionRegistry } from "./registry";
+import {
+  BAT_REGION_GUID,
+  METADATA_REGION_GUID,
+  parseRegionTable,
+  REGION_TABLE_OFFSETS,
+  REGION_TABLE_SIZE,
+  RegionTable,
+  RegionTableEntry,
+} from "./regionTable";
+
+/** Something odd that does not stop the image from opening. */
+export interface Warning {
+  code: string;
+  message: string;
+  structure: string;
+  offset?: number;
+}
+
+export interface RegionTableSlot {
+  index: 0 | 1;
+  fileOffset: number;
+  table: RegionTable | null;
+  error: VhdxError | null;
+}
+
+/** Everything read from the header section. */
+export interface HeaderSection {
+  creator: string;
+  headerSlots: [HeaderSlot, HeaderSlot];
+  currentHeaderIndex: 0 | 1;
+  regionTableSlots: [RegionTableSlot, RegionTableSlot];
+  regions: RegionTableEntry[];
+  batRegion: RegionTableEntry;
+  metadataRegion: RegionTableEntry;
+}
+
+export const HEADER_SECTION_SIZE = MiB;
+
+/** §2.2: file type identifier, both headers (current chosen by sequence number), both region tables. */
+export async function readHeaderSection(io: RandomAccess, fileSize: number, warnings: Warning[]): Promise<HeaderSection> {
+  if (fileSize < HEADER_SECTION_SIZE) {
+    parseFileIdentifier(await io.read(0, 520)); // a wrong signature says "not a VHDX file" first
+    throw new VhdxError("NOT_VHDX", `file is ${fileSize} bytes, shorter than the 1 MiB header section`, "header section", 0);
+  }
+  const section = await io.read(0, HEADER_SECTION_SIZE);
+  const { creator } = parseFileIdentifier(section);
+
+  const headerSlots = [0, 1].map((i) =>
+    checkHeaderSlot(section.subarray(HEADER_OFFSETS[i], HEADER_OFFSETS[i] + HEADER_SIZE), i as 0 | 1),
+  ) as [HeaderSlot, HeaderSlot];
+  const chosen = chooseCurrentHeader(headerSlots);
+  if (chosen < 0) {
+    const why = headerSlots.map((s) => s.problems.map((p) => p.message).join("; ")).join("; ");
+    throw new VhdxError("NO_VALID_HEADER", `neither header is valid: ${why}`, "header", HEADER_OFFSETS[0]);
+  }
+  const current = chosen as 0 | 1;
+  for (const s of headerSlots) {
+    if (!s.valid) {
+      const p = s.problems[0];
+      warnings.push({ code: p.code, message: `${p.message}; using header ${current + 1}`, structure: "header", offset: s.fileOffset });
+    }
+  }
+  const header = headerSlots[current].header!;
+  // §2.2.2 LogVersion: must be 0, or the file must not be processed unless LogGuid is zero.
+  if (header.logVersion !== LOG_VERSION && !isZeroGuid(header.logGuid)) {
+    throw new VhdxError(
+      "UNSUPPORTED_VERSION",
+      `log version ${header.logVersion} is not supported and the log is not empty`,
+      "header",
+      HEADER_OFFSETS[current] + 64,
+    );
+  }
+
+  const regionTableSlots = [0, 1].map((i) => {
+    const at = REGION_TABLE_OFFSETS[i];
+    try {
+      return { index: i, fileOffset: at, table: parseRegionTable(section.subarray(at, at + REGION_TABLE_SIZE), at), error: null };
+    } catch (e) {
+      if (!(e instanceof VhdxError)) throw e;
+      return { index: i, fileOffset: at, table: null, error: e };
+    }
+  }) as [RegionTableSlot, RegionTableSlot];
+  const good = regionTableSlots.find((s) => s.table);
+  if (!good) throw regionTableSlots[0].error!;
+  for (const s of regionTableSlots) {
+    if (s.error) warnings.push({ code: s.error.code, message: `${s.error.message}; using region table ${good.index + 1}`, structure: "region table", offset: s.error.offset });
+  }
+  const [a, b] = regionTableSlots;
+  if (a.table && b.table && !sameRegions(a.table, b.table)) {
+    warnings.push({ code: "REGION_TABLE_MISMATCH", message: "the two region table copies differ; using the first", structure: "region table", offset: b.fileOffset });
+  }
+  const regions = good.table!.entries;
+  for (const r of regions) {
+    if (r.guid !== BAT_REGION_GUID && r.guid !== METADATA_REGION_GUID && r.required === 1) {
+      throw new VhdxError("REQUIRED_REGION_UNKNOWN", `region ${r.guid} is marked required but is not known to this implementation`, "region table", good.fileOffset);
+    }
+  }
+  const batRegion = regions.find((r) => r.guid === BAT_REGION_GUID);
+  const metadataRegion = regions.find((r) => r.guid === METADATA_REGION_GUID);
+  if (!batRegion) throw new VhdxError("REGION_MISSING", "the region table has no BAT region", "region table", good.fileOffset);
+  if (!metadataRegion) throw new VhdxError("REGION_MISSING", "the region table has no metadata region", "region table", good.fileOffset);
+  return { creator, headerSlots, currentHeaderIndex: current, regionTableSlots, regions, batRegion, metadataRegion };
+}
+
+function sameRegions(a: RegionTable, b: RegionTable): boolean {
+  if (a.entries.length !== b.entries.length) return false;
+  return a.entries.every((e, i) => {
+    const f = b.entries[i];
+    return e.guid === f.guid && e.fileOffset === f.fileOffset && e.length === f.length && e.required === f.required;
+  });
+}
+
+/** Registers the header section, the log and every region; structure overlaps are always fatal. */
+export function registerStructures(hs: HeaderSection): RegionRegistry {
+  const reg = new RegionRegistry();
+  reg.add({ start: 0, length: HEADER_SECTION_SIZE, kind: "header-section", name: "header section" });
+  const h = hs.headerSlots[hs.currentHeaderIndex].header!;
+  if (h.logLength > 0) reg.add({ start: h.logOffset, length: h.logLength, kind: "log", name: "log" });
+  for (const r of hs.regions) {
+    const kind = r.guid === BAT_REGION_GUID ? "bat" : r.guid === METADATA_REGION_GUID ? "metadata" : "region";
+    const name = kind === "region" ? `region ${r.guid}` : kind === "bat" ? "BAT region" : "metadata region";
+    reg.add({ start: r.fileOffset, length: r.length, kind, name });
+  }
+  reg.check();
+  return reg;
+}
+
+/** §2.6: the metadata table and the known items, each item read on its own (no region-sized buffers). */
+export async function readMetadata(
+  io: RandomAccess,
+  region: RegionTableEntry,
+  warnings: Warning[],
+): Promise<{ table: MetadataTable; params: DiskParameters }> {
+  if (region.length < METADATA_TABLE_SIZE) {
+    throw new VhdxError("METADATA_INVALID", `metadata region length ${region.length} is smaller than its 64 KiB table`, "metadata region", region.fileOffset);
+  }
+  const table = parseMetadataTable(await io.read(region.fileOffset, METADATA_TABLE_SIZE), region.fileOffset, region.length);
+  const items = new Map<string, Uint8Array>();
+  for (const e of table.entries) {
+    if (!e.isUser && KNOWN_METADATA[e.itemId]) items.set(e.itemId, await io.read(region.fileOffset + e.offset, e.length));
+    else if (!KNOWN_METADATA[e.itemId]) {
+      warnings.push({ code: "METADATA_UNKNOWN", message: `metadata item ${e.itemId} is not known; kept as it is`, structure: "metadata table", offset: region.fileOffset + e.offset });
+    }
+  }
+  const params = parseDiskParameters(table, (e) => items.get(e.itemId) ?? new Uint8Array(0), region.fileOffset);
+  return { table, params };
+}
+
+/** §2.5: reads the BAT entries the geometry needs, no more, and registers every allocated block. */
+export async function readBat(
+  io: RandomAccess,
+  fileSize: number,
+  region: RegionTableEntry,
+  params: DiskParameters,
+  registry: RegionRegistry,
+  warnings: Warning[],
+): Promise<Bat> {
+  const fp = params.fileParameters;
+  const geometry = batGeometry(fp.blockSize, params.logicalSectorSize, params.virtualDiskSize, fp.hasParent);
+  const needed = geometry.totalBatEntries * BAT_ENTRY_SIZE;
+  if (region.length < needed) {
+    throw new VhdxError(
+      "BAT_TOO_SMALL",
+      `BAT region holds ${Math.floor(region.length / BAT_ENTRY_SIZE)} entries but the virtual disk needs ${geometry.totalBatEntries}`,
+      "BAT region",
+      region.fileOffset,
+    );
+  }
+  // Bounded by the file: entries past the end of the file are not read (they read as NOT_PRESENT).
+  const inFile = Math.max(0, Math.min(needed, fileSize - region.fileOffset));
+  if (inFile < needed) {
+    warnings.push({ code: "BAT_BEYOND_EOF", message: `the BAT region ends at ${hex(region.fileOffset + needed)}, past the end of the file (${hex(fileSize)})`, structure: "BAT region", offset: region.fileOffset });
+  }
+  const bat = new Bat(geometry, await io.read(region.fileOffset, inFile), geometry.totalBatEntries);
+  registerBlocks(bat, registry);
+  return bat;
+}
+
+export function registerBlocks(bat: Bat, registry: RegionRegistry): void {
+  const g = bat.geometry;
+  for (let i = 0; i < bat.length; i++) {
+    const state = bat.state(i);
+    if (isSectorBitmapEntry(g, i)) {
+      if (state === SB_BLOCK_PRESENT) registry.addBlock(bat.fileOffsetMB(i) * MiB, SECTOR_BITMAP_BLOCK_SIZE, i, true);
+    } else if (state === PAYLOAD_BLOCK_FULLY_PRESENT || state === PAYLOAD_BLOCK_PARTIALLY_PRESENT) {
+      registry.addBlock(bat.fileOffsetMB(i) * MiB, g.blockSize, i, false);
+    }
+  }
+}

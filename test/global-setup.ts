@@ -1,0 +1,22 @@
+/**
+ * Runs once before all test files: bundles the `vhdx` command so CLI tests run the real thing,
+ * and under CI=true makes sure the peer tools are there, so interop tests can never vanish silently.
+ */
+import { spawnSync } from "node:child_process";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { findTool, isCI, missingToolMessage } from "./helpers/tools";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+export default function setup(): void {
+  const r = spawnSync(process.execPath, [resolve(root, "scripts/build-cli.mjs")], { cwd: root, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`building the CLI bundle failed:\n${r.stderr}${r.stdout}`);
+
+  const peers = ["qemu-img", "qemu-io", "vhdiinfo"];
+  const missing = peers.filter((t) => !findTool(t));
+  if (missing.length === 0) return;
+  const why = missing.map(missingToolMessage).join("\n  ");
+  if (isCI) throw new Error(`CI=true and peer tools are missing:\n  ${why}`);
+  console.warn(`Peer tools missing; interop tests will be skipped:\n  ${why}`);
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import {
+  Bat,
+  batGeometry,
+  blockOfEntry,
+  encodeBatEntry,
+  isSectorBitmapEntry,
+  PAYLOAD_BLOCK_FULLY_PRESENT,
+  PAYLOAD_BLOCK_PARTIALLY_PRESENT,
+  payloadEntryIndex,
+  SB_BLOCK_PRESENT,
+  sectorBitmapEntryIndex,
+} from "../../src/vhdx/bat";
+import { MiB, TiB } from "../../src/vhdx/bytes";
+
+describe("BAT geometry (§2.4, §2.5)", () => {
+  it("follows the spec's formulas", () => {
+    // 512-byte sectors, 1 MiB blocks: chunk ratio 2^23 * 512 / 2^20 = 4096.
+    const g = batGeometry(MiB, 512, 10 * MiB + 512, false);
+    expect(g.chunkRatio).toBe(4096);
+    expect(g.dataBlocksCount).toBe(11);
+    expect(g.sectorBitmapBlocksCount).toBe(1);
+    expect(g.totalBatEntries).toBe(11);
+    // Differencing: entries up to and including the last chunk's sector bitmap entry.
+    expect(batGeometry(MiB, 512, 10 * MiB, true).totalBatEntries).toBe(4097);
+    // 64 TiB, 32 MiB blocks, 512-byte sectors (QEMU's default for large disks).
+    const big = batGeometry(32 * MiB, 512, 64 * TiB, false);
+    expect(big.chunkRatio).toBe(128);
+    expect(big.dataBlocksCount).toBe(2 * MiB);
+    expect(big.totalBatEntries).toBe(2 * MiB + (2 * MiB - 1 - ((2 * MiB - 1) % 128)) / 128);
+  });
+
+  it("interleaves a sector bitmap entry after each chunk's payload entries", () => {
+    const g = batGeometry(256 * MiB, 4096, 64 * TiB, true); // chunk ratio 128
+    expect(g.chunkRatio).toBe(128);
+    expect(payloadEntryIndex(g, 127)).toBe(127);
+    expect(payloadEntryIndex(g, 128)).toBe(129);
+    expect(sectorBitmapEntryIndex(g, 0)).toBe(128);
+    expect(sectorBitmapEntryIndex(g, 1)).toBe(257);
+    for (const i of [0, 127, 129, 256, 258]) {
+      expect(isSectorBitmapEntry(g, i)).toBe(false);
+      expect(payloadEntryIndex(g, blockOfEntry(g, i))).toBe(i);
+    }
+    expect(isSectorBitmapEntry(g, 128)).toBe(true);
+  });
+});
+
+describe("BAT entries (§2.5.1)", () => {
+  it("round-trips state and a 44-bit FileOffsetMB", () => {
+    const g = batGeometry(MiB, 512, 8 * MiB, true);
+    const raw = new Uint8Array(16 * 8);
+    raw.set(encodeBatEntry(PAYLOAD_BLOCK_FULLY_PRESENT, 5), 0);
+    raw.set(encodeBatEntry(PAYLOAD_BLOCK_PARTIALLY_PRESENT, 2 ** 44 - 1), 8);
+    raw.set(encodeBatEntry(SB_BLOCK_PRESENT, 4095), 16);
+    raw.set(encodeBatEntry(SB_BLOCK_PRESENT, 4096), 24);
+    const bat = new Bat(g, raw);
+    expect([bat.state(0), bat.fileOffsetMB(0)]).toEqual([6, 5]);
+    expect([bat.state(1), bat.fileOffsetMB(1)]).toEqual([7, 2 ** 44 - 1]);
+    expect(bat.fileOffsetMB(2)).toBe(4095);
+    expect(bat.fileOffsetMB(3)).toBe(4096);
+    expect(bat.reserved(1)).toBe(0);
+    for (let i = 0; i < 4; i++) expect(bat.entryBytes(i)).toEqual(raw.subarray(i * 8, i * 8 + 8));
+  });
+
+  it("reads the reserved bits (3–19) separately from state and offset", () => {
+    const raw = new Uint8Array(8);
+    new DataView(raw.buffer).setUint32(0, (0x1ffff << 3) | 6 | (7 << 20), true);
+    const bat = new Bat(batGeometry(MiB, 512, MiB, false), raw);
+    expect([bat.state(0), bat.reserved(0), bat.fileOffsetMB(0)]).toEqual([6, 0x1ffff, 7]);
+  });
+
+  it("reads entries missing from a short BAT as NOT_PRESENT, allocating only what is present", () => {
+    const raw = encodeBatEntry(PAYLOAD_BLOCK_FULLY_PRESENT, 3);
+    const bat = new Bat(batGeometry(MiB, 512, 64 * TiB, false), raw, 1 << 26);
+    expect(bat.length).toBe(1 << 26);
+    expect(bat.words.length).toBe(2);
+    expect([bat.state(0), bat.fileOffsetMB(0)]).toEqual([6, 3]);
+    expect([bat.state(1 << 25), bat.fileOffsetMB(1 << 25)]).toEqual([0, 0]);
+  });
+});
