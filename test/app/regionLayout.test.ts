@@ -1,27 +1,30 @@
 import { describe, expect, it } from "vitest";
-import type { FileMap } from "../../src/app/store/engineApi";
+import type { ExtentKind, FileMap, MapExtent } from "../../src/app/store/engineApi";
 import { CELL_FREE, CELL_PAST_END, MIN_CELL_BYTES, cellRange, extentsIn, indexExtents, kindCode, layoutRegionMap, mapExtentEnd, rowsFor, zoomLevels } from "../../src/app/lib/regionLayout";
 
 const MiB = 1024 * 1024;
+const ext = (start: number, length: number, kind: ExtentKind, name: string, index?: number): MapExtent => ({ start, length, end: start + length, kind, name, index });
 
 // A small dynamic image as the spec lays it out (§2.1): 1 MiB header section, log at 1 MiB,
 // BAT at 2 MiB, metadata at 3 MiB, one payload block at 4 MiB, and a block pointing past the end.
 const map: FileMap = {
   fileSize: 8 * MiB,
   extents: [
-    { start: 0, length: MiB, kind: "header-section", name: "header section" },
-    { start: 192 * 1024, length: 64 * 1024, kind: "region-table", name: "region table 1" },
-    { start: MiB, length: MiB, kind: "log", name: "log" },
-    { start: 2 * MiB, length: MiB, kind: "bat", name: "BAT" },
-    { start: 3 * MiB, length: MiB, kind: "metadata", name: "metadata" },
-    { start: 4 * MiB, length: 2 * MiB, kind: "payload-block", name: "payload block 0", index: 0 },
-    { start: 5 * MiB, length: 2 * MiB, kind: "payload-block", name: "payload block 1", index: 1 },
-    { start: 9 * MiB, length: 2 * MiB, kind: "payload-block", name: "payload block 2", index: 2 },
+    ext(0, MiB, "header-section", "header section"),
+    ext(192 * 1024, 64 * 1024, "header-section", "region table 1"),
+    ext(MiB, MiB, "log", "log"),
+    ext(2 * MiB, MiB, "bat", "BAT"),
+    ext(3 * MiB, MiB, "metadata", "metadata"),
+    ext(4 * MiB, 2 * MiB, "payload-block", "payload block 0", 0),
+    ext(5 * MiB, 2 * MiB, "payload-block", "payload block 1", 1),
+    ext(9 * MiB, 2 * MiB, "payload-block", "payload block 2", 2),
   ],
   gaps: [{ start: 7 * MiB, length: MiB }],
   overlaps: [],
+  pastEnd: [],
 };
-map.overlaps.push({ a: map.extents[5], b: map.extents[6] });
+map.overlaps.push({ a: map.extents[5], b: map.extents[6], message: "payload block 0 overlaps payload block 1" });
+map.pastEnd.push(map.extents[7]);
 
 describe("region map layout", () => {
   it("spans to the furthest extent, past the end of the file", () => {
@@ -32,13 +35,13 @@ describe("region map layout", () => {
     const l = layoutRegionMap(map, MiB);
     expect(l.cellCount).toBe(11);
     expect(Array.from(l.kinds)).toEqual([
-      kindCode("header-section"),
-      kindCode("log"),
-      kindCode("bat"),
-      kindCode("metadata"),
-      kindCode("payload-block"),
-      kindCode("payload-block"),
-      kindCode("payload-block"),
+      kindCode({ kind: "header-section", name: "header section" }),
+      kindCode({ kind: "log", name: "" }),
+      kindCode({ kind: "bat", name: "" }),
+      kindCode({ kind: "metadata", name: "" }),
+      kindCode({ kind: "payload-block", name: "" }),
+      kindCode({ kind: "payload-block", name: "" }),
+      kindCode({ kind: "payload-block", name: "" }),
       CELL_FREE,
       CELL_PAST_END,
       CELL_PAST_END,
@@ -52,11 +55,11 @@ describe("region map layout", () => {
   });
 
   it("keeps the header section's name at 1 MiB and shows its 64 KiB region table at the finest zoom", () => {
-    expect(layoutRegionMap(map, MiB).kinds[0]).toBe(kindCode("header-section"));
+    expect(layoutRegionMap(map, MiB).kinds[0]).toBe(kindCode({ kind: "header-section", name: "header section" }));
     const l = layoutRegionMap(map, MIN_CELL_BYTES);
-    expect(l.kinds[3]).toBe(kindCode("region-table"));
-    expect(l.kinds[2]).toBe(kindCode("header-section"));
-    expect(l.kinds[4]).toBe(kindCode("header-section"));
+    expect(l.kinds[3]).toBe(kindCode({ kind: "header-section", name: "region table 1" }));
+    expect(l.kinds[2]).toBe(kindCode({ kind: "header-section", name: "header section" }));
+    expect(l.kinds[4]).toBe(kindCode({ kind: "header-section", name: "header section" }));
   });
 
   it("offers zoom levels from the whole span down to 64 KiB cells", () => {

@@ -19,12 +19,14 @@ const KIND_CODES: Record<ExtentKind, number> = {
   bat: 6,
   metadata: 7,
   "header-section": 8,
-  "region-table": 9,
 };
+const REGION_TABLE_CODE = 9;
 export const CELL_KIND_NAMES = ["free space", "past the end of the file", "payload block", "sector bitmap block", "unknown region", "log", "BAT", "metadata region", "header section", "region table"] as const;
 
-export function kindCode(kind: ExtentKind): number {
-  return KIND_CODES[kind] ?? 4;
+/** The cell kind of an extent. The map names the header section's parts (§2.2); region tables get their own colour. */
+export function kindCode(e: { kind: ExtentKind; name: string }): number {
+  if (e.kind === "header-section" && /^region table/i.test(e.name)) return REGION_TABLE_CODE;
+  return KIND_CODES[e.kind] ?? KIND_CODES.region;
 }
 
 export interface RegionLayout {
@@ -74,7 +76,7 @@ export function layoutRegionMap(map: FileMap, bytesPerCell: number): RegionLayou
   // Past-the-end first, then blocks, then structures: later paints win.
   paint(kinds, bytesPerCell, map.fileSize, totalBytes - map.fileSize, CELL_PAST_END);
   const isBlock = (e: MapExtent) => e.kind === "payload-block" || e.kind === "sector-bitmap-block";
-  for (const e of map.extents) if (isBlock(e)) paint(kinds, bytesPerCell, e.start, inFile(e), kindCode(e.kind));
+  for (const e of map.extents) if (isBlock(e)) paint(kinds, bytesPerCell, e.start, inFile(e), kindCode(e));
   // Structures largest first. A smaller structure takes a cell another structure already holds
   // only when it fills at least half of it, so a 64 KiB region table does not rename the whole
   // 1 MiB header section, yet shows on its own at 64 KiB cells.
@@ -89,7 +91,7 @@ export function layoutRegionMap(map: FileMap, bytesPerCell: number): RegionLayou
     for (let c = first; c < last; c++) {
       const covered = Math.min(end, (c + 1) * bytesPerCell) - Math.max(e.start, c * bytesPerCell);
       if (owned[c] && covered * 2 < bytesPerCell) continue;
-      kinds[c] = kindCode(e.kind);
+      kinds[c] = kindCode(e);
       owned[c] = 1;
     }
   }

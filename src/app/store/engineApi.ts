@@ -4,127 +4,30 @@
  * the UI never parses VHDX structures itself, it only lays these answers out.
  */
 
-export type DiskType = "fixed" | "dynamic" | "differencing";
+import type { Finding as EngineFinding, Severity } from "../../vhdx/check/findings";
+import type { FileMap as EngineFileMap, ImageInfo as EngineImageInfo, MapExtent as EngineMapExtent } from "../../vhdx/info";
+import type { ExtentKind } from "../../vhdx/registry";
+
 export type ByteSpace = "virtual" | "file";
+export type { ExtentKind, Severity };
 
-export interface HeaderInfo {
-  valid: boolean;
-  current: boolean;
-  /** File offset of this header slot (64 KiB or 128 KiB). */
-  fileOffset?: number;
-  signature?: string;
-  checksum?: number;
-  computedChecksum?: number;
-  /** u64 as decimal text when it does not fit a double; a number otherwise. */
-  sequenceNumber: number | string;
-  fileWriteGuid: string;
-  dataWriteGuid: string;
-  logGuid: string;
-  logOffset: number;
-  logLength: number;
-  version: number;
-  logVersion: number;
-  /** Why the slot is not valid, one line each. */
-  problems?: string[];
-}
-
-export interface RegionInfo {
-  guid: string;
-  name: string;
-  fileOffset: number;
-  length: number;
-  required: boolean | number;
-}
-
-/** One region table copy (§2.2.3): its entries, or why it could not be read. */
-export interface RegionTableCopyInfo {
-  index: 0 | 1;
-  fileOffset: number;
-  valid: boolean;
-  checksum?: number;
-  computedChecksum?: number;
-  entries: RegionInfo[];
-  error?: string;
-}
-
-export interface MetadataItemInfo {
-  guid: string;
-  name: string;
-  offset: number;
-  length: number;
-  isUser: boolean;
-  isVirtualDisk: boolean;
-  isRequired: boolean;
-  /** The decoded value as text (sizes, GUIDs, flags), when the item is known. */
-  value?: string;
-}
-
-export interface EngineWarning {
-  code: string;
-  message: string;
-  structure: string;
-  offset?: number;
-}
-
-export interface ImageInfo {
+/** `vhdx info --json`, plus how the worker opened the file. */
+export type ImageInfo = EngineImageInfo & {
   fileName?: string;
-  fileSize: number;
   readOnly: boolean;
-  diskType: DiskType;
-  virtualSize: number;
-  blockSize: number;
-  logicalSectorSize: number;
-  physicalSectorSize: number;
-  virtualDiskId: string;
-  hasParent: boolean;
-  leaveBlockAllocated?: boolean;
-  chunkRatio?: number;
-  creator: string;
-  fileIdentifierSignature?: string;
-  headers: HeaderInfo[];
-  regions: RegionInfo[];
-  regionTables?: RegionTableCopyInfo[];
-  metadata: MetadataItemInfo[];
-  parentLocator?: { locatorType: string; entries: { key: string; value: string }[] } | null;
-  bat: {
-    entries: number;
-    payload: Record<string, number>;
-    sectorBitmap: Record<string, number>;
-    fileOffset?: number;
-  };
-  log: { needsReplay: boolean };
-  warnings?: EngineWarning[];
-}
+  /** Why the image is read-only, in words for the user; null when editable. */
+  readOnlyReason?: string | null;
+};
+export type HeaderInfo = ImageInfo["headers"][number];
+export type RegionInfo = ImageInfo["regions"][number];
+export type RegionTableCopyInfo = ImageInfo["regionTables"][number];
+export type MetadataItemInfo = ImageInfo["metadata"][number];
+export type EngineWarning = ImageInfo["warnings"][number];
 
-export type ExtentKind =
-  | "header-section"
-  | "region-table"
-  | "log"
-  | "bat"
-  | "metadata"
-  | "region"
-  | "payload-block"
-  | "sector-bitmap-block";
-
-export interface MapExtent {
-  start: number;
-  length: number;
-  kind: ExtentKind;
-  name: string;
-  index?: number;
-}
-
-export interface MapOverlap {
-  a: MapExtent;
-  b: MapExtent;
-}
-
-export interface FileMap {
-  fileSize: number;
-  extents: MapExtent[];
-  gaps: { start: number; length: number }[];
-  overlaps: MapOverlap[];
-}
+/** `vhdx map --json`. */
+export type FileMap = EngineFileMap;
+export type MapExtent = EngineMapExtent;
+export type MapOverlap = FileMap["overlaps"][number];
 
 export interface LogDescriptorInfo {
   type: "data" | "zero";
@@ -177,16 +80,8 @@ export interface LogReport {
   warnings?: string[];
 }
 
-export type Severity = "error" | "warning" | "info";
-
-export interface Finding {
-  severity: Severity;
-  code: string;
-  message: string;
-  structure: string;
-  offset?: number;
-  length?: number;
-}
+/** `vhdx check --json`. */
+export type Finding = EngineFinding;
 
 export interface CheckReport {
   ok: boolean;

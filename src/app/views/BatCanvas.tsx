@@ -3,7 +3,7 @@
  * one pixel per entry, straight from the raw words (batPixels.ts). Zoom and pan only redraw that
  * bitmap scaled, inside requestAnimationFrame, without React renders, so panning stays at 60 fps.
  */
-import { useEffect, useRef, useState, type KeyboardEvent } from "react";
+import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import { batColumns, describeBatEntry, paintBat, type BatEntryView, type BatPalette } from "../lib/batPixels";
 
 export interface BatCanvasProps {
@@ -17,6 +17,8 @@ export interface BatCanvasProps {
   onHover: (e: BatEntryView | null) => void;
   onOpen: (e: BatEntryView, fileSpace: boolean) => void;
   onPainted: (ms: number) => void;
+  /** Content of the floating tooltip beside the pointer. */
+  renderTip: (e: BatEntryView) => ReactNode;
 }
 
 const MIN_SCALE = 0.05;
@@ -34,6 +36,7 @@ export function BatCanvas(p: BatCanvasProps) {
   const view = useRef({ scale: 1, panX: 0, panY: 0, w: 600, h: 400, auto: true });
   const frame = useRef(0);
   const [cursor, setCursor] = useState(0);
+  const [tip, setTip] = useState<{ x: number; y: number; entry: BatEntryView } | null>(null);
   const cursorRef = useRef(0);
   cursorRef.current = cursor;
   const props = useRef(p);
@@ -219,6 +222,7 @@ export function BatCanvas(p: BatCanvasProps) {
             if (Math.abs(dx) + Math.abs(dy) > 2) d.moved = true;
             if (d.moved) {
               view.current.auto = false;
+              setTip(null);
               view.current.panX -= dx / view.current.scale;
               view.current.panY -= dy / view.current.scale;
               d.x = e.clientX;
@@ -228,7 +232,10 @@ export function BatCanvas(p: BatCanvasProps) {
             }
           }
           const i = entryAt(e.clientX, e.clientY);
-          p.onHover(i === null ? null : describe(i));
+          const entry = i === null ? null : describe(i);
+          p.onHover(entry);
+          const r = e.currentTarget.getBoundingClientRect();
+          setTip(entry ? { x: e.clientX - r.left, y: e.clientY - r.top, entry } : null);
         }}
         onPointerUp={(e) => {
           const d = drag.current;
@@ -241,8 +248,16 @@ export function BatCanvas(p: BatCanvasProps) {
             }
           }
         }}
-        onPointerLeave={() => p.onHover(null)}
+        onPointerLeave={() => {
+          p.onHover(null);
+          setTip(null);
+        }}
       />
+      {tip && (
+        <div className="bat-float" role="tooltip" style={{ left: Math.min(tip.x + 14, view.current.w - 230), top: Math.min(tip.y + 14, view.current.h - 90) }}>
+          {p.renderTip(tip.entry)}
+        </div>
+      )}
       <div className="canvas-buttons">
         <button type="button" aria-label="Zoom in" onClick={() => zoomAt(1.5, view.current.w / 2, view.current.h / 2)}>
           +

@@ -12,6 +12,24 @@ const SB_NAMES = ["NOT_PRESENT", "RESERVED_1", "RESERVED_2", "RESERVED_3", "RESE
 const PAYLOAD_SHOWN = [0, 1, 2, 3, 6, 7];
 const SB_SHOWN = [0, 6];
 
+/** What the tooltip and the side panel say about one entry. */
+function describe(e: BatEntryView) {
+  return (
+    <>
+      <div>
+        <strong>Entry {formatCount(e.index)}</strong> {e.isSectorBitmap ? `sector bitmap, chunk ${e.block}` : `payload block ${formatCount(e.block)}`}
+      </div>
+      <div>{e.isSectorBitmap ? SB_NAMES[e.state] : PAYLOAD_NAMES[e.state]}</div>
+      <div>
+        virtual <code>{hex(e.virtualStart)}–{hex(e.virtualEnd)}</code>
+      </div>
+      <div>
+        file offset <code>{e.state === 6 || e.state === 7 ? hex(e.fileOffset) : "—"}</code>
+      </div>
+    </>
+  );
+}
+
 export function BatView({ themeKey }: { themeKey: string }) {
   const { batWords, info, goTo } = useApp();
   const [filter, setFilter] = useState(ALL_STATES);
@@ -80,22 +98,7 @@ export function BatView({ themeKey }: { themeKey: string }) {
           )}
         </dl>
         <div className="bat-tip" aria-live="polite">
-          {hover ? (
-            <>
-              <div>
-                <strong>Entry {formatCount(hover.index)}</strong> {hover.isSectorBitmap ? `sector bitmap, chunk ${hover.block}` : `payload block ${formatCount(hover.block)}`}
-              </div>
-              <div>{hover.isSectorBitmap ? SB_NAMES[hover.state] : PAYLOAD_NAMES[hover.state]}</div>
-              <div>
-                virtual <code>{hex(hover.virtualStart)}–{hex(hover.virtualEnd)}</code>
-              </div>
-              <div>
-                file offset <code>{hover.state === 6 || hover.state === 7 ? hex(hover.fileOffset) : "—"}</code>
-              </div>
-            </>
-          ) : (
-            <span className="muted">Hover or move over an entry. Click opens the block in the hex view; Shift+click at its file offset.</span>
-          )}
+          {hover ? describe(hover) : <span className="muted">Hover or move over an entry. Click opens the block in the hex view; Shift+click at its file offset.</span>}
         </div>
       </div>
       <BatCanvas
@@ -109,6 +112,7 @@ export function BatView({ themeKey }: { themeKey: string }) {
         onHover={setHover}
         onOpen={open}
         onPainted={setPaintMs}
+        renderTip={describe}
       />
     </div>
   );

@@ -4,22 +4,25 @@ import { hex } from "../lib/format";
 import type { HeaderInfo } from "../store/engineApi";
 import { useApp } from "../store/store";
 
-type Field = { label: string; get: (h: HeaderInfo) => string | number | undefined };
+type Value = string | number | null;
+type Field = { label: string; get: (h: HeaderInfo) => Value };
 
-const checksum = (v: number | undefined) => (v === undefined ? undefined : "0x" + v.toString(16).padStart(8, "0"));
+const checksum = (v: number | null) => (v === null ? null : "0x" + v.toString(16).padStart(8, "0"));
+const hexOrNull = (v: number | null) => (v === null ? null : hex(v));
 
+/** §2.2.2.1's fields in on-disk order, then the checksum the engine computed. */
 const FIELDS: Field[] = [
   { label: "Signature", get: (h) => h.signature },
   { label: "Checksum (stored)", get: (h) => checksum(h.checksum) },
   { label: "Checksum (computed)", get: (h) => checksum(h.computedChecksum) },
-  { label: "SequenceNumber", get: (h) => String(h.sequenceNumber) },
+  { label: "SequenceNumber", get: (h) => h.sequenceNumber },
   { label: "FileWriteGuid", get: (h) => h.fileWriteGuid },
   { label: "DataWriteGuid", get: (h) => h.dataWriteGuid },
   { label: "LogGuid", get: (h) => h.logGuid },
   { label: "LogVersion", get: (h) => h.logVersion },
   { label: "Version", get: (h) => h.version },
-  { label: "LogOffset", get: (h) => hex(h.logOffset) },
-  { label: "LogLength", get: (h) => hex(h.logLength) },
+  { label: "LogLength", get: (h) => hexOrNull(h.logLength) },
+  { label: "LogOffset", get: (h) => hexOrNull(h.logOffset) },
 ];
 
 export function HeadersView() {
@@ -30,7 +33,7 @@ export function HeadersView() {
   const title = (h: HeaderInfo, i: number): ReactNode => (
     <>
       Header {i + 1}
-      {h.fileOffset !== undefined && <span className="muted"> at {hex(h.fileOffset)}</span>}
+      <span className="muted"> at {hex(h.fileOffset)}</span>
       {h.current && <span className="badge current">current</span>}
       {!h.valid && <span className="badge bad">invalid</span>}
     </>
@@ -42,7 +45,7 @@ export function HeadersView() {
         <dl className="kv">
           <dt>Signature</dt>
           <dd>
-            <code>{info.fileIdentifierSignature ?? "vhdxfile"}</code>
+            <code>vhdxfile</code> <span className="muted">(checked when the image opened, §2.2.1)</span>
           </dd>
           <dt>Creator</dt>
           <dd>{info.creator || <span className="muted">(empty)</span>}</dd>
@@ -73,10 +76,10 @@ export function HeadersView() {
                   </th>
                   {hs.map((h, i) => {
                     const v = vals[i];
-                    const badSum = f.label === "Checksum (stored)" && h.checksum !== undefined && h.computedChecksum !== undefined && h.checksum !== h.computedChecksum;
+                    const badSum = f.label === "Checksum (stored)" && h.checksum !== null && h.checksum !== h.computedChecksum;
                     return (
                       <td key={i} className={[h.current ? "current" : "", badSum ? "bad" : ""].join(" ")}>
-                        <code>{v === undefined ? "—" : String(v)}</code>
+                        <code>{v === null ? "—" : String(v)}</code>
                       </td>
                     );
                   })}
@@ -86,19 +89,17 @@ export function HeadersView() {
             <tr>
               <th scope="row">Problems</th>
               {hs.map((h, i) => (
-                <td key={i}>{h.problems?.length ? h.problems.join("; ") : h.valid ? "none" : "invalid"}</td>
+                <td key={i}>{h.problems.length ? h.problems.join("; ") : h.valid ? "none" : "invalid"}</td>
               ))}
             </tr>
           </tbody>
         </table>
         <div className="row-actions">
-          {hs.map((h, i) =>
-            h.fileOffset !== undefined ? (
-              <button key={i} type="button" onClick={() => goTo("file", h.fileOffset as number, 4096)}>
-                Header {i + 1} in hex
-              </button>
-            ) : null,
-          )}
+          {hs.map((h, i) => (
+            <button key={i} type="button" onClick={() => goTo("file", h.fileOffset, 4096)}>
+              Header {i + 1} in hex
+            </button>
+          ))}
         </div>
       </section>
       {info.warnings && info.warnings.length > 0 && (

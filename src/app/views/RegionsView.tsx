@@ -4,7 +4,7 @@ import { useMemo, useState } from "react";
 import { DataTable, columnList } from "../components/DataTable";
 import { formatSize, hex } from "../lib/format";
 import { CELL_KIND_NAMES, mapExtentEnd, zoomLevels } from "../lib/regionLayout";
-import type { MapOverlap, RegionInfo } from "../store/engineApi";
+import type { MapOverlap, RegionInfo, RegionTableCopyInfo } from "../store/engineApi";
 import { useApp } from "../store/store";
 import { KIND_VARS, RegionMap } from "./RegionMap";
 
@@ -17,6 +17,16 @@ const regionColumns = columnList(rc,
   rc.accessor("required", { header: "Required", cell: (c) => String(Number(c.getValue())) }),
 );
 
+const tc = createColumnHelper<RegionTableCopyInfo>();
+const copyColumns = columnList(
+  tc,
+  tc.accessor((t) => `Region table ${t.index + 1}`, { id: "copy", header: "Copy" }),
+  tc.accessor("fileOffset", { header: "File offset", cell: (c) => <code>{hex(c.getValue())}</code> }),
+  tc.accessor((t) => (t.valid ? "valid" : "invalid"), { id: "state", header: "State" }),
+  tc.accessor((t) => (t.entryCount === null ? "—" : String(t.entryCount)), { id: "count", header: "EntryCount" }),
+  tc.accessor((t) => t.error ?? "", { id: "error", header: "Problem" }),
+);
+
 const oc = createColumnHelper<MapOverlap>();
 const range = (s: number, l: number) => `${hex(s)}–${hex(s + l)}`;
 const overlapColumns = columnList(oc,
@@ -26,7 +36,7 @@ const overlapColumns = columnList(oc,
   oc.accessor((o) => range(o.b.start, o.b.length), { id: "br", header: "Its range", cell: (c) => <code>{c.getValue()}</code> }),
   oc.accessor((o) => Math.min(o.a.start + o.a.length, o.b.start + o.b.length) - Math.max(o.a.start, o.b.start), {
     id: "len",
-    header: "Overlap",
+    header: "Shared bytes",
     cell: (c) => formatSize(c.getValue()),
   }),
 );
@@ -38,7 +48,7 @@ export function RegionsView({ themeKey }: { themeKey: string }) {
   if (!map || !info) return null;
   const bpc = levels[Math.min(level, levels.length - 1)];
   const highlight = focus.space === "file" && focus.length !== undefined ? { start: focus.offset, length: focus.length } : null;
-  const tables = info.regionTables ?? [];
+  const tables = info.regionTables;
   return (
     <div className="view regions">
       <div className="toolbar">
@@ -84,22 +94,14 @@ export function RegionsView({ themeKey }: { themeKey: string }) {
           <DataTable label="Overlaps" data={map.overlaps} columns={overlapColumns} rowClass={() => "bad"} onRowActivate={(o) => goTo("file", Math.max(o.a.start, o.b.start))} />
         )}
       </section>
-      {tables.length > 0 ? (
-        tables.map((t) => (
-          <section key={t.index} aria-labelledby={`rt-${t.index}`}>
-            <h2 id={`rt-${t.index}`}>
-              Region table {t.index + 1} <span className="muted">at {hex(t.fileOffset)}</span> {t.valid ? <span className="badge ok">valid</span> : <span className="badge bad">invalid</span>}
-            </h2>
-            {t.error && <p className="danger">{t.error}</p>}
-            <DataTable label={`Region table ${t.index + 1}`} data={t.entries} columns={regionColumns} onRowActivate={(r) => goTo("file", r.fileOffset, r.length)} />
-          </section>
-        ))
-      ) : (
-        <section aria-labelledby="rt-h">
-          <h2 id="rt-h">Regions</h2>
-          <DataTable label="Regions" data={info.regions} columns={regionColumns} onRowActivate={(r) => goTo("file", r.fileOffset, r.length)} />
-        </section>
-      )}
+      <section aria-labelledby="rt-h">
+        <h2 id="rt-h">Region table copies</h2>
+        <DataTable label="Region table copies" data={tables} columns={copyColumns} rowClass={(t) => (t.valid ? undefined : "bad")} onRowActivate={(t) => goTo("file", t.fileOffset, 64 * 1024)} />
+      </section>
+      <section aria-labelledby="re-h">
+        <h2 id="re-h">Region table entries <span className="muted">(the valid copy in use)</span></h2>
+        <DataTable label="Regions" data={info.regions} columns={regionColumns} onRowActivate={(r) => goTo("file", r.fileOffset, r.length)} />
+      </section>
     </div>
   );
 }
