@@ -6,6 +6,8 @@ Commands:
   info <image> [--json]                 headers, regions, metadata, BAT and log summary
   cat <image> [--offset N] [--length N] virtual disk bytes to stdout
   map <image> [--json]                  the file's layout: structures, blocks, free space, overlaps
+  log <image> [--json]                  every log entry, the active sequence, what a replay would write
+  replay <image>                        replay the log into the file and mark it empty
 
 Sizes and offsets take K, M, G, T suffixes (binary) or 0x… hex.
 Viewing never writes: a log that needs replay is replayed in memory only.
@@ -13,6 +15,21 @@ Run "vhdx <command> --help" for a command's options.
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
+  log: `Usage: vhdx log <image> [--json]
+
+Lists every log entry found at any 4 KiB position of the ring (sequence number, tail,
+length, descriptor count, LogGuid match, checksum, flushed and last file offsets, valid
+or why not), the active sequence (§2.3.3), and the file ranges a replay would write with
+the structure each lands in. Writes nothing. --json adds descriptors and the bytes
+before and after each replayed range (hex).
+`,
+  replay: `Usage: vhdx replay <image>
+
+Replays the active log sequence into the file (§2.3.3): a header update with a fresh
+FileWriteGuid, every descriptor from the tail, growth to the head's LastFileOffset, a
+flush, then LogGuid set to zero. A log whose LogGuid is set but that holds no valid
+sequence is only marked empty.
+`,
   info: `Usage: vhdx info <image> [--json]
 
 Shows the disk type, sizes, both headers, the region table, metadata items, BAT state

@@ -2,6 +2,7 @@ import { VhdxError } from "../vhdx/errors";
 import { parseArgs, UsageError } from "./args";
 import { catCommand, infoCommand, Io, mapCommand } from "./commands";
 import { COMMAND_HELP, MAIN_HELP } from "./help";
+import { logCommand, replayCommand } from "./cmd-log";
 
 type Command = {
   flags: Record<string, "bool" | "value">;
@@ -12,6 +13,8 @@ const COMMANDS: Record<string, Command> = {
   info: { flags: { json: "bool", help: "bool" }, run: infoCommand },
   cat: { flags: { offset: "value", length: "value", help: "bool" }, run: catCommand },
   map: { flags: { json: "bool", help: "bool" }, run: mapCommand },
+  log: { flags: { json: "bool", help: "bool" }, run: logCommand },
+  replay: { flags: { help: "bool" }, run: replayCommand },
 };
 
 // A closed pipe (`vhdx cat img | head`) ends the output quietly, as other Unix tools do.

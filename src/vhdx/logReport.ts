@@ -1,0 +1,114 @@
+import { isZeroGuid } from "./guid";
+import type { VhdxImage } from "./image";
+import { LogScan, replayPreview, scanLog } from "./log";
+
+/** One log entry as the CLI and the editor show it. */
+export interface LogEntrySummary {
+  position: number;
+  fileOffset: number;
+  sequenceNumber: string;
+  tail: number;
+  entryLength: number;
+  descriptorCount: number;
+  logGuidMatch: boolean;
+  checksumOk: boolean;
+  flushedFileOffset: number;
+  lastFileOffset: number;
+  valid: boolean;
+  reason: string | null;
+  active: boolean;
+  descriptors: {
+    index: number;
+    type: string;
+    fileOffset: number | null;
+    length: number;
+    structure: string | null;
+    leadingBytes: Uint8Array | null;
+    trailingBytes: Uint8Array | null;
+  }[];
+}
+
+export interface ReplayPreviewSummary {
+  kind: "write" | "grow";
+  fileOffset: number;
+  length: number;
+  /** The structure the range lands in, from the overlap registry. */
+  structure: string;
+  before: Uint8Array;
+  after: Uint8Array;
+}
+
+/** The JSON of `vhdx log --json`, and the editor's Log view. */
+export interface LogReport {
+  logGuid: string;
+  logOffset: number;
+  logLength: number;
+  empty: boolean;
+  needsReplay: boolean;
+  warning: string | null;
+  entries: LogEntrySummary[];
+  active: { tail: number; head: number; headSequenceNumber: string; entryCount: number; flushedFileOffset: number; lastFileOffset: number } | null;
+  preview: ReplayPreviewSummary[];
+}
+
+/**
+ * Scans the file's log (as it is on disk, before any in-memory replay) and describes every entry,
+ * the active sequence and what a replay would write, naming the structure each write lands in.
+ */
+export async function logReport(img: VhdxImage, opts: { previewBytes?: number } = {}): Promise<LogReport> {
+  const header = img.header;
+  const scan: LogScan = img.logScan ?? (await scanLog(img.file, header));
+  const activePositions = new Set(scan.active?.entries.map((e) => e.position) ?? []);
+  const where = (offset: number | null): string | null => (offset === null ? null : (img.registry.find(offset)?.name ?? "unallocated space"));
+  const preview = await replayPreview(img.file, scan, opts.previewBytes ?? 4096);
+  return {
+    logGuid: header.logGuid,
+    logOffset: header.logOffset,
+    logLength: header.logLength,
+    empty: isZeroGuid(header.logGuid),
+    needsReplay: scan.needsReplay,
+    warning: scan.warning,
+    entries: scan.entries.map((e) => ({
+      position: e.position,
+      fileOffset: header.logOffset + e.position,
+      sequenceNumber: e.sequenceNumber.toString(),
+      tail: e.tail,
+      entryLength: e.entryLength,
+      descriptorCount: e.descriptorCount,
+      logGuidMatch: e.logGuidMatch,
+      checksumOk: e.checksumOk,
+      flushedFileOffset: e.flushedFileOffset,
+      lastFileOffset: e.lastFileOffset,
+      valid: e.valid,
+      reason: e.reason,
+      active: activePositions.has(e.position),
+      descriptors: e.descriptors.map((d) => ({
+        index: d.index,
+        type: d.type,
+        fileOffset: d.fileOffset,
+        length: d.length,
+        structure: where(d.fileOffset),
+        leadingBytes: d.leadingBytes ?? null,
+        trailingBytes: d.trailingBytes ?? null,
+      })),
+    })),
+    active: scan.active
+      ? {
+          tail: scan.active.tail,
+          head: scan.active.head,
+          headSequenceNumber: scan.active.headSequenceNumber.toString(),
+          entryCount: scan.active.entries.length,
+          flushedFileOffset: scan.active.flushedFileOffset,
+          lastFileOffset: scan.active.lastFileOffset,
+        }
+      : null,
+    preview: preview.map((p) => ({
+      kind: p.kind,
+      fileOffset: p.fileOffset,
+      length: p.length,
+      structure: p.kind === "grow" ? "file growth" : (where(p.fileOffset) ?? "unallocated space"),
+      before: p.before,
+      after: p.after,
+    })),
+  };
+}

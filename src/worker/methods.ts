@@ -1,0 +1,229 @@
+import { VhdxError } from "../vhdx/errors";
+import type { FileMap, ImageInfo } from "../vhdx/info";
+import { transfer, type CallContext, type MethodTable, type Transfer } from "./protocol";
+import { closeSession, openSession, CHUNK_CACHE_BUDGET, OVERLAY_BUDGET, type BackendKind, type OpenSource, type Session } from "./session";
+import type { ChunkCacheStats } from "./storage/chunkCache";
+import { copyToHandle, importToOpfs as importFile, type CopyResult, type CopySource } from "./storage/copy";
+import { listOpfs, normalizeOpfsPath, opfsFile, removeOpfsFile, type OpfsEntry } from "./storage/opfs";
+import { OpfsSyncBackend } from "./storage/opfsSyncBackend";
+import type { IoStats } from "./storage/stats";
+import { WritableHandleBackend, type CommitCost } from "./storage/writableHandleBackend";
+
+/** Reads larger than this are refused: the UI asks page by page, and the worker's memory stays bounded. */
+export const MAX_READ = 64 * 1024 * 1024;
+
+export interface OpenResult {
+  name: string;
+  backend: BackendKind;
+  readOnly: boolean;
+  readOnlyReason: string | null;
+  info: ImageInfo;
+  /** For a user's file opened for writing: what one commit costs (the browser copies the file). */
+  commitCost: CommitCost | null;
+}
+
+export interface EngineStats {
+  io: IoStats;
+  cache: ChunkCacheStats | null;
+  /** Bytes the worker holds for this image: the BAT, and the caches bounded by the budget. */
+  memory: { batBytes: number; cacheBytes: number; stagedWriteBytes: number; budgetBeyondBat: number };
+  commitCost: CommitCost | null;
+}
+
+export type SaveTarget = { kind: "handle"; handle: FileSystemFileHandle } | { kind: "download" };
+export type SaveResult = (CopyResult & { kind: "handle" }) | { kind: "download"; blob: Blob; name: string; bytes: number };
+
+let session: Session | null = null;
+/** open/close/import/save run one at a time; reads run freely between them. */
+let queue: Promise<unknown> = Promise.resolve();
+function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  const run = queue.then(fn, fn);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+function current(): Session {
+  if (!session) throw new VhdxError("INVALID_ARGUMENT", "No image is open", "engine");
+  return session;
+}
+
+async function open(ctx: CallContext, source: OpenSource): Promise<OpenResult> {
+  return exclusive(async () => {
+    if (session) {
+      const old = session;
+      session = null;
+      await closeSession(old);
+    }
+    const s = await openSession(source, ctx.signal);
+    session = s;
+    return {
+      name: s.name,
+      backend: s.backendKind,
+      readOnly: s.readOnly,
+      readOnlyReason: s.readOnlyReason,
+      info: s.image.info(),
+      commitCost: s.backend instanceof WritableHandleBackend ? s.backend.commitCost() : null,
+    };
+  });
+}
+
+async function info(): Promise<ImageInfo> {
+  return current().image.info();
+}
+
+async function map(): Promise<FileMap> {
+  return current().image.map();
+}
+
+/** Virtual disk bytes or raw file bytes, transferred to the caller (one copy, never two). */
+async function read(_ctx: CallContext, space: "virtual" | "file", offset: number, length: number): Promise<Transfer<Uint8Array>> {
+  if (length > MAX_READ) {
+    throw new VhdxError("INVALID_ARGUMENT", `Reads are limited to ${MAX_READ} bytes per call (asked ${length})`, "read", offset);
+  }
+  const img = current().image;
+  let bytes: Uint8Array;
+  if (space === "virtual") bytes = await img.read(offset, length);
+  else if (space === "file") bytes = await img.readFile(offset, Math.max(0, Math.min(length, img.fileSize - offset)));
+  else throw new VhdxError("INVALID_ARGUMENT", `Unknown address space "${String(space)}"`, "read");
+  // The engine may hand out a view of a buffer it keeps (a cache); the copy is what crosses.
+  const out = bytes.slice();
+  return transfer(out, [out.buffer]);
+}
+
+/** The BAT as its raw (lo, hi) little-endian word pairs, for canvas rendering of the block map. */
+async function batWords(): Promise<Transfer<Uint32Array>> {
+  const words = current().image.bat.words.slice();
+  return transfer(words, [words.buffer]);
+}
+
+async function stats(): Promise<EngineStats> {
+  const s = current();
+  const b = s.backend;
+  const staged = b instanceof WritableHandleBackend ? b.stagedBytes : 0;
+  const cache = s.cache ? s.cache.stats() : null;
+  return {
+    io: b.stats.snapshot(),
+    cache,
+    memory: {
+      batBytes: s.image.bat.words.byteLength,
+      cacheBytes: cache ? cache.bytes : 0,
+      stagedWriteBytes: staged,
+      budgetBeyondBat: 8 * 1024 * 1024 + CHUNK_CACHE_BUDGET + OVERLAY_BUDGET,
+    },
+    commitCost: b instanceof WritableHandleBackend ? b.commitCost() : null,
+  };
+}
+
+type ImportSource = { kind: "file"; file: File } | { kind: "handle"; handle: FileSystemFileHandle };
+
+/** Streams a user's file into an OPFS working copy, with progress; the quota is checked first. */
+async function importToOpfs(ctx: CallContext, source: ImportSource, path: string): Promise<CopyResult & { path: string }> {
+  return exclusive(async () => {
+    const file = source.kind === "file" ? source.file : await source.handle.getFile();
+    const norm = normalizeOpfsPath(path);
+    if (session?.source.kind === "opfs" && normalizeOpfsPath(session.source.path) === norm) {
+      throw new VhdxError("INVALID_ARGUMENT", `${norm} is open; close it before importing over it`, "OPFS path");
+    }
+    const r = await importFile(file, norm, { signal: ctx.signal, onProgress: (done, total) => ctx.progress(total ? done / total : 1, done) });
+    return { ...r, path: norm };
+  });
+}
+
+/** The open image's current bytes as a copy source; staged writes are flushed first. */
+async function saveSource(s: Session): Promise<CopySource> {
+  await s.backend.flush();
+  return { kind: "io", io: s.backend, size: await s.backend.size() };
+}
+
+/** Writes the open OPFS working copy back over the user's original file, through one writable. */
+async function saveBack(ctx: CallContext, target: FileSystemFileHandle): Promise<CopyResult> {
+  return exclusive(async () => {
+    const s = current();
+    if (s.source.kind !== "opfs") {
+      throw new VhdxError("INVALID_ARGUMENT", "Save back copies a working copy to its original; the open image is not a working copy", "save");
+    }
+    return copyToHandle(await saveSource(s), target, { signal: ctx.signal, onProgress: (d, t) => ctx.progress(t ? d / t : 1, d) });
+  });
+}
+
+/** Saves the open image's bytes to a new file (a save-picker handle) or as a Blob to download. */
+async function saveAs(ctx: CallContext, target: SaveTarget): Promise<SaveResult> {
+  return exclusive(async () => {
+    const s = current();
+    if (target.kind === "handle") {
+      const r = await copyToHandle(await saveSource(s), target.handle, {
+        signal: ctx.signal,
+        onProgress: (d, t) => ctx.progress(t ? d / t : 1, d),
+      });
+      return { ...r, kind: "handle" };
+    }
+    return { kind: "download", ...(await downloadBlob(s)) };
+  });
+}
+
+/** A Blob of the image: the File itself where one exists (no copy), else built chunk by chunk. */
+async function downloadBlob(s: Session): Promise<{ blob: Blob; name: string; bytes: number }> {
+  const name = s.name.split("/").pop() ?? s.name;
+  await s.backend.flush();
+  if (s.source.kind === "file") return { blob: s.source.file, name, bytes: s.source.file.size };
+  if (s.source.kind === "handle") {
+    const f = await s.source.handle.getFile();
+    return { blob: f, name, bytes: f.size };
+  }
+  try {
+    const f = await (await opfsFile(s.source.path)).getFile();
+    return { blob: f, name, bytes: f.size };
+  } catch {
+    // The sync access handle may keep getFile() from working; read through it instead.
+    const size = await s.backend.size();
+    const parts: Uint8Array<ArrayBuffer>[] = [];
+    for (let at = 0; at < size; at += 8 * 1024 * 1024) {
+      parts.push((await s.backend.read(at, Math.min(8 * 1024 * 1024, size - at))) as Uint8Array<ArrayBuffer>);
+    }
+    return { blob: new Blob(parts), name, bytes: size };
+  }
+}
+
+async function opfsList(_ctx: CallContext, prefix?: string): Promise<OpfsEntry[]> {
+  return listOpfs(prefix ?? "");
+}
+
+async function opfsRemove(_ctx: CallContext, path: string): Promise<void> {
+  const s = session;
+  if (s && s.backend instanceof OpfsSyncBackend && s.backend.path === normalizeOpfsPath(path)) {
+    throw new VhdxError("INVALID_ARGUMENT", `${path} is open; close it first`, "OPFS path");
+  }
+  await removeOpfsFile(path);
+}
+
+async function close(): Promise<void> {
+  return exclusive(async () => {
+    const s = session;
+    session = null;
+    if (s) await closeSession(s);
+  });
+}
+
+/**
+ * The engine worker's methods. Add one with a line here and a function of the shape
+ * `(ctx: CallContext, ...args) => Promise<result>`; the client's typings follow.
+ */
+export const methods = {
+  open,
+  info,
+  map,
+  read,
+  batWords,
+  stats,
+  importToOpfs,
+  saveBack,
+  saveAs,
+  opfsList,
+  opfsRemove,
+  close,
+} satisfies MethodTable;
+
+export type EngineMethods = typeof methods;
+
+/** For methods added elsewhere (check, commit, replay): the open session, or a VhdxError. */
+export { current as currentSession };

@@ -1,0 +1,157 @@
+import { openImage, type VhdxImage } from "../vhdx/image";
+import { VhdxError } from "../vhdx/errors";
+import type { RandomAccess } from "../vhdx/io";
+import { handleLockName, opfsLockName, tryExclusiveLock, type HeldLock } from "./locks";
+import { BlobBackend } from "./storage/blobBackend";
+import { ChunkCache } from "./storage/chunkCache";
+import { permissionApi } from "./storage/fsa";
+import { normalizeOpfsPath, opfsFile } from "./storage/opfs";
+import { OpfsSyncBackend } from "./storage/opfsSyncBackend";
+import { WritableHandleBackend } from "./storage/writableHandleBackend";
+
+/** Where an image comes from. */
+export type OpenSource =
+  | { kind: "file"; file: File }
+  | { kind: "handle"; handle: FileSystemFileHandle; writable: boolean }
+  | { kind: "opfs"; path: string; writable?: boolean };
+
+export type BackendKind = "blob" | "writable-handle" | "opfs-sync";
+
+/**
+ * The worker's memory budget beyond the BAT (64 MiB in all): the engine keeps up to 8 sector
+ * bitmap blocks (8 MiB), the backends' chunk cache 16 MiB, staged writes of a writable-handle
+ * commit 32 MiB.
+ */
+export const CHUNK_CACHE_BUDGET = 16 * 1024 * 1024;
+export const OVERLAY_BUDGET = 32 * 1024 * 1024;
+
+/** An open image and everything that belongs to it. */
+export interface Session {
+  source: OpenSource;
+  name: string;
+  backend: BlobBackend | WritableHandleBackend | OpfsSyncBackend;
+  backendKind: BackendKind;
+  image: VhdxImage;
+  readOnly: boolean;
+  /** Why the image is read-only, for the UI to say. null when writable. */
+  readOnlyReason: string | null;
+  lock: HeldLock | null;
+  cache: ChunkCache | null;
+}
+
+function newCache(): ChunkCache {
+  return new ChunkCache({ chunkSize: 64 * 1024, budgetBytes: CHUNK_CACHE_BUDGET });
+}
+
+interface Storage {
+  backend: Session["backend"];
+  backendKind: BackendKind;
+  readOnlyReason: string | null;
+  lock: HeldLock | null;
+  cache: ChunkCache | null;
+}
+
+const ANOTHER_TAB = "another tab or window is editing this file; it is open read-only here — close it there to edit here";
+
+async function openStorage(source: OpenSource): Promise<Storage> {
+  if (source.kind === "file") {
+    const cache = newCache();
+    const reason = "opened from a dropped or chosen file, which the browser gives without write access";
+    return { backend: new BlobBackend(source.file, { cache }), backendKind: "blob", readOnlyReason: reason, lock: null, cache };
+  }
+  if (source.kind === "handle") {
+    const h = source.handle;
+    const readOnlyBlob = async (reason: string): Promise<Storage> => {
+      const cache = newCache();
+      const backend = new BlobBackend(await h.getFile(), { cache, name: h.name });
+      return { backend, backendKind: "blob", readOnlyReason: reason, lock: null, cache };
+    };
+    if (!source.writable) return readOnlyBlob("opened read-only as asked");
+    const perm = permissionApi(h);
+    const state = perm.queryPermission ? await perm.queryPermission({ mode: "readwrite" }) : "granted";
+    if (state !== "granted") return readOnlyBlob("permission to write this file was not granted");
+    const lock = await tryExclusiveLock(await handleLockName(h));
+    if (!lock) return readOnlyBlob(ANOTHER_TAB);
+    const cache = newCache();
+    const backend = await WritableHandleBackend.open(h, { cache, overlayBudget: OVERLAY_BUDGET });
+    return { backend, backendKind: "writable-handle", readOnlyReason: null, lock, cache };
+  }
+  const path = normalizeOpfsPath(source.path);
+  const handle = await opfsFile(path);
+  const readOnlyOpfs = async (reason: string): Promise<Storage> => {
+    try {
+      const backend = await OpfsSyncBackend.open(handle, path, { readOnly: true });
+      return { backend, backendKind: "opfs-sync", readOnlyReason: reason, lock: null, cache: null };
+    } catch {
+      // A read-write handle elsewhere excludes read-only handles too; a File snapshot still reads.
+      const cache = newCache();
+      const backend = new BlobBackend(await handle.getFile(), { cache, name: path });
+      return { backend, backendKind: "blob", readOnlyReason: reason, lock: null, cache };
+    }
+  };
+  if (source.writable === false) return readOnlyOpfs("opened read-only as asked");
+  const lock = await tryExclusiveLock(opfsLockName(path));
+  if (!lock) return readOnlyOpfs(ANOTHER_TAB);
+  try {
+    const backend = await OpfsSyncBackend.open(handle, path);
+    return { backend, backendKind: "opfs-sync", readOnlyReason: null, lock, cache: null };
+  } catch (e) {
+    lock.release();
+    // Another origin context (an older tab without the lock, a stuck worker) holds the file.
+    const why = e instanceof VhdxError ? e.message : String(e);
+    return readOnlyOpfs(`the working copy could not be opened for writing (${why})`);
+  }
+}
+
+function sourceName(source: OpenSource): string {
+  if (source.kind === "file") return source.file.name;
+  if (source.kind === "handle") return source.handle.name;
+  return normalizeOpfsPath(source.path);
+}
+
+/**
+ * Opens storage and the image on it. A writable open that the engine refuses (for instance
+ * blocks that overlap, where a write would spread damage) falls back to read-only with the reason.
+ */
+export async function openSession(source: OpenSource, signal: AbortSignal): Promise<Session> {
+  const st = await openStorage(source);
+  const release = async (): Promise<void> => {
+    await st.backend.close().catch(() => undefined);
+    st.lock?.release();
+  };
+  let image: VhdxImage;
+  let readOnlyReason = st.readOnlyReason;
+  try {
+    try {
+      image = await openImage(st.backend as RandomAccess, { readOnly: readOnlyReason !== null });
+    } catch (e) {
+      if (readOnlyReason !== null || !(e instanceof VhdxError) || e.code === "IO_ERROR" || e.code === "LOG_NEEDS_REPLAY") throw e;
+      image = await openImage(st.backend as RandomAccess, { readOnly: true });
+      readOnlyReason = `the engine refuses to edit this image: ${e.message}`;
+    }
+    if (signal.aborted) throw new VhdxError("CANCELLED", "Opening was cancelled", "open");
+  } catch (e) {
+    await release();
+    throw e;
+  }
+  return {
+    source,
+    name: sourceName(source),
+    backend: st.backend,
+    backendKind: st.backendKind,
+    image,
+    readOnly: readOnlyReason !== null,
+    readOnlyReason,
+    lock: st.lock,
+    cache: st.cache,
+  };
+}
+
+export async function closeSession(s: Session): Promise<void> {
+  try {
+    await s.image.close(); // closes the backend
+  } finally {
+    s.cache?.clear();
+    s.lock?.release();
+  }
+}

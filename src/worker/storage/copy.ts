@@ -1,0 +1,150 @@
+import type { RandomAccess } from "../../vhdx/io";
+import { VhdxError, hex } from "../../vhdx/errors";
+import { readBlobRange } from "./blobRange";
+import { createSyncAccessHandle } from "./fsa";
+import { normalizeOpfsPath, opfsFile, removeOpfsFile, splitOpfsPath } from "./opfs";
+import { ioError } from "./writableHandleBackend";
+
+/** Bytes moved per step of a streamed copy: large enough to amortise the per-call cost, small for memory. */
+export const COPY_CHUNK = 8 * 1024 * 1024;
+
+export interface CopyOptions {
+  signal?: AbortSignal;
+  /** Called after every chunk with bytes done and total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface CopyResult {
+  bytes: number;
+  ms: number;
+}
+
+/** Reads from a Blob or a RandomAccess, chunk by chunk. */
+type Source = { kind: "blob"; blob: Blob } | { kind: "io"; io: RandomAccess; size: number };
+
+function sourceSize(s: Source): number {
+  return s.kind === "blob" ? s.blob.size : s.size;
+}
+
+function readSource(s: Source, offset: number, length: number): Promise<Uint8Array> {
+  return s.kind === "blob" ? readBlobRange(s.blob, offset, length, "source file") : s.io.read(offset, length);
+}
+
+export function throwIfCancelled(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new VhdxError("CANCELLED", `${what} was cancelled`, what);
+}
+
+/**
+ * Checks navigator.storage.estimate() before a copy of `bytes` into OPFS, so a large import
+ * fails at once with numbers instead of after gigabytes with QuotaExceededError.
+ * `reclaimed` is what the copy will replace (an older copy at the same path).
+ */
+export async function checkQuota(bytes: number, reclaimed = 0): Promise<{ quota: number; usage: number }> {
+  const { quota = Infinity, usage = 0 } = await navigator.storage.estimate();
+  const available = quota - usage + reclaimed;
+  if (bytes > available) {
+    throw new VhdxError(
+      "IO_ERROR",
+      `Not enough browser storage for ${bytes} bytes (${hex(bytes)}): ${Math.max(0, available)} bytes available of a ${quota}-byte quota`,
+      "origin-private file system",
+    );
+  }
+  return { quota, usage };
+}
+
+/**
+ * Streams `file` into the OPFS file at `path` through a sync access handle. The copy is written
+ * to "<path>.partial" and renamed when complete, so an interrupted or cancelled import never
+ * leaves something that looks like a finished working copy.
+ */
+export async function importToOpfs(file: Blob, path: string, opts: CopyOptions = {}): Promise<CopyResult> {
+  const t0 = performance.now();
+  const norm = normalizeOpfsPath(path);
+  let existing = 0;
+  try {
+    existing = (await (await opfsFile(norm)).getFile()).size;
+  } catch {
+    existing = 0;
+  }
+  await checkQuota(file.size, existing);
+  const partialPath = `${norm}.partial`;
+  const target = await opfsFile(partialPath, { create: true });
+  const access = await createSyncAccessHandle(target, "readwrite");
+  let ok = false;
+  try {
+    access.truncate(0);
+    const total = file.size;
+    for (let at = 0; at < total; at += COPY_CHUNK) {
+      throwIfCancelled(opts.signal, "Import");
+      const chunk = await readBlobRange(file, at, Math.min(COPY_CHUNK, total - at), "source file");
+      let done = 0;
+      try {
+        while (done < chunk.length) done += access.write(chunk.subarray(done), { at: at + done });
+      } catch (e) {
+        throw ioError(`Cannot write the working copy ${norm}`, e, norm, at + done);
+      }
+      opts.onProgress?.(at + chunk.length, total);
+    }
+    access.flush();
+    ok = true;
+  } finally {
+    access.close();
+    if (!ok) await removeOpfsFile(partialPath);
+  }
+  await removeOpfsFile(norm);
+  await moveOpfsFile(target, partialPath, norm);
+  return { bytes: file.size, ms: performance.now() - t0 };
+}
+
+interface MovableHandle {
+  move?(name: string): Promise<void>;
+  move?(dir: FileSystemDirectoryHandle, name: string): Promise<void>;
+}
+
+async function moveOpfsFile(handle: FileSystemFileHandle, from: string, to: string): Promise<void> {
+  const m = handle as unknown as MovableHandle;
+  const a = splitOpfsPath(from);
+  const b = splitOpfsPath(to);
+  if (typeof m.move === "function" && a.dirs.join("/") === b.dirs.join("/")) {
+    await m.move(b.name);
+    return;
+  }
+  // No move() (older engines): copy the finished file over, then drop the partial one.
+  const src = await handle.getFile();
+  const dst = await opfsFile(to, { create: true });
+  const w = await dst.createWritable({ keepExistingData: false });
+  await src.stream().pipeTo(w);
+  await removeOpfsFile(from);
+}
+
+/**
+ * Streams `source` into `target` through a single writable. The browser swaps the new content in
+ * on close, so a failure or cancellation (the stream is aborted) leaves the target as it was.
+ * Used for "save back" (working copy → original file) and "save as" (→ a save-picker handle).
+ */
+export async function copyToHandle(source: Source, target: FileSystemFileHandle, opts: CopyOptions = {}): Promise<CopyResult> {
+  const t0 = performance.now();
+  const total = sourceSize(source);
+  let w: FileSystemWritableFileStream;
+  try {
+    w = await target.createWritable({ keepExistingData: false });
+  } catch (e) {
+    throw ioError(`Cannot write ${target.name}`, e, target.name, 0);
+  }
+  try {
+    for (let at = 0; at < total; at += COPY_CHUNK) {
+      throwIfCancelled(opts.signal, "Save");
+      const chunk = await readSource(source, at, Math.min(COPY_CHUNK, total - at));
+      await w.write({ type: "write", position: at, data: chunk as Uint8Array<ArrayBuffer> });
+      opts.onProgress?.(at + chunk.length, total);
+    }
+    await w.close();
+  } catch (e) {
+    await w.abort().catch(() => undefined);
+    if (e instanceof VhdxError) throw e;
+    throw ioError(`Cannot save ${target.name}`, e, target.name, 0);
+  }
+  return { bytes: total, ms: performance.now() - t0 };
+}
+
+export type { Source as CopySource };
