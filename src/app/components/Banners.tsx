@@ -3,8 +3,15 @@ import { useState } from "react";
 import { useApp } from "../store/store";
 import { ConfirmDialog } from "./Dialog";
 
+/** Why "Replay now" cannot run, or undefined when it can. */
+export function replayBlocker(canReplay: boolean, info: { readOnly: boolean; readOnlyReason?: string | null }): string | undefined {
+  if (!canReplay) return "This build's engine worker cannot replay logs";
+  if (info.readOnly) return `The image is open read-only${info.readOnlyReason ? `: ${info.readOnlyReason}` : ""}`;
+  return undefined;
+}
+
 export function Banners() {
-  const { info, error, dismissError, inspection, replaying, replayLog, setTab } = useApp();
+  const { info, error, dismissError, inspection, replaying, replayLog, setTab, caps } = useApp();
   const [confirm, setConfirm] = useState(false);
   return (
     <div className="banners">
@@ -24,7 +31,7 @@ export function Banners() {
           <button type="button" onClick={() => setTab("Log")}>
             Show log
           </button>
-          <button type="button" onClick={() => setConfirm(true)} disabled={info.readOnly || replaying} title={info.readOnly ? "The image is open read-only" : undefined}>
+          <button type="button" onClick={() => setConfirm(true)} disabled={!caps.replay || info.readOnly || replaying} title={replayBlocker(caps.replay, info)}>
             {replaying ? "Replaying…" : "Replay now"}
           </button>
         </div>

@@ -24,7 +24,9 @@ export function StatusBar() {
           <span title="Logical / physical sector size">
             sectors {info.logicalSectorSize} / {info.physicalSectorSize}
           </span>
-          <span className={info.readOnly ? "badge" : "badge editable"}>{info.readOnly ? "read-only" : "editable"}</span>
+          <span className={info.readOnly ? "badge" : "badge editable"} title={info.readOnlyReason ?? undefined}>
+            {info.readOnly ? "read-only" : "editable"}
+          </span>
         </>
       )}
     </footer>

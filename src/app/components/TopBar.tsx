@@ -55,13 +55,13 @@ export function TopBar() {
         value=""
         disabled={recent.length === 0 || status === "opening"}
         onChange={(e) => {
-          const r = recent.find((x) => x.name === e.target.value);
+          const r = recent.find((x) => x.id === e.target.value);
           if (r) void openRecent(r);
         }}
       >
         <option value="">{recent.length ? "Recent files…" : "No recent files"}</option>
         {recent.map((r) => (
-          <option key={r.name} value={r.name}>
+          <option key={r.id} value={r.id}>
             {r.name}
           </option>
         ))}

@@ -124,7 +124,7 @@ export function countBatStates(words: Uint32Array, entries: number, chunkRatio: 
  * hold whole chunks so the sector bitmap entries line up in columns.
  */
 export function batColumns(chunkRatio: number, entries: number): number {
-  if (entries <= 256) return Math.max(16, Math.min(64, entries));
+  if (entries <= 256) return Math.max(16, Math.ceil(Math.sqrt(entries * 1.5) / 8) * 8);
   const chunk = chunkRatio + 1;
   const ideal = Math.max(64, Math.round(Math.sqrt(entries * 1.5)));
   let cols = chunk <= ideal ? chunk * Math.max(1, Math.round(ideal / chunk)) : Math.ceil(ideal / 64) * 64;

@@ -6,6 +6,7 @@
 
 import type { Finding as EngineFinding, Severity } from "../../vhdx/check/findings";
 import type { FileMap as EngineFileMap, ImageInfo as EngineImageInfo, MapExtent as EngineMapExtent } from "../../vhdx/info";
+import type { LogReport as EngineLogReport } from "../../vhdx/logReport";
 import type { ExtentKind } from "../../vhdx/registry";
 
 export type ByteSpace = "virtual" | "file";
@@ -29,56 +30,11 @@ export type FileMap = EngineFileMap;
 export type MapExtent = EngineMapExtent;
 export type MapOverlap = FileMap["overlaps"][number];
 
-export interface LogDescriptorInfo {
-  type: "data" | "zero";
-  fileOffset: number;
-  length: number;
-  sequenceNumber: number | string;
-  /** Which structure the target lands in, as the region registry names it. */
-  target?: string;
-  leadingBytes?: string;
-  trailingBytes?: string;
-}
-
-export interface LogEntryInfo {
-  /** Offset inside the log ring. */
-  position: number;
-  sequenceNumber: number | string;
-  tail: number;
-  entryLength: number;
-  descriptorCount: number;
-  logGuidMatches: boolean;
-  checksum: number;
-  checksumValid: boolean;
-  flushedFileOffset: number;
-  lastFileOffset: number;
-  valid: boolean;
-  /** Why the entry is not valid (stale, torn, checksum …). */
-  reason?: string;
-  inActiveSequence: boolean;
-  descriptors: LogDescriptorInfo[];
-}
-
-export interface ReplayChange {
-  fileOffset: number;
-  length: number;
-  structure: string;
-  /** Hex text of the bytes before and after, shortened by the engine when long. */
-  before: string;
-  after: string;
-}
-
-export interface LogReport {
-  logOffset: number;
-  logLength: number;
-  logGuid: string;
-  needsReplay: boolean;
-  /** Ring positions of the active sequence, when there is one. */
-  active: { tail: number; head: number; firstSequence: number | string; lastSequence: number | string } | null;
-  entries: LogEntryInfo[];
-  replayPreview: ReplayChange[];
-  warnings?: string[];
-}
+/** `vhdx log --json`: every entry in the ring, the active sequence, the replay preview. */
+export type LogReport = EngineLogReport;
+export type LogEntryInfo = LogReport["entries"][number];
+export type LogDescriptorInfo = LogEntryInfo["descriptors"][number];
+export type ReplayChange = LogReport["preview"][number];
 
 /** `vhdx check --json`. */
 export type Finding = EngineFinding;
@@ -129,18 +85,21 @@ export interface OpenOptions extends TaskOptions {
   readOnly?: boolean;
 }
 
-/** The engine client as the store uses it. Every call is async: the engine lives in a worker. */
+/**
+ * The engine client as the store uses it. Every call is async: the engine lives in a worker.
+ * Optional methods are capabilities a build may lack; the UI says so instead of offering them.
+ */
 export interface EngineApi {
-  open(source: OpenSource, opts?: OpenOptions): Promise<void>;
-  info(): Promise<ImageInfo>;
+  open(source: OpenSource, opts?: OpenOptions): Promise<{ readOnly: boolean; readOnlyReason: string | null }>;
+  info(): Promise<EngineImageInfo>;
   map(): Promise<FileMap>;
   read(space: ByteSpace, offset: number, length: number): Promise<Uint8Array>;
   /** The BAT as raw little-endian entries: (lo, hi) u32 pairs. */
   batWords(): Promise<Uint32Array>;
-  log(): Promise<LogReport>;
-  check(opts?: TaskOptions): Promise<CheckReport>;
-  replay(opts?: TaskOptions): Promise<void>;
-  commitCost(patch: PatchWrite[]): Promise<CommitCost>;
-  commitPatch(patch: PatchWrite[], opts?: TaskOptions): Promise<CommitResult>;
+  log?(): Promise<LogReport>;
+  check?(opts?: TaskOptions): Promise<CheckReport>;
+  replay?(opts?: TaskOptions): Promise<void>;
+  commitCost?(patch: PatchWrite[]): Promise<CommitCost>;
+  commitPatch?(patch: PatchWrite[], opts?: TaskOptions): Promise<CommitResult>;
   close(): Promise<void>;
 }

@@ -3,11 +3,6 @@
  * declare yet (Chromium has them; other browsers fall back to <input type=file>).
  */
 
-export interface PermissionHandle {
-  queryPermission?(d: { mode: "read" | "readwrite" }): Promise<PermissionState>;
-  requestPermission?(d: { mode: "read" | "readwrite" }): Promise<PermissionState>;
-}
-
 interface PickerWindow {
   showOpenFilePicker?: (opts?: {
     multiple?: boolean;
@@ -33,12 +28,4 @@ export async function pickFileHandle(): Promise<FileSystemFileHandle | null> {
     if (e instanceof DOMException && e.name === "AbortError") return null;
     throw e;
   }
-}
-
-/** Asks again for access to a remembered handle; true when granted. */
-export async function ensurePermission(handle: FileSystemFileHandle, mode: "read" | "readwrite"): Promise<boolean> {
-  const h = handle as FileSystemFileHandle & PermissionHandle;
-  if (!h.queryPermission || !h.requestPermission) return true;
-  if ((await h.queryPermission({ mode })) === "granted") return true;
-  return (await h.requestPermission({ mode })) === "granted";
 }

@@ -6,9 +6,7 @@
 import { create } from "zustand";
 import { EMPTY_STAGE, redo as redoStage, stageWrite, toPatch, undo as undoStage, type EditStage, type StagedWrite } from "../lib/editStage";
 import type { ByteSpace, CheckReport, CommitCost, CommitResult, EngineApi, FileMap, ImageInfo, LogReport, OpenSource, Progress } from "./engineApi";
-import { connectEngine } from "./engineConnection";
-import { ensurePermission } from "./fsAccess";
-import { loadRecent, rememberRecent, type RecentFile } from "./recent";
+import { connectEngine, recentFiles, type RecentFile } from "./engineConnection";
 
 export const TABS = ["Headers", "Regions", "Metadata", "BAT", "Log", "Hex"] as const;
 export type Tab = (typeof TABS)[number];
@@ -28,8 +26,17 @@ export interface Focus {
   length?: number;
 }
 
+/** What the connected engine can do beyond viewing. */
+export interface Capabilities {
+  log: boolean;
+  check: boolean;
+  replay: boolean;
+  commit: boolean;
+}
+
 export interface AppState {
   engineAvailable: boolean;
+  caps: Capabilities;
   status: "empty" | "opening" | "ready" | "error";
   error: string | null;
   progress: Progress | null;
@@ -83,6 +90,12 @@ function getEngine(): EngineApi | null {
 }
 
 let openAbort: AbortController | null = null;
+/** How the worker opened the current file. */
+let access: { readOnly: boolean; readOnlyReason: string | null } = { readOnly: true, readOnlyReason: null };
+
+function capabilities(eng: EngineApi | null): Capabilities {
+  return { log: !!eng?.log, check: !!eng?.check, replay: !!eng?.replay, commit: !!(eng?.commitCost && eng.commitPatch) };
+}
 let commitAbort: AbortController | null = null;
 
 function message(e: unknown): string {
@@ -107,15 +120,17 @@ function initialTheme(): Theme {
 export const useApp = create<AppState>()((set, get) => {
   /** Fetches everything the views show, after an open or a change. */
   async function refresh(eng: EngineApi): Promise<void> {
-    const [info, map, batWords] = await Promise.all([eng.info(), eng.map(), eng.batWords()]);
+    const [engineInfo, map, batWords] = await Promise.all([eng.info(), eng.map(), eng.batWords()]);
+    const info: ImageInfo = { ...engineInfo, ...access, fileName: get().fileName ?? undefined };
     // The log and the checker report separately: an image whose log cannot be read still shows.
-    const [log, check] = await Promise.all([eng.log().catch(() => null), eng.check().catch(() => null)]);
+    const [log, check] = await Promise.all([eng.log ? eng.log().catch(() => null) : null, eng.check ? eng.check().catch(() => null) : null]);
     const inspection = !!check && check.findings.some((f) => f.severity === "error");
     set({ info, map, batWords, log, check, inspection, findingsOpen: get().findingsOpen || inspection });
   }
 
   return {
     engineAvailable: getEngine() !== null,
+    caps: capabilities(getEngine()),
     status: "empty",
     error: null,
     progress: null,
@@ -146,19 +161,19 @@ export const useApp = create<AppState>()((set, get) => {
       openAbort = abort;
       set({ status: "opening", error: null, progress: null, fileName: name });
       try {
-        await eng.open(source, { signal: abort.signal, onProgress: (p) => set({ progress: p }) });
+        access = await eng.open(source, { signal: abort.signal, onProgress: (p) => set({ progress: p }) });
         await refresh(eng);
         set({ status: "ready", progress: null, tab: "Headers", focus: { space: "virtual", offset: 0 }, stage: EMPTY_STAGE, commit: { phase: "idle" } });
         if (!(source instanceof File)) {
-          const file = await source.getFile();
-          set({ recent: await rememberRecent({ name, size: file.size, openedAt: Date.now(), handle: source }).catch(() => get().recent) });
+          await recentFiles.remember(source).catch(() => undefined);
+          await get().loadRecentList();
         }
       } catch (e) {
         if (abort.signal.aborted) {
           set({ status: get().info ? "ready" : "empty", progress: null });
           return;
         }
-        set({ status: "error", progress: null, error: `Could not open ${name}: ${message(e)}`, info: null, map: null, batWords: null, log: null, check: null });
+        set({ status: "error", progress: null, error: `Could not open ${name}: ${message(e)}`, info: null, map: null, batWords: null, log: null, check: null, inspection: false });
       } finally {
         if (openAbort === abort) openAbort = null;
       }
@@ -181,18 +196,19 @@ export const useApp = create<AppState>()((set, get) => {
 
     async openRecent(entry) {
       try {
-        if (!(await ensurePermission(entry.handle, "read"))) {
+        const handle = await recentFiles.reopen(entry.id);
+        if (!handle) {
           set({ error: `Access to ${entry.name} was not granted.` });
           return;
         }
-        await get().openSource(entry.handle, entry.name);
+        await get().openSource(handle, entry.name);
       } catch (e) {
         set({ error: `Could not reopen ${entry.name}: ${message(e)}` });
       }
     },
 
     async loadRecentList() {
-      set({ recent: await loadRecent().catch(() => []) });
+      set({ recent: await recentFiles.list().catch(() => []) });
     },
 
     cancelOpen() {
@@ -228,7 +244,7 @@ export const useApp = create<AppState>()((set, get) => {
 
     async prepareCommit() {
       const eng = getEngine();
-      if (!eng) return;
+      if (!eng?.commitCost) return;
       const patch = toPatch(get().stage);
       if (patch.length === 0) return;
       set({ commit: { phase: "costing" } });
@@ -241,7 +257,7 @@ export const useApp = create<AppState>()((set, get) => {
 
     async confirmCommit() {
       const eng = getEngine();
-      if (!eng) return;
+      if (!eng?.commitPatch) return;
       const patch = toPatch(get().stage);
       const abort = new AbortController();
       commitAbort = abort;
@@ -270,7 +286,7 @@ export const useApp = create<AppState>()((set, get) => {
 
     async replayLog() {
       const eng = getEngine();
-      if (!eng) return;
+      if (!eng?.replay) return;
       set({ replaying: true, error: null });
       try {
         await eng.replay({ onProgress: (p) => set({ progress: p }) });

@@ -47,8 +47,8 @@ export function BatCanvas(p: BatCanvasProps) {
     const v = view.current;
     const vw = v.w / v.scale;
     const vh = v.h / v.scale;
-    v.panX = Math.max(-vw / 2, Math.min(cols - vw / 2, v.panX));
-    v.panY = Math.max(-vh / 2, Math.min(rows - vh / 2, v.panY));
+    v.panX = Math.max(-vw / 2, Math.min(Math.max(0, cols - vw / 2), v.panX));
+    v.panY = Math.max(-vh / 2, Math.min(Math.max(0, rows - vh / 2), v.panY));
   };
   const draw = () => {
     frame.current = 0;
@@ -69,6 +69,23 @@ export function BatCanvas(p: BatCanvasProps) {
     const sw = Math.min(cols - sx, Math.ceil(v.w / v.scale) + 2);
     const sh = Math.min(rows - sy, Math.ceil(v.h / v.scale) + 2);
     if (sw > 0 && sh > 0) ctx.drawImage(bm, sx, sy, sw, sh, (sx - v.panX) * v.scale, (sy - v.panY) * v.scale, sw * v.scale, sh * v.scale);
+    if (v.scale >= 6 && sw > 0 && sh > 0) {
+      // Cell borders once cells are large enough to tell apart.
+      ctx.strokeStyle = "rgba(128, 128, 128, 0.35)";
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      for (let x = sx; x <= sx + sw; x++) {
+        const px = Math.round((x - v.panX) * v.scale) + 0.5;
+        ctx.moveTo(px, (sy - v.panY) * v.scale);
+        ctx.lineTo(px, (sy + sh - v.panY) * v.scale);
+      }
+      for (let y = sy; y <= sy + sh; y++) {
+        const py = Math.round((y - v.panY) * v.scale) + 0.5;
+        ctx.moveTo((sx - v.panX) * v.scale, py);
+        ctx.lineTo((sx + sw - v.panX) * v.scale, py);
+      }
+      ctx.stroke();
+    }
     if (v.scale >= 4) {
       const i = cursorRef.current;
       const x = ((i % cols) - v.panX) * v.scale;

@@ -14,7 +14,7 @@ import { HexGrid } from "./HexGrid";
 const STATE_NAMES = ["NOT_PRESENT", "UNDEFINED", "ZERO", "UNMAPPED", "RESERVED_4", "RESERVED_5", "FULLY_PRESENT", "PARTIALLY_PRESENT"];
 
 export function HexView() {
-  const { info, map, batWords, focus, stage, read, stageEdit, undo, redo, discardEdits, prepareCommit, commit } = useApp();
+  const { info, map, batWords, focus, stage, read, stageEdit, undo, redo, discardEdits, prepareCommit, commit, caps } = useApp();
   const [goto, setGoto] = useState("");
   const [gotoError, setGotoError] = useState<string | null>(null);
   const [annotations, setAnnotations] = useState<Annotation[]>([]);
@@ -51,6 +51,11 @@ export function HexView() {
   const state = space === "virtual" ? blockState(cursor) : null;
   const owners = space === "file" && extIndex ? extentsIn(extIndex, cursor, cursor + 1, 3) : [];
   const patch = toPatch(stage);
+  const commitBlocker = !caps.commit
+    ? "This build's engine worker cannot commit edits yet"
+    : info.readOnly
+      ? `The image is open read-only${info.readOnlyReason ? `: ${info.readOnlyReason}` : ""}`
+      : undefined;
   const staged = patch.reduce((n, w) => n + w.data.length, 0);
 
   const submitGoto = () => {
@@ -147,8 +152,8 @@ export function HexView() {
                 type="button"
                 className="primary"
                 onClick={() => void prepareCommit()}
-                disabled={staged === 0 || info.readOnly || commit.phase === "running"}
-                title={info.readOnly ? "The image is open read-only" : undefined}
+                disabled={staged === 0 || !caps.commit || info.readOnly || commit.phase === "running"}
+                title={commitBlocker}
               >
                 Commit
               </button>
@@ -173,6 +178,7 @@ export function HexView() {
             )}
             <p className="muted small">
               {staged} bytes staged in {stage.writes.length} steps.
+              {commitBlocker && staged > 0 ? ` Cannot commit: ${commitBlocker.charAt(0).toLowerCase()}${commitBlocker.slice(1)}.` : ""}
             </p>
           </section>
           {space === "virtual" && annotations.length > 0 && (

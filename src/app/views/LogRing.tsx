@@ -40,7 +40,7 @@ export function LogRing({ log, selected }: { log: LogReport; selected: number | 
         const from = e.position / len;
         // A 4 KiB entry in a large ring is still drawn wide enough to see and click.
         const to = (e.position + Math.max(e.entryLength, len * MIN_ARC)) / len;
-        const cls = ["ring-entry", e.inActiveSequence ? "active" : e.valid ? "valid" : "invalid", selected === i ? "selected" : ""].join(" ");
+        const cls = ["ring-entry", e.active ? "active" : e.valid ? "valid" : "invalid", selected === i ? "selected" : ""].join(" ");
         // An entry that wraps past the end of the ring is drawn in two pieces.
         return to <= 1 ? (
           <path key={i} d={arc(from, Math.min(to, from + 0.9999))} className={cls} />

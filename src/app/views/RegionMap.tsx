@@ -131,6 +131,7 @@ export function RegionMap(props: { map: FileMap; bytesPerCell: number; highlight
         tabIndex={0}
         role="application"
         aria-label={`Region map, ${layout.cellCount} cells of ${formatSize(bytesPerCell)}. Arrow keys move, Enter opens the hex view.`}
+        style={{ height: Math.max(48, Math.min(360, rows * (CELL + GAP) + 2)) }}
         onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
         onKeyDown={onKey}
       >
