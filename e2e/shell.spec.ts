@@ -20,9 +20,19 @@ test.beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), "vhdx-shell-"));
   const build = spawnSync("npx", ["vite", "build", "--outDir", outDir, "--emptyOutDir"], { encoding: "utf8" });
   if (build.status !== 0) throw new Error(`vite build failed: ${build.stderr}`);
-  server = spawn("npx", ["vite", "preview", "--outDir", outDir, "--port", String(PORT), "--strictPort", "--host", "127.0.0.1"], { stdio: "ignore" });
+  server = spawn(
+    "npx",
+    ["vite", "preview", "--outDir", outDir, "--port", String(PORT), "--strictPort", "--host", "127.0.0.1"],
+    { stdio: "ignore" },
+  );
   for (let i = 0; i < 100; i++) {
-    if (await fetch(ORIGIN).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(ORIGIN).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await new Promise((r) => setTimeout(r, 100));
   }
   browser = await chromium.launch({

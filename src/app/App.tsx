@@ -17,7 +17,9 @@ import { RegionsView } from "./views/RegionsView";
 /** Follows the theme choice and, for "system", the OS preference; canvases repaint on change. */
 function useThemeKey(): string {
   const theme = useApp((s) => s.theme);
-  const [systemDark, setSystemDark] = useState(() => window.matchMedia?.("(prefers-color-scheme: dark)").matches ?? false);
+  const [systemDark, setSystemDark] = useState(
+    () => window.matchMedia?.("(prefers-color-scheme: dark)").matches ?? false,
+  );
   useEffect(() => {
     const mq = window.matchMedia?.("(prefers-color-scheme: dark)");
     if (!mq) return;
@@ -94,7 +96,15 @@ export function App() {
             <>
               <Tabs />
               {TABS.map((t) => (
-                <section key={t} id={panelId(t)} role="tabpanel" aria-labelledby={tabId(t)} hidden={t !== tab} className="panel" tabIndex={-1}>
+                <section
+                  key={t}
+                  id={panelId(t)}
+                  role="tabpanel"
+                  aria-labelledby={tabId(t)}
+                  hidden={t !== tab}
+                  className="panel"
+                  tabIndex={-1}
+                >
                   {t === tab && views[t]()}
                 </section>
               ))}

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { ALL_STATES, LIGHT_PALETTE, SB_FILTER_SHIFT, batColumns, countBatStates, describeBatEntry, paintBat, rgba } from "../../src/app/lib/batPixels";
+import {
+  ALL_STATES,
+  LIGHT_PALETTE,
+  SB_FILTER_SHIFT,
+  batColumns,
+  countBatStates,
+  describeBatEntry,
+  paintBat,
+  rgba,
+} from "../../src/app/lib/batPixels";
 
 /** Raw BAT words for entries given as [state, fileOffsetMB] (§2.5: state bits 0–2, FileOffsetMB bits 20–63). */
 function words(entries: [number, number][]): Uint32Array {
@@ -19,8 +28,12 @@ describe("BAT colouring", () => {
 
   // chunk ratio 2: entries go P P S P P S …
   const raw = words([
-    [6, 3], [0, 0], [6, 5], // chunk 0: FULLY_PRESENT, NOT_PRESENT, sector bitmap PRESENT
-    [2, 0], [7, 9], [0, 0], // chunk 1: ZERO, PARTIALLY_PRESENT, sector bitmap NOT_PRESENT
+    [6, 3],
+    [0, 0],
+    [6, 5], // chunk 0: FULLY_PRESENT, NOT_PRESENT, sector bitmap PRESENT
+    [2, 0],
+    [7, 9],
+    [0, 0], // chunk 1: ZERO, PARTIALLY_PRESENT, sector bitmap NOT_PRESENT
     [3, 0], // chunk 2: UNMAPPED
   ]);
 
@@ -29,7 +42,17 @@ describe("BAT colouring", () => {
     paintBat(raw, 7, 2, LIGHT_PALETTE, ALL_STATES, out);
     const P = LIGHT_PALETTE.payload;
     const S = LIGHT_PALETTE.sectorBitmap;
-    expect(Array.from(out)).toEqual([P[6], P[0], S[6], P[2], P[7], S[0], P[3], LIGHT_PALETTE.empty, LIGHT_PALETTE.empty]);
+    expect(Array.from(out)).toEqual([
+      P[6],
+      P[0],
+      S[6],
+      P[2],
+      P[7],
+      S[0],
+      P[3],
+      LIGHT_PALETTE.empty,
+      LIGHT_PALETTE.empty,
+    ]);
     // A sector bitmap entry is never painted with a payload colour of the same state.
     expect(S[6]).not.toBe(P[6]);
     expect(S[0]).not.toBe(P[0]);
@@ -71,9 +94,23 @@ describe("BAT colouring", () => {
   it("describes an entry: index, virtual range, state, file offset", () => {
     const blockSize = 1024 * 1024;
     const d = describeBatEntry(raw, 4, 2, blockSize, 5 * blockSize - 512);
-    expect(d).toMatchObject({ index: 4, isSectorBitmap: false, state: 7, block: 3, fileOffset: 9 * 1024 * 1024, virtualStart: 3 * blockSize, virtualEnd: 4 * blockSize });
+    expect(d).toMatchObject({
+      index: 4,
+      isSectorBitmap: false,
+      state: 7,
+      block: 3,
+      fileOffset: 9 * 1024 * 1024,
+      virtualStart: 3 * blockSize,
+      virtualEnd: 4 * blockSize,
+    });
     const sb = describeBatEntry(raw, 2, 2, blockSize, 5 * blockSize - 512);
-    expect(sb).toMatchObject({ isSectorBitmap: true, block: 0, fileOffset: 5 * 1024 * 1024, virtualStart: 0, virtualEnd: 2 * blockSize });
+    expect(sb).toMatchObject({
+      isSectorBitmap: true,
+      block: 0,
+      fileOffset: 5 * 1024 * 1024,
+      virtualStart: 0,
+      virtualEnd: 2 * blockSize,
+    });
     // Last block is partial: the range stops at the virtual size.
     const last = describeBatEntry(raw, 6, 2, blockSize, 5 * blockSize - 512);
     expect(last).toMatchObject({ block: 4, virtualStart: 4 * blockSize, virtualEnd: 5 * blockSize - 512 });

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { COALESCE_MS, EMPTY_STAGE, overlay, redo, stageWrite, stagedByteCount, toPatch, undo, type StagedWrite } from "../../src/app/lib/editStage";
+import {
+  COALESCE_MS,
+  EMPTY_STAGE,
+  overlay,
+  redo,
+  stageWrite,
+  stagedByteCount,
+  toPatch,
+  undo,
+  type StagedWrite,
+} from "../../src/app/lib/editStage";
 
 const typed = (offset: number, bytes: number[], time: number, space: "virtual" | "file" = "virtual"): StagedWrite => ({
   space,

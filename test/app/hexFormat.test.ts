@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { asciiChar, formatHexRow, formatOffset, hexByte, offsetDigits, parseHexBytes, rowCount, textBytes } from "../../src/app/lib/hexFormat";
+import {
+  asciiChar,
+  formatHexRow,
+  formatOffset,
+  hexByte,
+  offsetDigits,
+  parseHexBytes,
+  rowCount,
+  textBytes,
+} from "../../src/app/lib/hexFormat";
 
 describe("hex row formatting", () => {
   it("formats every byte as two lowercase digits", () => {

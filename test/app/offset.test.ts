@@ -30,7 +30,17 @@ describe("parseOffset (Go to offset)", () => {
     if (!r.ok) expect(r.error).toMatch(/past the end/);
   });
   it("rejects junk, fractions of a byte, unknown units and unsafe numbers", () => {
-    for (const bad of ["", "abc", "0x", "0xZZ", "1.3", "12 parsecs", "-5", "99999999999999999999", "0x1234567890abcdef1"]) {
+    for (const bad of [
+      "",
+      "abc",
+      "0x",
+      "0xZZ",
+      "1.3",
+      "12 parsecs",
+      "-5",
+      "99999999999999999999",
+      "0x1234567890abcdef1",
+    ]) {
       expect(parseOffset(bad, 512, 2 ** 53).ok, bad).toBe(false);
     }
   });

@@ -1,6 +1,13 @@
 import { crc32 as zlibCrc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { crc32, parseGpt, parseMbr, parsePartitionTable, partitionAnnotations, partitionAreaLength } from "../../src/app/lib/partitionTable";
+import {
+  crc32,
+  parseGpt,
+  parseMbr,
+  parsePartitionTable,
+  partitionAnnotations,
+  partitionAreaLength,
+} from "../../src/app/lib/partitionTable";
 
 /** Writes a GUID in the on-disk mixed-endian layout, by hand from its text. */
 function putGuid(b: Uint8Array, at: number, text: string): void {
@@ -65,7 +72,9 @@ describe("MBR and GPT decoding", () => {
     const mbr = parseMbr(gptDisk().subarray(0, 512))!;
     expect(mbr.signatureValid).toBe(true);
     expect(mbr.protective).toBe(true);
-    expect(mbr.partitions).toEqual([{ slot: 0, bootable: false, type: 0xee, typeName: "GPT protective", firstLba: 1, sectors: 0xffffffff }]);
+    expect(mbr.partitions).toEqual([
+      { slot: 0, bootable: false, type: 0xee, typeName: "GPT protective", firstLba: 1, sectors: 0xffffffff },
+    ]);
   });
 
   it("reads a classic MBR with a bootable NTFS partition", () => {
@@ -80,15 +89,33 @@ describe("MBR and GPT decoding", () => {
     s[511] = 0xaa;
     const mbr = parseMbr(s)!;
     expect(mbr).toMatchObject({ diskSignature: 0xdeadbeef, protective: false });
-    expect(mbr.partitions[0]).toMatchObject({ bootable: true, typeName: "NTFS / exFAT", firstLba: 2048, sectors: 1_000_000 });
+    expect(mbr.partitions[0]).toMatchObject({
+      bootable: true,
+      typeName: "NTFS / exFAT",
+      firstLba: 2048,
+      sectors: 1_000_000,
+    });
     expect(parseMbr(new Uint8Array(512))).toBeNull();
   });
 
   it("reads the GPT header and entries with both checksums", () => {
     const g = parseGpt(gptDisk(), 512)!;
-    expect(g).toMatchObject({ headerCrcValid: true, entriesCrcValid: true, diskGuid: DISK, entriesLba: 2, entryCount: 128, firstUsableLba: 34 });
+    expect(g).toMatchObject({
+      headerCrcValid: true,
+      entriesCrcValid: true,
+      diskGuid: DISK,
+      entriesLba: 2,
+      entryCount: 128,
+      firstUsableLba: 34,
+    });
     expect(g.partitions).toHaveLength(2);
-    expect(g.partitions[0]).toMatchObject({ typeGuid: EFI, typeName: "EFI system", firstLba: 2048, lastLba: 206847, name: "EFI" });
+    expect(g.partitions[0]).toMatchObject({
+      typeGuid: EFI,
+      typeName: "EFI system",
+      firstLba: 2048,
+      lastLba: 206847,
+      name: "EFI",
+    });
     expect(g.partitions[1]).toMatchObject({ typeName: "Microsoft basic data", firstLba: 206848, lastLba: 2 ** 32 });
   });
 

@@ -1,9 +1,28 @@
 import { describe, expect, it } from "vitest";
 import type { ExtentKind, FileMap, MapExtent } from "../../src/app/store/engineApi";
-import { CELL_FREE, CELL_PAST_END, MIN_CELL_BYTES, cellRange, extentsIn, indexExtents, kindCode, layoutRegionMap, mapExtentEnd, rowsFor, zoomLevels } from "../../src/app/lib/regionLayout";
+import {
+  CELL_FREE,
+  CELL_PAST_END,
+  MIN_CELL_BYTES,
+  cellRange,
+  extentsIn,
+  indexExtents,
+  kindCode,
+  layoutRegionMap,
+  mapExtentEnd,
+  rowsFor,
+  zoomLevels,
+} from "../../src/app/lib/regionLayout";
 
 const MiB = 1024 * 1024;
-const ext = (start: number, length: number, kind: ExtentKind, name: string, index?: number): MapExtent => ({ start, length, end: start + length, kind, name, index });
+const ext = (start: number, length: number, kind: ExtentKind, name: string, index?: number): MapExtent => ({
+  start,
+  length,
+  end: start + length,
+  kind,
+  name,
+  index,
+});
 
 // A small dynamic image as the spec lays it out (§2.1): 1 MiB header section, log at 1 MiB,
 // BAT at 2 MiB, metadata at 3 MiB, one payload block at 4 MiB, and a block pointing past the end.

@@ -1,5 +1,13 @@
 /** A dense, sortable table over @tanstack/react-table, used by every tabular view. */
-import { flexRender, getCoreRowModel, getSortedRowModel, useReactTable, type ColumnDef, type ColumnHelper, type SortingState } from "@tanstack/react-table";
+import {
+  flexRender,
+  getCoreRowModel,
+  getSortedRowModel,
+  useReactTable,
+  type ColumnDef,
+  type ColumnHelper,
+  type SortingState,
+} from "@tanstack/react-table";
 import { useState } from "react";
 
 /**
@@ -59,7 +67,13 @@ export function DataTable<T>({ label, data, columns, rowClass, onRowActivate, se
           {table.getRowModel().rows.map((r) => (
             <tr
               key={r.id}
-              className={[rowClass?.(r.original), selected?.(r.original) ? "selected" : "", onRowActivate ? "clickable" : ""].filter(Boolean).join(" ")}
+              className={[
+                rowClass?.(r.original),
+                selected?.(r.original) ? "selected" : "",
+                onRowActivate ? "clickable" : "",
+              ]
+                .filter(Boolean)
+                .join(" ")}
               aria-selected={selected ? selected(r.original) : undefined}
               tabIndex={onRowActivate ? 0 : undefined}
               onClick={onRowActivate ? () => onRowActivate(r.original) : undefined}

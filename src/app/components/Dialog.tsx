@@ -1,7 +1,17 @@
 /** A modal built on <dialog>: the browser traps focus, Escape closes, the opener regains focus. */
 import { useEffect, useRef, type ReactNode } from "react";
 
-export function Dialog({ title, open, onClose, children }: { title: string; open: boolean; onClose: () => void; children: ReactNode }) {
+export function Dialog({
+  title,
+  open,
+  onClose,
+  children,
+}: {
+  title: string;
+  open: boolean;
+  onClose: () => void;
+  children: ReactNode;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const d = ref.current;
@@ -26,7 +36,14 @@ export function Dialog({ title, open, onClose, children }: { title: string; open
 }
 
 /** A yes/no question for actions that write to the image. */
-export function ConfirmDialog(props: { title: string; open: boolean; confirmLabel: string; onConfirm: () => void; onClose: () => void; children: ReactNode }) {
+export function ConfirmDialog(props: {
+  title: string;
+  open: boolean;
+  confirmLabel: string;
+  onConfirm: () => void;
+  onClose: () => void;
+  children: ReactNode;
+}) {
   return (
     <Dialog title={props.title} open={props.open} onClose={props.onClose}>
       <div className="dialog-body">{props.children}</div>

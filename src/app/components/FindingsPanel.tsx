@@ -5,6 +5,8 @@ import { useApp } from "../store/store";
 export function FindingsPanel() {
   const { check, goTo, setTab, setFindingsOpen } = useApp();
   if (!check) return null;
+  const rank = { error: 0, warning: 1, info: 2 } as const;
+  const findings = [...check.findings].sort((a, b) => rank[a.severity] - rank[b.severity]);
   const showOnMap = (offset: number, length?: number) => {
     useApp.setState({ focus: { space: "file", offset, length } });
     setTab("Regions");
@@ -18,9 +20,9 @@ export function FindingsPanel() {
           ✕
         </button>
       </div>
-      {check.findings.length === 0 && <p className="muted">The checker found nothing to report.</p>}
+      {findings.length === 0 && <p className="muted">The checker found nothing to report.</p>}
       <ul>
-        {check.findings.map((f, i) => (
+        {findings.map((f, i) => (
           <li key={i} className={`finding ${f.severity}`}>
             <div>
               <span className={`sev ${f.severity}`}>{f.severity}</span> <code>{f.code}</code>
@@ -28,18 +30,24 @@ export function FindingsPanel() {
             <div>{f.message}</div>
             <div className="muted">
               {f.structure}
-              {f.offset !== undefined && ` at ${hex(f.offset)}`}
+              at {hex(f.offset)}
             </div>
-            {f.offset !== undefined && (
-              <div className="row-actions">
-                <button type="button" onClick={() => showOnMap(f.offset as number, f.length)} aria-label={`Show ${f.code} on the region map`}>
-                  Map
-                </button>
-                <button type="button" onClick={() => goTo("file", f.offset as number, f.length)} aria-label={`Show ${f.code} in the hex view`}>
-                  Hex
-                </button>
-              </div>
-            )}
+            <div className="row-actions">
+              <button
+                type="button"
+                onClick={() => showOnMap(f.offset, Math.max(1, f.length))}
+                aria-label={`Show ${f.code} at ${hex(f.offset)} on the region map`}
+              >
+                Map
+              </button>
+              <button
+                type="button"
+                onClick={() => goTo("file", f.offset, f.length)}
+                aria-label={`Show ${f.code} at ${hex(f.offset)} in the hex view`}
+              >
+                Hex
+              </button>
+            </div>
           </li>
         ))}
       </ul>

@@ -9,7 +9,9 @@ export function StatusBar() {
       {status === "opening" && (
         <span role="status">
           Opening {fileName}
-          {progress && progress.total > 0 ? ` — ${progress.phase} ${Math.round((100 * progress.done) / progress.total)}%` : "…"}
+          {progress && progress.total > 0
+            ? ` — ${progress.phase} ${Math.round((100 * progress.done) / progress.total)}%`
+            : "…"}
         </span>
       )}
       {status !== "opening" && !info && <span>No image open</span>}

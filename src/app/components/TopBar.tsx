@@ -7,7 +7,20 @@ const NEXT_THEME: Record<Theme, Theme> = { system: "light", light: "dark", dark:
 
 export function TopBar() {
   const input = useRef<HTMLInputElement>(null);
-  const { openSource, openSample, openRecent, loadRecentList, recent, theme, setTheme, status, cancelOpen, check, findingsOpen, setFindingsOpen } = useApp();
+  const {
+    openSource,
+    openSample,
+    openRecent,
+    loadRecentList,
+    recent,
+    theme,
+    setTheme,
+    status,
+    cancelOpen,
+    check,
+    findingsOpen,
+    setFindingsOpen,
+  } = useApp();
   useEffect(() => {
     void loadRecentList();
   }, [loadRecentList]);
@@ -72,10 +85,20 @@ export function TopBar() {
         </button>
       )}
       <span className="spacer" />
-      <button type="button" aria-pressed={findingsOpen} onClick={() => setFindingsOpen(!findingsOpen)} disabled={!check}>
+      <button
+        type="button"
+        aria-pressed={findingsOpen}
+        onClick={() => setFindingsOpen(!findingsOpen)}
+        disabled={!check}
+      >
         Findings{check ? ` (${findings})` : ""}
       </button>
-      <button type="button" aria-label={`Theme: ${theme}. Switch to ${NEXT_THEME[theme]}`} title={`Theme: ${theme}`} onClick={() => setTheme(NEXT_THEME[theme])}>
+      <button
+        type="button"
+        aria-label={`Theme: ${theme}. Switch to ${NEXT_THEME[theme]}`}
+        title={`Theme: ${theme}`}
+        onClick={() => setTheme(NEXT_THEME[theme])}
+      >
         {theme === "dark" ? "☾" : theme === "light" ? "☀" : "◐"}
       </button>
     </header>

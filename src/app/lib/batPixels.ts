@@ -44,7 +44,16 @@ export const LIGHT_PALETTE: BatPalette = {
     rgba(46, 125, 200), // FULLY_PRESENT
     rgba(40, 160, 110), // PARTIALLY_PRESENT
   ],
-  sectorBitmap: [rgba(120, 120, 120), RESERVED_LIGHT, RESERVED_LIGHT, RESERVED_LIGHT, RESERVED_LIGHT, RESERVED_LIGHT, rgba(30, 30, 30), RESERVED_LIGHT],
+  sectorBitmap: [
+    rgba(120, 120, 120),
+    RESERVED_LIGHT,
+    RESERVED_LIGHT,
+    RESERVED_LIGHT,
+    RESERVED_LIGHT,
+    RESERVED_LIGHT,
+    rgba(30, 30, 30),
+    RESERVED_LIGHT,
+  ],
   filtered: rgba(246, 247, 249),
   empty: rgba(255, 255, 255, 0),
 };
@@ -61,7 +70,16 @@ export const DARK_PALETTE: BatPalette = {
     rgba(80, 160, 240),
     rgba(70, 190, 130),
   ],
-  sectorBitmap: [rgba(150, 150, 150), RESERVED_DARK, RESERVED_DARK, RESERVED_DARK, RESERVED_DARK, RESERVED_DARK, rgba(235, 235, 235), RESERVED_DARK],
+  sectorBitmap: [
+    rgba(150, 150, 150),
+    RESERVED_DARK,
+    RESERVED_DARK,
+    RESERVED_DARK,
+    RESERVED_DARK,
+    RESERVED_DARK,
+    rgba(235, 235, 235),
+    RESERVED_DARK,
+  ],
   filtered: rgba(36, 38, 43),
   empty: rgba(0, 0, 0, 0),
 };
@@ -71,7 +89,14 @@ export const DARK_PALETTE: BatPalette = {
  * `entries`, the rest is painted `empty`). `chunkRatio` locates the sector bitmap entries; `filter`
  * is a mask of visible states.
  */
-export function paintBat(words: Uint32Array, entries: number, chunkRatio: number, palette: BatPalette, filter: number, out: Uint32Array): void {
+export function paintBat(
+  words: Uint32Array,
+  entries: number,
+  chunkRatio: number,
+  palette: BatPalette,
+  filter: number,
+  out: Uint32Array,
+): void {
   const n = Math.min(entries, words.length >>> 1, out.length);
   // Colour lookup per (kind, state) resolved once, so the loop is a load, a mask and a store.
   const payloadLut = new Uint32Array(8);
@@ -149,7 +174,13 @@ export interface BatEntryView {
   virtualEnd: number;
 }
 
-export function describeBatEntry(words: Uint32Array, index: number, chunkRatio: number, blockSize: number, virtualSize: number): BatEntryView {
+export function describeBatEntry(
+  words: Uint32Array,
+  index: number,
+  chunkRatio: number,
+  blockSize: number,
+  virtualSize: number,
+): BatEntryView {
   const lo = words[index * 2];
   const hi = words[index * 2 + 1];
   const state = lo & 7;
@@ -159,9 +190,25 @@ export function describeBatEntry(words: Uint32Array, index: number, chunkRatio: 
   const isSectorBitmap = index % (chunkRatio + 1) === chunkRatio;
   if (isSectorBitmap) {
     const start = chunk * chunkRatio * blockSize;
-    return { index, isSectorBitmap, state, block: chunk, fileOffset, virtualStart: Math.min(start, virtualSize), virtualEnd: Math.min(start + chunkRatio * blockSize, virtualSize) };
+    return {
+      index,
+      isSectorBitmap,
+      state,
+      block: chunk,
+      fileOffset,
+      virtualStart: Math.min(start, virtualSize),
+      virtualEnd: Math.min(start + chunkRatio * blockSize, virtualSize),
+    };
   }
   const block = index - chunk;
   const start = block * blockSize;
-  return { index, isSectorBitmap, state, block, fileOffset, virtualStart: Math.min(start, virtualSize), virtualEnd: Math.min(start + blockSize, virtualSize) };
+  return {
+    index,
+    isSectorBitmap,
+    state,
+    block,
+    fileOffset,
+    virtualStart: Math.min(start, virtualSize),
+    virtualEnd: Math.min(start + blockSize, virtualSize),
+  };
 }

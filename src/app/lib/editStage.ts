@@ -67,7 +67,12 @@ export function redo(stage: EditStage): EditStage {
  * Lays the staged writes of `space` over `base` (bytes the engine returned for [offset, offset+len)).
  * Returns the merged bytes and a mask with 1 where a byte is staged.
  */
-export function overlay(stage: EditStage, space: ByteSpace, offset: number, base: Uint8Array): { bytes: Uint8Array; staged: Uint8Array } {
+export function overlay(
+  stage: EditStage,
+  space: ByteSpace,
+  offset: number,
+  base: Uint8Array,
+): { bytes: Uint8Array; staged: Uint8Array } {
   const bytes = base.slice();
   const staged = new Uint8Array(base.length);
   const end = offset + base.length;

@@ -66,7 +66,10 @@ export function rowCount(size: number, perRow = BYTES_PER_ROW): number {
  * returns null when it does not, so the caller can treat it as text instead.
  */
 export function parseHexBytes(text: string): Uint8Array | null {
-  const cleaned = text.trim().replace(/0x/gi, "").replace(/[\s,:;-]+/g, "");
+  const cleaned = text
+    .trim()
+    .replace(/0x/gi, "")
+    .replace(/[\s,:;-]+/g, "");
   if (cleaned.length === 0 || cleaned.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(cleaned)) return null;
   const out = new Uint8Array(cleaned.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(cleaned.slice(i * 2, i * 2 + 2), 16);

@@ -5,9 +5,7 @@
 
 export type OffsetUnit = "bytes" | "hex" | "lba";
 
-export type OffsetParse =
-  | { ok: true; offset: number; unit: OffsetUnit }
-  | { ok: false; error: string };
+export type OffsetParse = { ok: true; offset: number; unit: OffsetUnit } | { ok: false; error: string };
 
 const SUFFIX: Record<string, number> = {
   "": 1,

@@ -112,7 +112,26 @@ const hex2 = (b: number) => b.toString(16).padStart(2, "0");
 export function guidText(b: Uint8Array, at: number): string {
   const h = (i: number) => hex2(b[at + i]);
   return (
-    h(3) + h(2) + h(1) + h(0) + "-" + h(5) + h(4) + "-" + h(7) + h(6) + "-" + h(8) + h(9) + "-" + h(10) + h(11) + h(12) + h(13) + h(14) + h(15)
+    h(3) +
+    h(2) +
+    h(1) +
+    h(0) +
+    "-" +
+    h(5) +
+    h(4) +
+    "-" +
+    h(7) +
+    h(6) +
+    "-" +
+    h(8) +
+    h(9) +
+    "-" +
+    h(10) +
+    h(11) +
+    h(12) +
+    h(13) +
+    h(14) +
+    h(15)
   );
 }
 
@@ -139,7 +158,12 @@ export function parseMbr(sector0: Uint8Array): Mbr | null {
     });
   }
   if (!signatureValid && partitions.length === 0) return null;
-  return { signatureValid, diskSignature: dv.getUint32(440, true), partitions, protective: partitions.some((p) => p.type === 0xee) };
+  return {
+    signatureValid,
+    diskSignature: dv.getUint32(440, true),
+    partitions,
+    protective: partitions.some((p) => p.type === 0xee),
+  };
 }
 
 /**
@@ -234,11 +258,23 @@ export function partitionAnnotations(t: PartitionTable, sectorSize: number): Ann
   const out: Annotation[] = [];
   if (t.mbr) {
     out.push({ start: 0, length: 440, label: "MBR boot code" });
-    out.push({ start: 440, length: 4, label: `MBR disk signature 0x${t.mbr.diskSignature.toString(16).padStart(8, "0")}` });
+    out.push({
+      start: 440,
+      length: 4,
+      label: `MBR disk signature 0x${t.mbr.diskSignature.toString(16).padStart(8, "0")}`,
+    });
     for (const p of t.mbr.partitions) {
-      out.push({ start: 446 + p.slot * 16, length: 16, label: `MBR partition ${p.slot + 1}: ${p.typeName} (0x${hex2(p.type)}), LBA ${p.firstLba}, ${p.sectors} sectors` });
+      out.push({
+        start: 446 + p.slot * 16,
+        length: 16,
+        label: `MBR partition ${p.slot + 1}: ${p.typeName} (0x${hex2(p.type)}), LBA ${p.firstLba}, ${p.sectors} sectors`,
+      });
     }
-    out.push({ start: 510, length: 2, label: t.mbr.signatureValid ? "MBR signature 55 AA" : "MBR signature (invalid)" });
+    out.push({
+      start: 510,
+      length: 2,
+      label: t.mbr.signatureValid ? "MBR signature 55 AA" : "MBR signature (invalid)",
+    });
   }
   if (t.gpt) {
     const g = t.gpt;

@@ -21,7 +21,18 @@ const KIND_CODES: Record<ExtentKind, number> = {
   "header-section": 8,
 };
 const REGION_TABLE_CODE = 9;
-export const CELL_KIND_NAMES = ["free space", "past the end of the file", "payload block", "sector bitmap block", "unknown region", "log", "BAT", "metadata region", "header section", "region table"] as const;
+export const CELL_KIND_NAMES = [
+  "free space",
+  "past the end of the file",
+  "payload block",
+  "sector bitmap block",
+  "unknown region",
+  "log",
+  "BAT",
+  "metadata region",
+  "header section",
+  "region table",
+] as const;
 
 /** The cell kind of an extent. The map names the header section's parts (§2.2); region tables get their own colour. */
 export function kindCode(e: { kind: ExtentKind; name: string }): number {

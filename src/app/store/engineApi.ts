@@ -5,7 +5,11 @@
  */
 
 import type { Finding as EngineFinding, Severity } from "../../vhdx/check/findings";
-import type { FileMap as EngineFileMap, ImageInfo as EngineImageInfo, MapExtent as EngineMapExtent } from "../../vhdx/info";
+import type {
+  FileMap as EngineFileMap,
+  ImageInfo as EngineImageInfo,
+  MapExtent as EngineMapExtent,
+} from "../../vhdx/info";
 import type { LogReport as EngineLogReport } from "../../vhdx/logReport";
 import type { ExtentKind } from "../../vhdx/registry";
 

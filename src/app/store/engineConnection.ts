@@ -19,8 +19,14 @@ const progress = (phase: string, cb?: (p: Progress) => void) =>
 function adapt(client: EngineClient): EngineApi {
   return {
     async open(source: OpenSource, opts?: TaskOptions) {
-      const src = source instanceof File ? { kind: "file" as const, file: source } : { kind: "handle" as const, handle: source, writable: false };
-      const r = await client.call("open", [src], { signal: opts?.signal, onProgress: progress("opening", opts?.onProgress) });
+      const src =
+        source instanceof File
+          ? { kind: "file" as const, file: source }
+          : { kind: "handle" as const, handle: source, writable: false };
+      const r = await client.call("open", [src], {
+        signal: opts?.signal,
+        onProgress: progress("opening", opts?.onProgress),
+      });
       return { readOnly: r.readOnly, readOnlyReason: r.readOnlyReason };
     },
     info: () => client.info(),

@@ -4,8 +4,27 @@
  * same way.
  */
 import { create } from "zustand";
-import { EMPTY_STAGE, redo as redoStage, stageWrite, toPatch, undo as undoStage, type EditStage, type StagedWrite } from "../lib/editStage";
-import type { ByteSpace, CheckReport, CommitCost, CommitResult, EngineApi, FileMap, ImageInfo, LogReport, OpenSource, Progress } from "./engineApi";
+import {
+  EMPTY_STAGE,
+  redo as redoStage,
+  stageWrite,
+  toPatch,
+  undo as undoStage,
+  type EditStage,
+  type StagedWrite,
+} from "../lib/editStage";
+import type {
+  ByteSpace,
+  CheckReport,
+  CommitCost,
+  CommitResult,
+  EngineApi,
+  FileMap,
+  ImageInfo,
+  LogReport,
+  OpenSource,
+  Progress,
+} from "./engineApi";
 import { connectEngine, recentFiles, type RecentFile } from "./engineConnection";
 
 export const TABS = ["Headers", "Regions", "Metadata", "BAT", "Log", "Hex"] as const;
@@ -94,14 +113,20 @@ let openAbort: AbortController | null = null;
 let access: { readOnly: boolean; readOnlyReason: string | null } = { readOnly: true, readOnlyReason: null };
 
 function capabilities(eng: EngineApi | null): Capabilities {
-  return { log: !!eng?.log, check: !!eng?.check, replay: !!eng?.replay, commit: !!(eng?.commitCost && eng.commitPatch) };
+  return {
+    log: !!eng?.log,
+    check: !!eng?.check,
+    replay: !!eng?.replay,
+    commit: !!(eng?.commitCost && eng.commitPatch),
+  };
 }
 let commitAbort: AbortController | null = null;
 
 function message(e: unknown): string {
   if (e instanceof Error) {
     const x = e as Error & { structure?: string; offset?: number };
-    if (x.structure) return `${x.message} (${x.structure}${x.offset !== undefined ? ` at offset 0x${x.offset.toString(16)}` : ""})`;
+    if (x.structure)
+      return `${x.message} (${x.structure}${x.offset !== undefined ? ` at offset 0x${x.offset.toString(16)}` : ""})`;
     return x.message;
   }
   return String(e);
@@ -123,8 +148,12 @@ export const useApp = create<AppState>()((set, get) => {
     const [engineInfo, map, batWords] = await Promise.all([eng.info(), eng.map(), eng.batWords()]);
     const info: ImageInfo = { ...engineInfo, ...access, fileName: get().fileName ?? undefined };
     // The log and the checker report separately: an image whose log cannot be read still shows.
-    const [log, check] = await Promise.all([eng.log ? eng.log().catch(() => null) : null, eng.check ? eng.check().catch(() => null) : null]);
-    const inspection = !!check && check.findings.some((f) => f.severity === "error");
+    const [log, check] = await Promise.all([
+      eng.log ? eng.log().catch(() => null) : null,
+      eng.check ? eng.check().catch(() => null) : null,
+    ]);
+    // A log that needs replay has its own banner; inspection mode is for damage.
+    const inspection = !!check && check.findings.some((f) => f.severity === "error" && f.code !== "LOG_NEEDS_REPLAY");
     set({ info, map, batWords, log, check, inspection, findingsOpen: get().findingsOpen || inspection });
   }
 
@@ -163,7 +192,14 @@ export const useApp = create<AppState>()((set, get) => {
       try {
         access = await eng.open(source, { signal: abort.signal, onProgress: (p) => set({ progress: p }) });
         await refresh(eng);
-        set({ status: "ready", progress: null, tab: "Headers", focus: { space: "virtual", offset: 0 }, stage: EMPTY_STAGE, commit: { phase: "idle" } });
+        set({
+          status: "ready",
+          progress: null,
+          tab: "Headers",
+          focus: { space: "virtual", offset: 0 },
+          stage: EMPTY_STAGE,
+          commit: { phase: "idle" },
+        });
         if (!(source instanceof File)) {
           await recentFiles.remember(source).catch(() => undefined);
           await get().loadRecentList();
@@ -173,7 +209,17 @@ export const useApp = create<AppState>()((set, get) => {
           set({ status: get().info ? "ready" : "empty", progress: null });
           return;
         }
-        set({ status: "error", progress: null, error: `Could not open ${name}: ${message(e)}`, info: null, map: null, batWords: null, log: null, check: null, inspection: false });
+        set({
+          status: "error",
+          progress: null,
+          error: `Could not open ${name}: ${message(e)}`,
+          info: null,
+          map: null,
+          batWords: null,
+          log: null,
+          check: null,
+          inspection: false,
+        });
       } finally {
         if (openAbort === abort) openAbort = null;
       }
@@ -263,13 +309,18 @@ export const useApp = create<AppState>()((set, get) => {
       commitAbort = abort;
       set({ commit: { phase: "running", progress: null } });
       try {
-        const result = await eng.commitPatch(patch, { signal: abort.signal, onProgress: (p) => set({ commit: { phase: "running", progress: p } }) });
+        const result = await eng.commitPatch(patch, {
+          signal: abort.signal,
+          onProgress: (p) => set({ commit: { phase: "running", progress: p } }),
+        });
         set({ stage: EMPTY_STAGE });
         await refresh(eng);
         set({ commit: { phase: "done", result } });
       } catch (e) {
         // The engine's commit is atomic: on failure or cancel the image is as it was, the stage kept.
-        set({ commit: { phase: "error", message: abort.signal.aborted ? "Cancelled; the image is unchanged." : message(e) } });
+        set({
+          commit: { phase: "error", message: abort.signal.aborted ? "Cancelled; the image is unchanged." : message(e) },
+        });
       } finally {
         commitAbort = null;
       }

@@ -68,7 +68,8 @@ export function BatCanvas(p: BatCanvasProps) {
     const sy = Math.max(0, Math.floor(v.panY));
     const sw = Math.min(cols - sx, Math.ceil(v.w / v.scale) + 2);
     const sh = Math.min(rows - sy, Math.ceil(v.h / v.scale) + 2);
-    if (sw > 0 && sh > 0) ctx.drawImage(bm, sx, sy, sw, sh, (sx - v.panX) * v.scale, (sy - v.panY) * v.scale, sw * v.scale, sh * v.scale);
+    if (sw > 0 && sh > 0)
+      ctx.drawImage(bm, sx, sy, sw, sh, (sx - v.panX) * v.scale, (sy - v.panY) * v.scale, sw * v.scale, sh * v.scale);
     if (v.scale >= 6 && sw > 0 && sh > 0) {
       // Cell borders once cells are large enough to tell apart.
       ctx.strokeStyle = "rgba(128, 128, 128, 0.35)";
@@ -138,7 +139,6 @@ export function BatCanvas(p: BatCanvasProps) {
     if (view.current.auto) fit();
     schedule();
     // fit/schedule are stable in effect: they read refs only.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [words, entries, chunkRatio, palette, filter, cols, rows]);
 
   useEffect(() => {
@@ -175,7 +175,6 @@ export function BatCanvas(p: BatCanvasProps) {
       if (frame.current) cancelAnimationFrame(frame.current);
       frame.current = 0;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   const entryAt = (clientX: number, clientY: number): number | null => {
@@ -192,7 +191,16 @@ export function BatCanvas(p: BatCanvasProps) {
 
   const drag = useRef<{ x: number; y: number; moved: boolean } | null>(null);
   const onKey = (e: KeyboardEvent<HTMLCanvasElement>) => {
-    const moves: Record<string, number> = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: cols, ArrowUp: -cols, PageDown: cols * 16, PageUp: -cols * 16, Home: -cursor, End: entries - 1 - cursor };
+    const moves: Record<string, number> = {
+      ArrowRight: 1,
+      ArrowLeft: -1,
+      ArrowDown: cols,
+      ArrowUp: -cols,
+      PageDown: cols * 16,
+      PageUp: -cols * 16,
+      Home: -cursor,
+      End: entries - 1 - cursor,
+    };
     const v = view.current;
     if (e.key in moves) {
       e.preventDefault();
@@ -271,7 +279,11 @@ export function BatCanvas(p: BatCanvasProps) {
         }}
       />
       {tip && (
-        <div className="bat-float" role="tooltip" style={{ left: Math.min(tip.x + 14, view.current.w - 230), top: Math.min(tip.y + 14, view.current.h - 90) }}>
+        <div
+          className="bat-float"
+          role="tooltip"
+          style={{ left: Math.min(tip.x + 14, view.current.w - 230), top: Math.min(tip.y + 14, view.current.h - 90) }}
+        >
           {p.renderTip(tip.entry)}
         </div>
       )}
@@ -279,7 +291,11 @@ export function BatCanvas(p: BatCanvasProps) {
         <button type="button" aria-label="Zoom in" onClick={() => zoomAt(1.5, view.current.w / 2, view.current.h / 2)}>
           +
         </button>
-        <button type="button" aria-label="Zoom out" onClick={() => zoomAt(1 / 1.5, view.current.w / 2, view.current.h / 2)}>
+        <button
+          type="button"
+          aria-label="Zoom out"
+          onClick={() => zoomAt(1 / 1.5, view.current.w / 2, view.current.h / 2)}
+        >
           −
         </button>
         <button type="button" aria-label="Fit the whole BAT" onClick={fit}>

@@ -1,13 +1,39 @@
 /** The BAT (§2.5): every entry on a canvas, a legend with per-state counts that doubles as the filter, a tooltip. */
 import { useMemo, useState } from "react";
-import { ALL_STATES, DARK_PALETTE, LIGHT_PALETTE, SB_FILTER_SHIFT, countBatStates, hexColor, type BatEntryView } from "../lib/batPixels";
+import {
+  ALL_STATES,
+  DARK_PALETTE,
+  LIGHT_PALETTE,
+  SB_FILTER_SHIFT,
+  countBatStates,
+  hexColor,
+  type BatEntryView,
+} from "../lib/batPixels";
 import { formatCount, formatSize, hex } from "../lib/format";
 import { isDark } from "../lib/theme";
 import { useApp } from "../store/store";
 import { BatCanvas } from "./BatCanvas";
 
-const PAYLOAD_NAMES = ["NOT_PRESENT", "UNDEFINED", "ZERO", "UNMAPPED", "RESERVED_4", "RESERVED_5", "FULLY_PRESENT", "PARTIALLY_PRESENT"];
-const SB_NAMES = ["NOT_PRESENT", "RESERVED_1", "RESERVED_2", "RESERVED_3", "RESERVED_4", "RESERVED_5", "PRESENT", "RESERVED_7"];
+const PAYLOAD_NAMES = [
+  "NOT_PRESENT",
+  "UNDEFINED",
+  "ZERO",
+  "UNMAPPED",
+  "RESERVED_4",
+  "RESERVED_5",
+  "FULLY_PRESENT",
+  "PARTIALLY_PRESENT",
+];
+const SB_NAMES = [
+  "NOT_PRESENT",
+  "RESERVED_1",
+  "RESERVED_2",
+  "RESERVED_3",
+  "RESERVED_4",
+  "RESERVED_5",
+  "PRESENT",
+  "RESERVED_7",
+];
 /** States always listed; reserved ones only when some entry has them. */
 const PAYLOAD_SHOWN = [0, 1, 2, 3, 6, 7];
 const SB_SHOWN = [0, 6];
@@ -17,11 +43,15 @@ function describe(e: BatEntryView) {
   return (
     <>
       <div>
-        <strong>Entry {formatCount(e.index)}</strong> {e.isSectorBitmap ? `sector bitmap, chunk ${e.block}` : `payload block ${formatCount(e.block)}`}
+        <strong>Entry {formatCount(e.index)}</strong>{" "}
+        {e.isSectorBitmap ? `sector bitmap, chunk ${e.block}` : `payload block ${formatCount(e.block)}`}
       </div>
       <div>{e.isSectorBitmap ? SB_NAMES[e.state] : PAYLOAD_NAMES[e.state]}</div>
       <div>
-        virtual <code>{hex(e.virtualStart)}–{hex(e.virtualEnd)}</code>
+        virtual{" "}
+        <code>
+          {hex(e.virtualStart)}–{hex(e.virtualEnd)}
+        </code>
       </div>
       <div>
         file offset <code>{e.state === 6 || e.state === 7 ? hex(e.fileOffset) : "—"}</code>
@@ -39,7 +69,10 @@ export function BatView({ themeKey }: { themeKey: string }) {
   const palette = useMemo(() => (themeKey && isDark() ? DARK_PALETTE : LIGHT_PALETTE), [themeKey]);
   const chunkRatio = info?.chunkRatio ?? (info ? (2 ** 23 * info.logicalSectorSize) / info.blockSize : 1);
   const entries = batWords ? Math.min(info?.bat.entries ?? batWords.length / 2, batWords.length / 2) : 0;
-  const counts = useMemo(() => (batWords ? countBatStates(batWords, entries, chunkRatio) : null), [batWords, entries, chunkRatio]);
+  const counts = useMemo(
+    () => (batWords ? countBatStates(batWords, entries, chunkRatio) : null),
+    [batWords, entries, chunkRatio],
+  );
   if (!info || !batWords || !counts) return null;
 
   const toggle = (bit: number) => setFilter((f) => f ^ (1 << bit));
@@ -64,7 +97,9 @@ export function BatView({ themeKey }: { themeKey: string }) {
         <fieldset>
           <legend>Payload entries</legend>
           <ul className="legend vertical">
-            {PAYLOAD_SHOWN.concat([4, 5].filter((s) => counts.payload[s] > 0)).map((s) => item(s, PAYLOAD_NAMES[s], counts.payload[s], palette.payload[s]))}
+            {PAYLOAD_SHOWN.concat([4, 5].filter((s) => counts.payload[s] > 0)).map((s) =>
+              item(s, PAYLOAD_NAMES[s], counts.payload[s], palette.payload[s]),
+            )}
           </ul>
         </fieldset>
         <fieldset>
@@ -79,7 +114,7 @@ export function BatView({ themeKey }: { themeKey: string }) {
           <button type="button" onClick={() => setFilter(ALL_STATES)}>
             Show all
           </button>
-          <button type="button" onClick={() => setFilter(1 << 6 | 1 << 7)}>
+          <button type="button" onClick={() => setFilter((1 << 6) | (1 << 7))}>
             Only allocated
           </button>
         </div>
@@ -98,7 +133,13 @@ export function BatView({ themeKey }: { themeKey: string }) {
           )}
         </dl>
         <div className="bat-tip" aria-live="polite">
-          {hover ? describe(hover) : <span className="muted">Hover or move over an entry. Click opens the block in the hex view; Shift+click at its file offset.</span>}
+          {hover ? (
+            describe(hover)
+          ) : (
+            <span className="muted">
+              Hover or move over an entry. Click opens the block in the hex view; Shift+click at its file offset.
+            </span>
+          )}
         </div>
       </div>
       <BatCanvas

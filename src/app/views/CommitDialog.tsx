@@ -47,7 +47,11 @@ export function CommitDialog() {
             max={commit.progress?.total || 1}
             value={commit.progress ? commit.progress.done : undefined}
           />
-          <p role="status">{commit.progress ? `${commit.progress.phase}: ${formatSize(commit.progress.done)} of ${formatSize(commit.progress.total)}` : "Starting…"}</p>
+          <p role="status">
+            {commit.progress
+              ? `${commit.progress.phase}: ${formatSize(commit.progress.done)} of ${formatSize(commit.progress.total)}`
+              : "Starting…"}
+          </p>
           <div className="dialog-actions">
             <button type="button" onClick={cancelCommit}>
               Cancel commit
@@ -59,7 +63,8 @@ export function CommitDialog() {
         <>
           <p role="status">
             Committed.{commit.result.blocksAllocated > 0 && ` ${commit.result.blocksAllocated} new payload blocks.`}
-            {commit.result.logSequenceNumber !== undefined && ` Log entry sequence ${String(commit.result.logSequenceNumber)}.`}
+            {commit.result.logSequenceNumber !== undefined &&
+              ` Log entry sequence ${String(commit.result.logSequenceNumber)}.`}
           </p>
           <div className="dialog-actions">
             <button

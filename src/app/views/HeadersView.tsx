@@ -76,7 +76,8 @@ export function HeadersView() {
                   </th>
                   {hs.map((h, i) => {
                     const v = vals[i];
-                    const badSum = f.label === "Checksum (stored)" && h.checksum !== null && h.checksum !== h.computedChecksum;
+                    const badSum =
+                      f.label === "Checksum (stored)" && h.checksum !== null && h.checksum !== h.computedChecksum;
                     return (
                       <td key={i} className={[h.current ? "current" : "", badSum ? "bad" : ""].join(" ")}>
                         <code>{v === null ? "—" : String(v)}</code>
@@ -108,7 +109,11 @@ export function HeadersView() {
           <ul>
             {info.warnings.map((w, i) => (
               <li key={i}>
-                <code>{w.code}</code> {w.message} <span className="muted">({w.structure}{w.offset !== undefined ? ` at ${hex(w.offset)}` : ""})</span>
+                <code>{w.code}</code> {w.message}{" "}
+                <span className="muted">
+                  ({w.structure}
+                  {w.offset !== undefined ? ` at ${hex(w.offset)}` : ""})
+                </span>
               </li>
             ))}
           </ul>

@@ -6,7 +6,16 @@
  */
 import { useEffect, useMemo, useRef, useState, type ClipboardEvent, type KeyboardEvent } from "react";
 import { overlay, type EditStage, type StagedWrite } from "../lib/editStage";
-import { BYTES_PER_ROW, asciiChar, formatOffset, hexByte, offsetDigits, parseHexBytes, rowCount, textBytes } from "../lib/hexFormat";
+import {
+  BYTES_PER_ROW,
+  asciiChar,
+  formatOffset,
+  hexByte,
+  offsetDigits,
+  parseHexBytes,
+  rowCount,
+  textBytes,
+} from "../lib/hexFormat";
 import type { Annotation } from "../lib/partitionTable";
 import type { ByteSpace } from "../store/engineApi";
 
@@ -86,7 +95,6 @@ export function HexGrid(p: HexGridProps) {
       live = false;
     };
     // p.read is the store's stable action.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [space, start, length, p.version]);
 
   const shown = useMemo(() => {
@@ -94,7 +102,8 @@ export function HexGrid(p: HexGridProps) {
     return overlay(stage, space, start, data.bytes);
   }, [data, stage, space, start]);
 
-  const byteAt = (off: number): number | undefined => (shown && off >= start && off < start + shown.bytes.length ? shown.bytes[off - start] : undefined);
+  const byteAt = (off: number): number | undefined =>
+    shown && off >= start && off < start + shown.bytes.length ? shown.bytes[off - start] : undefined;
   const annotationAt = (off: number) => annotations.find((a) => off >= a.start && off < a.start + a.length);
 
   // Keys can arrive faster than React renders: the cursor, the nibble and the byte being typed
@@ -211,7 +220,13 @@ export function HexGrid(p: HexGridProps) {
       const b = byteAt(off);
       const staged = shown && off - start < shown.staged.length ? shown.staged[off - start] === 1 : false;
       const ann = off < 0x10000 ? annotationAt(off) : undefined;
-      const cls = ["hx", off === cursor ? (pane === "hex" ? "cursor" : "cursor-alt") : "", staged ? "staged" : "", ann ? "annotated" : "", i === 8 ? "mid" : ""].join(" ");
+      const cls = [
+        "hx",
+        off === cursor ? (pane === "hex" ? "cursor" : "cursor-alt") : "",
+        staged ? "staged" : "",
+        ann ? "annotated" : "",
+        i === 8 ? "mid" : "",
+      ].join(" ");
       const onClick = (which: "hex" | "text") => () => {
         setPane(which);
         p.onCursor(off);
@@ -223,7 +238,15 @@ export function HexGrid(p: HexGridProps) {
         </span>,
       );
       asciiCells.push(
-        <span key={i} className={["ax", off === cursor ? (pane === "text" ? "cursor" : "cursor-alt") : "", staged ? "staged" : ""].join(" ")} onMouseDown={onClick("text")}>
+        <span
+          key={i}
+          className={[
+            "ax",
+            off === cursor ? (pane === "text" ? "cursor" : "cursor-alt") : "",
+            staged ? "staged" : "",
+          ].join(" ")}
+          onMouseDown={onClick("text")}
+        >
           {b === undefined ? " " : asciiChar(b)}
         </span>,
       );

@@ -11,10 +11,20 @@ import { useApp } from "../store/store";
 import { CommitDialog } from "./CommitDialog";
 import { HexGrid } from "./HexGrid";
 
-const STATE_NAMES = ["NOT_PRESENT", "UNDEFINED", "ZERO", "UNMAPPED", "RESERVED_4", "RESERVED_5", "FULLY_PRESENT", "PARTIALLY_PRESENT"];
+const STATE_NAMES = [
+  "NOT_PRESENT",
+  "UNDEFINED",
+  "ZERO",
+  "UNMAPPED",
+  "RESERVED_4",
+  "RESERVED_5",
+  "FULLY_PRESENT",
+  "PARTIALLY_PRESENT",
+];
 
 export function HexView() {
-  const { info, map, batWords, focus, stage, read, stageEdit, undo, redo, discardEdits, prepareCommit, commit, caps } = useApp();
+  const { info, map, batWords, focus, stage, read, stageEdit, undo, redo, discardEdits, prepareCommit, commit, caps } =
+    useApp();
   const [goto, setGoto] = useState("");
   const [gotoError, setGotoError] = useState<string | null>(null);
   const [annotations, setAnnotations] = useState<Annotation[]>([]);
@@ -31,7 +41,9 @@ export function HexView() {
     let live = true;
     const len = Math.min(partitionAreaLength(info.logicalSectorSize), info.virtualSize);
     read("virtual", 0, len).then(
-      (b) => live && setAnnotations(partitionAnnotations(parsePartitionTable(b, info.logicalSectorSize), info.logicalSectorSize)),
+      (b) =>
+        live &&
+        setAnnotations(partitionAnnotations(parsePartitionTable(b, info.logicalSectorSize), info.logicalSectorSize)),
       () => live && setAnnotations([]),
     );
     return () => {
@@ -108,7 +120,8 @@ export function HexView() {
           {state !== null && (
             <>
               {" "}
-              · block {Math.floor(cursor / info.blockSize)} <span className={state === 6 || state === 7 ? "badge ok" : "badge"}>{STATE_NAMES[state]}</span>
+              · block {Math.floor(cursor / info.blockSize)}{" "}
+              <span className={state === 6 || state === 7 ? "badge ok" : "badge"}>{STATE_NAMES[state]}</span>
               {state !== 6 && state !== 7 && " (reads as zeros)"}
             </>
           )}
@@ -178,7 +191,9 @@ export function HexView() {
             )}
             <p className="muted small">
               {staged} bytes staged in {stage.writes.length} steps.
-              {commitBlocker && staged > 0 ? ` Cannot commit: ${commitBlocker.charAt(0).toLowerCase()}${commitBlocker.slice(1)}.` : ""}
+              {commitBlocker && staged > 0
+                ? ` Cannot commit: ${commitBlocker.charAt(0).toLowerCase()}${commitBlocker.slice(1)}.`
+                : ""}
             </p>
           </section>
           {space === "virtual" && annotations.length > 0 && (

@@ -34,13 +34,22 @@ export function LogRing({ log, selected }: { log: LogReport; selected: number | 
     );
   };
   return (
-    <svg className="log-ring" viewBox="-10 -10 220 220" role="img" aria-label={`Log ring of ${len} bytes with ${log.entries.length} entries${log.active ? `, active sequence from tail ${log.active.tail} to head ${log.active.head}` : ""}`}>
+    <svg
+      className="log-ring"
+      viewBox="-10 -10 220 220"
+      role="img"
+      aria-label={`Log ring of ${len} bytes with ${log.entries.length} entries${log.active ? `, active sequence from tail ${log.active.tail} to head ${log.active.head}` : ""}`}
+    >
       <circle cx={C} cy={C} r={R} className="ring-track" />
       {log.entries.map((e, i) => {
         const from = e.position / len;
         // A 4 KiB entry in a large ring is still drawn wide enough to see and click.
         const to = (e.position + Math.max(e.entryLength, len * MIN_ARC)) / len;
-        const cls = ["ring-entry", e.active ? "active" : e.valid ? "valid" : "invalid", selected === i ? "selected" : ""].join(" ");
+        const cls = [
+          "ring-entry",
+          e.active ? "active" : e.valid ? "valid" : "invalid",
+          selected === i ? "selected" : "",
+        ].join(" ");
         // An entry that wraps past the end of the ring is drawn in two pieces.
         return to <= 1 ? (
           <path key={i} d={arc(from, Math.min(to, from + 0.9999))} className={cls} />

@@ -22,7 +22,10 @@ const entryColumns = columnList(
   ec.accessor((e) => (e.checksumOk ? "ok" : "bad"), { id: "crc", header: "Checksum" }),
   ec.accessor("flushedFileOffset", { header: "FlushedFileOffset", cell: (c) => <code>{hex(c.getValue())}</code> }),
   ec.accessor("lastFileOffset", { header: "LastFileOffset", cell: (c) => <code>{hex(c.getValue())}</code> }),
-  ec.accessor((e) => (e.active ? "active" : e.valid ? "valid, not in the active sequence" : `invalid: ${e.reason ?? "?"}`), { id: "verdict", header: "Verdict" }),
+  ec.accessor(
+    (e) => (e.active ? "active" : e.valid ? "valid, not in the active sequence" : `invalid: ${e.reason ?? "?"}`),
+    { id: "verdict", header: "Verdict" },
+  ),
 );
 
 const dc = createColumnHelper<LogDescriptorInfo>();
@@ -30,11 +33,23 @@ const descColumns = columnList(
   dc,
   dc.accessor("index", { header: "#" }),
   dc.accessor("type", { header: "Type" }),
-  dc.accessor((d) => (d.fileOffset === null ? "—" : hex(d.fileOffset)), { id: "target", header: "Target file offset", cell: (c) => <code>{c.getValue()}</code> }),
+  dc.accessor((d) => (d.fileOffset === null ? "—" : hex(d.fileOffset)), {
+    id: "target",
+    header: "Target file offset",
+    cell: (c) => <code>{c.getValue()}</code>,
+  }),
   dc.accessor("length", { header: "Length", cell: (c) => formatSize(c.getValue()) }),
   dc.accessor((d) => d.structure ?? "—", { id: "lands", header: "Lands in" }),
-  dc.accessor((d) => bytesText(d.leadingBytes), { id: "lead", header: "LeadingBytes", cell: (c) => <code>{c.getValue()}</code> }),
-  dc.accessor((d) => bytesText(d.trailingBytes), { id: "trail", header: "TrailingBytes", cell: (c) => <code>{c.getValue()}</code> }),
+  dc.accessor((d) => bytesText(d.leadingBytes), {
+    id: "lead",
+    header: "LeadingBytes",
+    cell: (c) => <code>{c.getValue()}</code>,
+  }),
+  dc.accessor((d) => bytesText(d.trailingBytes), {
+    id: "trail",
+    header: "TrailingBytes",
+    cell: (c) => <code>{c.getValue()}</code>,
+  }),
 );
 
 function DiffCell({ change }: { change: ReplayChange }) {
@@ -72,7 +87,11 @@ const replayColumns = columnList(
   rc.accessor("fileOffset", { header: "File offset", cell: (c) => <code>{hex(c.getValue())}</code> }),
   rc.accessor("length", { header: "Length", cell: (c) => formatSize(c.getValue()) }),
   rc.accessor("structure", { header: "Lands in" }),
-  rc.accessor("before", { header: "Before → after", enableSorting: false, cell: (c) => <DiffCell change={c.row.original} /> }),
+  rc.accessor("before", {
+    header: "Before → after",
+    enableSorting: false,
+    cell: (c) => <DiffCell change={c.row.original} />,
+  }),
 );
 
 export function LogView() {
@@ -83,8 +102,11 @@ export function LogView() {
   if (!log) {
     return (
       <p className="view muted">
-        {caps.log ? "The engine could not read the log of this image." : "This build's engine worker does not report the log."}
-        {info.log.needsReplay ? " The log needs replay." : ""} Log at {hex(info.log.offset)}, {formatSize(info.log.length)}.
+        {caps.log
+          ? "The engine could not read the log of this image."
+          : "This build's engine worker does not report the log."}
+        {info.log.needsReplay ? " The log needs replay." : ""} Log at {hex(info.log.offset)},{" "}
+        {formatSize(info.log.length)}.
       </p>
     );
   }
@@ -108,7 +130,8 @@ export function LogView() {
           <dd>
             {log.active ? (
               <>
-                {log.active.entryCount} entries up to sequence {log.active.headSequenceNumber}, tail <code>{hex(log.active.tail)}</code>, head <code>{hex(log.active.head)}</code>
+                {log.active.entryCount} entries up to sequence {log.active.headSequenceNumber}, tail{" "}
+                <code>{hex(log.active.tail)}</code>, head <code>{hex(log.active.head)}</code>
               </>
             ) : (
               "none"
@@ -126,7 +149,13 @@ export function LogView() {
             Log in hex
           </button>
           {log.needsReplay && (
-            <button type="button" className="primary" onClick={() => setConfirm(true)} disabled={!caps.replay || info.readOnly || replaying} title={replayBlocker(caps.replay, info)}>
+            <button
+              type="button"
+              className="primary"
+              onClick={() => setConfirm(true)}
+              disabled={!caps.replay || info.readOnly || replaying}
+              title={replayBlocker(caps.replay, info)}
+            >
               {replaying ? "Replaying…" : "Replay now"}
             </button>
           )}
@@ -149,16 +178,35 @@ export function LogView() {
           <h2 id="ld-h">
             Descriptors of the entry at {hex(sel.position)} (sequence {sel.sequenceNumber})
           </h2>
-          <DataTable label="Descriptors" data={sel.descriptors} columns={descColumns} onRowActivate={(d) => d.fileOffset !== null && goTo("file", d.fileOffset, d.length)} empty="No descriptors." />
+          <DataTable
+            label="Descriptors"
+            data={sel.descriptors}
+            columns={descColumns}
+            onRowActivate={(d) => d.fileOffset !== null && goTo("file", d.fileOffset, d.length)}
+            empty="No descriptors."
+          />
         </section>
       )}
       <section aria-labelledby="rp-h">
         <h2 id="rp-h">Replay preview</h2>
-        <DataTable label="Replay preview" data={log.preview} columns={replayColumns} onRowActivate={(r) => goTo("file", r.fileOffset, r.length)} empty="Replay would write nothing." />
+        <DataTable
+          label="Replay preview"
+          data={log.preview}
+          columns={replayColumns}
+          onRowActivate={(r) => goTo("file", r.fileOffset, r.length)}
+          empty="Replay would write nothing."
+        />
       </section>
-      <ConfirmDialog title="Replay the log" open={confirm} confirmLabel="Replay now" onConfirm={() => void replayLog()} onClose={() => setConfirm(false)}>
+      <ConfirmDialog
+        title="Replay the log"
+        open={confirm}
+        confirmLabel="Replay now"
+        onConfirm={() => void replayLog()}
+        onClose={() => setConfirm(false)}
+      >
         <p>
-          Replay writes the {log.preview.length} changes above into the file in place (MS-VHDX §2.3.3), then marks the log empty. This changes the file on disk.
+          Replay writes the {log.preview.length} changes above into the file in place (MS-VHDX §2.3.3), then marks the
+          log empty. This changes the file on disk.
         </p>
       </ConfirmDialog>
     </div>

@@ -36,7 +36,8 @@ function decoded(m: MetadataItemInfo, info: ImageInfo): string | undefined {
   }
 }
 const yes = (b: boolean) => (b ? "yes" : "no");
-const columns = columnList(col,
+const columns = columnList(
+  col,
   col.accessor("name", { header: "Name" }),
   col.accessor("guid", { header: "GUID", cell: (c) => <code>{c.getValue()}</code> }),
   col.accessor("offset", { header: "Offset", cell: (c) => <code>{hex(c.getValue())}</code> }),
@@ -49,7 +50,11 @@ const columns = columnList(col,
 
 type Pair = { key: string; value: string };
 const pc = createColumnHelper<Pair>();
-const pairColumns = columnList(pc,pc.accessor("key", { header: "Key", cell: (c) => <code>{c.getValue()}</code> }), pc.accessor("value", { header: "Value" }));
+const pairColumns = columnList(
+  pc,
+  pc.accessor("key", { header: "Key", cell: (c) => <code>{c.getValue()}</code> }),
+  pc.accessor("value", { header: "Value" }),
+);
 
 export function MetadataView() {
   const info = useApp((s) => s.info);
@@ -66,7 +71,10 @@ export function MetadataView() {
           columns={columns}
           onRowActivate={metaRegion ? (m) => goTo("file", metaRegion.fileOffset + m.offset, m.length) : undefined}
         />
-        <p className="muted">Offsets are relative to the metadata region{metaRegion ? ` at ${hex(metaRegion.fileOffset)}` : ""}. Enter or click opens an item in the hex view.</p>
+        <p className="muted">
+          Offsets are relative to the metadata region{metaRegion ? ` at ${hex(metaRegion.fileOffset)}` : ""}. Enter or
+          click opens an item in the hex view.
+        </p>
       </section>
       {info.parentLocator && (
         <section aria-labelledby="pl-h">

@@ -10,9 +10,26 @@ import type { FileMap } from "../store/engineApi";
 
 const CELL = 14;
 const GAP = 1;
-export const KIND_VARS = ["--rm-free", "--rm-past-end", "--rm-payload", "--rm-sb", "--rm-region", "--rm-log", "--rm-bat", "--rm-metadata", "--rm-header", "--rm-region-table"];
+export const KIND_VARS = [
+  "--rm-free",
+  "--rm-past-end",
+  "--rm-payload",
+  "--rm-sb",
+  "--rm-region",
+  "--rm-log",
+  "--rm-bat",
+  "--rm-metadata",
+  "--rm-header",
+  "--rm-region-table",
+];
 
-export function RegionMap(props: { map: FileMap; bytesPerCell: number; highlight: { start: number; length: number } | null; onOpen: (fileOffset: number) => void; themeKey: string }) {
+export function RegionMap(props: {
+  map: FileMap;
+  bytesPerCell: number;
+  highlight: { start: number; length: number } | null;
+  onOpen: (fileOffset: number) => void;
+  themeKey: string;
+}) {
   const { map, bytesPerCell, highlight, onOpen, themeKey } = props;
   const layout = useMemo(() => layoutRegionMap(map, bytesPerCell), [map, bytesPerCell]);
   const index = useMemo(() => indexExtents(map.extents), [map]);
@@ -60,7 +77,12 @@ export function RegionMap(props: { map: FileMap; bytesPerCell: number; highlight
     const focusColour = cssVar("--accent", "#36c");
     const firstRow = Math.floor(scrollTop / (CELL + GAP));
     const lastRow = Math.min(rows, Math.ceil((scrollTop + height) / (CELL + GAP)));
-    const hl = highlight ? { first: Math.floor(highlight.start / bytesPerCell), last: Math.floor((highlight.start + Math.max(1, highlight.length ?? 1) - 1) / bytesPerCell) } : null;
+    const hl = highlight
+      ? {
+          first: Math.floor(highlight.start / bytesPerCell),
+          last: Math.floor((highlight.start + Math.max(1, highlight.length ?? 1) - 1) / bytesPerCell),
+        }
+      : null;
     for (let r = firstRow; r < lastRow; r++) {
       const y = r * (CELL + GAP) - scrollTop;
       for (let col = 0; col < cols; col++) {
@@ -104,7 +126,14 @@ export function RegionMap(props: { map: FileMap; bytesPerCell: number; highlight
   };
 
   const onKey = (e: KeyboardEvent<HTMLDivElement>) => {
-    const moves: Record<string, number> = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: cols, ArrowUp: -cols, PageDown: cols * 10, PageUp: -cols * 10 };
+    const moves: Record<string, number> = {
+      ArrowRight: 1,
+      ArrowLeft: -1,
+      ArrowDown: cols,
+      ArrowUp: -cols,
+      PageDown: cols * 10,
+      PageUp: -cols * 10,
+    };
     if (e.key in moves) {
       e.preventDefault();
       const next = Math.max(0, Math.min(layout.cellCount - 1, cursor + moves[e.key]));
@@ -159,8 +188,12 @@ export function RegionMap(props: { map: FileMap; bytesPerCell: number; highlight
               <code>
                 {hex(d.start)}–{hex(d.end)}
               </code>{" "}
-              {d.owners.length === 0 ? d.kind : d.owners.map((o) => `${o.name} [${hex(o.start)}–${hex(o.start + o.length)})`).join(" · ")}
-              {d.owners.length > 1 && layout.overlap[tip ? (hover as number) : cursor] ? <strong className="danger"> overlap</strong> : null}
+              {d.owners.length === 0
+                ? d.kind
+                : d.owners.map((o) => `${o.name} [${hex(o.start)}–${hex(o.start + o.length)})`).join(" · ")}
+              {d.owners.length > 1 && layout.overlap[tip ? (hover as number) : cursor] ? (
+                <strong className="danger"> overlap</strong>
+              ) : null}
             </>
           );
         })()}

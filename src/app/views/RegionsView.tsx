@@ -9,7 +9,8 @@ import { useApp } from "../store/store";
 import { KIND_VARS, RegionMap } from "./RegionMap";
 
 const rc = createColumnHelper<RegionInfo>();
-const regionColumns = columnList(rc,
+const regionColumns = columnList(
+  rc,
   rc.accessor("name", { header: "Region" }),
   rc.accessor("guid", { header: "GUID", cell: (c) => <code>{c.getValue()}</code> }),
   rc.accessor("fileOffset", { header: "FileOffset", cell: (c) => <code>{hex(c.getValue())}</code> }),
@@ -29,11 +30,20 @@ const copyColumns = columnList(
 
 const oc = createColumnHelper<MapOverlap>();
 const range = (s: number, l: number) => `${hex(s)}–${hex(s + l)}`;
-const overlapColumns = columnList(oc,
+const overlapColumns = columnList(
+  oc,
   oc.accessor((o) => o.a.name, { id: "a", header: "First owner" }),
-  oc.accessor((o) => range(o.a.start, o.a.length), { id: "ar", header: "Its range", cell: (c) => <code>{c.getValue()}</code> }),
+  oc.accessor((o) => range(o.a.start, o.a.length), {
+    id: "ar",
+    header: "Its range",
+    cell: (c) => <code>{c.getValue()}</code>,
+  }),
   oc.accessor((o) => o.b.name, { id: "b", header: "Second owner" }),
-  oc.accessor((o) => range(o.b.start, o.b.length), { id: "br", header: "Its range", cell: (c) => <code>{c.getValue()}</code> }),
+  oc.accessor((o) => range(o.b.start, o.b.length), {
+    id: "br",
+    header: "Its range",
+    cell: (c) => <code>{c.getValue()}</code>,
+  }),
   oc.accessor((o) => Math.min(o.a.start + o.a.length, o.b.start + o.b.length) - Math.max(o.a.start, o.b.start), {
     id: "len",
     header: "Shared bytes",
@@ -47,7 +57,8 @@ export function RegionsView({ themeKey }: { themeKey: string }) {
   const [level, setLevel] = useState(0);
   if (!map || !info) return null;
   const bpc = levels[Math.min(level, levels.length - 1)];
-  const highlight = focus.space === "file" && focus.length !== undefined ? { start: focus.offset, length: focus.length } : null;
+  const highlight =
+    focus.space === "file" && focus.length !== undefined ? { start: focus.offset, length: focus.length } : null;
   const tables = info.regionTables;
   return (
     <div className="view regions">
@@ -62,15 +73,27 @@ export function RegionsView({ themeKey }: { themeKey: string }) {
             ))}
           </select>
         </label>
-        <button type="button" onClick={() => setLevel(Math.max(0, level - 1))} disabled={level === 0} aria-label="Zoom out">
+        <button
+          type="button"
+          onClick={() => setLevel(Math.max(0, level - 1))}
+          disabled={level === 0}
+          aria-label="Zoom out"
+        >
           −
         </button>
-        <button type="button" onClick={() => setLevel(Math.min(levels.length - 1, level + 1))} disabled={level >= levels.length - 1} aria-label="Zoom in">
+        <button
+          type="button"
+          onClick={() => setLevel(Math.min(levels.length - 1, level + 1))}
+          disabled={level >= levels.length - 1}
+          aria-label="Zoom in"
+        >
           +
         </button>
         <span className="muted">
           File {formatSize(map.fileSize)}
-          {mapExtentEnd(map) > map.fileSize && <strong className="danger"> · structures reach past the end of the file</strong>}
+          {mapExtentEnd(map) > map.fileSize && (
+            <strong className="danger"> · structures reach past the end of the file</strong>
+          )}
         </span>
       </div>
       <ul className="legend" aria-label="Region map legend">
@@ -85,22 +108,49 @@ export function RegionsView({ themeKey }: { themeKey: string }) {
           overlap
         </li>
       </ul>
-      <RegionMap map={map} bytesPerCell={bpc} highlight={highlight} onOpen={(o) => goTo("file", o)} themeKey={themeKey} />
+      <RegionMap
+        map={map}
+        bytesPerCell={bpc}
+        highlight={highlight}
+        onOpen={(o) => goTo("file", o)}
+        themeKey={themeKey}
+      />
       <section aria-labelledby="ov-h">
-        <h2 id="ov-h">Overlaps {map.overlaps.length > 0 && <span className="badge bad">{map.overlaps.length}</span>}</h2>
+        <h2 id="ov-h">
+          Overlaps {map.overlaps.length > 0 && <span className="badge bad">{map.overlaps.length}</span>}
+        </h2>
         {map.overlaps.length === 0 ? (
           <p className="muted">No two structures or blocks share a byte.</p>
         ) : (
-          <DataTable label="Overlaps" data={map.overlaps} columns={overlapColumns} rowClass={() => "bad"} onRowActivate={(o) => goTo("file", Math.max(o.a.start, o.b.start))} />
+          <DataTable
+            label="Overlaps"
+            data={map.overlaps}
+            columns={overlapColumns}
+            rowClass={() => "bad"}
+            onRowActivate={(o) => goTo("file", Math.max(o.a.start, o.b.start))}
+          />
         )}
       </section>
       <section aria-labelledby="rt-h">
         <h2 id="rt-h">Region table copies</h2>
-        <DataTable label="Region table copies" data={tables} columns={copyColumns} rowClass={(t) => (t.valid ? undefined : "bad")} onRowActivate={(t) => goTo("file", t.fileOffset, 64 * 1024)} />
+        <DataTable
+          label="Region table copies"
+          data={tables}
+          columns={copyColumns}
+          rowClass={(t) => (t.valid ? undefined : "bad")}
+          onRowActivate={(t) => goTo("file", t.fileOffset, 64 * 1024)}
+        />
       </section>
       <section aria-labelledby="re-h">
-        <h2 id="re-h">Region table entries <span className="muted">(the valid copy in use)</span></h2>
-        <DataTable label="Regions" data={info.regions} columns={regionColumns} onRowActivate={(r) => goTo("file", r.fileOffset, r.length)} />
+        <h2 id="re-h">
+          Region table entries <span className="muted">(the valid copy in use)</span>
+        </h2>
+        <DataTable
+          label="Regions"
+          data={info.regions}
+          columns={regionColumns}
+          onRowActivate={(r) => goTo("file", r.fileOffset, r.length)}
+        />
       </section>
     </div>
   );
