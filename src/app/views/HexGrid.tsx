@@ -80,7 +80,8 @@ export function HexGrid(p: HexGridProps) {
   // Keep the cursor on screen when it moves (typing, keys, "Go to offset").
   useEffect(() => {
     const row = Math.floor(cursor / BYTES_PER_ROW);
-    setTopRow((t) => (row < t ? row : row >= t + visible ? row - visible + 1 : t));
+    // One row past an edge scrolls by a row (arrow keys); a jump puts the cursor's row on top.
+    setTopRow((t) => (row < t ? row : row === t + visible ? row - visible + 1 : row > t + visible ? row : t));
   }, [cursor, visible]);
 
   const start = top * BYTES_PER_ROW;
