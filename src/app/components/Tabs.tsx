@@ -1,5 +1,5 @@
 /** The view switcher: a WAI-ARIA tablist, arrow keys move between tabs, Home/End jump. */
-import type { KeyboardEvent } from "react";
+import { useEffect, type KeyboardEvent } from "react";
 import { TABS, useApp, type Tab } from "../store/store";
 
 export const tabId = (t: Tab) => `tab-${t.toLowerCase()}`;
@@ -8,6 +8,19 @@ export const panelId = (t: Tab) => `panel-${t.toLowerCase()}`;
 export function Tabs() {
   const tab = useApp((s) => s.tab);
   const setTab = useApp((s) => s.setTab);
+  useEffect(() => {
+    // Alt+1 … Alt+6 switch views from anywhere.
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      if (!e.altKey || e.ctrlKey || e.metaKey) return;
+      const i = Number(e.key) - 1;
+      if (Number.isInteger(i) && i >= 0 && i < TABS.length) {
+        e.preventDefault();
+        setTab(TABS[i]);
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [setTab]);
   const onKey = (e: KeyboardEvent<HTMLDivElement>) => {
     const i = TABS.indexOf(tab);
     let next = -1;
@@ -31,6 +44,7 @@ export function Tabs() {
           aria-selected={t === tab}
           aria-controls={panelId(t)}
           tabIndex={t === tab ? 0 : -1}
+          aria-keyshortcuts={`Alt+${TABS.indexOf(t) + 1}`}
           className="tab"
           onClick={() => setTab(t)}
         >

@@ -1,9 +1,24 @@
 /** Opening files (picker, input, sample, recent), the theme and the findings panel toggle. */
 import { useEffect, useRef } from "react";
+import type { OpenSource } from "../store/engineApi";
 import { hasOpenFilePicker, pickFileHandle } from "../store/fsAccess";
 import { useApp, type Theme } from "../store/store";
 
 const NEXT_THEME: Record<Theme, Theme> = { system: "light", light: "dark", dark: "system" };
+
+/** The system picker where there is one (a handle can be reopened later), else the file input. */
+async function openFileFlow(open: (s: OpenSource, name: string) => Promise<void>, fallback: () => void): Promise<void> {
+  if (hasOpenFilePicker()) {
+    try {
+      const h = await pickFileHandle();
+      if (h) await open(h, h.name);
+      return;
+    } catch {
+      // Picker refused (e.g. not a secure context): fall back to the input.
+    }
+  }
+  fallback();
+}
 
 export function TopBar() {
   const input = useRef<HTMLInputElement>(null);
@@ -25,18 +40,18 @@ export function TopBar() {
     void loadRecentList();
   }, [loadRecentList]);
 
-  const openFile = async () => {
-    if (hasOpenFilePicker()) {
-      try {
-        const h = await pickFileHandle();
-        if (h) await openSource(h, h.name);
-        return;
-      } catch {
-        // Picker refused (e.g. not a secure context): fall back to the input.
+  const openFile = () => void openFileFlow(openSource, () => input.current?.click());
+  useEffect(() => {
+    // Ctrl+O (Cmd+O) opens a file from anywhere, as desktop editors do.
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "o") {
+        e.preventDefault();
+        openFile();
       }
-    }
-    input.current?.click();
-  };
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  });
   const findings = check?.findings.length ?? 0;
 
   return (
@@ -44,7 +59,13 @@ export function TopBar() {
       <span className="brand" aria-hidden="true">
         VHDX Studio
       </span>
-      <button type="button" onClick={() => void openFile()} disabled={status === "opening"}>
+      <button
+        type="button"
+        onClick={openFile}
+        disabled={status === "opening"}
+        aria-keyshortcuts="Control+O"
+        title="Open file (Ctrl+O)"
+      >
         Open file
       </button>
       <input
