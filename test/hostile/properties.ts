@@ -159,9 +159,9 @@ export async function exercise(input: Uint8Array | PatchedBytes): Promise<void> 
 }
 
 /** The property over one seed. */
-export function hostileProperty(seed: Seed): fc.IAsyncPropertyWithHooks<[Mutation[], boolean]> {
+export function hostileProperty(seed: Seed, maxMutations = 6): fc.IAsyncPropertyWithHooks<[Mutation[], boolean]> {
   return fc.asyncProperty(
-    fc.array(mutationArb(seed), { minLength: 1, maxLength: 6 }),
+    fc.array(mutationArb(seed), { minLength: 1, maxLength: maxMutations }),
     fc.boolean(),
     async (mutations, fix) => {
       await exercise(mutate(seed.bytes, mutations, fix));
