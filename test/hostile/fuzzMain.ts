@@ -1,7 +1,7 @@
 /**
  * The long run behind `npm run fuzz`: the hostile-input properties of hostile.test.ts over every
  * seed, in batches with fresh seeds, printing the cases run and each failure found (shrunk).
- * Usage (through scripts/fuzz.mjs): fuzz [cases per seed, default 20000] [base seed]
+ * Usage (through scripts/fuzz.mjs): fuzz [cases per seed, default 20000] [base seed] [seed image name]
  */
 import fc from "fast-check";
 import { hostileProperty } from "./properties";
@@ -11,10 +11,12 @@ const perSeed = Number(process.argv[2] ?? 20000);
 const baseSeed = Number(process.argv[3] ?? Date.now() % 2 ** 31);
 const BATCH = 1000;
 
-const seeds = builtSeeds();
+const only = process.argv[4];
+let seeds = builtSeeds();
 const q = qemuSeed();
 if (q) seeds.push(q);
 else console.log("qemu-img not found: fuzzing the in-memory seeds only");
+if (only) seeds = seeds.filter((x) => x.name === only);
 
 let cases = 0;
 let failures = 0;
