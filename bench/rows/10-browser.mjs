@@ -1,3 +1,4 @@
+/* global document, window, requestAnimationFrame, MutationObserver, fetch -- page code runs in Chromium; fetch is Node 20's */
 // Browser rows (issue 7), headless Debian Chromium through Playwright against a production build
 // served by `vite preview`:
 //   - open the sample: click "Open sample" → the Headers view painted (the frame after it is in the DOM);
@@ -11,7 +12,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
-import { fmtBytes, median, ROOT, run } from "../lib.mjs";
+import { median, ROOT, run } from "../lib.mjs";
 
 let URL = "";
 const CHROMIUM_ARGS = [
