@@ -256,11 +256,14 @@ export async function readBat(
   }
   // Past `dataEnd` (a file grown by an in-memory log replay) every byte is zero: not read, not allocated.
   const withData = Math.max(0, Math.min(inFile, dataEnd - region.fileOffset));
-  const bat = new Bat(
-    geometry,
-    await io.read(region.fileOffset, withData - (withData % BAT_ENTRY_SIZE)),
-    geometry.totalBatEntries,
-  );
+  // Read straight into a buffer the Bat then adopts, where the backend can: no second 16 MiB copy.
+  const rawLength = withData - (withData % BAT_ENTRY_SIZE);
+  let raw: Uint8Array;
+  if (io.readInto) {
+    raw = new Uint8Array(rawLength);
+    await io.readInto(region.fileOffset, raw);
+  } else raw = await io.read(region.fileOffset, rawLength);
+  const bat = new Bat(geometry, raw, geometry.totalBatEntries, io.readInto !== undefined);
   registerBlocks(bat, registry);
   return bat;
 }
