@@ -177,4 +177,31 @@ describe("LogWriter (§2.3)", () => {
     expect(isZeroGuid(u.current.logGuid)).toBe(true);
     expect((await scanLog(f.io, u.current)).needsReplay).toBe(false);
   });
+
+  it("after an entry is logged but not applied, refuses further commits and keeps the log replayable", async () => {
+    const f = makeFile();
+    const u = await HeaderUpdater.load(f.io);
+    let stop = true;
+    const w = new LogWriter(u, {
+      afterLogFlush: () => {
+        if (stop) throw new Stop();
+      },
+    });
+    await expect(w.commit(updatesOf(1, 1))).rejects.toBeInstanceOf(Stop);
+    stop = false;
+    await expect(w.commit(updatesOf(1, 2))).rejects.toMatchObject({ code: "LOG_NEEDS_REPLAY" });
+    await w.markLogEmpty();
+    expect(isZeroGuid(u.current.logGuid)).toBe(false);
+    const s = await scanLog(f.io, u.current);
+    expect(s.active!.headSequenceNumber).toBe(1n);
+  });
+
+  it("runs overlapping commit calls one after the other", async () => {
+    const f = makeFile();
+    const w = new LogWriter(await HeaderUpdater.load(f.io));
+    const [a, b] = await Promise.all([w.commit(updatesOf(2, 1)), w.commit(updatesOf(2, 9))]);
+    expect([a.sequenceNumber, b.sequenceNumber]).toEqual([1n, 2n]);
+    expect(b.position).toBe(a.position + a.entryLength);
+    expect(await f.io.read(TARGET, 4096)).toEqual(sectorOf(9, 9));
+  });
 });
