@@ -1,7 +1,7 @@
 // Log replay (issue 3): `vhdx replay` against `qemu-img check -r all` on the same dirty image, whose
 // 1 MiB log is full (two entries, 252 data sectors). Each run gets a fresh copy (untimed).
 // Budget: at least as fast as QEMU.
-import { copyFileSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { ROOT, run, timeProcess, vhdx } from "../lib.mjs";
