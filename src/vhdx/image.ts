@@ -309,7 +309,7 @@ export async function openImage(file: RandomAccess, opts: OpenOptions = {}): Pro
   // §2.3.3: a non-empty log MUST be replayed before any other I/O beyond the header and the log.
   if (!isZeroGuid(header.logGuid)) {
     logScan = await scanLog(file, header);
-    if (logScan.warning) warnings.push({ code: "LOG_GUID_WITHOUT_SEQUENCE", message: logScan.warning, structure: "log", offset: header.logOffset });
+    if (logScan.warning) warnings.push({ code: "LOG_NO_VALID_SEQUENCE", message: logScan.warning, structure: "log", offset: header.logOffset });
     const mode = opts.replay ?? (readOnly ? "overlay" : "in-place");
     if (logScan.needsReplay && mode === "refuse") {
       throw new VhdxError("LOG_NEEDS_REPLAY", "the log holds entries that must be replayed before the image can be read", "log", header.logOffset);
