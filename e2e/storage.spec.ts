@@ -6,10 +6,21 @@
 import { expect, test, type Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  copyFileSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Harness } from "./harness";
+import { countWrites, crashShimUnavailable, runKilledAt } from "../test/helpers/crash";
 
 declare global {
   interface Window {
@@ -404,4 +415,46 @@ test("recent files keep handles in IndexedDB and ask for permission again on reo
   expect(r.names).toEqual(["a.vhdx", "b.vhdx"]);
   expect(r.state).toBe("granted"); // origin-private files are always granted; user files prompt
   expect(r.same).toBe(true);
+});
+
+test("a working copy whose log needs replay opens read-only, shown replayed, and is not written", async ({ page }) => {
+  const unavailable = crashShimUnavailable();
+  test.skip(unavailable !== undefined, unavailable);
+  // qemu-io killed mid-allocation leaves an active log sequence (found by trying each kill point).
+  const base = qemuImage("dirty-base.vhdx", "16M", []);
+  const p = join(dir, "dirty.vhdx");
+  const args = ["-f", "vhdx", "-c", "write -P 0x3c 2M 64k", p];
+  copyFileSync(base, p);
+  const { count } = countWrites("qemu-io", args);
+  const opened: { readOnly: boolean; reason: string | null; needsReplay: boolean; bytes: number[] }[] = [];
+  await load(page, { "dirty.vhdx": p });
+  for (let n = count - 1; n >= 1 && !opened.at(-1)?.needsReplay; n--) {
+    copyFileSync(base, p);
+    runKilledAt("qemu-io", args, n);
+    opened.push(
+      await page.evaluate(async () => {
+        const h = window.harness;
+        await h.putOpfs("work/dirty.vhdx", "/__fixtures/dirty.vhdx");
+        const engine = h.createEngineClient();
+        const r = await engine.open({ kind: "opfs", path: "work/dirty.vhdx" });
+        const bytes = [...(await engine.read("virtual", 2 * 1024 * 1024 - 2, 4))];
+        await engine.close();
+        engine.terminate();
+        return { readOnly: r.readOnly, reason: r.readOnlyReason, needsReplay: r.info.log.needsReplay, bytes };
+      }),
+    );
+  }
+  const dirty = opened.at(-1);
+  expect(dirty?.needsReplay).toBe(true);
+  expect(dirty?.readOnly).toBe(true);
+  expect(dirty?.reason).toMatch(/log holds changes not yet written/);
+  // Opening wrote nothing: the working copy is byte for byte what qemu-io left.
+  const left = readFileSync(p);
+  expect(await page.evaluate(() => window.harness.opfsSha256("work/dirty.vhdx"))).toBe(sha256(left));
+  // What the page shows is what QEMU reads once it has replayed the log itself.
+  const replayed = join(dir, "dirty-replayed.vhdx");
+  copyFileSync(p, replayed);
+  execFileSync("qemu-img", ["check", "-q", "-r", "all", "-f", "vhdx", replayed], { stdio: "ignore" });
+  const [q] = qemuVirtual(replayed, [2 * 1024 * 1024 - 2, 4]);
+  expect(dirty?.bytes).toEqual([...q]);
 });

@@ -130,17 +130,19 @@ export async function openSession(source: OpenSource, signal: AbortSignal): Prom
   let readOnlyReason = st.readOnlyReason;
   try {
     try {
-      image = await openImage(st.backend as RandomAccess, { readOnly: readOnlyReason !== null });
+      // Writable opens refuse to replay a pending log by themselves: opening never writes
+      // unasked, and on a user's file a replay must run as one commit (runCommit).
+      image = await openImage(
+        st.backend as RandomAccess,
+        readOnlyReason === null ? { readOnly: false, replay: "refuse" } : { readOnly: true },
+      );
     } catch (e) {
-      if (
-        readOnlyReason !== null ||
-        !(e instanceof VhdxError) ||
-        e.code === "IO_ERROR" ||
-        e.code === "LOG_NEEDS_REPLAY"
-      )
-        throw e;
+      if (readOnlyReason !== null || !(e instanceof VhdxError) || e.code === "IO_ERROR") throw e;
       image = await openImage(st.backend as RandomAccess, { readOnly: true });
-      readOnlyReason = `the engine refuses to edit this image: ${e.message}`;
+      readOnlyReason =
+        e.code === "LOG_NEEDS_REPLAY"
+          ? "the log holds changes not yet written into the file; they are shown applied in memory — replay the log to edit"
+          : `the engine refuses to edit this image: ${e.message}`;
     }
     if (signal.aborted) throw new VhdxError("CANCELLED", "Opening was cancelled", "open");
   } catch (e) {
