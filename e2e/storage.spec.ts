@@ -299,6 +299,14 @@ test("import into OPFS with progress, save back, save as and download keep every
     const w = await orig.createWritable();
     await w.write(new Uint8Array(100).fill(1));
     await w.close();
+    const origHash = await h.opfsSha256("user/original.vhdx");
+    const cancelledSave = engine.saveBack(orig);
+    cancelledSave.onProgress(() => cancelledSave.cancel());
+    const saveCancelled = await cancelledSave.then(
+      () => "finished",
+      (e: Error & { code?: string }) => e.code ?? e.message,
+    );
+    const untouched = (await h.opfsSha256("user/original.vhdx")) === origHash;
     const savedBack = await engine.saveBack(orig);
     const savedBackHash = await h.opfsSha256("user/original.vhdx");
     // "Save as" to a new file from a save picker, and as a download.
@@ -318,6 +326,8 @@ test("import into OPFS with progress, save back, save as and download keep every
       listing,
       progress,
       opened: { backend: opened.backend, readOnly: opened.readOnly },
+      saveCancelled,
+      untouched,
       savedBack,
       savedBackHash,
       savedAs,
@@ -337,6 +347,8 @@ test("import into OPFS with progress, save back, save as and download keep every
   expect(r.progress.at(-1)).toEqual({ fraction: 1, bytes: original.length });
   for (let i = 1; i < r.progress.length; i++) expect(r.progress[i].bytes).toBeGreaterThan(r.progress[i - 1].bytes);
   expect(r.opened).toEqual({ backend: "opfs-sync", readOnly: false });
+  expect(r.saveCancelled).toBe("CANCELLED");
+  expect(r.untouched).toBe(true);
   expect(r.savedBack.bytes).toBe(original.length);
   expect(r.savedBackHash).toBe(hash);
   expect(r.savedAsHash).toBe(hash);
@@ -364,17 +376,29 @@ test("exclusive editing: a second tab opens the same file read-only and says why
   const tryOpen = () =>
     second.evaluate(async () => {
       const h = window.harness;
-      const engine = h.createEngineClient();
-      const a = await engine.open({ kind: "opfs", path: "work/locked.vhdx" });
-      const firstByte = (await engine.read("virtual", 0, 1))[0];
-      await engine.close();
-      const b = await engine.open({ kind: "handle", handle: await h.opfsHandle("user/locked.vhdx"), writable: true });
-      await engine.close();
-      engine.terminate();
+      const probe = h.createProbeClient();
+      const writeRefused = () =>
+        probe.api.rawCommit([{ offset: 0, data: new Uint8Array(1) }]).then(
+          () => "written",
+          (e: Error & { code?: string }) => e.code ?? e.message,
+        );
+      const a = await probe.api.open({ kind: "opfs", path: "work/locked.vhdx" });
+      const firstByte = (await probe.api.read("virtual", 0, 1))[0];
+      const opfsWrite = a.readOnly ? await writeRefused() : "not tried";
+      await probe.api.close();
+      const b = await probe.api.open({
+        kind: "handle",
+        handle: await h.opfsHandle("user/locked.vhdx"),
+        writable: true,
+      });
+      const handleWrite = b.readOnly ? await writeRefused() : "not tried";
+      await probe.api.close();
+      probe.worker.terminate();
       return {
         opfs: { readOnly: a.readOnly, reason: a.readOnlyReason },
         firstByte,
         handle: { readOnly: b.readOnly, reason: b.readOnlyReason },
+        writes: [opfsWrite, handleWrite],
       };
     });
   const blocked = await tryOpen();
@@ -383,6 +407,8 @@ test("exclusive editing: a second tab opens the same file read-only and says why
   expect(blocked.firstByte).toBe(0x77); // read-only still reads
   expect(blocked.handle.readOnly).toBe(true);
   expect(blocked.handle.reason).toMatch(/another tab or window is editing this file/);
+  // Even raw storage writes are refused in the read-only tab.
+  expect(blocked.writes).toEqual(["READ_ONLY", "READ_ONLY"]);
 
   // Once the first tab closes the images, the second can edit.
   await page.evaluate(async () => {
@@ -393,6 +419,7 @@ test("exclusive editing: a second tab opens the same file read-only and says why
   const free = await tryOpen();
   expect(free.opfs).toEqual({ readOnly: false, reason: null });
   expect(free.handle).toEqual({ readOnly: false, reason: null });
+  expect(free.writes).toEqual(["not tried", "not tried"]);
 });
 
 test("recent files keep handles in IndexedDB and ask for permission again on reopen", async ({ page }) => {
