@@ -1,0 +1,159 @@
+/**
+ * The editor's views against images made at test time by QEMU (qemu-img, qemu-io): each view
+ * shows what `vhdx info --json` / `vhdx map --json` report for the same file, read by the engine
+ * in Node. Screenshots of each view land in e2e/screenshots/ (not committed) for review.
+ */
+import { expect, test, type Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const MiB = 1024 * 1024;
+let dir = "";
+let plain = "";
+let overlap = "";
+let huge = "";
+
+interface Info {
+  creator: string;
+  virtualSize: number;
+  blockSize: number;
+  headers: { sequenceNumber: string | null; current: boolean; fileWriteGuid: string | null }[];
+  regions: { name: string; fileOffset: number }[];
+  bat: { entries: number; payload: Record<string, number> };
+  virtualDiskId: string;
+}
+
+const vhdx = (...args: string[]) => execFileSync("node", ["bin/vhdx.mjs", ...args], { encoding: "utf8" });
+const info = (file: string): Info => JSON.parse(vhdx("info", file, "--json")) as Info;
+
+test.beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "vhdx-views-"));
+  mkdirSync("e2e/screenshots", { recursive: true });
+  plain = join(dir, "plain.vhdx");
+  execFileSync("qemu-img", ["create", "-q", "-f", "vhdx", "-o", "subformat=dynamic,block_size=1M", plain, "64M"]);
+  execFileSync("qemu-io", ["-f", "vhdx", "-c", "write -P 0xab 8M 3M", "-c", "write -P 0x41 30M 4k", plain], { stdio: "ignore" });
+  // The same image with BAT entry 0 pointed into the metadata region: an overlap to show.
+  overlap = join(dir, "overlap.vhdx");
+  const bytes = readFileSync(plain);
+  const bat = info(plain).regions.find((r) => r.name === "BAT")!.fileOffset;
+  const meta = info(plain).regions.find((r) => r.name === "metadata")!.fileOffset;
+  bytes.writeUInt32LE((6 | ((meta / MiB) << 20)) >>> 0, bat); // §2.5: state FULLY_PRESENT, FileOffsetMB
+  bytes.writeUInt32LE(0, bat + 4);
+  writeFileSync(overlap, bytes);
+  huge = join(dir, "huge.vhdx");
+  execFileSync("qemu-img", ["create", "-q", "-f", "vhdx", "-o", "subformat=dynamic,block_size=32M", huge, "64T"]);
+});
+
+test.afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function open(page: Page, file: string): Promise<void> {
+  await page.goto("/");
+  await page.locator('input[type="file"]').setInputFiles(file);
+  await expect(page.getByRole("tab", { name: "Headers" })).toBeVisible();
+}
+
+async function tab(page: Page, name: string): Promise<void> {
+  await page.getByRole("tab", { name, exact: true }).click();
+  await expect(page.getByRole("tab", { name, exact: true })).toHaveAttribute("aria-selected", "true");
+}
+
+test("headers, metadata and the status bar show what the engine reports", async ({ page }) => {
+  const want = info(plain);
+  await open(page, plain);
+  const status = page.getByRole("contentinfo", { name: "Status" });
+  await expect(status).toContainText("dynamic");
+  await expect(status).toContainText("virtual 64 MiB");
+  await expect(status).toContainText("block 1 MiB");
+  await expect(page.getByText(want.creator)).toBeVisible();
+  const table = page.getByRole("table", { name: "Both headers" });
+  for (const h of want.headers) await expect(table).toContainText(h.sequenceNumber ?? "—");
+  const current = want.headers.findIndex((h) => h.current);
+  await expect(table.getByRole("columnheader", { name: new RegExp(`Header ${current + 1}.*current`) })).toBeVisible();
+  await page.screenshot({ path: "e2e/screenshots/headers.png" });
+
+  await tab(page, "Metadata");
+  const items = page.getByRole("table", { name: "Metadata items" });
+  await expect(items).toContainText(`${want.virtualSize} bytes`);
+  await expect(items).toContainText(want.virtualDiskId);
+  await page.screenshot({ path: "e2e/screenshots/metadata.png" });
+});
+
+test("the region map, the region tables and the BAT legend", async ({ page }) => {
+  const want = info(plain);
+  await open(page, plain);
+  await tab(page, "Regions");
+  await expect(page.getByRole("application", { name: /^Region map/ })).toBeVisible();
+  await expect(page.getByRole("table", { name: "Region table copies" })).toContainText("Region table 2");
+  await expect(page.getByText("No two structures or blocks share a byte.")).toBeVisible();
+  await page.screenshot({ path: "e2e/screenshots/regions.png" });
+
+  await tab(page, "BAT");
+  const present = want.bat.payload.FULLY_PRESENT ?? 0;
+  expect(present).toBeGreaterThan(0);
+  await expect(page.getByRole("checkbox", { name: new RegExp(`^FULLY_PRESENT ${present}$`) })).toBeVisible();
+  await expect(page.getByText(String(want.bat.entries), { exact: true })).toBeVisible();
+  await page.screenshot({ path: "e2e/screenshots/bat.png" });
+});
+
+test("the hex view goes to offsets, shows block state and the raw file", async ({ page }) => {
+  await open(page, plain);
+  await tab(page, "Hex");
+  const goto = page.getByLabel("Go to offset");
+  await goto.fill("0x80_0000");
+  await goto.press("Enter");
+  await expect(page.locator(".hex-row").nth(1)).toContainText("0080_0000");
+  await expect(page.locator(".hex-row").nth(1)).toContainText("abababab");
+  await expect(page.getByText("FULLY_PRESENT")).toBeVisible();
+  await goto.fill("LBA 4096"); // 2 MiB: a block nothing wrote
+  await goto.press("Enter");
+  await expect(page.locator(".hex-row.unalloc").first()).toBeVisible();
+  await page.getByRole("radio", { name: "Raw file" }).click();
+  await expect(page.locator(".hex-row").nth(1)).toContainText("vhdxfile");
+  await goto.fill("0x1_0000_0000"); // past the end of a 64 MiB file
+  await goto.press("Enter");
+  await expect(page.getByRole("alert")).toContainText("past the end");
+  await page.screenshot({ path: "e2e/screenshots/hex.png" });
+});
+
+test("typing stages edits that undo and redo", async ({ page }) => {
+  await open(page, plain);
+  await tab(page, "Hex");
+  await page.getByLabel("Go to offset").fill("0x1e0_0000");
+  await page.getByLabel("Go to offset").press("Enter");
+  await expect(page.locator(".hex-row").nth(1)).toContainText("4141");
+  await page.keyboard.type("deadbeef");
+  const list = page.getByRole("list", { name: "Staged writes" });
+  await expect(list).toContainText("virtual 0x1e0_0000 4 B de ad be ef");
+  await expect(page.locator(".hex-row").nth(1)).toContainText("deadbeef41");
+  await page.keyboard.press("Control+z");
+  await expect(list).toHaveCount(0);
+  await page.keyboard.press("Control+y");
+  await expect(page.getByRole("list", { name: "Staged writes" })).toContainText("de ad be ef");
+});
+
+test("an image with overlapping regions shows the highlight and names both owners", async ({ page }) => {
+  const map = JSON.parse(vhdx("map", overlap, "--json")) as { overlaps: { a: { name: string }; b: { name: string } }[] };
+  expect(map.overlaps.length).toBe(1);
+  await open(page, overlap);
+  await tab(page, "Regions");
+  const table = page.getByRole("table", { name: "Overlaps" });
+  await expect(table).toContainText(map.overlaps[0].a.name);
+  await expect(table).toContainText(map.overlaps[0].b.name);
+  await page.screenshot({ path: "e2e/screenshots/regions-overlap.png" });
+});
+
+test("a 64 TiB dynamic image's BAT renders", async ({ page }) => {
+  const want = info(huge);
+  expect(want.bat.entries).toBeGreaterThanOrEqual(2_097_152);
+  await open(page, huge);
+  await tab(page, "BAT");
+  await expect(page.getByText(want.bat.entries.toLocaleString("en-US"), { exact: true })).toBeVisible();
+  await expect(page.getByText(/^\d+(\.\d)? ms$/)).toBeVisible(); // painted
+  const paint = await page.evaluate(() => performance.getEntriesByName("bat-paint").map((e) => e.duration));
+  expect(paint.length).toBeGreaterThan(0);
+  await page.screenshot({ path: "e2e/screenshots/bat-64tib.png" });
+});

@@ -1,0 +1,70 @@
+/** Messages above the views: a log that needs replay, inspection mode, errors. */
+import { useState } from "react";
+import { useApp } from "../store/store";
+import { ConfirmDialog } from "./Dialog";
+
+/** Why "Replay now" cannot run, or undefined when it can. */
+export function replayBlocker(
+  canReplay: boolean,
+  info: { readOnly: boolean; readOnlyReason?: string | null },
+): string | undefined {
+  if (!canReplay) return "This build's engine worker cannot replay logs";
+  if (info.readOnly) return `The image is open read-only${info.readOnlyReason ? `: ${info.readOnlyReason}` : ""}`;
+  return undefined;
+}
+
+export function Banners() {
+  const { info, error, dismissError, inspection, replaying, replayLog, setTab, caps } = useApp();
+  const [confirm, setConfirm] = useState(false);
+  return (
+    <div className="banners">
+      {error && (
+        <div className="banner error" role="alert">
+          <span>{error}</span>
+          <button type="button" onClick={dismissError} aria-label="Dismiss error">
+            ✕
+          </button>
+        </div>
+      )}
+      {info?.log.needsReplay && (
+        <div className="banner warn" role="status">
+          <span>
+            <strong>The log needs replay.</strong> You are seeing the replayed state; the file itself is untouched until
+            you replay or commit.
+          </span>
+          <button type="button" onClick={() => setTab("Log")}>
+            Show log
+          </button>
+          <button
+            type="button"
+            onClick={() => setConfirm(true)}
+            disabled={!caps.replay || info.readOnly || replaying}
+            title={replayBlocker(caps.replay, info)}
+          >
+            {replaying ? "Replaying…" : "Replay now"}
+          </button>
+        </div>
+      )}
+      {inspection && (
+        <div className="banner inspect" role="status">
+          <span>
+            <strong>Inspection mode.</strong> This image is damaged: everything that could be read is shown, the
+            findings are in the side panel, and nothing is written unless you ask.
+          </span>
+        </div>
+      )}
+      <ConfirmDialog
+        title="Replay the log"
+        open={confirm}
+        confirmLabel="Replay now"
+        onConfirm={() => void replayLog()}
+        onClose={() => setConfirm(false)}
+      >
+        <p>
+          Replaying writes the log's active sequence into the file in place (MS-VHDX §2.3.3) and then marks the log
+          empty. This changes the file on disk.
+        </p>
+      </ConfirmDialog>
+    </div>
+  );
+}

@@ -1,0 +1,36 @@
+/** File, disk type, sizes, sector sizes and access mode, always visible at the bottom. */
+import { formatSize } from "../lib/format";
+import { useApp } from "../store/store";
+
+export function StatusBar() {
+  const { info, fileName, status, progress } = useApp();
+  return (
+    <footer className="statusbar" aria-label="Status">
+      {status === "opening" && (
+        <span role="status">
+          Opening {fileName}
+          {progress && progress.total > 0
+            ? ` — ${progress.phase} ${Math.round((100 * progress.done) / progress.total)}%`
+            : "…"}
+        </span>
+      )}
+      {status !== "opening" && !info && <span>No image open</span>}
+      {status !== "opening" && info && (
+        <>
+          <span title="File">
+            {fileName ?? info.fileName} · {formatSize(info.fileSize)}
+          </span>
+          <span>{info.diskType}</span>
+          <span title="Virtual size">virtual {formatSize(info.virtualSize)}</span>
+          <span title="Block size">block {formatSize(info.blockSize)}</span>
+          <span title="Logical / physical sector size">
+            sectors {info.logicalSectorSize} / {info.physicalSectorSize}
+          </span>
+          <span className={info.readOnly ? "badge" : "badge editable"} title={info.readOnlyReason ?? undefined}>
+            {info.readOnly ? "read-only" : "editable"}
+          </span>
+        </>
+      )}
+    </footer>
+  );
+}

@@ -1,0 +1,109 @@
+/**
+ * What the store needs from the engine worker client, and the plain-JSON shapes it answers with.
+ * The shapes mirror `vhdx info --json`, `vhdx map --json`, `vhdx log --json` and `vhdx check --json`;
+ * the UI never parses VHDX structures itself, it only lays these answers out.
+ */
+
+import type { Finding as EngineFinding, Severity } from "../../vhdx/check/findings";
+import type {
+  FileMap as EngineFileMap,
+  ImageInfo as EngineImageInfo,
+  MapExtent as EngineMapExtent,
+} from "../../vhdx/info";
+import type { LogReport as EngineLogReport } from "../../vhdx/logReport";
+import type { ExtentKind } from "../../vhdx/registry";
+
+export type ByteSpace = "virtual" | "file";
+export type { ExtentKind, Severity };
+
+/** `vhdx info --json`, plus how the worker opened the file. */
+export type ImageInfo = EngineImageInfo & {
+  fileName?: string;
+  readOnly: boolean;
+  /** Why the image is read-only, in words for the user; null when editable. */
+  readOnlyReason?: string | null;
+};
+export type HeaderInfo = ImageInfo["headers"][number];
+export type RegionInfo = ImageInfo["regions"][number];
+export type RegionTableCopyInfo = ImageInfo["regionTables"][number];
+export type MetadataItemInfo = ImageInfo["metadata"][number];
+export type EngineWarning = ImageInfo["warnings"][number];
+
+/** `vhdx map --json`. */
+export type FileMap = EngineFileMap;
+export type MapExtent = EngineMapExtent;
+export type MapOverlap = FileMap["overlaps"][number];
+
+/** `vhdx log --json`: every entry in the ring, the active sequence, the replay preview. */
+export type LogReport = EngineLogReport;
+export type LogEntryInfo = LogReport["entries"][number];
+export type LogDescriptorInfo = LogEntryInfo["descriptors"][number];
+export type ReplayChange = LogReport["preview"][number];
+
+/** `vhdx check --json`. */
+export type Finding = EngineFinding;
+
+export interface CheckReport {
+  ok: boolean;
+  findings: Finding[];
+}
+
+/** One staged write: bytes to place at an offset of the virtual disk or of the file. */
+export interface PatchWrite {
+  space: ByteSpace;
+  offset: number;
+  data: Uint8Array;
+}
+
+/** What a commit will cost, shown before the user agrees to it. */
+export interface CommitCost {
+  bytesStaged: number;
+  sectorsTouched: number;
+  blocksAllocated: number;
+  logEntries: number;
+  /** Bytes the backend copies (a writable's swap file copies the whole file). */
+  bytesCopied: number;
+  notes: string[];
+}
+
+export interface CommitResult {
+  blocksAllocated: number;
+  logSequenceNumber?: number | string;
+}
+
+export interface Progress {
+  phase: string;
+  done: number;
+  total: number;
+}
+
+export interface TaskOptions {
+  onProgress?: (p: Progress) => void;
+  signal?: AbortSignal;
+}
+
+/** What can be opened: a File (input, drop, fetched sample) or a File System Access handle. */
+export type OpenSource = File | FileSystemFileHandle;
+
+export interface OpenOptions extends TaskOptions {
+  readOnly?: boolean;
+}
+
+/**
+ * The engine client as the store uses it. Every call is async: the engine lives in a worker.
+ * Optional methods are capabilities a build may lack; the UI says so instead of offering them.
+ */
+export interface EngineApi {
+  open(source: OpenSource, opts?: OpenOptions): Promise<{ readOnly: boolean; readOnlyReason: string | null }>;
+  info(): Promise<EngineImageInfo>;
+  map(): Promise<FileMap>;
+  read(space: ByteSpace, offset: number, length: number): Promise<Uint8Array>;
+  /** The BAT as raw little-endian entries: (lo, hi) u32 pairs. */
+  batWords(): Promise<Uint32Array>;
+  log?(): Promise<LogReport>;
+  check?(opts?: TaskOptions): Promise<CheckReport>;
+  replay?(opts?: TaskOptions): Promise<void>;
+  commitCost?(patch: PatchWrite[]): Promise<CommitCost>;
+  commitPatch?(patch: PatchWrite[], opts?: TaskOptions): Promise<CommitResult>;
+  close(): Promise<void>;
+}

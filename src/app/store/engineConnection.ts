@@ -1,0 +1,56 @@
+/**
+ * The one place the store gets its engine from: the worker client (src/app/engine/) adapted to
+ * the EngineApi the store calls. Everything else in the app talks to EngineApi only.
+ *
+ * The worker answers open, info, map, read and batWords today. The Log view, the checker's
+ * findings, "Replay now" and "Commit" light up as soon as the worker's method table gains
+ * `log` (logReport), `check` (checkImage), `replay` and `commitCost`/`commitPatch`: add the
+ * matching lines below; until then the UI says these are unavailable rather than pretending.
+ */
+import { createEngineClient, ensurePermission, type EngineClient, type ProgressEvent } from "../engine/client";
+import { addRecent, listRecent, reopenRecent, type RecentFile } from "../engine/recent";
+import type { EngineApi, OpenSource, Progress, TaskOptions } from "./engineApi";
+
+export type { RecentFile };
+
+const progress = (phase: string, cb?: (p: Progress) => void) =>
+  cb ? (p: ProgressEvent) => cb({ phase, done: Math.round(p.fraction * 1000), total: 1000 }) : undefined;
+
+function adapt(client: EngineClient): EngineApi {
+  return {
+    async open(source: OpenSource, opts?: TaskOptions) {
+      const src =
+        source instanceof File
+          ? { kind: "file" as const, file: source }
+          : { kind: "handle" as const, handle: source, writable: false };
+      const r = await client.call("open", [src], {
+        signal: opts?.signal,
+        onProgress: progress("opening", opts?.onProgress),
+      });
+      return { readOnly: r.readOnly, readOnlyReason: r.readOnlyReason };
+    },
+    info: () => client.info(),
+    map: () => client.map(),
+    read: (space, offset, length) => client.read(space, offset, length),
+    batWords: () => client.batWords(),
+    close: () => client.close(),
+  };
+}
+
+/** Returns the engine client, or null where Web Workers are unavailable. */
+export function connectEngine(): EngineApi | null {
+  if (typeof Worker === "undefined") return null;
+  return adapt(createEngineClient());
+}
+
+/** Recent files (handles in IndexedDB), newest first. */
+export const recentFiles = {
+  list: (): Promise<RecentFile[]> => listRecent(),
+  remember: (handle: FileSystemFileHandle): Promise<RecentFile> => addRecent(handle),
+  /** Asks for read access again (call from a click) and returns the handle when granted. */
+  async reopen(id: string): Promise<FileSystemFileHandle | null> {
+    const { entry, state } = await reopenRecent(id, "read");
+    return state === "granted" ? entry.handle : null;
+  },
+  ensureRead: (handle: FileSystemFileHandle) => ensurePermission(handle, "read"),
+};

@@ -1,0 +1,372 @@
+/**
+ * The editor's state. Views read from here and ask here; only this module calls the engine.
+ * A request goes view → store → engine client (worker) → engine, and the answer comes back the
+ * same way.
+ */
+import { create } from "zustand";
+import {
+  EMPTY_STAGE,
+  redo as redoStage,
+  stageWrite,
+  toPatch,
+  undo as undoStage,
+  type EditStage,
+  type StagedWrite,
+} from "../lib/editStage";
+import type {
+  ByteSpace,
+  CheckReport,
+  CommitCost,
+  CommitResult,
+  EngineApi,
+  FileMap,
+  ImageInfo,
+  LogReport,
+  OpenSource,
+  Progress,
+} from "./engineApi";
+import { connectEngine, recentFiles, type RecentFile } from "./engineConnection";
+
+export const TABS = ["Headers", "Regions", "Metadata", "BAT", "Log", "Hex"] as const;
+export type Tab = (typeof TABS)[number];
+export type Theme = "system" | "light" | "dark";
+
+export type CommitState =
+  | { phase: "idle" }
+  | { phase: "costing" }
+  | { phase: "confirm"; cost: CommitCost }
+  | { phase: "running"; progress: Progress | null }
+  | { phase: "done"; result: CommitResult }
+  | { phase: "error"; message: string };
+
+export interface Focus {
+  space: ByteSpace;
+  offset: number;
+  length?: number;
+}
+
+/** What the connected engine can do beyond viewing. */
+export interface Capabilities {
+  log: boolean;
+  check: boolean;
+  replay: boolean;
+  commit: boolean;
+}
+
+export interface AppState {
+  engineAvailable: boolean;
+  caps: Capabilities;
+  status: "empty" | "opening" | "ready" | "error";
+  error: string | null;
+  progress: Progress | null;
+  fileName: string | null;
+  info: ImageInfo | null;
+  map: FileMap | null;
+  batWords: Uint32Array | null;
+  log: LogReport | null;
+  check: CheckReport | null;
+  /** A damaged image: findings with errors are shown and nothing is written unless asked. */
+  inspection: boolean;
+  tab: Tab;
+  /** Where the hex view stands (and the region map highlights, for findings). */
+  focus: Focus;
+  stage: EditStage;
+  commit: CommitState;
+  replaying: boolean;
+  recent: RecentFile[];
+  theme: Theme;
+  findingsOpen: boolean;
+
+  openSource(source: OpenSource, name: string): Promise<void>;
+  openSample(): Promise<void>;
+  openRecent(entry: RecentFile): Promise<void>;
+  loadRecentList(): Promise<void>;
+  cancelOpen(): void;
+  setTab(tab: Tab): void;
+  goTo(space: ByteSpace, offset: number, length?: number): void;
+  read(space: ByteSpace, offset: number, length: number): Promise<Uint8Array>;
+  stageEdit(w: Omit<StagedWrite, "time">): void;
+  undo(): void;
+  redo(): void;
+  discardEdits(): void;
+  prepareCommit(): Promise<void>;
+  confirmCommit(): Promise<void>;
+  cancelCommit(): void;
+  closeCommit(): void;
+  replayLog(): Promise<void>;
+  setTheme(t: Theme): void;
+  setFindingsOpen(open: boolean): void;
+  dismissError(): void;
+}
+
+const SAMPLE_URL = "sample.vhdx";
+const NO_ENGINE = "This build carries no engine worker, so images cannot be opened.";
+
+let engine: EngineApi | null = null;
+function getEngine(): EngineApi | null {
+  if (!engine) engine = connectEngine();
+  return engine;
+}
+
+let openAbort: AbortController | null = null;
+/** How the worker opened the current file. */
+let access: { readOnly: boolean; readOnlyReason: string | null } = { readOnly: true, readOnlyReason: null };
+
+function capabilities(eng: EngineApi | null): Capabilities {
+  return {
+    log: !!eng?.log,
+    check: !!eng?.check,
+    replay: !!eng?.replay,
+    commit: !!(eng?.commitCost && eng.commitPatch),
+  };
+}
+let commitAbort: AbortController | null = null;
+
+function message(e: unknown): string {
+  if (e instanceof Error) {
+    const x = e as Error & { structure?: string; offset?: number };
+    if (x.structure)
+      return `${x.message} (${x.structure}${x.offset !== undefined ? ` at offset 0x${x.offset.toString(16)}` : ""})`;
+    return x.message;
+  }
+  return String(e);
+}
+
+function initialTheme(): Theme {
+  try {
+    const t = localStorage.getItem("vhdx-theme");
+    if (t === "light" || t === "dark" || t === "system") return t;
+  } catch {
+    // Storage may be blocked; the system theme applies.
+  }
+  return "system";
+}
+
+export const useApp = create<AppState>()((set, get) => {
+  /** Fetches everything the views show, after an open or a change. */
+  async function refresh(eng: EngineApi): Promise<void> {
+    const [engineInfo, map, batWords] = await Promise.all([eng.info(), eng.map(), eng.batWords()]);
+    const info: ImageInfo = { ...engineInfo, ...access, fileName: get().fileName ?? undefined };
+    // The log and the checker report separately: an image whose log cannot be read still shows.
+    const [log, check] = await Promise.all([
+      eng.log ? eng.log().catch(() => null) : null,
+      eng.check ? eng.check().catch(() => null) : null,
+    ]);
+    // A log that needs replay has its own banner; inspection mode is for damage.
+    const inspection = !!check && check.findings.some((f) => f.severity === "error" && f.code !== "LOG_NEEDS_REPLAY");
+    set({ info, map, batWords, log, check, inspection, findingsOpen: get().findingsOpen || inspection });
+  }
+
+  return {
+    engineAvailable: getEngine() !== null,
+    caps: capabilities(getEngine()),
+    status: "empty",
+    error: null,
+    progress: null,
+    fileName: null,
+    info: null,
+    map: null,
+    batWords: null,
+    log: null,
+    check: null,
+    inspection: false,
+    tab: "Headers",
+    focus: { space: "virtual", offset: 0 },
+    stage: EMPTY_STAGE,
+    commit: { phase: "idle" },
+    replaying: false,
+    recent: [],
+    theme: initialTheme(),
+    findingsOpen: false,
+
+    async openSource(source, name) {
+      const eng = getEngine();
+      if (!eng) {
+        set({ status: get().info ? "ready" : "empty", error: NO_ENGINE });
+        return;
+      }
+      openAbort?.abort();
+      const abort = new AbortController();
+      openAbort = abort;
+      set({ status: "opening", error: null, progress: null, fileName: name });
+      performance.mark("vhdx-open-start");
+      try {
+        access = await eng.open(source, { signal: abort.signal, onProgress: (p) => set({ progress: p }) });
+        await refresh(eng);
+        set({
+          status: "ready",
+          progress: null,
+          tab: "Headers",
+          focus: { space: "virtual", offset: 0 },
+          stage: EMPTY_STAGE,
+          commit: { phase: "idle" },
+        });
+        // Measured by the benchmark: from choosing a file to the Headers view on screen.
+        requestAnimationFrame(() => performance.measure("vhdx-open-to-headers", "vhdx-open-start"));
+        if (!(source instanceof File)) {
+          await recentFiles.remember(source).catch(() => undefined);
+          await get().loadRecentList();
+        }
+      } catch (e) {
+        if (abort.signal.aborted) {
+          set({ status: get().info ? "ready" : "empty", progress: null });
+          return;
+        }
+        set({
+          status: "error",
+          progress: null,
+          error: `Could not open ${name}: ${message(e)}`,
+          info: null,
+          map: null,
+          batWords: null,
+          log: null,
+          check: null,
+          inspection: false,
+        });
+      } finally {
+        if (openAbort === abort) openAbort = null;
+      }
+    },
+
+    async openSample() {
+      if (!getEngine()) {
+        set({ error: NO_ENGINE });
+        return;
+      }
+      try {
+        const res = await fetch(SAMPLE_URL);
+        if (!res.ok) throw new Error(`the sample is not available (HTTP ${res.status})`);
+        const blob = await res.blob();
+        await get().openSource(new File([blob], "sample.vhdx"), "sample.vhdx");
+      } catch (e) {
+        set({ error: `Could not open the sample: ${message(e)}` });
+      }
+    },
+
+    async openRecent(entry) {
+      try {
+        const handle = await recentFiles.reopen(entry.id);
+        if (!handle) {
+          set({ error: `Access to ${entry.name} was not granted.` });
+          return;
+        }
+        await get().openSource(handle, entry.name);
+      } catch (e) {
+        set({ error: `Could not reopen ${entry.name}: ${message(e)}` });
+      }
+    },
+
+    async loadRecentList() {
+      set({ recent: await recentFiles.list().catch(() => []) });
+    },
+
+    cancelOpen() {
+      openAbort?.abort();
+    },
+
+    setTab(tab) {
+      set({ tab });
+    },
+
+    goTo(space, offset, length) {
+      set({ tab: "Hex", focus: { space, offset, length } });
+    },
+
+    async read(space, offset, length) {
+      const eng = getEngine();
+      if (!eng || !get().info) return new Uint8Array(0);
+      return eng.read(space, offset, length);
+    },
+
+    stageEdit(w) {
+      set({ stage: stageWrite(get().stage, { ...w, time: Date.now() }) });
+    },
+    undo() {
+      set({ stage: undoStage(get().stage) });
+    },
+    redo() {
+      set({ stage: redoStage(get().stage) });
+    },
+    discardEdits() {
+      set({ stage: EMPTY_STAGE });
+    },
+
+    async prepareCommit() {
+      const eng = getEngine();
+      if (!eng?.commitCost) return;
+      const patch = toPatch(get().stage);
+      if (patch.length === 0) return;
+      set({ commit: { phase: "costing" } });
+      try {
+        set({ commit: { phase: "confirm", cost: await eng.commitCost(patch) } });
+      } catch (e) {
+        set({ commit: { phase: "error", message: message(e) } });
+      }
+    },
+
+    async confirmCommit() {
+      const eng = getEngine();
+      if (!eng?.commitPatch) return;
+      const patch = toPatch(get().stage);
+      const abort = new AbortController();
+      commitAbort = abort;
+      set({ commit: { phase: "running", progress: null } });
+      try {
+        const result = await eng.commitPatch(patch, {
+          signal: abort.signal,
+          onProgress: (p) => set({ commit: { phase: "running", progress: p } }),
+        });
+        set({ stage: EMPTY_STAGE });
+        await refresh(eng);
+        set({ commit: { phase: "done", result } });
+      } catch (e) {
+        // The engine's commit is atomic: on failure or cancel the image is as it was, the stage kept.
+        set({
+          commit: { phase: "error", message: abort.signal.aborted ? "Cancelled; the image is unchanged." : message(e) },
+        });
+      } finally {
+        commitAbort = null;
+      }
+    },
+
+    cancelCommit() {
+      if (commitAbort) commitAbort.abort();
+      else set({ commit: { phase: "idle" } });
+    },
+
+    closeCommit() {
+      set({ commit: { phase: "idle" } });
+    },
+
+    async replayLog() {
+      const eng = getEngine();
+      if (!eng?.replay) return;
+      set({ replaying: true, error: null });
+      try {
+        await eng.replay({ onProgress: (p) => set({ progress: p }) });
+        await refresh(eng);
+      } catch (e) {
+        set({ error: `Replay failed: ${message(e)}` });
+      } finally {
+        set({ replaying: false, progress: null });
+      }
+    },
+
+    setTheme(theme) {
+      try {
+        localStorage.setItem("vhdx-theme", theme);
+      } catch {
+        // Not persisted; still applied for this page.
+      }
+      set({ theme });
+    },
+
+    setFindingsOpen(findingsOpen) {
+      set({ findingsOpen });
+    },
+
+    dismissError() {
+      set({ error: null });
+    },
+  };
+});

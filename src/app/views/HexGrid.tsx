@@ -1,0 +1,315 @@
+/**
+ * The virtualised hex + ASCII grid. Only the rows on screen exist; the scroll position is a row
+ * number (a 64 TiB disk has 2^42 rows, far past what a scrolling element can hold), moved by the
+ * wheel, the keyboard and a range input. Bytes come from the engine through the store; staged
+ * edits are laid over them.
+ */
+import { useEffect, useMemo, useRef, useState, type ClipboardEvent, type KeyboardEvent } from "react";
+import { overlay, type EditStage, type StagedWrite } from "../lib/editStage";
+import {
+  BYTES_PER_ROW,
+  asciiChar,
+  formatOffset,
+  hexByte,
+  offsetDigits,
+  parseHexBytes,
+  rowCount,
+  textBytes,
+} from "../lib/hexFormat";
+import type { Annotation } from "../lib/partitionTable";
+import type { ByteSpace } from "../store/engineApi";
+
+const ROW_H = 18;
+
+export interface HexGridProps {
+  space: ByteSpace;
+  size: number;
+  sectorSize: number;
+  cursor: number;
+  /** Bumps when the image changed (commit, replay), so the window is read again. */
+  version: unknown;
+  stage: EditStage;
+  annotations: Annotation[];
+  isUnallocated: (offset: number) => boolean;
+  read: (space: ByteSpace, offset: number, length: number) => Promise<Uint8Array>;
+  onCursor: (offset: number) => void;
+  onStage: (w: Omit<StagedWrite, "time">) => void;
+  onUndo: () => void;
+  onRedo: () => void;
+}
+
+export function HexGrid(p: HexGridProps) {
+  const { space, size, cursor, stage, annotations } = p;
+  const wrap = useRef<HTMLDivElement>(null);
+  const [visible, setVisible] = useState(24);
+  const [topRow, setTopRow] = useState(0);
+  const [data, setData] = useState<{ space: ByteSpace; offset: number; bytes: Uint8Array } | null>(null);
+  const [pane, setPane] = useState<"hex" | "text">("hex");
+  const wheelAcc = useRef(0);
+  const pendingKeys = useRef<string[]>([]);
+  const totalRows = rowCount(size);
+  const maxTop = Math.max(0, totalRows - visible);
+  const digits = offsetDigits(size);
+
+  useEffect(() => {
+    const el = wrap.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setVisible(Math.max(4, Math.floor((el.clientHeight - ROW_H) / ROW_H))));
+    ro.observe(el);
+    const wheel = (e: WheelEvent) => {
+      e.preventDefault();
+      wheelAcc.current += e.deltaMode === 1 ? e.deltaY * ROW_H : e.deltaY;
+      const rows = Math.trunc(wheelAcc.current / ROW_H);
+      if (rows !== 0) {
+        wheelAcc.current -= rows * ROW_H;
+        setTopRow((t) => t + rows);
+      }
+    };
+    el.addEventListener("wheel", wheel, { passive: false });
+    return () => {
+      ro.disconnect();
+      el.removeEventListener("wheel", wheel);
+    };
+  }, []);
+
+  const top = Math.max(0, Math.min(maxTop, topRow));
+  useEffect(() => {
+    if (top !== topRow) setTopRow(top);
+  }, [top, topRow]);
+
+  // Keep the cursor on screen when it moves (typing, keys, "Go to offset").
+  useEffect(() => {
+    const row = Math.floor(cursor / BYTES_PER_ROW);
+    // One row past an edge scrolls by a row (arrow keys); a jump puts the cursor's row on top.
+    setTopRow((t) => (row < t ? row : row === t + visible ? row - visible + 1 : row > t + visible ? row : t));
+  }, [cursor, visible]);
+
+  const start = top * BYTES_PER_ROW;
+  const length = Math.max(0, Math.min(visible * BYTES_PER_ROW, size - start));
+  useEffect(() => {
+    let live = true;
+    p.read(space, start, length).then(
+      (bytes) => live && setData({ space, offset: start, bytes }),
+      () => live && setData(null),
+    );
+    return () => {
+      live = false;
+    };
+    // p.read is the store's stable action.
+  }, [space, start, length, p.version]);
+
+  const shown = useMemo(() => {
+    if (!data || data.space !== space || data.offset !== start) return null;
+    return overlay(stage, space, start, data.bytes);
+  }, [data, stage, space, start]);
+
+  const byteAt = (off: number): number | undefined =>
+    shown && off >= start && off < start + shown.bytes.length ? shown.bytes[off - start] : undefined;
+  const annotationAt = (off: number) => annotations.find((a) => off >= a.start && off < a.start + a.length);
+
+  // Keys can arrive faster than React renders: the cursor, the nibble and the byte being typed
+  // live in refs so each keystroke sees the previous one's effect.
+  const live = useRef({ cursor, nibble: 0, typed: null as { offset: number; value: number } | null });
+  // The store updates synchronously, so a render never sees an older cursor than the last move:
+  // a different cursor here came from outside (Go to offset, a click, another view).
+  if (live.current.cursor !== cursor) {
+    live.current = { cursor, nibble: 0, typed: null };
+    pendingKeys.current = [];
+  }
+  const move = (to: number) => {
+    const c = Math.max(0, Math.min(size - 1, to));
+    live.current = { cursor: c, nibble: 0, typed: null };
+    p.onCursor(c);
+  };
+  const write = (data: Uint8Array, kind: "type" | "paste") => {
+    const at = live.current.cursor;
+    const clipped = data.subarray(0, Math.max(0, size - at));
+    if (clipped.length) p.onStage({ space, offset: at, data: clipped, kind });
+    return clipped.length;
+  };
+
+  const onKey = (e: KeyboardEvent<HTMLDivElement>) => {
+    const k = e.key;
+    const mod = e.ctrlKey || e.metaKey;
+    if (mod && (k === "z" || k === "Z")) {
+      e.preventDefault();
+      if (e.shiftKey) p.onRedo();
+      else p.onUndo();
+      return;
+    }
+    if (mod && (k === "y" || k === "Y")) {
+      e.preventDefault();
+      p.onRedo();
+      return;
+    }
+    const nav: Record<string, number> = {
+      ArrowRight: 1,
+      ArrowLeft: -1,
+      ArrowDown: BYTES_PER_ROW,
+      ArrowUp: -BYTES_PER_ROW,
+      PageDown: BYTES_PER_ROW * visible,
+      PageUp: -BYTES_PER_ROW * visible,
+    };
+    if (k in nav) {
+      e.preventDefault();
+      move(live.current.cursor + nav[k]);
+      return;
+    }
+    if (k === "Home") {
+      e.preventDefault();
+      move(mod ? 0 : cursor - (cursor % BYTES_PER_ROW));
+      return;
+    }
+    if (k === "End") {
+      e.preventDefault();
+      move(mod ? size - 1 : cursor - (cursor % BYTES_PER_ROW) + BYTES_PER_ROW - 1);
+      return;
+    }
+    if (mod || e.altKey || k.length !== 1) return;
+    if (pane === "hex" ? !/^[0-9a-fA-F]$/.test(k) : !textBytes(k)) return;
+    e.preventDefault();
+    // A key typed before the bytes under the cursor arrived waits for them, in order.
+    if (pendingKeys.current.length > 0 || !typeKey(k)) pendingKeys.current.push(k);
+  };
+
+  /** Applies one typed character at the cursor; false when the byte there is not loaded yet. */
+  const typeKey = (k: string): boolean => {
+    const at = live.current.cursor;
+    if (pane === "hex") {
+      const typed = live.current.typed;
+      const cur = typed && typed.offset === at ? typed.value : byteAt(at);
+      if (cur === undefined) return false;
+      const v = parseInt(k, 16);
+      const first = live.current.nibble === 0;
+      const next = first ? (v << 4) | (cur & 0x0f) : (cur & 0xf0) | v;
+      write(Uint8Array.of(next), "type");
+      if (first) live.current = { cursor: at, nibble: 1, typed: { offset: at, value: next } };
+      else move(at + 1);
+    } else {
+      write(textBytes(k) as Uint8Array, "type");
+      move(at + 1);
+    }
+    return true;
+  };
+
+  useEffect(() => {
+    const q = pendingKeys.current;
+    while (q.length > 0 && typeKey(q[0])) q.shift();
+  });
+
+  const onPaste = (e: ClipboardEvent<HTMLDivElement>) => {
+    const text = e.clipboardData.getData("text/plain");
+    if (!text) return;
+    e.preventDefault();
+    const bytes = (pane === "hex" ? parseHexBytes(text) : null) ?? textBytes(text);
+    if (!bytes) return;
+    const n = write(bytes, "paste");
+    move(live.current.cursor + n);
+  };
+
+  const rows = [];
+  for (let r = 0; r < visible; r++) {
+    const rowOff = start + r * BYTES_PER_ROW;
+    if (rowOff >= size) break;
+    const unalloc = p.isUnallocated(rowOff);
+    const sectorStart = rowOff % p.sectorSize === 0;
+    const hexCells = [];
+    const asciiCells = [];
+    for (let i = 0; i < BYTES_PER_ROW; i++) {
+      const off = rowOff + i;
+      if (off >= size) break;
+      const b = byteAt(off);
+      const staged = shown && off - start < shown.staged.length ? shown.staged[off - start] === 1 : false;
+      const ann = off < 0x10000 ? annotationAt(off) : undefined;
+      const cls = [
+        "hx",
+        off === cursor ? (pane === "hex" ? "cursor" : "cursor-alt") : "",
+        staged ? "staged" : "",
+        ann ? "annotated" : "",
+        i === 8 ? "mid" : "",
+      ].join(" ");
+      const onClick = (which: "hex" | "text") => () => {
+        setPane(which);
+        p.onCursor(off);
+        wrap.current?.focus();
+      };
+      hexCells.push(
+        <span key={i} className={cls} title={ann?.label} onMouseDown={onClick("hex")}>
+          {b === undefined ? "··" : hexByte(b)}
+        </span>,
+      );
+      asciiCells.push(
+        <span
+          key={i}
+          className={[
+            "ax",
+            off === cursor ? (pane === "text" ? "cursor" : "cursor-alt") : "",
+            staged ? "staged" : "",
+          ].join(" ")}
+          onMouseDown={onClick("text")}
+        >
+          {b === undefined ? " " : asciiChar(b)}
+        </span>,
+      );
+    }
+    rows.push(
+      <div key={rowOff} className={["hex-row", unalloc ? "unalloc" : "", sectorStart ? "sector-start" : ""].join(" ")}>
+        <span className="hex-off" title={sectorStart ? `LBA ${Math.floor(rowOff / p.sectorSize)}` : undefined}>
+          {formatOffset(rowOff, digits)}
+        </span>
+        <span className="hex-bytes">{hexCells}</span>
+        <span className="hex-ascii">{asciiCells}</span>
+      </div>,
+    );
+  }
+
+  const cur = byteAt(cursor);
+  return (
+    <div className="hex-grid-wrap">
+      <div
+        ref={wrap}
+        className="hex-grid"
+        tabIndex={0}
+        role="application"
+        aria-label={`Hex editor over the ${space === "virtual" ? "virtual disk" : "raw file"}. Arrow keys move; type hex digits${pane === "text" ? " or text" : ""} to stage edits; Ctrl+Z undoes.`}
+        aria-describedby="hex-cursor-status"
+        onKeyDown={onKey}
+        onPaste={onPaste}
+      >
+        <div className="hex-row hex-head" aria-hidden="true">
+          <span className="hex-off">offset</span>
+          <span className="hex-bytes">
+            {Array.from({ length: BYTES_PER_ROW }, (_, i) => (
+              <span key={i} className={i === 8 ? "hx mid" : "hx"}>
+                {hexByte(i)}
+              </span>
+            ))}
+          </span>
+          <span className="hex-ascii">text</span>
+        </div>
+        {rows}
+      </div>
+      <input
+        type="range"
+        className="hex-scroll"
+        aria-label="Scroll position"
+        min={0}
+        max={maxTop}
+        step={1}
+        value={top}
+        onChange={(e) => setTopRow(Number(e.target.value))}
+      />
+      <div id="hex-cursor-status" className="visually-hidden" aria-live="polite">
+        Offset {cursor}, value {cur === undefined ? "unknown" : hexByte(cur)}
+      </div>
+      <div className="hex-pane-switch" role="radiogroup" aria-label="Typing edits">
+        <label>
+          <input type="radio" name="pane" checked={pane === "hex"} onChange={() => setPane("hex")} /> hex
+        </label>
+        <label>
+          <input type="radio" name="pane" checked={pane === "text"} onChange={() => setPane("text")} /> text
+        </label>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,219 @@
+/** The hex view: virtual disk or raw file, "Go to offset", block state, partition table notes, staged edits and Commit. */
+import { useEffect, useMemo, useState } from "react";
+import { toPatch } from "../lib/editStage";
+import { formatSize, hex } from "../lib/format";
+import { hexByte } from "../lib/hexFormat";
+import { parseOffset } from "../lib/offset";
+import { parsePartitionTable, partitionAnnotations, partitionAreaLength, type Annotation } from "../lib/partitionTable";
+import { extentsIn, indexExtents } from "../lib/regionLayout";
+import type { ByteSpace } from "../store/engineApi";
+import { useApp } from "../store/store";
+import { CommitDialog } from "./CommitDialog";
+import { HexGrid } from "./HexGrid";
+
+const STATE_NAMES = [
+  "NOT_PRESENT",
+  "UNDEFINED",
+  "ZERO",
+  "UNMAPPED",
+  "RESERVED_4",
+  "RESERVED_5",
+  "FULLY_PRESENT",
+  "PARTIALLY_PRESENT",
+];
+
+export function HexView() {
+  const { info, map, batWords, focus, stage, read, stageEdit, undo, redo, discardEdits, prepareCommit, commit, caps } =
+    useApp();
+  const [goto, setGoto] = useState("");
+  const [gotoError, setGotoError] = useState<string | null>(null);
+  const [annotations, setAnnotations] = useState<Annotation[]>([]);
+  const space = focus.space;
+  const size = info ? (space === "virtual" ? info.virtualSize : info.fileSize) : 0;
+  const cursor = Math.min(focus.offset, Math.max(0, size - 1));
+  const setCursor = (offset: number, s: ByteSpace = space) => useApp.setState({ focus: { space: s, offset } });
+  const sectorSize = space === "virtual" ? (info?.logicalSectorSize ?? 512) : 4096;
+  const chunkRatio = info ? (info.chunkRatio ?? (2 ** 23 * info.logicalSectorSize) / info.blockSize) : 1;
+
+  // LBA 0–33 decoded once per image (and after commits) for the partition table annotation.
+  useEffect(() => {
+    if (!info) return;
+    let live = true;
+    const len = Math.min(partitionAreaLength(info.logicalSectorSize), info.virtualSize);
+    read("virtual", 0, len).then(
+      (b) =>
+        live &&
+        setAnnotations(partitionAnnotations(parsePartitionTable(b, info.logicalSectorSize), info.logicalSectorSize)),
+      () => live && setAnnotations([]),
+    );
+    return () => {
+      live = false;
+    };
+  }, [info, read]);
+
+  const blockState = (offset: number): number | null => {
+    if (!info || !batWords) return null;
+    const block = Math.floor(offset / info.blockSize);
+    const idx = block + Math.floor(block / chunkRatio); // §2.5: a sector bitmap entry follows each chunk
+    return idx * 2 < batWords.length ? batWords[idx * 2] & 7 : null;
+  };
+  const extIndex = useMemo(() => (map ? indexExtents(map.extents) : null), [map]);
+  if (!info) return null;
+
+  const state = space === "virtual" ? blockState(cursor) : null;
+  const owners = space === "file" && extIndex ? extentsIn(extIndex, cursor, cursor + 1, 3) : [];
+  const patch = toPatch(stage);
+  const commitBlocker = !caps.commit
+    ? "This build's engine worker cannot commit edits yet"
+    : info.readOnly
+      ? `The image is open read-only${info.readOnlyReason ? `: ${info.readOnlyReason}` : ""}`
+      : undefined;
+  const staged = patch.reduce((n, w) => n + w.data.length, 0);
+
+  const submitGoto = () => {
+    const r = parseOffset(goto, sectorSize, size);
+    if (!r.ok) {
+      setGotoError(r.error);
+      return;
+    }
+    setGotoError(null);
+    setCursor(r.offset);
+    document.querySelector<HTMLElement>(".hex-grid")?.focus();
+  };
+
+  return (
+    <div className="view hex">
+      <div className="toolbar">
+        <div role="radiogroup" aria-label="Byte space" className="segmented">
+          {(["virtual", "file"] as const).map((s) => (
+            <button key={s} type="button" role="radio" aria-checked={space === s} onClick={() => setCursor(0, s)}>
+              {s === "virtual" ? "Virtual disk" : "Raw file"}
+            </button>
+          ))}
+        </div>
+        <form
+          className="goto"
+          onSubmit={(e) => {
+            e.preventDefault();
+            submitGoto();
+          }}
+        >
+          <label htmlFor="goto-input">Go to offset</label>
+          <input
+            id="goto-input"
+            value={goto}
+            onChange={(e) => setGoto(e.target.value)}
+            placeholder="4096, 0x1000, LBA 8"
+            aria-invalid={gotoError ? true : undefined}
+            aria-describedby={gotoError ? "goto-error" : undefined}
+            spellCheck={false}
+          />
+          <button type="submit">Go</button>
+          {gotoError && (
+            <span id="goto-error" className="danger" role="alert">
+              {gotoError}
+            </span>
+          )}
+        </form>
+        <span className="muted" aria-live="polite">
+          <code>{hex(cursor)}</code> · LBA {Math.floor(cursor / sectorSize)} of {formatSize(size)}
+          {state !== null && (
+            <>
+              {" "}
+              · block {Math.floor(cursor / info.blockSize)}{" "}
+              <span className={state === 6 || state === 7 ? "badge ok" : "badge"}>{STATE_NAMES[state]}</span>
+              {state !== 6 && state !== 7 && " (reads as zeros)"}
+            </>
+          )}
+          {owners.length > 0 && <> · in {owners.map((o) => o.name).join(", ")}</>}
+        </span>
+      </div>
+      <div className="hex-main">
+        <HexGrid
+          space={space}
+          size={size}
+          sectorSize={sectorSize}
+          cursor={cursor}
+          version={info}
+          stage={stage}
+          annotations={space === "virtual" ? annotations : []}
+          isUnallocated={(o) => {
+            if (space !== "virtual") return false;
+            const s = blockState(o);
+            return s !== null && s !== 6 && s !== 7;
+          }}
+          read={read}
+          onCursor={(o) => setCursor(o)}
+          onStage={stageEdit}
+          onUndo={undo}
+          onRedo={redo}
+        />
+        <aside className="hex-side" aria-label="Edits and annotations">
+          <section aria-labelledby="edits-h">
+            <h2 id="edits-h">Staged edits</h2>
+            <div className="row-actions">
+              <button type="button" onClick={undo} disabled={stage.writes.length === 0}>
+                Undo
+              </button>
+              <button type="button" onClick={redo} disabled={stage.redo.length === 0}>
+                Redo
+              </button>
+              <button type="button" onClick={discardEdits} disabled={stage.writes.length === 0}>
+                Discard
+              </button>
+              <button
+                type="button"
+                className="primary"
+                onClick={() => void prepareCommit()}
+                disabled={staged === 0 || !caps.commit || info.readOnly || commit.phase === "running"}
+                title={commitBlocker}
+              >
+                Commit
+              </button>
+            </div>
+            {patch.length === 0 ? (
+              <p className="muted">No edits. Type hex digits (or text, after choosing text) or paste at the cursor.</p>
+            ) : (
+              <ul className="edit-list" aria-label="Staged writes">
+                {patch.map((w) => (
+                  <li key={`${w.space}:${w.offset}`}>
+                    <button type="button" className="link" onClick={() => setCursor(w.offset, w.space)}>
+                      {w.space} {hex(w.offset)}
+                    </button>{" "}
+                    {w.data.length} B{" "}
+                    <code>
+                      {Array.from(w.data.subarray(0, 8), hexByte).join(" ")}
+                      {w.data.length > 8 ? " …" : ""}
+                    </code>
+                  </li>
+                ))}
+              </ul>
+            )}
+            <p className="muted small">
+              {staged} bytes staged in {stage.writes.length} steps.
+              {commitBlocker && staged > 0
+                ? ` Cannot commit: ${commitBlocker.charAt(0).toLowerCase()}${commitBlocker.slice(1)}.`
+                : ""}
+            </p>
+          </section>
+          {space === "virtual" && annotations.length > 0 && (
+            <section aria-labelledby="pt-h">
+              <h2 id="pt-h">Partition table (LBA 0–33)</h2>
+              <ul className="annotations">
+                {annotations.map((a) => (
+                  <li key={a.start}>
+                    <button type="button" className="link" onClick={() => setCursor(a.start)}>
+                      {hex(a.start)}
+                    </button>{" "}
+                    {a.label}
+                  </li>
+                ))}
+              </ul>
+            </section>
+          )}
+        </aside>
+      </div>
+      <CommitDialog />
+    </div>
+  );
+}
