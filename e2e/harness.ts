@@ -2,7 +2,7 @@
  * Test harness page: exposes the engine client and small OPFS helpers on `window.harness` for
  * Playwright. It imports only the typed client (src/app/engine), like the app does.
  */
-import { createEngineClient, ensurePermission, type EngineClient } from "../src/app/engine/client";
+import { chooseSaveTarget, createEngineClient, ensurePermission, type EngineClient } from "../src/app/engine/client";
 import { addRecent, listRecent, reopenRecent, clearRecent } from "../src/app/engine/recent";
 import { createRpcClient, type RpcClient } from "../src/app/engine/rpc";
 import type { ProbeMethods } from "./probe.worker";
@@ -76,6 +76,12 @@ const harness = {
     (window as unknown as { showOpenFilePicker: () => Promise<FileSystemFileHandle[]> }).showOpenFilePicker =
       async () => [await opfsHandle(path)];
   },
+  /** Makes window.showSaveFilePicker return the OPFS file at `path` (created). */
+  stubSavePicker(path: string): void {
+    (window as unknown as { showSaveFilePicker: () => Promise<FileSystemFileHandle> }).showSaveFilePicker = () =>
+      opfsHandle(path, true);
+  },
+  chooseSaveTarget,
   async pickFile(): Promise<FileSystemFileHandle> {
     const picker = (window as unknown as { showOpenFilePicker: () => Promise<FileSystemFileHandle[]> })
       .showOpenFilePicker;

@@ -310,8 +310,10 @@ test("import into OPFS with progress, save back, save as and download keep every
     const savedBack = await engine.saveBack(orig);
     const savedBackHash = await h.opfsSha256("user/original.vhdx");
     // "Save as" to a new file from a save picker, and as a download.
-    const saveAsTarget = await h.opfsHandle("user/copy.vhdx", true);
-    const savedAs = await engine.saveAs({ kind: "handle", handle: saveAsTarget });
+    h.stubSavePicker("user/copy.vhdx");
+    const saveAsTarget = await h.chooseSaveTarget("disk.vhdx");
+    if (saveAsTarget?.kind !== "handle") throw new Error("the save picker was not used");
+    const savedAs = await engine.saveAs(saveAsTarget);
     const savedAsHash = await h.opfsSha256("user/copy.vhdx");
     const download = await engine.saveAs({ kind: "download" });
     const downloadHash = download.kind === "download" ? await h.sha256(download.blob) : "";
