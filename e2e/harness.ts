@@ -28,8 +28,8 @@ function fromBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-async function sha256(data: Blob | Uint8Array<ArrayBuffer>): Promise<string> {
-  const buf = data instanceof Blob ? await data.arrayBuffer() : data;
+async function sha256(data: Blob | Uint8Array): Promise<string> {
+  const buf = data instanceof Blob ? await data.arrayBuffer() : new Uint8Array(data);
   const d = new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
   return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

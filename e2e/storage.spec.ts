@@ -487,3 +487,66 @@ test("a working copy whose log needs replay opens read-only, shown replayed, and
   const [q] = qemuVirtual(replayed, [2 * 1024 * 1024 - 2, 4]);
   expect(dirty?.bytes).toEqual([...q]);
 });
+
+for (const kind of ["opfs", "handle"] as const) {
+  test(`a patch committed through the worker on ${kind === "opfs" ? "an OPFS working copy" : "a user's file handle"} reads back in Node: same bytes, qemu-img check clean`, async ({
+    page,
+  }) => {
+    const p = qemuImage(`commit-${kind}.vhdx`, "64M", [
+      [0x21, "0", "1M"],
+      [0x42, "8M", "2M"],
+    ]);
+    // Edits: across a sector boundary inside a present block, and into a block not yet allocated.
+    const edits = [
+      { offset: 512 * 1024 - 100, length: 5000, value: 0x99 },
+      { offset: 30 * MiB + 4096, length: 70_000, value: 0xab },
+    ];
+    const span = [0, 32 * MiB] as [number, number];
+    const [before] = qemuVirtual(p, span);
+    const expected = Buffer.from(before);
+    for (const e of edits) expected.fill(e.value, e.offset, e.offset + e.length);
+    await load(page, { "commit.vhdx": p });
+    const r = await page.evaluate(
+      async ({ kind, edits }) => {
+        const h = window.harness;
+        await h.putOpfs("c/commit.vhdx", "/__fixtures/commit.vhdx");
+        const engine = h.createEngineClient();
+        const opened =
+          kind === "opfs"
+            ? await engine.open({ kind: "opfs", path: "c/commit.vhdx" })
+            : await engine.open({ kind: "handle", handle: await h.opfsHandle("c/commit.vhdx"), writable: true });
+        const patch = edits.map((e) => ({
+          space: "virtual" as const,
+          offset: e.offset,
+          data: new Uint8Array(e.length).fill(e.value),
+        }));
+        const cost = await engine.patchCost(patch);
+        const progress: number[] = [];
+        const commit = await engine.commitPatch(patch).onProgress((p) => progress.push(p.fraction));
+        const shown = await engine.read("virtual", 0, 32 * 1024 * 1024);
+        const shownHash = await h.sha256(shown);
+        const info = await engine.info();
+        await engine.close();
+        engine.terminate();
+        return { opened, cost, commit, progress, shownHash, info, file: await h.opfsBase64("c/commit.vhdx") };
+      },
+      { kind, edits },
+    );
+    expect(r.opened.readOnly).toBe(false);
+    expect(r.cost.problems).toEqual([]);
+    expect(r.cost.virtual?.blocksAllocated).toBe(1);
+    expect(r.cost.storage === null).toBe(kind === "opfs");
+    expect(r.commit.atomic).toBe(true);
+    expect(r.commit.blocksAllocated).toBe(1);
+    expect(r.progress.at(-1)).toBe(1);
+    // The page shows the patched disk...
+    expect(r.shownHash).toBe(sha256(expected));
+    expect(r.info.log.needsReplay).toBe(false);
+    // ...and Node finds exactly those bytes in the file, which QEMU judges clean.
+    const out = join(dir, `commit-${kind}-after.vhdx`);
+    writeFileSync(out, Buffer.from(r.file, "base64"));
+    execFileSync("qemu-img", ["check", "-f", "vhdx", out]);
+    const [after] = qemuVirtual(out, span);
+    expect(after.equals(expected)).toBe(true);
+  });
+}

@@ -6,6 +6,7 @@ import { createRpcClient, type RpcClient, type RpcMethods } from "./rpc";
 export type { Pending, ProgressEvent, CallOptions } from "./rpc";
 export type { OpenResult, EngineStats, SaveTarget, SaveResult, Capabilities } from "../../worker/methods";
 export type { OpenSource } from "../../worker/session";
+export type { PatchWrite, PatchCostReport, CommitReport } from "../../worker/commit";
 
 /**
  * The UI's handle on the engine worker. Every engine method is a typed async call:
