@@ -446,7 +446,9 @@ test("recent files keep handles in IndexedDB and ask for permission again on reo
   expect(r.same).toBe(true);
 });
 
-test("a working copy whose log needs replay opens read-only, shown replayed, and is not written", async ({ page }) => {
+test("an image whose log needs replay opens read-only, shown replayed, unwritten; replay() in the browser makes it editable", async ({
+  page,
+}) => {
   const unavailable = crashShimUnavailable();
   test.skip(unavailable !== undefined, unavailable);
   // qemu-io killed mid-allocation leaves an active log sequence (found by trying each kill point).
@@ -486,6 +488,41 @@ test("a working copy whose log needs replay opens read-only, shown replayed, and
   execFileSync("qemu-img", ["check", "-q", "-r", "all", "-f", "vhdx", replayed], { stdio: "ignore" });
   const [q] = qemuVirtual(replayed, [2 * 1024 * 1024 - 2, 4]);
   expect(dirty?.bytes).toEqual([...q]);
+
+  // replay() writes the log into the file as one commit; the image is then editable.
+  for (const kind of ["opfs", "handle"] as const) {
+    const r = await page.evaluate(async (kind) => {
+      const h = window.harness;
+      await h.putOpfs("work/dirty.vhdx", "/__fixtures/dirty.vhdx");
+      const engine = h.createEngineClient();
+      const source =
+        kind === "opfs"
+          ? { kind: "opfs" as const, path: "work/dirty.vhdx" }
+          : { kind: "handle" as const, handle: await h.opfsHandle("work/dirty.vhdx"), writable: true };
+      const opened = await engine.open(source);
+      const replay = await engine.replay();
+      await engine.commitPatch([{ space: "virtual", offset: 0, data: new Uint8Array(512).fill(0xd1) }]);
+      await engine.close();
+      const again = await engine.open(source);
+      await engine.close();
+      engine.terminate();
+      return {
+        awaited: opened.logAwaitsReplay,
+        replay,
+        again: { readOnly: again.readOnly, needsReplay: again.info.log.needsReplay },
+        file: await h.opfsBase64("work/dirty.vhdx"),
+      };
+    }, kind);
+    expect(r.awaited).toBe(true);
+    expect(r.replay).toEqual({ replayed: true });
+    expect(r.again).toEqual({ readOnly: false, needsReplay: false });
+    const out = join(dir, `dirty-${kind}-replayed-in-browser.vhdx`);
+    writeFileSync(out, Buffer.from(r.file, "base64"));
+    execFileSync("qemu-img", ["check", "-f", "vhdx", out]);
+    const [first, atLog] = qemuVirtual(out, [0, 512], [2 * 1024 * 1024 - 2, 4]);
+    expect(first.every((b) => b === 0xd1)).toBe(true);
+    expect([...atLog]).toEqual([...q]);
+  }
 });
 
 for (const kind of ["opfs", "handle"] as const) {
