@@ -90,11 +90,18 @@ async function read(
       offset,
     );
   }
-  const img = current().image;
-  let bytes: Uint8Array;
-  if (space === "virtual") bytes = await img.read(offset, length);
-  else if (space === "file") bytes = await img.readFile(offset, Math.max(0, Math.min(length, img.fileSize - offset)));
-  else throw new VhdxError("INVALID_ARGUMENT", `Unknown address space "${String(space)}"`, "read");
+  if (space !== "virtual" && space !== "file") {
+    throw new VhdxError("INVALID_ARGUMENT", `Unknown address space "${String(space)}"`, "read");
+  }
+  const s = current();
+  const readNow = (): Promise<Uint8Array> => {
+    const img = s.image;
+    return space === "virtual"
+      ? img.read(offset, length)
+      : img.readFile(offset, Math.max(0, Math.min(length, img.fileSize - offset)));
+  };
+  // While a writer exists, its gate keeps reads from seeing half a commit.
+  const bytes = s.writer ? await s.writer.gate.read(readNow) : await readNow();
   // The engine may hand out a view of a buffer it keeps (a cache); the copy is what crosses.
   const out = bytes.slice();
   return transfer(out, [out.buffer]);
