@@ -42,6 +42,12 @@ test("exclusive editing: a second tab opens the same file read-only and says why
       const a = await probe.api.open({ kind: "opfs", path: "work/locked.vhdx" });
       const firstByte = (await probe.api.read("virtual", 0, 1))[0];
       const opfsWrite = a.readOnly ? await writeRefused() : "not tried";
+      const commit = a.readOnly
+        ? await probe.api.commitPatch([{ space: "virtual", offset: 0, data: new Uint8Array(512) }]).then(
+            () => "committed",
+            (e: Error & { code?: string }) => `${e.code}: ${e.message}`,
+          )
+        : "not tried";
       await probe.api.close();
       const b = await probe.api.open({
         kind: "handle",
@@ -56,6 +62,7 @@ test("exclusive editing: a second tab opens the same file read-only and says why
         firstByte,
         handle: { readOnly: b.readOnly, reason: b.readOnlyReason },
         writes: [opfsWrite, handleWrite],
+        commit,
       };
     });
   const blocked = await tryOpen();
@@ -66,6 +73,7 @@ test("exclusive editing: a second tab opens the same file read-only and says why
   expect(blocked.handle.reason).toMatch(/another tab or window is editing this file/);
   // Even raw storage writes are refused in the read-only tab.
   expect(blocked.writes).toEqual(["READ_ONLY", "READ_ONLY"]);
+  expect(blocked.commit).toMatch(/^READ_ONLY: .*another tab or window is editing this file/);
 
   // Once the first tab closes the images, the second can edit.
   await page.evaluate(async () => {

@@ -101,6 +101,7 @@ export async function patchCost(_ctx: CallContext, patch: PatchWrite[]): Promise
 export function commitPatch(ctx: CallContext, patch: PatchWrite[]): Promise<CommitReport> {
   return exclusive(async () => {
     const s = current();
+    if (s.readOnly) throw new VhdxError("READ_ONLY", `${s.name} is open read-only: ${s.readOnlyReason}`, s.name);
     const { virtual, structure } = split(patch);
     const w = writerOf(s);
     const cost = virtual.length ? await estimatePatch(w, virtual) : null;
