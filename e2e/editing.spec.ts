@@ -250,3 +250,42 @@ for (const kind of ["opfs", "handle"] as const) {
     expect(after.equals(expected)).toBe(true);
   });
 }
+
+test("a commit cancelled midway on a user's file leaves the file as it was, and the image usable", async ({ page }) => {
+  const p = qemuImage("cancel.vhdx", "64M", [[0x10, "0", "1M"]]);
+  const original = readFileSync(p);
+  await load(page, { "cancel.vhdx": p });
+  const r = await page.evaluate(async () => {
+    const h = window.harness;
+    await h.putOpfs("c/cancel.vhdx", "/__fixtures/cancel.vhdx");
+    const engine = h.createEngineClient();
+    await engine.open({ kind: "handle", handle: await h.opfsHandle("c/cancel.vhdx"), writable: true });
+    // 48 MiB of new blocks: long enough for the cancel to arrive while the commit runs.
+    const big = [
+      { space: "virtual" as const, offset: 8 * 1024 * 1024, data: new Uint8Array(48 * 1024 * 1024).fill(0xcc) },
+    ];
+    const job = engine.commitPatch(big);
+    job.onProgress(() => job.cancel());
+    const outcome = await job.then(
+      () => "committed",
+      (e: Error & { code?: string }) => e.code ?? e.message,
+    );
+    const hashAfterCancel = await h.opfsSha256("c/cancel.vhdx");
+    const shown = [...(await engine.read("virtual", 8 * 1024 * 1024, 4))];
+    const next = await engine.commitPatch([{ space: "virtual", offset: 0, data: new Uint8Array(4).fill(0xee) }]);
+    const first = [...(await engine.read("virtual", 0, 6))];
+    await engine.close();
+    engine.terminate();
+    return { outcome, hashAfterCancel, shown, next: next.atomic, first, file: await h.opfsBase64("c/cancel.vhdx") };
+  });
+  expect(r.outcome).toBe("CANCELLED");
+  expect(r.hashAfterCancel).toBe(sha256(original));
+  expect(r.shown).toEqual([0, 0, 0, 0]);
+  expect(r.next).toBe(true);
+  expect(r.first).toEqual([0xee, 0xee, 0xee, 0xee, 0x10, 0x10]);
+  const out = join(tempDir(), "cancel-after.vhdx");
+  writeFileSync(out, Buffer.from(r.file, "base64"));
+  execFileSync("qemu-img", ["check", "-f", "vhdx", out]);
+  const [q] = qemuVirtual(out, [0, 6], [8 * MiB, 4]);
+  expect([...q]).toEqual([0xee, 0xee, 0xee, 0xee, 0x10, 0x10]);
+});
