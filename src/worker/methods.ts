@@ -16,6 +16,7 @@ import { listOpfs, normalizeOpfsPath, opfsFile, removeOpfsFile, type OpfsEntry }
 import { OpfsSyncBackend } from "./storage/opfsSyncBackend";
 import type { IoStats } from "./storage/stats";
 import { WritableHandleBackend, type CommitCost } from "./storage/writableHandleBackend";
+import { commitPatch, patchCost, type PatchWrite } from "./patch";
 
 /** Reads larger than this are refused: the UI asks page by page, and the worker's memory stays bounded. */
 export const MAX_READ = 64 * 1024 * 1024;
@@ -278,6 +279,8 @@ export const methods = {
   stats,
   capabilities,
   commitCost,
+  patchCost: (_ctx: CallContext, patch: PatchWrite[]) => exclusive(() => patchCost(current(), patch)),
+  commitPatch: (ctx: CallContext, patch: PatchWrite[]) => exclusive(() => commitPatch(ctx, current(), patch)),
   importToOpfs,
   saveBack,
   saveAs,
