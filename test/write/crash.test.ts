@@ -220,11 +220,26 @@ describe("crash consistency", () => {
     const img = await openImage(rec, { readOnly: false });
     const script = new Script(rec, { bytes: new Uint8Array(SIZE), id: img.params.virtualDiskId });
     const w = new VhdxWriter(img);
-    const e1 = [{ offset: 7, data: pattern(20, 9000) }, { offset: 7 * MiB + 1, data: pattern(21, 511) }];
-    await script.commit("patch of two fixed blocks (space grows)", (s) => withEdits(s, e1), () => commitPatch(w, e1));
+    const e1 = [
+      { offset: 7, data: pattern(20, 9000) },
+      { offset: 7 * MiB + 1, data: pattern(21, 511) },
+    ];
+    await script.commit(
+      "patch of two fixed blocks (space grows)",
+      (s) => withEdits(s, e1),
+      () => commitPatch(w, e1),
+    );
     const e2 = [{ offset: 3 * MiB, data: pattern(22, 4096) }];
-    await script.commit("patch reusing the freed space", (s) => withEdits(s, e2), () => commitPatch(w, e2));
-    await script.commit("marking the log empty", (s) => s, () => w.finish());
+    await script.commit(
+      "patch reusing the freed space",
+      (s) => withEdits(s, e2),
+      () => commitPatch(w, e2),
+    );
+    await script.commit(
+      "marking the log empty",
+      (s) => s,
+      () => w.finish(),
+    );
     const r = await checkCommits(initial, script, null);
     console.log(`crash points tried (fixed workload): ${r.tried} (${r.before} before-states, ${r.after} after-states)`);
     expect(r.after).toBeGreaterThan(0);
