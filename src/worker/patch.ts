@@ -38,6 +38,12 @@ function writerFor(s: Session): VhdxWriter {
   return w;
 }
 
+/** Virtual disk bytes, held back while a commit switches the BAT (VhdxWriter.read). */
+export function readVirtual(image: VhdxImage, offset: number, length: number): Promise<Uint8Array> {
+  const w = writers.get(image);
+  return w ? w.read(offset, length) : image.read(offset, length);
+}
+
 /** One log entry cannot mix the two kinds: a patch is all virtual-disk edits or all file edits. */
 function spaceOf(patch: readonly PatchWrite[]): "virtual" | "file" {
   if (patch.length === 0) throw new VhdxError("PATCH_INVALID", "the patch is empty", "patch");
