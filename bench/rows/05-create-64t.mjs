@@ -16,7 +16,8 @@ export default {
     timeProcess(vhdx("create", c.ours, "--size", "64T"));
     const info = JSON.parse(run("qemu-img", ["info", "--output=json", c.ours]));
     rmSync(c.ours, { force: true });
-    if (info["virtual-size"] !== 64 * 2 ** 40) throw new Error(`qemu-img reads a virtual size of ${info["virtual-size"]}`);
+    if (info["virtual-size"] !== 64 * 2 ** 40)
+      throw new Error(`qemu-img reads a virtual size of ${info["virtual-size"]}`);
   },
   ours: (c) => vhdx("create", c.ours, "--size", "64T"),
   theirs: (c) => ({ cmd: "qemu-img", args: ["create", "-q", "-f", "vhdx", "-o", "block_size=32M", c.theirs, "64T"] }),
