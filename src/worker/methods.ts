@@ -16,7 +16,6 @@ import { listOpfs, normalizeOpfsPath, opfsFile, removeOpfsFile, type OpfsEntry }
 import { OpfsSyncBackend } from "./storage/opfsSyncBackend";
 import type { IoStats } from "./storage/stats";
 import { WritableHandleBackend, type CommitCost } from "./storage/writableHandleBackend";
-import { commitPatch, patchCost, readVirtual, type PatchWrite } from "./patch";
 
 /** Reads larger than this are refused: the UI asks page by page, and the worker's memory stays bounded. */
 export const MAX_READ = 64 * 1024 * 1024;
@@ -102,8 +101,7 @@ async function read(
   }
   const img = current().image;
   let bytes: Uint8Array;
-  // Through the writer's gate when the image has one: a read never sees half a commit.
-  if (space === "virtual") bytes = await readVirtual(img, offset, length);
+  if (space === "virtual") bytes = await img.read(offset, length);
   else if (space === "file") bytes = await img.readFile(offset, Math.max(0, Math.min(length, img.fileSize - offset)));
   else throw new VhdxError("INVALID_ARGUMENT", `Unknown address space "${String(space)}"`, "read");
   // The engine may hand out a view of a buffer it keeps (a cache); the copy is what crosses.
@@ -280,8 +278,6 @@ export const methods = {
   stats,
   capabilities,
   commitCost,
-  patchCost: (_ctx: CallContext, patch: PatchWrite[]) => exclusive(() => patchCost(current(), patch)),
-  commitPatch: (ctx: CallContext, patch: PatchWrite[]) => exclusive(() => commitPatch(ctx, current(), patch)),
   importToOpfs,
   saveBack,
   saveAs,

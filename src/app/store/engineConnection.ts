@@ -2,10 +2,10 @@
  * The one place the store gets its engine from: the worker client (src/app/engine/) adapted to
  * the EngineApi the store calls. Everything else in the app talks to EngineApi only.
  *
- * The worker answers open, info, map, read, batWords and Commit (patchCost, commitPatch). The
- * Log view, the checker's findings and "Replay now" light up as soon as the worker's method
- * table gains `log` (logReport), `check` (checkImage) and `replay`: add the matching lines
- * below; until then the UI says these are unavailable rather than pretending.
+ * The worker answers open, info, map, read and batWords today. The Log view, the checker's
+ * findings, "Replay now" and "Commit" light up as soon as the worker's method table gains
+ * `log` (logReport), `check` (checkImage), `replay` and `commitCost`/`commitPatch`: add the
+ * matching lines below; until then the UI says these are unavailable rather than pretending.
  */
 import { createEngineClient, ensurePermission, type EngineClient, type ProgressEvent } from "../engine/client";
 import { addRecent, listRecent, reopenRecent, type RecentFile } from "../engine/recent";
@@ -33,31 +33,6 @@ function adapt(client: EngineClient): EngineApi {
     map: () => client.map(),
     read: (space, offset, length) => client.read(space, offset, length),
     batWords: () => client.batWords(),
-    async commitCost(patch) {
-      const c = await client.call("patchCost", [patch]);
-      const copy = await client.call("commitCost", []);
-      const notes: string[] = [];
-      if (c.refused) notes.push(`Refused: ${c.refused}`);
-      if (c.blocksCopied > 0)
-        notes.push(`${c.blocksCopied} block(s) copied to free space (copy-on-write), then switched by one log entry`);
-      if (copy) notes.push(`The browser writes the file through a copy of ${copy.bytesCopied} bytes`);
-      notes.push(`${c.flushes} flushes`);
-      return {
-        bytesStaged: patch.reduce((n, p) => n + p.data.length, 0),
-        sectorsTouched: c.logSectors,
-        blocksAllocated: c.blocksAllocated + c.blocksCopied + c.bitmapBlocksAllocated,
-        logEntries: 1,
-        bytesCopied: c.bytesWritten + (copy?.bytesCopied ?? 0),
-        notes,
-      };
-    },
-    async commitPatch(patch, opts?: TaskOptions) {
-      const r = await client.call("commitPatch", [patch], {
-        signal: opts?.signal,
-        onProgress: progress("committing", opts?.onProgress),
-      });
-      return { blocksAllocated: r.blocksAllocated + r.blocksCopied };
-    },
     close: () => client.close(),
   };
 }
