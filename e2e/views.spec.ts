@@ -33,7 +33,9 @@ test.beforeAll(() => {
   mkdirSync("e2e/screenshots", { recursive: true });
   plain = join(dir, "plain.vhdx");
   execFileSync("qemu-img", ["create", "-q", "-f", "vhdx", "-o", "subformat=dynamic,block_size=1M", plain, "64M"]);
-  execFileSync("qemu-io", ["-f", "vhdx", "-c", "write -P 0xab 8M 3M", "-c", "write -P 0x41 30M 4k", plain], { stdio: "ignore" });
+  execFileSync("qemu-io", ["-f", "vhdx", "-c", "write -P 0xab 8M 3M", "-c", "write -P 0x41 30M 4k", plain], {
+    stdio: "ignore",
+  });
   // The same image with BAT entry 0 pointed into the metadata region: an overlap to show.
   overlap = join(dir, "overlap.vhdx");
   const bytes = readFileSync(plain);
@@ -136,7 +138,9 @@ test("typing stages edits that undo and redo", async ({ page }) => {
 });
 
 test("an image with overlapping regions shows the highlight and names both owners", async ({ page }) => {
-  const map = JSON.parse(vhdx("map", overlap, "--json")) as { overlaps: { a: { name: string }; b: { name: string } }[] };
+  const map = JSON.parse(vhdx("map", overlap, "--json")) as {
+    overlaps: { a: { name: string }; b: { name: string } }[];
+  };
   expect(map.overlaps.length).toBe(1);
   await open(page, overlap);
   await tab(page, "Regions");
