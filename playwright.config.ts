@@ -33,7 +33,8 @@ export default defineConfig({
   projects: [{ name: "chromium", use: { browserName: "chromium" } }],
   webServer: {
     command: `npx vite --port ${PORT} --strictPort --host 127.0.0.1`,
-    url: `http://127.0.0.1:${PORT}`,
+    // The storage harness page exists on every branch; "/" answers 404 until the app has an index.html.
+    url: `http://127.0.0.1:${PORT}/e2e/harness.html`,
     reuseExistingServer: !process.env.CI,
     timeout: 120_000,
     stdout: "ignore",

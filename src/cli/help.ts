@@ -6,8 +6,13 @@ Commands:
   info <image> [--json]                 headers, regions, metadata, BAT and log summary
   cat <image> [--offset N] [--length N] virtual disk bytes to stdout
   map <image> [--json]                  the file's layout: structures, blocks, free space, overlaps
+  check <image> [--json] [--repair]     every rule of the format, findings with codes and offsets
   log <image> [--json]                  every log entry, the active sequence, what a replay would write
   replay <image>                        replay the log into the file and mark it empty
+  create <image> --size S [--type T]    a new dynamic, fixed or differencing (--parent P) image
+  write <image> --offset N [--input F]  an atomic patch of virtual disk bytes from a file or stdin
+  convert <input> <output>              raw ↔ VHDX, or VHDX → VHDX compacted
+  merge <child>                         fold a differencing image into its parent
 
 Sizes and offsets take K, M, G, T suffixes (binary) or 0x… hex.
 Viewing never writes: a log that needs replay is replayed in memory only.
@@ -44,5 +49,47 @@ Writes virtual disk bytes to stdout, from --offset (default 0) for --length byte
 
 Lists every structure and allocated block of the file with its file range, the free
 gaps between them, anything that overlaps, and anything past the end of the file.
+`,
+  check: `Usage: vhdx check <image> [--json] [--repair]
+
+Checks headers, region tables, the log, metadata items, the BAT and the layout of every
+structure and block, and lists each finding as error, warning or info with its code
+(see docs/errors.md), the structure and the file offset. Exit status 0 when there is no
+error, 1 when there is. --json prints { "ok": …, "findings": [...] }.
+
+Nothing is written unless --repair is given. --repair then makes only the safe repairs,
+each through the log or the header update protocol, lists what each wrote, and checks
+the file again: replay a log that needs it, rewrite a damaged header from the good one,
+rewrite a damaged region table copy from the good one.
+`,
+  create: `Usage: vhdx create <image> --size S [--type dynamic|fixed|differencing] [--parent P]
+                   [--block-size B] [--logical-sector 512|4096] [--physical-sector 512|4096] [--log-size L]
+
+Creates a new image; an existing file is never overwritten. Dynamic (the default) starts
+empty, fixed has every block allocated, differencing (implied by --parent) takes its size
+and sector sizes from the parent and records where the parent is (relative and absolute
+paths) and its DataWriteGuid. Block size 1M–256M, a power of two (default 32M); log size
+a multiple of 1M (default 1M); virtual size up to 64T, a multiple of the logical sector.
+`,
+  write: `Usage: vhdx write <image> --offset N [--input FILE]
+
+Writes the bytes of FILE (or stdin) into the virtual disk at offset N as one atomic patch:
+each touched block is copied with the new bytes to free space, then one log entry switches
+them all. A power cut leaves either the old or the new contents, never a mix.
+`,
+  convert: `Usage: vhdx convert <input> <output> [--format raw|vhdx] [--type dynamic|fixed] [--block-size B] [--sync]
+
+Converts a raw disk image to VHDX, a VHDX image (with its parent chain) to raw, or a VHDX
+image to a new compacted VHDX (free space and all-zero blocks dropped). The format follows
+the output name (.vhdx) unless --format says otherwise; raw output keeps zero runs as holes.
+The output must not exist yet. As with qemu-img convert, the output is left to the operating
+system to write back; --sync flushes it to disk before the command ends. The VHDX header
+section is written last, so an interrupted conversion never leaves a file that opens.
+`,
+  merge: `Usage: vhdx merge <child>
+
+Folds a differencing image into its parent: every sector the child holds is written into
+the parent, and the child's virtual-disk metadata replaces the parent's. The parent gets
+a new DataWriteGuid, so the child no longer opens on top of it afterwards.
 `,
 };

@@ -1,8 +1,13 @@
 import { VhdxError } from "../vhdx/errors";
 import { parseArgs, UsageError } from "./args";
 import { catCommand, infoCommand, Io, mapCommand } from "./commands";
+import { checkCommand } from "./cmd-check";
 import { COMMAND_HELP, MAIN_HELP } from "./help";
 import { logCommand, replayCommand } from "./cmd-log";
+import { CREATE_FLAGS, createCommand } from "./cmd-create";
+import { WRITE_FLAGS, writeCommand } from "./cmd-write";
+import { CONVERT_FLAGS, convertCommand } from "./cmd-convert";
+import { MERGE_FLAGS, mergeCommand } from "./cmd-merge";
 
 type Command = {
   flags: Record<string, "bool" | "value">;
@@ -13,8 +18,13 @@ const COMMANDS: Record<string, Command> = {
   info: { flags: { json: "bool", help: "bool" }, run: infoCommand },
   cat: { flags: { offset: "value", length: "value", help: "bool" }, run: catCommand },
   map: { flags: { json: "bool", help: "bool" }, run: mapCommand },
+  check: { flags: { json: "bool", repair: "bool", help: "bool" }, run: checkCommand },
   log: { flags: { json: "bool", help: "bool" }, run: logCommand },
   replay: { flags: { help: "bool" }, run: replayCommand },
+  create: { flags: CREATE_FLAGS, run: createCommand },
+  write: { flags: WRITE_FLAGS, run: writeCommand },
+  convert: { flags: CONVERT_FLAGS, run: convertCommand },
+  merge: { flags: MERGE_FLAGS, run: mergeCommand },
 };
 
 // A closed pipe (`vhdx cat img | head`) ends the output quietly, as other Unix tools do.

@@ -331,9 +331,11 @@ export async function openImage(file: RandomAccess, opts: OpenOptions = {}): Pro
     }
   }
   const fileSize = await io.size();
+  // Bytes a replay only grew the file by read as zeros; reads of the BAT stop where real data ends.
+  const dataEnd = io instanceof OverlayBackend ? Math.min(fileSize, Math.max(await file.size(), ...io.changedRanges().map((r) => r.start + r.length))) : fileSize;
   const registry = registerStructures(section);
   const { table, params } = await readMetadata(io, section.metadataRegion, warnings);
-  const bat = await readBat(io, fileSize, section.batRegion, params, registry, warnings);
+  const bat = await readBat(io, fileSize, section.batRegion, params, registry, warnings, dataEnd);
   const blockOverlaps = registry.overlaps();
   if (blockOverlaps.length > 0) {
     const [a, b] = blockOverlaps[0];

@@ -58,10 +58,16 @@ export function imageInfo(img: VhdxImage, log: { needsReplay: boolean } = { need
   const sectorBitmap: Record<string, number> = {};
   const pc = new Float64Array(8);
   const sc = new Float64Array(8);
-  for (let i = 0; i < img.bat.length; i++) {
+  // Entries past those the file holds are NOT_PRESENT; they are counted, not visited.
+  const present = Math.min(img.bat.length, img.bat.words.length >>> 1);
+  for (let i = 0; i < present; i++) {
     if (isSectorBitmapEntry(g, i)) sc[img.bat.state(i)]++;
     else pc[img.bat.state(i)]++;
   }
+  const sbBelow = (n: number) => Math.floor(n / (g.chunkRatio + 1));
+  const absentSb = sbBelow(img.bat.length) - sbBelow(present);
+  sc[0] += absentSb;
+  pc[0] += img.bat.length - present - absentSb;
   for (let s = 0; s < 8; s++) {
     if (pc[s]) payload[PAYLOAD_STATE_NAMES[s]] = pc[s];
     if (sc[s]) sectorBitmap[SB_STATE_NAMES[s]] = sc[s];

@@ -179,6 +179,7 @@ export async function readBat(
   params: DiskParameters,
   registry: RegionRegistry,
   warnings: Warning[],
+  dataEnd = fileSize,
 ): Promise<Bat> {
   const fp = params.fileParameters;
   const geometry = batGeometry(fp.blockSize, params.logicalSectorSize, params.virtualDiskSize, fp.hasParent);
@@ -196,14 +197,18 @@ export async function readBat(
   if (inFile < needed) {
     warnings.push({ code: "BAT_BEYOND_EOF", message: `the BAT region ends at ${hex(region.fileOffset + needed)}, past the end of the file (${hex(fileSize)})`, structure: "BAT region", offset: region.fileOffset });
   }
-  const bat = new Bat(geometry, await io.read(region.fileOffset, inFile), geometry.totalBatEntries);
+  // Past `dataEnd` (a file grown by an in-memory log replay) every byte is zero: not read, not allocated.
+  const withData = Math.max(0, Math.min(inFile, dataEnd - region.fileOffset));
+  const bat = new Bat(geometry, await io.read(region.fileOffset, withData - (withData % BAT_ENTRY_SIZE)), geometry.totalBatEntries);
   registerBlocks(bat, registry);
   return bat;
 }
 
 export function registerBlocks(bat: Bat, registry: RegionRegistry): void {
   const g = bat.geometry;
-  for (let i = 0; i < bat.length; i++) {
+  // Entries the file does not hold are NOT_PRESENT: the loop follows the file, not the claimed length.
+  const n = Math.min(bat.length, bat.words.length >>> 1);
+  for (let i = 0; i < n; i++) {
     const state = bat.state(i);
     if (isSectorBitmapEntry(g, i)) {
       if (state === SB_BLOCK_PRESENT) registry.addBlock(bat.fileOffsetMB(i) * MiB, SECTOR_BITMAP_BLOCK_SIZE, i, true);

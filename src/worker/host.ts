@@ -31,7 +31,11 @@ export function serve(port: Port, methods: MethodTable, now: () => number = () =
     const { id, method, args } = m;
     const fn = Object.prototype.hasOwnProperty.call(methods, method) ? methods[method] : undefined;
     if (!fn) {
-      post({ type: "error", id, error: serializeError(new VhdxError("INVALID_ARGUMENT", `No engine method "${method}"`, "request")) });
+      post({
+        type: "error",
+        id,
+        error: serializeError(new VhdxError("INVALID_ARGUMENT", `No engine method "${method}"`, "request")),
+      });
       return;
     }
     const ctl = new AbortController();
@@ -53,7 +57,8 @@ export function serve(port: Port, methods: MethodTable, now: () => number = () =
         else post({ type: "result", id, value });
       } catch (e) {
         // A method that noticed the abort may throw a DOM AbortError; report it as the engine's CANCELLED.
-        const err = ctl.signal.aborted && !(e instanceof VhdxError) ? new VhdxError("CANCELLED", "Cancelled", "request") : e;
+        const err =
+          ctl.signal.aborted && !(e instanceof VhdxError) ? new VhdxError("CANCELLED", "Cancelled", "request") : e;
         post({ type: "error", id, error: serializeError(err) });
       } finally {
         running.delete(id);

@@ -53,4 +53,3 @@ export async function handleLockName(handle: FileSystemFileHandle): Promise<stri
   }
   return `${PREFIX}handle-name:${handle.name}`;
 }
-

@@ -1,7 +1,15 @@
 import { VhdxError } from "../vhdx/errors";
 import type { FileMap, ImageInfo } from "../vhdx/info";
 import { transfer, type CallContext, type MethodTable, type Transfer } from "./protocol";
-import { closeSession, openSession, CHUNK_CACHE_BUDGET, OVERLAY_BUDGET, type BackendKind, type OpenSource, type Session } from "./session";
+import {
+  closeSession,
+  openSession,
+  CHUNK_CACHE_BUDGET,
+  OVERLAY_BUDGET,
+  type BackendKind,
+  type OpenSource,
+  type Session,
+} from "./session";
 import type { ChunkCacheStats } from "./storage/chunkCache";
 import { copyToHandle, importToOpfs as importFile, type CopyResult, type CopySource } from "./storage/copy";
 import { listOpfs, normalizeOpfsPath, opfsFile, removeOpfsFile, type OpfsEntry } from "./storage/opfs";
@@ -31,7 +39,8 @@ export interface EngineStats {
 }
 
 export type SaveTarget = { kind: "handle"; handle: FileSystemFileHandle } | { kind: "download" };
-export type SaveResult = (CopyResult & { kind: "handle" }) | { kind: "download"; blob: Blob; name: string; bytes: number };
+export type SaveResult =
+  (CopyResult & { kind: "handle" }) | { kind: "download"; blob: Blob; name: string; bytes: number };
 
 let session: Session | null = null;
 /** open/close/import/save run one at a time; reads run freely between them. */
@@ -76,9 +85,19 @@ async function map(): Promise<FileMap> {
 }
 
 /** Virtual disk bytes or raw file bytes, transferred to the caller (one copy, never two). */
-async function read(_ctx: CallContext, space: "virtual" | "file", offset: number, length: number): Promise<Transfer<Uint8Array>> {
+async function read(
+  _ctx: CallContext,
+  space: "virtual" | "file",
+  offset: number,
+  length: number,
+): Promise<Transfer<Uint8Array>> {
   if (length > MAX_READ) {
-    throw new VhdxError("INVALID_ARGUMENT", `Reads are limited to ${MAX_READ} bytes per call (asked ${length})`, "read", offset);
+    throw new VhdxError(
+      "INVALID_ARGUMENT",
+      `Reads are limited to ${MAX_READ} bytes per call (asked ${length})`,
+      "read",
+      offset,
+    );
   }
   const img = current().image;
   let bytes: Uint8Array;
@@ -117,14 +136,21 @@ async function stats(): Promise<EngineStats> {
 type ImportSource = { kind: "file"; file: File } | { kind: "handle"; handle: FileSystemFileHandle };
 
 /** Streams a user's file into an OPFS working copy, with progress; the quota is checked first. */
-async function importToOpfs(ctx: CallContext, source: ImportSource, path: string): Promise<CopyResult & { path: string }> {
+async function importToOpfs(
+  ctx: CallContext,
+  source: ImportSource,
+  path: string,
+): Promise<CopyResult & { path: string }> {
   return exclusive(async () => {
     const file = source.kind === "file" ? source.file : await source.handle.getFile();
     const norm = normalizeOpfsPath(path);
     if (session?.source.kind === "opfs" && normalizeOpfsPath(session.source.path) === norm) {
       throw new VhdxError("INVALID_ARGUMENT", `${norm} is open; close it before importing over it`, "OPFS path");
     }
-    const r = await importFile(file, norm, { signal: ctx.signal, onProgress: (done, total) => ctx.progress(total ? done / total : 1, done) });
+    const r = await importFile(file, norm, {
+      signal: ctx.signal,
+      onProgress: (done, total) => ctx.progress(total ? done / total : 1, done),
+    });
     return { ...r, path: norm };
   });
 }
@@ -140,9 +166,16 @@ async function saveBack(ctx: CallContext, target: FileSystemFileHandle): Promise
   return exclusive(async () => {
     const s = current();
     if (s.source.kind !== "opfs") {
-      throw new VhdxError("INVALID_ARGUMENT", "Save back copies a working copy to its original; the open image is not a working copy", "save");
+      throw new VhdxError(
+        "INVALID_ARGUMENT",
+        "Save back copies a working copy to its original; the open image is not a working copy",
+        "save",
+      );
     }
-    return copyToHandle(await saveSource(s), target, { signal: ctx.signal, onProgress: (d, t) => ctx.progress(t ? d / t : 1, d) });
+    return copyToHandle(await saveSource(s), target, {
+      signal: ctx.signal,
+      onProgress: (d, t) => ctx.progress(t ? d / t : 1, d),
+    });
   });
 }
 
@@ -196,6 +229,34 @@ async function opfsRemove(_ctx: CallContext, path: string): Promise<void> {
   await removeOpfsFile(path);
 }
 
+export interface Capabilities {
+  /** Origin-private file system (working copies). */
+  opfs: boolean;
+  /** FileSystemSyncAccessHandle in this worker: in-place edits with real flushes. */
+  syncAccessHandle: boolean;
+  /** Web Locks: exclusive editing across tabs. */
+  webLocks: boolean;
+  /** createWritable() on file handles: saving to the user's files and "save back". */
+  writableStreams: boolean;
+}
+
+/** What this browser's worker can do, so the UI offers only what works (Firefox, Safari differ). */
+async function capabilities(): Promise<Capabilities> {
+  const proto = typeof FileSystemFileHandle === "undefined" ? null : FileSystemFileHandle.prototype;
+  return {
+    opfs: typeof navigator.storage?.getDirectory === "function",
+    syncAccessHandle: !!proto && "createSyncAccessHandle" in proto,
+    webLocks: !!navigator.locks,
+    writableStreams: !!proto && "createWritable" in proto,
+  };
+}
+
+/** What the next commit on the open image costs (a writable copies the user's whole file); null elsewhere. */
+async function commitCost(): Promise<CommitCost | null> {
+  const b = current().backend;
+  return b instanceof WritableHandleBackend ? b.commitCost() : null;
+}
+
 async function close(): Promise<void> {
   return exclusive(async () => {
     const s = session;
@@ -215,6 +276,8 @@ export const methods = {
   read,
   batWords,
   stats,
+  capabilities,
+  commitCost,
   importToOpfs,
   saveBack,
   saveAs,

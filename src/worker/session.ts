@@ -51,13 +51,20 @@ interface Storage {
   cache: ChunkCache | null;
 }
 
-const ANOTHER_TAB = "another tab or window is editing this file; it is open read-only here — close it there to edit here";
+const ANOTHER_TAB =
+  "another tab or window is editing this file; it is open read-only here — close it there to edit here";
 
 async function openStorage(source: OpenSource): Promise<Storage> {
   if (source.kind === "file") {
     const cache = newCache();
     const reason = "opened from a dropped or chosen file, which the browser gives without write access";
-    return { backend: new BlobBackend(source.file, { cache }), backendKind: "blob", readOnlyReason: reason, lock: null, cache };
+    return {
+      backend: new BlobBackend(source.file, { cache }),
+      backendKind: "blob",
+      readOnlyReason: reason,
+      lock: null,
+      cache,
+    };
   }
   if (source.kind === "handle") {
     const h = source.handle;
@@ -125,7 +132,13 @@ export async function openSession(source: OpenSource, signal: AbortSignal): Prom
     try {
       image = await openImage(st.backend as RandomAccess, { readOnly: readOnlyReason !== null });
     } catch (e) {
-      if (readOnlyReason !== null || !(e instanceof VhdxError) || e.code === "IO_ERROR" || e.code === "LOG_NEEDS_REPLAY") throw e;
+      if (
+        readOnlyReason !== null ||
+        !(e instanceof VhdxError) ||
+        e.code === "IO_ERROR" ||
+        e.code === "LOG_NEEDS_REPLAY"
+      )
+        throw e;
       image = await openImage(st.backend as RandomAccess, { readOnly: true });
       readOnlyReason = `the engine refuses to edit this image: ${e.message}`;
     }
@@ -154,4 +167,19 @@ export async function closeSession(s: Session): Promise<void> {
     s.cache?.clear();
     s.lock?.release();
   }
+}
+
+/**
+ * Runs one commit's writes on the session's storage. On a user's file (writable handle) the
+ * whole commit goes through a single writable — one copy of the file, swapped in atomically, or
+ * aborted when `fn` throws (a cancelled commit leaves the file as it was). On OPFS and in memory
+ * the writes land in place and the engine's own flush ordering (the log) keeps them safe.
+ * Methods that write (commitPatch, replay, convert) wrap their engine call in this.
+ */
+export async function runCommit<T>(s: Session, fn: () => Promise<T>): Promise<{ value: T; atomic: boolean }> {
+  if (s.readOnly) throw new VhdxError("READ_ONLY", `${s.name} is open read-only: ${s.readOnlyReason}`, s.name);
+  if (s.backend instanceof WritableHandleBackend) return s.backend.batch(fn);
+  const value = await fn();
+  await s.backend.flush();
+  return { value, atomic: false };
 }

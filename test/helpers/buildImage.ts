@@ -5,7 +5,15 @@
  * Layout: header section 0–1 MiB, log 1–2 MiB, metadata region 2–3 MiB, BAT from 3 MiB
  * (rounded up to whole MiB), then the allocated blocks in order.
  */
-import { batGeometry, encodeBatEntry, PAYLOAD_BLOCK_FULLY_PRESENT, PAYLOAD_BLOCK_PARTIALLY_PRESENT, payloadEntryIndex, SB_BLOCK_PRESENT, sectorBitmapEntryIndex } from "../../src/vhdx/bat";
+import {
+  batGeometry,
+  encodeBatEntry,
+  PAYLOAD_BLOCK_FULLY_PRESENT,
+  PAYLOAD_BLOCK_PARTIALLY_PRESENT,
+  payloadEntryIndex,
+  SB_BLOCK_PRESENT,
+  sectorBitmapEntryIndex,
+} from "../../src/vhdx/bat";
 import { MiB } from "../../src/vhdx/bytes";
 import { serializeFileIdentifier } from "../../src/vhdx/fileIdentifier";
 import { Guid, ZERO_GUID } from "../../src/vhdx/guid";
@@ -26,7 +34,14 @@ import {
   VIRTUAL_DISK_SIZE_GUID,
 } from "../../src/vhdx/metadata";
 import { serializeParentLocator, VHDX_PARENT_LOCATOR_TYPE } from "../../src/vhdx/parentLocator";
-import { BAT_REGION_GUID, METADATA_REGION_GUID, REGION_TABLE_OFFSETS, RegionTableEntry, serializeRegionTable } from "../../src/vhdx/regionTable";
+import { LogUpdate, serializeLogEntry } from "../../src/vhdx/log";
+import {
+  BAT_REGION_GUID,
+  METADATA_REGION_GUID,
+  REGION_TABLE_OFFSETS,
+  RegionTableEntry,
+  serializeRegionTable,
+} from "../../src/vhdx/regionTable";
 
 export interface BuildOptions {
   virtualSize?: number;
@@ -83,7 +98,10 @@ export function buildImage(o: BuildOptions = {}): BuiltImage {
   const virtualDiskId = "6f0d1c7e-2b43-4a5e-9c1d-0123456789ab";
 
   const partial = new Set(o.partial ?? []);
-  const allocated = type === "fixed" ? [...Array(g.dataBlocksCount).keys()] : [...new Set([...(o.allocated ?? []), ...partial])].sort((a, b) => a - b);
+  const allocated =
+    type === "fixed"
+      ? [...Array(g.dataBlocksCount).keys()]
+      : [...new Set([...(o.allocated ?? []), ...partial])].sort((a, b) => a - b);
   const chunks = [...new Set([...partial].map((b) => Math.floor(b / g.chunkRatio)))].sort((a, b) => a - b);
   let cursor = batOffset + batLength;
   const blockOffsets = new Map<number, number>();
@@ -122,7 +140,11 @@ export function buildImage(o: BuildOptions = {}): BuiltImage {
 
   // Metadata items, packed after the table.
   const items: [Guid, Uint8Array, boolean][] = [
-    [FILE_PARAMETERS_GUID, serializeFileParameters({ blockSize, leaveBlockAllocated: type === "fixed", hasParent }), false],
+    [
+      FILE_PARAMETERS_GUID,
+      serializeFileParameters({ blockSize, leaveBlockAllocated: type === "fixed", hasParent }),
+      false,
+    ],
     [VIRTUAL_DISK_SIZE_GUID, serializeVirtualDiskSize(virtualSize), true],
     [VIRTUAL_DISK_ID_GUID, serializeGuidItem(virtualDiskId), true],
     [LOGICAL_SECTOR_SIZE_GUID, serializeU32(lss), true],
@@ -138,7 +160,14 @@ export function buildImage(o: BuildOptions = {}): BuiltImage {
   const metadataEntries: MetadataTableEntry[] = [];
   let itemAt = METADATA_TABLE_SIZE;
   for (const [itemId, data, isVirtualDisk] of items) {
-    metadataEntries.push({ itemId, offset: itemAt, length: data.length, isUser: false, isVirtualDisk, isRequired: true });
+    metadataEntries.push({
+      itemId,
+      offset: itemAt,
+      length: data.length,
+      isUser: false,
+      isVirtualDisk,
+      isRequired: true,
+    });
     bytes.set(data, metadataOffset + itemAt);
     itemAt += data.length;
   }
@@ -163,11 +192,27 @@ export function buildImage(o: BuildOptions = {}): BuiltImage {
       for (let s = 0; s < sectors / 2; s++) bytes[at + ((base + s) >>> 3)] |= 1 << ((base + s) & 7);
     }
   }
-  return { bytes, logOffset, logLength, metadataOffset, metadataLength, batOffset, batLength, blockOffsets, bitmapOffsets, metadataEntries, virtualDiskId };
+  return {
+    bytes,
+    logOffset,
+    logLength,
+    metadataOffset,
+    metadataLength,
+    batOffset,
+    batLength,
+    blockOffsets,
+    bitmapOffsets,
+    metadataEntries,
+    virtualDiskId,
+  };
 }
 
 /** Rewrites header `index` (0 or 1) of `bytes` with `changes`, recomputing its checksum. */
-export function withHeader(bytes: Uint8Array, index: 0 | 1, changes: Partial<Omit<Header, "checksum" | "signature">>): void {
+export function withHeader(
+  bytes: Uint8Array,
+  index: 0 | 1,
+  changes: Partial<Omit<Header, "checksum" | "signature">>,
+): void {
   const at = HEADER_OFFSETS[index];
   const cur = parseHeader(bytes.subarray(at, at + 4096), at);
   bytes.set(serializeHeader({ ...cur, ...changes }), at);
@@ -181,4 +226,33 @@ export function withRegionTable(bytes: Uint8Array, index: 0 | 1, entries: Region
 /** Overwrites the metadata table of a built image with `entries`. */
 export function withMetadataTable(img: BuiltImage, entries: MetadataTableEntry[]): void {
   img.bytes.set(serializeMetadataTable(entries), img.metadataOffset);
+}
+
+/**
+ * Leaves `img` as a crash between a log write and its application would: one log entry at the
+ * start of the log holding `updates` (4 KiB sectors), and LogGuid set in both headers.
+ */
+export function withPendingLog(
+  img: BuiltImage,
+  updates: { fileOffset: number; data: Uint8Array }[],
+  opts: { logGuid?: Guid; flushedFileOffset?: number; lastFileOffset?: number; sequenceNumber?: bigint } = {},
+): Guid {
+  const logGuid = opts.logGuid ?? "5d1a4f5e-0b7c-4c1e-9a52-7e4b1f0c2d3a";
+  const list: LogUpdate[] = [];
+  for (const u of updates)
+    for (let at = 0; at < u.data.length; at += 4096)
+      list.push({ kind: "data", fileOffset: u.fileOffset + at, data: u.data.subarray(at, at + 4096) });
+  const size = img.bytes.length - (img.bytes.length % MiB);
+  const entry = serializeLogEntry({
+    tail: 0,
+    sequenceNumber: opts.sequenceNumber ?? 5n,
+    logGuid,
+    flushedFileOffset: opts.flushedFileOffset ?? size,
+    lastFileOffset: opts.lastFileOffset ?? size,
+    updates: list,
+  });
+  img.bytes.set(entry, img.logOffset);
+  withHeader(img.bytes, 0, { logGuid });
+  withHeader(img.bytes, 1, { logGuid });
+  return logGuid;
 }

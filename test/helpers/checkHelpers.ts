@@ -12,7 +12,9 @@ export async function check(bytes: Uint8Array): Promise<CheckReport> {
 export function expectFinding(r: CheckReport, code: CheckCode, severity?: Severity, offset?: number): Finding {
   const all = r.findings.filter((f) => f.code === code);
   expect(all.length, `no ${code} in ${JSON.stringify(r.findings.map((f) => f.code))}`).toBeGreaterThan(0);
-  const f = all.find((x) => (severity === undefined || x.severity === severity) && (offset === undefined || x.offset === offset));
+  const f = all.find(
+    (x) => (severity === undefined || x.severity === severity) && (offset === undefined || x.offset === offset),
+  );
   expect(f, `${code} findings: ${JSON.stringify(all)}`).toBeDefined();
   expect(f!.structure.length).toBeGreaterThan(0);
   expect(f!.message.length).toBeGreaterThan(0);

@@ -2,7 +2,12 @@ import { expect } from "vitest";
 import { VhdxError, VhdxErrorCode } from "../../src/vhdx/errors";
 
 /** Runs `fn` and asserts it throws a VhdxError with this code, structure and offset. */
-export function expectVhdxError(fn: () => unknown, code: VhdxErrorCode, structure: string | RegExp, offset: number | undefined): VhdxError {
+export function expectVhdxError(
+  fn: () => unknown,
+  code: VhdxErrorCode,
+  structure: string | RegExp,
+  offset: number | undefined,
+): VhdxError {
   let caught: unknown;
   try {
     fn();
@@ -19,7 +24,12 @@ export function expectVhdxError(fn: () => unknown, code: VhdxErrorCode, structur
 }
 
 /** The async form of expectVhdxError. */
-export async function expectVhdxErrorAsync(p: Promise<unknown>, code: VhdxErrorCode, structure: string | RegExp, offset: number | undefined): Promise<VhdxError> {
+export async function expectVhdxErrorAsync(
+  p: Promise<unknown>,
+  code: VhdxErrorCode,
+  structure: string | RegExp,
+  offset: number | undefined,
+): Promise<VhdxError> {
   let caught: unknown;
   try {
     await p;

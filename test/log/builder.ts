@@ -8,7 +8,13 @@ import { crc32cWithZeroField } from "../../src/vhdx/crc32c";
 import { Guid, ZERO_GUID } from "../../src/vhdx/guid";
 import { Header, HEADER_OFFSETS, serializeHeader } from "../../src/vhdx/header";
 import { MemoryBackend } from "../../src/vhdx/io";
-import { descriptorOffset, descriptorSectorCount, LOG_SECTOR_SIZE, LogUpdate, serializeLogEntry } from "../../src/vhdx/log/entry";
+import {
+  descriptorOffset,
+  descriptorSectorCount,
+  LOG_SECTOR_SIZE,
+  LogUpdate,
+  serializeLogEntry,
+} from "../../src/vhdx/log/entry";
 
 export const LOG_GUID: Guid = "5d1a4f5e-0b7c-4c1e-9a52-7e4b1f0c2d3a";
 export const LOG_OFFSET = MiB;

@@ -102,7 +102,14 @@ describe("log entry structures (§2.3.1)", () => {
 
   it("serializes a whole entry: EntryLength, data sectors in order, CRC over the entry", () => {
     const updates = [dataUpdate(TARGET, 1), zeroUpdate(TARGET + 4096, 8192), dataUpdate(TARGET + 16384, 2)];
-    const e = serializeLogEntry({ tail: 0, sequenceNumber: 3n, logGuid: LOG_GUID, flushedFileOffset: 0, lastFileOffset: 0, updates });
+    const e = serializeLogEntry({
+      tail: 0,
+      sequenceNumber: 3n,
+      logGuid: LOG_GUID,
+      flushedFileOffset: 0,
+      lastFileOffset: 0,
+      updates,
+    });
     expect(e.length).toBe(3 * LOG_SECTOR_SIZE);
     const h = parseLogEntryHeader(e);
     expect(h.entryLength).toBe(e.length);

@@ -46,7 +46,12 @@ describe("header updates (§2.2.2.1)", () => {
     const u = await HeaderUpdater.load(rec.wrap());
     const before = u.current;
     const h = await u.update();
-    expect(rec.events).toEqual([`write ${HEADER_OFFSETS[0]} 4096`, "flush", `write ${HEADER_OFFSETS[1]} 4096`, "flush"]);
+    expect(rec.events).toEqual([
+      `write ${HEADER_OFFSETS[0]} 4096`,
+      "flush",
+      `write ${HEADER_OFFSETS[1]} 4096`,
+      "flush",
+    ]);
     const s = await slots(f.io);
     expect(s.map((x) => x.valid)).toEqual([true, true]);
     expect(s[0].header!.sequenceNumber).toBe(6n);

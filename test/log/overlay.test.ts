@@ -10,10 +10,18 @@ function baseBytes(n: number): Uint8Array {
   return b;
 }
 
-type Op = { kind: "write"; offset: number; length: number; byte: number } | { kind: "truncate"; size: number } | { kind: "read"; offset: number; length: number };
+type Op =
+  | { kind: "write"; offset: number; length: number; byte: number }
+  | { kind: "truncate"; size: number }
+  | { kind: "read"; offset: number; length: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant("write" as const), offset: fc.nat(40000), length: fc.integer({ min: 1, max: 9000 }), byte: fc.nat(255) }),
+  fc.record({
+    kind: fc.constant("write" as const),
+    offset: fc.nat(40000),
+    length: fc.integer({ min: 1, max: 9000 }),
+    byte: fc.oneof(fc.constant(0), fc.nat(255)),
+  }),
   fc.record({ kind: fc.constant("truncate" as const), size: fc.nat(50000) }),
   fc.record({ kind: fc.constant("read" as const), offset: fc.nat(50000), length: fc.nat(12000) }),
 );

@@ -32,7 +32,11 @@ describe("log replay (§2.3.3)", () => {
 
   it("grows the file for descriptors past its end and then to the head's LastFileOffset", async () => {
     const f = makeFile();
-    await put(f, 0, { sequenceNumber: 1n, updates: [dataUpdate(FILE_SIZE + MiB, 0x44), zeroUpdate(FILE_SIZE + 3 * MiB, 4096)], lastFileOffset: 10 * MiB });
+    await put(f, 0, {
+      sequenceNumber: 1n,
+      updates: [dataUpdate(FILE_SIZE + MiB, 0x44), zeroUpdate(FILE_SIZE + 3 * MiB, 4096)],
+      lastFileOffset: 10 * MiB,
+    });
     const scan = await scanLog(f.io, f.header);
     const r = await replayLog(f.io, scan);
     expect(r.sizeAfter).toBe(10 * MiB);
@@ -66,7 +70,11 @@ describe("log replay (§2.3.3)", () => {
   it("previews the ranges a replay changes with their bytes before and after", async () => {
     const f = makeFile();
     await fill(f.io, TARGET, 4096, 0xab);
-    await put(f, 0, { sequenceNumber: 1n, updates: [dataUpdate(TARGET, 0x66), zeroUpdate(TARGET + 8192, 4096)], lastFileOffset: 5 * MiB });
+    await put(f, 0, {
+      sequenceNumber: 1n,
+      updates: [dataUpdate(TARGET, 0x66), zeroUpdate(TARGET + 8192, 4096)],
+      lastFileOffset: 5 * MiB,
+    });
     const scan = await scanLog(f.io, f.header);
     const before = f.io.bytes();
     const p = await replayPreview(f.io, scan);

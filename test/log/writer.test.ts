@@ -12,7 +12,10 @@ import { FILE_SIZE, LOG_OFFSET, makeFile, sectorOf, TARGET } from "./builder";
 class Stop extends Error {}
 
 function updatesOf(n: number, seed: number, at = TARGET): MetadataUpdate[] {
-  return Array.from({ length: n }, (_, i) => ({ fileOffset: at + i * 4096, data: sectorOf((seed + i) & 0xff, seed + i) }));
+  return Array.from({ length: n }, (_, i) => ({
+    fileOffset: at + i * 4096,
+    data: sectorOf((seed + i) & 0xff, seed + i),
+  }));
 }
 
 /** Commits on one copy to the end, and on another stops after the log flush; replaying the second must give the first. */
@@ -44,7 +47,13 @@ describe("LogWriter (§2.3)", () => {
   it("one commit is one entry; replaying it where the writer stopped gives the committed file", async () => {
     const ups = [...updatesOf(3, 1), { fileOffset: TARGET + 5 * 4096, data: new Uint8Array(8192) }];
     const { full, torn, scan, info } = await commitBothWays(ups);
-    expect(info).toMatchObject({ dataDescriptors: 3, zeroDescriptors: 1, descriptorSectors: 1, entryLength: 4 * 4096, position: 0 });
+    expect(info).toMatchObject({
+      dataDescriptors: 3,
+      zeroDescriptors: 1,
+      descriptorSectors: 1,
+      entryLength: 4 * 4096,
+      position: 0,
+    });
     expect(scan.active!.entries.length).toBe(1);
     expect(scan.active!.entries[0].valid).toBe(true);
     expect(await torn.read(TARGET, 4096)).toEqual(new Uint8Array(4096)); // not applied yet
@@ -70,7 +79,9 @@ describe("LogWriter (§2.3)", () => {
       readOnly: false,
       read: (o, n) => f.io.read(o, n),
       write: async (o, d) => {
-        events.push(o >= LOG_OFFSET && o < LOG_OFFSET + MiB ? "log" : HEADER_OFFSETS.includes(o as 65536) ? "header" : "apply");
+        events.push(
+          o >= LOG_OFFSET && o < LOG_OFFSET + MiB ? "log" : HEADER_OFFSETS.includes(o as 65536) ? "header" : "apply",
+        );
         await f.io.write(o, d);
       },
       flush: async () => void events.push("flush"),

@@ -22,6 +22,11 @@ describe("file type identifier (§2.2.1)", () => {
   });
 
   it("rejects bytes too short for the structure", () => {
-    expectVhdxError(() => parseFileIdentifier(serializeFileIdentifier({ creator: "" }).subarray(0, 519)), "NOT_VHDX", "file type identifier", 0);
+    expectVhdxError(
+      () => parseFileIdentifier(serializeFileIdentifier({ creator: "" }).subarray(0, 519)),
+      "NOT_VHDX",
+      "file type identifier",
+      0,
+    );
   });
 });

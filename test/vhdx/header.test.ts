@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { view } from "../../src/vhdx/bytes";
-import { checkHeaderSlot, chooseCurrentHeader, HEADER_OFFSETS, parseHeader, serializeHeader } from "../../src/vhdx/header";
+import {
+  checkHeaderSlot,
+  chooseCurrentHeader,
+  HEADER_OFFSETS,
+  parseHeader,
+  serializeHeader,
+} from "../../src/vhdx/header";
 import { MiB } from "../../src/vhdx/bytes";
 import { expectVhdxError } from "../helpers/expectError";
 

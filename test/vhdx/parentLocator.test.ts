@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { view } from "../../src/vhdx/bytes";
-import { locatorValue, parseParentLocator, serializeParentLocator, VHDX_PARENT_LOCATOR_TYPE } from "../../src/vhdx/parentLocator";
+import {
+  locatorValue,
+  parseParentLocator,
+  serializeParentLocator,
+  VHDX_PARENT_LOCATOR_TYPE,
+} from "../../src/vhdx/parentLocator";
 import { expectVhdxError } from "../helpers/expectError";
 
 const AT = 0x20_0000 + 0x1_0000;
@@ -17,7 +22,12 @@ describe("parent locator (§2.6.2.6)", () => {
     expect(pl.locatorType).toBe(VHDX_PARENT_LOCATOR_TYPE);
     expect(pl.entries.map((e) => [e.key, e.value])).toEqual(pairs);
     expect(locatorValue(pl, "relative_path")).toBe(pairs[1][1]);
-    expect(serializeParentLocator(pl.locatorType, pl.entries.map((e) => [e.key, e.value]))).toEqual(b);
+    expect(
+      serializeParentLocator(
+        pl.locatorType,
+        pl.entries.map((e) => [e.key, e.value]),
+      ),
+    ).toEqual(b);
   });
 
   it("shorter than its 20-byte header", () => {

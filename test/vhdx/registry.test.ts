@@ -17,7 +17,14 @@ function layout(): RegionRegistry {
 describe("region registry", () => {
   it("lists extents in file order and finds the holder of a byte", () => {
     const r = layout();
-    expect(r.extents().map((e) => e.name)).toEqual(["header section", "log", "metadata region", "BAT region", "payload block (BAT entry 2)", "payload block (BAT entry 0)"]);
+    expect(r.extents().map((e) => e.name)).toEqual([
+      "header section",
+      "log",
+      "metadata region",
+      "BAT region",
+      "payload block (BAT entry 2)",
+      "payload block (BAT entry 0)",
+    ]);
     expect(r.find(5 * MiB)?.index).toBe(2);
     expect(r.find(3 * MiB + 7)?.kind).toBe("bat");
     expect(r.find(8 * MiB)).toBeUndefined();

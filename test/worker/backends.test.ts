@@ -31,7 +31,10 @@ class ModelHandle {
   readonly kind = "file";
   bytes: Uint8Array;
   writablesOpened = 0;
-  constructor(readonly name: string, initial: Uint8Array) {
+  constructor(
+    readonly name: string,
+    initial: Uint8Array,
+  ) {
     this.bytes = initial.slice();
   }
   async getFile(): Promise<File> {
@@ -67,7 +70,11 @@ class ModelHandle {
 
 describe("BlobBackend", () => {
   it("opens a qemu-img image lazily and reads the same virtual bytes qemu-img converts to", async () => {
-    const { vhdx, raw } = qemuImage("a.vhdx", "64M", ["write -P 0xab 0 1M", "write -P 0x5c 5M 300k", "write -P 0x11 63M 1M"]);
+    const { vhdx, raw } = qemuImage("a.vhdx", "64M", [
+      "write -P 0xab 0 1M",
+      "write -P 0x5c 5M 300k",
+      "write -P 0x11 63M 1M",
+    ]);
     const backend = new BlobBackend(new File([vhdx as Uint8Array<ArrayBuffer>], "a.vhdx"), {
       cache: new ChunkCache({ budgetBytes: 1 << 20 }),
     });
@@ -92,7 +99,10 @@ describe("BlobBackend", () => {
 
 describe("WritableHandleBackend (against a model of the browser's swap-file writable)", () => {
   const open = async (h: ModelHandle, overlayBudget?: number) =>
-    WritableHandleBackend.open(h as unknown as FileSystemFileHandle, { cache: new ChunkCache({ chunkSize: 256, budgetBytes: 4096 }), overlayBudget });
+    WritableHandleBackend.open(h as unknown as FileSystemFileHandle, {
+      cache: new ChunkCache({ chunkSize: 256, budgetBytes: 4096 }),
+      overlayBudget,
+    });
 
   it("reads see staged writes before close; the file changes only on flush", async () => {
     const start = new Uint8Array(4096).fill(1);

@@ -40,9 +40,16 @@ describe("ByteLru", () => {
   it("stays within budget and agrees with a reference model under random operations", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.constantFrom("set", "get", "delete"), fc.integer({ min: 0, max: 9 }), fc.integer({ min: 1, max: 120 })), {
-          maxLength: 200,
-        }),
+        fc.array(
+          fc.tuple(
+            fc.constantFrom("set", "get", "delete"),
+            fc.integer({ min: 0, max: 9 }),
+            fc.integer({ min: 1, max: 120 }),
+          ),
+          {
+            maxLength: 200,
+          },
+        ),
         (ops) => {
           const budget = 256;
           const lru = new ByteLru<number, Uint8Array>(budget);

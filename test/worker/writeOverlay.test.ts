@@ -25,7 +25,12 @@ describe("WriteOverlay", () => {
       fc.property(
         fc.array(
           fc.oneof(
-            fc.record({ op: fc.constant("w" as const), at: fc.integer({ min: 0, max: SIZE - 40 }), len: fc.integer({ min: 1, max: 40 }), v: fc.integer({ min: 1, max: 255 }) }),
+            fc.record({
+              op: fc.constant("w" as const),
+              at: fc.integer({ min: 0, max: SIZE - 40 }),
+              len: fc.integer({ min: 1, max: 40 }),
+              v: fc.integer({ min: 1, max: 255 }),
+            }),
             fc.record({ op: fc.constant("t" as const), at: fc.integer({ min: 0, max: SIZE }) }),
           ),
           { maxLength: 60 },

@@ -1,10 +1,10 @@
 import type { EngineMethods } from "../../worker/methods";
 import type { Port } from "../../worker/protocol";
-import { permissionApi, type PermissionMode } from "../../worker/storage/fsa";
+import { filePickers, permissionApi, type PermissionMode } from "../../worker/storage/fsa";
 import { createRpcClient, type RpcClient, type RpcMethods } from "./rpc";
 
 export type { Pending, ProgressEvent, CallOptions } from "./rpc";
-export type { OpenResult, EngineStats, SaveTarget, SaveResult } from "../../worker/methods";
+export type { OpenResult, EngineStats, SaveTarget, SaveResult, Capabilities } from "../../worker/methods";
 export type { OpenSource } from "../../worker/session";
 
 /**
@@ -88,4 +88,13 @@ export function downloadBlob(blob: Blob, name: string): void {
   a.remove();
   // Revoke after the browser has taken the URL.
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** What the page itself offers; the worker's side is `engine.capabilities()`. */
+export function pageCapabilities(): { openFilePicker: boolean; saveFilePicker: boolean } {
+  const pickers = filePickers(globalThis);
+  return {
+    openFilePicker: typeof pickers.showOpenFilePicker === "function",
+    saveFilePicker: typeof pickers.showSaveFilePicker === "function",
+  };
 }

@@ -24,7 +24,12 @@ import { CheckContext } from "./findings";
  * block lies. Blocks inside the file are registered for the overlap check; work and memory follow
  * the BAT bytes the file really holds.
  */
-export async function checkBat(ctx: CheckContext, region: RegionTableEntry, params: DiskParameters, reg: RegionRegistry): Promise<Bat> {
+export async function checkBat(
+  ctx: CheckContext,
+  region: RegionTableEntry,
+  params: DiskParameters,
+  reg: RegionRegistry,
+): Promise<Bat> {
   const fp = params.fileParameters;
   const g = batGeometry(fp.blockSize, params.logicalSectorSize, params.virtualDiskSize, fp.hasParent);
   const needed = g.totalBatEntries * BAT_ENTRY_SIZE;
@@ -50,12 +55,25 @@ export async function checkBat(ctx: CheckContext, region: RegionTableEntry, para
       examined - inFile,
     );
   }
-  const bat = new Bat(g, await ctx.read(region.fileOffset, inFile - (inFile % BAT_ENTRY_SIZE)), Math.floor(examined / BAT_ENTRY_SIZE));
+  // Entries past the file's data read as zeros (NOT_PRESENT): only the bytes that exist are read.
+  const withData = Math.max(0, Math.min(inFile, ctx.dataEnd - region.fileOffset));
+  const bat = new Bat(
+    g,
+    await ctx.read(region.fileOffset, withData - (withData % BAT_ENTRY_SIZE)),
+    Math.floor(examined / BAT_ENTRY_SIZE),
+  );
   judgeEntries(ctx, bat, g, region.fileOffset, fp.hasParent, reg);
   return bat;
 }
 
-function judgeEntries(ctx: CheckContext, bat: Bat, g: BatGeometry, batAt: number, differencing: boolean, reg: RegionRegistry): void {
+function judgeEntries(
+  ctx: CheckContext,
+  bat: Bat,
+  g: BatGeometry,
+  batAt: number,
+  differencing: boolean,
+  reg: RegionRegistry,
+): void {
   const w = bat.words;
   const n = w.length >>> 1;
   const period = g.chunkRatio + 1;
@@ -72,36 +90,86 @@ function judgeEntries(ctx: CheckContext, bat: Bat, g: BatGeometry, batAt: number
     const state = lo & 7;
     const entryAt = batAt + i * BAT_ENTRY_SIZE;
     const where = `BAT entry ${i}`;
-    if ((lo >>> 3) & 0x1ffff) ctx.add("warning", "BAT_RESERVED", `${where} has reserved bits set (${hex((lo >>> 3) & 0x1ffff)}); they must be 0 (§2.5.1)`, where, entryAt, 8);
+    if ((lo >>> 3) & 0x1ffff)
+      ctx.add(
+        "warning",
+        "BAT_RESERVED",
+        `${where} has reserved bits set (${hex((lo >>> 3) & 0x1ffff)}); they must be 0 (§2.5.1)`,
+        where,
+        entryAt,
+        8,
+      );
     const isSb = phase === g.chunkRatio;
     let length = 0;
     if (isSb) {
       if (state === SB_BLOCK_PRESENT && differencing) length = SECTOR_BITMAP_BLOCK_SIZE;
       else if (state !== SB_BLOCK_NOT_PRESENT) {
-        ctx.add("error", "BAT_STATE_INVALID", `${where} (sector bitmap) is ${SB_STATE_NAMES[state]}, not valid in a ${type} disk (§2.5.1.2)`, where, entryAt, 8);
+        ctx.add(
+          "error",
+          "BAT_STATE_INVALID",
+          `${where} (sector bitmap) is ${SB_STATE_NAMES[state]}, not valid in a ${type} disk (§2.5.1.2)`,
+          where,
+          entryAt,
+          8,
+        );
       }
     } else if (state === PAYLOAD_BLOCK_FULLY_PRESENT) {
       length = g.blockSize;
     } else if (state === PAYLOAD_BLOCK_PARTIALLY_PRESENT) {
       if (!differencing) {
-        ctx.add("error", "BAT_STATE_INVALID", `${where} is PARTIALLY_PRESENT, which is valid only in differencing disks (§2.5.1.1)`, where, entryAt, 8);
+        ctx.add(
+          "error",
+          "BAT_STATE_INVALID",
+          `${where} is PARTIALLY_PRESENT, which is valid only in differencing disks (§2.5.1.1)`,
+          where,
+          entryAt,
+          8,
+        );
       } else {
         length = g.blockSize;
         if (!sbPresent(Math.floor(i / period))) {
-          ctx.add("error", "BAT_STATE_INVALID", `${where} is PARTIALLY_PRESENT but its chunk's sector bitmap block is not present (§2.5.1.2)`, where, entryAt, 8);
+          ctx.add(
+            "error",
+            "BAT_STATE_INVALID",
+            `${where} is PARTIALLY_PRESENT but its chunk's sector bitmap block is not present (§2.5.1.2)`,
+            where,
+            entryAt,
+            8,
+          );
         }
       }
     } else if (state === 4 || state === 5) {
-      ctx.add("error", "BAT_STATE_INVALID", `${where} has reserved payload state ${state} (${PAYLOAD_STATE_NAMES[state]}) (§2.5.1.1)`, where, entryAt, 8);
+      ctx.add(
+        "error",
+        "BAT_STATE_INVALID",
+        `${where} has reserved payload state ${state} (${PAYLOAD_STATE_NAMES[state]}) (§2.5.1.1)`,
+        where,
+        entryAt,
+        8,
+      );
     }
     if (length === 0) continue;
     // FileOffsetMB has 44 bits: anything from 2^33 MiB on is far past any file and past 2^53 bytes.
     const mb = (lo >>> 20) + hi * 4096;
     const start = mb * MiB;
     if (start < HEADER_SECTION_SIZE) {
-      ctx.add("error", "BAT_OFFSET_INVALID", `${where} places its block at ${hex(start)}, inside the header section (§2.5.1)`, where, entryAt, 8);
+      ctx.add(
+        "error",
+        "BAT_OFFSET_INVALID",
+        `${where} places its block at ${hex(start)}, inside the header section (§2.5.1)`,
+        where,
+        entryAt,
+        8,
+      );
     } else if (hi >= 0x200000 || start + length > ctx.fileSize) {
-      ctx.add("error", "BAT_ENTRY_BEYOND_EOF", `${where} points past the end of the file (FileOffsetMB ${mb}, block ends at ${hex(start + length)} > ${hex(ctx.fileSize)})`, where, entryAt, 8);
+      ctx.add(
+        "error",
+        "BAT_ENTRY_BEYOND_EOF",
+        `${where} points past the end of the file (FileOffsetMB ${mb}, block ends at ${hex(start + length)} > ${hex(ctx.fileSize)})`,
+        where,
+        entryAt,
+        8,
+      );
     } else {
       reg.addBlock(start, length, i, isSb);
     }

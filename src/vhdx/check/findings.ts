@@ -77,10 +77,22 @@ export class CheckContext {
   private readonly list: Finding[] = [];
   private readonly perCode = new Map<CheckCode, { listed: number; dropped: number; severity: Severity }>();
 
+  /** Bytes at or past this offset are known to read as zeros (≤ fileSize; below it after an in-memory replay grew the file). */
+  dataEnd: number;
+
   constructor(
-    readonly io: RandomAccess,
-    readonly fileSize: number,
-  ) {}
+    public io: RandomAccess,
+    public fileSize: number,
+  ) {
+    this.dataEnd = fileSize;
+  }
+
+  /** Continues the check on the file as a replayed log leaves it (an in-memory overlay). */
+  useReplayed(io: RandomAccess, fileSize: number, dataEnd: number): void {
+    this.io = io;
+    this.fileSize = fileSize;
+    this.dataEnd = Math.min(dataEnd, fileSize);
+  }
 
   add(severity: Severity, code: CheckCode, message: string, structure: string, offset: number, length = 0): void {
     const c = this.perCode.get(code) ?? { listed: 0, dropped: 0, severity };
@@ -116,9 +128,12 @@ export class CheckContext {
     return out;
   }
 
-  /** Reads `length` bytes at `offset`, never past the end of the file (the rest reads as zeros). */
+  /**
+   * Reads `length` bytes at `offset`, never past the end of the file's data (the rest reads as
+   * zeros). Callers bound `length` by what they need and by `dataEnd`, never by a claim.
+   */
   async read(offset: number, length: number): Promise<Uint8Array> {
-    const inFile = Math.max(0, Math.min(length, this.fileSize - offset));
+    const inFile = Math.max(0, Math.min(length, this.dataEnd - offset));
     if (inFile === length) return this.io.read(offset, length);
     const out = new Uint8Array(length);
     if (inFile > 0) out.set(await this.io.read(offset, inFile));

@@ -2,7 +2,17 @@ import { ascii, isAllZero, MiB } from "../bytes";
 import { hex } from "../errors";
 import { FILE_IDENTIFIER_SIGNATURE } from "../fileIdentifier";
 import { isZeroGuid } from "../guid";
-import { checkHeaderSlot, chooseCurrentHeader, Header, HEADER_OFFSETS, HEADER_SIGNATURE, HEADER_SIZE, HEADER_VERSION, HeaderSlot, LOG_VERSION } from "../header";
+import {
+  checkHeaderSlot,
+  chooseCurrentHeader,
+  Header,
+  HEADER_OFFSETS,
+  HEADER_SIGNATURE,
+  HEADER_SIZE,
+  HEADER_VERSION,
+  HeaderSlot,
+  LOG_VERSION,
+} from "../header";
 import { HEADER_SECTION_SIZE } from "../open";
 import { CheckContext } from "./findings";
 
@@ -23,21 +33,49 @@ export async function checkHeaders(ctx: CheckContext): Promise<HeaderSectionStat
   const section = await ctx.read(0, HEADER_SECTION_SIZE);
   const signature = ascii(section, 0, 8);
   if (ctx.fileSize < 8 || signature !== FILE_IDENTIFIER_SIGNATURE) {
-    ctx.add("error", "NOT_VHDX", `not a VHDX file: the file type identifier is ${JSON.stringify(signature)}, expected "vhdxfile"`, "file type identifier", 0, 8);
+    ctx.add(
+      "error",
+      "NOT_VHDX",
+      `not a VHDX file: the file type identifier is ${JSON.stringify(signature)}, expected "vhdxfile"`,
+      "file type identifier",
+      0,
+      8,
+    );
     return null;
   }
   if (ctx.fileSize < HEADER_SECTION_SIZE) {
-    ctx.add("error", "FILE_TRUNCATED", `the file is ${ctx.fileSize} bytes, shorter than its 1 MiB header section`, "header section", 0, HEADER_SECTION_SIZE);
+    ctx.add(
+      "error",
+      "FILE_TRUNCATED",
+      `the file is ${ctx.fileSize} bytes, shorter than its 1 MiB header section`,
+      "header section",
+      0,
+      HEADER_SECTION_SIZE,
+    );
   }
-  const headerSlots = [0, 1].map((i) => checkHeaderSlot(section.subarray(HEADER_OFFSETS[i], HEADER_OFFSETS[i] + HEADER_SIZE), i as 0 | 1)) as [HeaderSlot, HeaderSlot];
+  const headerSlots = [0, 1].map((i) =>
+    checkHeaderSlot(section.subarray(HEADER_OFFSETS[i], HEADER_OFFSETS[i] + HEADER_SIZE), i as 0 | 1),
+  ) as [HeaderSlot, HeaderSlot];
   const current = chooseCurrentHeader(headerSlots);
   for (const slot of headerSlots) judgeSlot(ctx, section, slot, current);
   if (current < 0) {
-    ctx.add("error", "NO_VALID_HEADER", "neither header is valid, so the file has no current header (§2.2.2)", "header", HEADER_OFFSETS[0], HEADER_OFFSETS[1] + HEADER_SIZE - HEADER_OFFSETS[0]);
+    ctx.add(
+      "error",
+      "NO_VALID_HEADER",
+      "neither header is valid, so the file has no current header (§2.2.2)",
+      "header",
+      HEADER_OFFSETS[0],
+      HEADER_OFFSETS[1] + HEADER_SIZE - HEADER_OFFSETS[0],
+    );
     return { section, headerSlots, current };
   }
   const [a, b] = headerSlots;
-  if (a.valid && b.valid && a.header!.sequenceNumber === b.header!.sequenceNumber && !sameHeader(a.header!, b.header!)) {
+  if (
+    a.valid &&
+    b.valid &&
+    a.header!.sequenceNumber === b.header!.sequenceNumber &&
+    !sameHeader(a.header!, b.header!)
+  ) {
     ctx.add(
       "warning",
       "HEADER_SEQUENCE",
@@ -67,21 +105,56 @@ function judgeSlot(ctx: CheckContext, section: Uint8Array, slot: HeaderSlot, cur
     return;
   }
   if (h.checksum !== slot.computedChecksum) {
-    ctx.add(sev, "HEADER_CHECKSUM", `${name} checksum ${hex(h.checksum)} does not match the computed ${hex(slot.computedChecksum)}`, name, at + 4, 4);
+    ctx.add(
+      sev,
+      "HEADER_CHECKSUM",
+      `${name} checksum ${hex(h.checksum)} does not match the computed ${hex(slot.computedChecksum)}`,
+      name,
+      at + 4,
+      4,
+    );
     return;
   }
   if (h.version !== HEADER_VERSION) {
-    ctx.add(sev, "UNSUPPORTED_VERSION", `${name} version is ${h.version}; only version 1 is defined (§2.2.2)`, name, at + 66, 2);
+    ctx.add(
+      sev,
+      "UNSUPPORTED_VERSION",
+      `${name} version is ${h.version}; only version 1 is defined (§2.2.2)`,
+      name,
+      at + 66,
+      2,
+    );
   }
   if (h.logVersion !== LOG_VERSION) {
     // §2.2.2: a non-zero LogVersion forbids processing only when there is a log to replay.
     const fatal = !isZeroGuid(h.logGuid) && current === slot.index;
-    ctx.add(fatal ? "error" : "warning", "LOG_VERSION", `${name} log version is ${h.logVersion}, must be 0`, name, at + 64, 2);
+    ctx.add(
+      fatal ? "error" : "warning",
+      "LOG_VERSION",
+      `${name} log version is ${h.logVersion}, must be 0`,
+      name,
+      at + 64,
+      2,
+    );
   }
   if (h.logLength % MiB !== 0 || h.logOffset % MiB !== 0) {
-    ctx.add(sev, "HEADER_INVALID", `${name} log offset ${hex(h.logOffset)} and length ${hex(h.logLength)} must be multiples of 1 MiB`, name, at + 68, 12);
+    ctx.add(
+      sev,
+      "HEADER_INVALID",
+      `${name} log offset ${hex(h.logOffset)} and length ${hex(h.logLength)} must be multiples of 1 MiB`,
+      name,
+      at + 68,
+      12,
+    );
   } else if (h.logLength > 0 && h.logOffset < HEADER_SECTION_SIZE) {
-    ctx.add(sev, "HEADER_INVALID", `${name} places the log at ${hex(h.logOffset)}, inside the header section`, name, at + 72, 8);
+    ctx.add(
+      sev,
+      "HEADER_INVALID",
+      `${name} places the log at ${hex(h.logOffset)}, inside the header section`,
+      name,
+      at + 72,
+      8,
+    );
   }
   if (!isAllZero(bytes.subarray(80, HEADER_SIZE))) {
     ctx.add("warning", "HEADER_RESERVED", `${name} reserved bytes are not zero`, name, at + 80, HEADER_SIZE - 80);
@@ -99,4 +172,3 @@ function sameHeader(a: Header, b: Header): boolean {
     a.logOffset === b.logOffset
   );
 }
-

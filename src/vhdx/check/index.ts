@@ -7,6 +7,8 @@ import { checkMetadata } from "./metadata";
 import { checkOverlaps, registerStructures } from "./overlaps";
 import { checkRegionTables } from "./regionTables";
 import { checkSpace } from "./space";
+import { HEADER_SECTION_SIZE } from "../open";
+import { REGION_TABLE_OFFSETS } from "../regionTable";
 
 export type { CheckCode, Finding, Severity } from "./findings";
 
@@ -25,6 +27,10 @@ export interface CheckState {
   regionTableValid: [boolean, boolean];
   regionTableMismatch: boolean;
   logNeedsReplay: boolean;
+  /** LogGuid set with no valid sequence: repairable by marking the log empty. */
+  logGuidWithoutSequence: boolean;
+  /** The log needs replay but the file is shorter than the log recorded. */
+  logTruncated: boolean;
 }
 
 export interface CheckReport {
@@ -48,6 +54,8 @@ export async function checkImage(io: RandomAccess, opts: CheckOptions = {}): Pro
     regionTableValid: [false, false],
     regionTableMismatch: false,
     logNeedsReplay: false,
+    logGuidWithoutSequence: false,
+    logTruncated: false,
   };
   await walk(ctx, state, opts);
   const findings = ctx.findings();
@@ -55,24 +63,61 @@ export async function checkImage(io: RandomAccess, opts: CheckOptions = {}): Pro
 }
 
 async function walk(ctx: CheckContext, state: CheckState, opts: CheckOptions): Promise<void> {
+  const io = ctx.io;
   const hs = await checkHeaders(ctx);
   if (!hs) return;
   state.headerValid = [hs.headerSlots[0].valid, hs.headerSlots[1].valid];
   state.currentHeader = hs.current;
-  const rt = checkRegionTables(ctx, hs.section);
-  state.regionTableValid = [rt.copies[0] !== null, rt.copies[1] !== null];
-  state.regionTableMismatch = ctx.has("REGION_TABLE_MISMATCH");
   const current = hs.current;
   const header = current === -1 ? null : hs.headerSlots[current].header!;
-  if (header && current !== -1) state.logNeedsReplay = (await checkLog(ctx, header, current)).needsReplay;
+  // §2.3.3: the log comes before everything but the headers; the rest is checked as replayed.
+  let section = hs.section;
+  if (header && current !== -1) {
+    const log = await checkLog(ctx, header, current);
+    state.logNeedsReplay = log.needsReplay;
+    state.logGuidWithoutSequence = log.guidWithoutSequence;
+    state.logTruncated = log.truncated;
+    if (ctx.io !== io) section = await ctx.read(0, HEADER_SECTION_SIZE);
+  }
+  const rt = checkRegionTables(ctx, section);
+  state.regionTableValid = [rt.copies[0] !== null, rt.copies[1] !== null];
+  state.regionTableMismatch = ctx.has("REGION_TABLE_MISMATCH");
   const reg = registerStructures(header, rt.regions);
   let batOffset = 0;
+  if (state.logTruncated) {
+    ctx.add(
+      "info",
+      "CHECK_INCOMPLETE",
+      "the log was not replayed, so the regions below are checked as the file stands",
+      "log",
+      header!.logOffset,
+      0,
+    );
+  }
   if (rt.metadataRegion) {
     const params = await checkMetadata(ctx, rt.metadataRegion);
     if (params && rt.batRegion) {
       batOffset = rt.batRegion.fileOffset;
       await checkBat(ctx, rt.batRegion, params, reg);
+    } else if (params) {
+      ctx.add(
+        "info",
+        "CHECK_INCOMPLETE",
+        "the BAT was not checked: no region table locates it",
+        "region table",
+        REGION_TABLE_OFFSETS[0],
+        0,
+      );
     }
+  } else {
+    ctx.add(
+      "info",
+      "CHECK_INCOMPLETE",
+      "the metadata and the BAT were not checked: no region table locates them",
+      "region table",
+      0,
+      0,
+    );
   }
   checkOverlaps(ctx, reg, batOffset);
   if (opts.space !== false && hs.current >= 0 && rt.used >= 0) checkSpace(ctx, reg);

@@ -9,7 +9,8 @@ import { CheckContext } from "./findings";
 export function registerStructures(header: Header | null, regions: readonly RegionTableEntry[]): RegionRegistry {
   const reg = new RegionRegistry();
   reg.add({ start: 0, length: HEADER_SECTION_SIZE, kind: "header-section", name: "header section" });
-  if (header && header.logLength > 0) reg.add({ start: header.logOffset, length: header.logLength, kind: "log", name: "log" });
+  if (header && header.logLength > 0)
+    reg.add({ start: header.logOffset, length: header.logLength, kind: "log", name: "log" });
   for (const r of regions) {
     const kind = r.guid === BAT_REGION_GUID ? "bat" : r.guid === METADATA_REGION_GUID ? "metadata" : "region";
     const name = kind === "bat" ? "BAT region" : kind === "metadata" ? "metadata region" : `region ${r.guid}`;
@@ -38,6 +39,13 @@ export function checkOverlaps(ctx: CheckContext, reg: RegionRegistry, batOffset:
     }
     const overlapStart = Math.max(a.start, b.start);
     const overlapEnd = Math.min(a.start + a.length, b.start + b.length);
-    ctx.add("error", "REGION_OVERLAP", `${describeExtent(a)} overlaps ${describeExtent(b)} over [${hex(overlapStart)}, ${hex(overlapEnd)})`, b.name, overlapStart, overlapEnd - overlapStart);
+    ctx.add(
+      "error",
+      "REGION_OVERLAP",
+      `${describeExtent(a)} overlaps ${describeExtent(b)} over [${hex(overlapStart)}, ${hex(overlapEnd)})`,
+      b.name,
+      overlapStart,
+      overlapEnd - overlapStart,
+    );
   }
 }

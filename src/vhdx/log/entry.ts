@@ -134,7 +134,14 @@ export function parseDescriptor(bytes: Uint8Array, at = 0): LogDescriptor {
   const signature = ascii(b, 0, 4);
   const sequenceNumber = dv.getBigUint64(24, true);
   if (signature === ZERO_DESCRIPTOR_SIGNATURE) {
-    return { type: "zero", signature, reserved: dv.getUint32(4, true), zeroLength: u64(dv, 8), fileOffset: u64(dv, 16), sequenceNumber };
+    return {
+      type: "zero",
+      signature,
+      reserved: dv.getUint32(4, true),
+      zeroLength: u64(dv, 8),
+      fileOffset: u64(dv, 16),
+      sequenceNumber,
+    };
   }
   if (signature === DATA_DESCRIPTOR_SIGNATURE) {
     return {
@@ -202,8 +209,13 @@ export function restoreSector(d: DataDescriptor, s: DataSector): Uint8Array {
 }
 
 /** Splits a 4 KiB update into its data descriptor and data sector (the inverse of restoreSector). */
-export function splitSector(update: Uint8Array, fileOffset: number, sequenceNumber: bigint): { descriptor: DataDescriptor; sector: DataSector } {
-  if (update.length !== LOG_SECTOR_SIZE) throw new RangeError(`a data descriptor carries exactly 4096 bytes, not ${update.length}`);
+export function splitSector(
+  update: Uint8Array,
+  fileOffset: number,
+  sequenceNumber: bigint,
+): { descriptor: DataDescriptor; sector: DataSector } {
+  if (update.length !== LOG_SECTOR_SIZE)
+    throw new RangeError(`a data descriptor carries exactly 4096 bytes, not ${update.length}`);
   return {
     descriptor: {
       type: "data",
@@ -224,18 +236,23 @@ export function splitSector(update: Uint8Array, fileOffset: number, sequenceNumb
 
 /** §2.3.1: descriptor sectors needed for `count` descriptors (126 in the first, 128 in each further one). */
 export function descriptorSectorCount(count: number): number {
-  return count <= DESCRIPTORS_IN_FIRST_SECTOR ? 1 : 1 + Math.ceil((count - DESCRIPTORS_IN_FIRST_SECTOR) / DESCRIPTORS_PER_SECTOR);
+  return count <= DESCRIPTORS_IN_FIRST_SECTOR
+    ? 1
+    : 1 + Math.ceil((count - DESCRIPTORS_IN_FIRST_SECTOR) / DESCRIPTORS_PER_SECTOR);
 }
 
 /** Byte offset, within the entry, of descriptor `i`. */
 export function descriptorOffset(i: number): number {
   if (i < DESCRIPTORS_IN_FIRST_SECTOR) return ENTRY_HEADER_SIZE + i * DESCRIPTOR_SIZE;
   const k = i - DESCRIPTORS_IN_FIRST_SECTOR;
-  return LOG_SECTOR_SIZE * (1 + Math.floor(k / DESCRIPTORS_PER_SECTOR)) + (k % DESCRIPTORS_PER_SECTOR) * DESCRIPTOR_SIZE;
+  return (
+    LOG_SECTOR_SIZE * (1 + Math.floor(k / DESCRIPTORS_PER_SECTOR)) + (k % DESCRIPTORS_PER_SECTOR) * DESCRIPTOR_SIZE
+  );
 }
 
 /** One update as an entry carries it: a 4 KiB sector of data, or a run of zeros. */
-export type LogUpdate = { kind: "data"; fileOffset: number; data: Uint8Array } | { kind: "zero"; fileOffset: number; length: number };
+export type LogUpdate =
+  { kind: "data"; fileOffset: number; data: Uint8Array } | { kind: "zero"; fileOffset: number; length: number };
 
 export interface LogEntryFields {
   tail: number;
@@ -272,7 +289,15 @@ export function serializeLogEntry(e: LogEntryFields): Uint8Array {
   let dataAt = descSectors * LOG_SECTOR_SIZE;
   e.updates.forEach((u, i) => {
     if (u.kind === "zero") {
-      out.set(serializeZeroDescriptor({ reserved: 0, zeroLength: u.length, fileOffset: u.fileOffset, sequenceNumber: e.sequenceNumber }), descriptorOffset(i));
+      out.set(
+        serializeZeroDescriptor({
+          reserved: 0,
+          zeroLength: u.length,
+          fileOffset: u.fileOffset,
+          sequenceNumber: e.sequenceNumber,
+        }),
+        descriptorOffset(i),
+      );
     } else {
       const { descriptor, sector } = splitSector(u.data, u.fileOffset, e.sequenceNumber);
       out.set(serializeDataDescriptor(descriptor), descriptorOffset(i));

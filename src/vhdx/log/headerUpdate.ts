@@ -4,7 +4,9 @@ import { checkHeaderSlot, chooseCurrentHeader, Header, HEADER_OFFSETS, HEADER_SI
 import { RandomAccess } from "../io";
 
 /** Header fields a caller may change; the rest are managed by the update protocol. */
-export type HeaderChanges = Partial<Pick<Header, "logGuid" | "dataWriteGuid" | "logOffset" | "logLength" | "logVersion">>;
+export type HeaderChanges = Partial<
+  Pick<Header, "logGuid" | "dataWriteGuid" | "logOffset" | "logLength" | "logVersion">
+>;
 
 export interface HeaderUpdateOptions {
   /** Give DataWriteGuid a fresh value (before the first user-visible change of a session). */
@@ -37,7 +39,13 @@ export class HeaderUpdater {
     const bytes = await Promise.all(HEADER_OFFSETS.map((o) => io.read(o, HEADER_SIZE)));
     const judged = [checkHeaderSlot(bytes[0], 0), checkHeaderSlot(bytes[1], 1)];
     const index = chooseCurrentHeader(judged);
-    if (index < 0) throw new VhdxError("NO_VALID_HEADER", "neither header is valid, so there is no current header", "header", HEADER_OFFSETS[0]);
+    if (index < 0)
+      throw new VhdxError(
+        "NO_VALID_HEADER",
+        "neither header is valid, so there is no current header",
+        "header",
+        HEADER_OFFSETS[0],
+      );
     return new HeaderUpdater(io, judged[index].header!, index as 0 | 1);
   }
 
@@ -59,7 +67,8 @@ export class HeaderUpdater {
    * The first update of a session always carries a fresh FileWriteGuid (§2.2.2 FileWriteGuid).
    */
   async update(changes: HeaderChanges = {}, opts: HeaderUpdateOptions = {}): Promise<Header> {
-    if (this.io.readOnly) throw new VhdxError("READ_ONLY", "the headers cannot be updated: the file is open read-only", "header");
+    if (this.io.readOnly)
+      throw new VhdxError("READ_ONLY", "the headers cannot be updated: the file is open read-only", "header");
     const next: Header = { ...this.cur, ...changes };
     if (!this.fileWriteGuidRenewed) next.fileWriteGuid = newGuid();
     if (opts.newDataWriteGuid) next.dataWriteGuid = newGuid();

@@ -13,3 +13,5 @@ export type { HeaderChanges, HeaderUpdateOptions } from "./headerUpdate";
 export { LogWriter, toLogUpdates, fitsOneDescriptorSector } from "./writer";
 export type { MetadataUpdate, CommitInfo, LogWriterOptions, CommitOptions } from "./writer";
 export { writeZeros } from "./zeros";
+export { recoverLog } from "./recover";
+export type { LogRecovery, ReplayMode } from "./recover";

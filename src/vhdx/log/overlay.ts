@@ -1,7 +1,10 @@
+import { isAllZero } from "../bytes";
 import { VhdxError } from "../errors";
 import { RandomAccess } from "../io";
 
 const SECTOR = 4096;
+/** Shared by every sector written as all zeros; never modified. */
+const ZERO_SECTOR = new Uint8Array(SECTOR);
 
 /**
  * A RandomAccess that reads through to a base backend and keeps every write in memory, by 4 KiB
@@ -64,7 +67,7 @@ export class OverlayBackend implements RandomAccess {
     }
     // Walk sector by sector; gather runs of sectors not held in memory into one base read.
     let runStart = -1;
-    for (let pos = offset; pos < end; ) {
+    for (let pos = offset; pos < end;) {
       const idx = Math.floor(pos / SECTOR);
       const next = Math.min(end, (idx + 1) * SECTOR);
       const s = this.sectors.get(idx);
@@ -86,16 +89,23 @@ export class OverlayBackend implements RandomAccess {
   async write(offset: number, data: Uint8Array): Promise<void> {
     this.assertWritable();
     const end = offset + data.length;
-    for (let pos = offset; pos < end; ) {
+    for (let pos = offset; pos < end;) {
       const idx = Math.floor(pos / SECTOR);
       const sStart = idx * SECTOR;
       const next = Math.min(end, sStart + SECTOR);
+      const piece = data.subarray(pos - offset, next - offset);
+      if (piece.length === SECTOR && isAllZero(piece)) {
+        // Zero ranges (zero descriptors) share one sector: zeroing a large range costs a map entry per sector.
+        this.sectors.set(idx, ZERO_SECTOR);
+        pos = next;
+        continue;
+      }
       let s = this.sectors.get(idx);
-      if (!s) {
-        s = pos === sStart && next === sStart + SECTOR ? new Uint8Array(SECTOR) : await this.read(sStart, SECTOR);
+      if (!s || s === ZERO_SECTOR) {
+        s = s === ZERO_SECTOR || piece.length === SECTOR ? new Uint8Array(SECTOR) : await this.read(sStart, SECTOR);
         this.sectors.set(idx, s);
       }
-      s.set(data.subarray(pos - offset, next - offset), pos - sStart);
+      s.set(piece, pos - sStart);
       pos = next;
     }
     if (end > this.len) this.len = end;
@@ -115,7 +125,8 @@ export class OverlayBackend implements RandomAccess {
       for (const idx of [...this.sectors.keys()]) {
         const sStart = idx * SECTOR;
         if (sStart >= size) this.sectors.delete(idx);
-        else if (sStart + SECTOR > size) this.sectors.get(idx)!.fill(0, size - sStart);
+        else if (sStart + SECTOR > size && this.sectors.get(idx) !== ZERO_SECTOR)
+          this.sectors.get(idx)!.fill(0, size - sStart);
       }
       this.baseLimit = Math.min(this.baseLimit, size);
     }
@@ -131,6 +142,7 @@ export class OverlayBackend implements RandomAccess {
   }
 
   private assertWritable(): void {
-    if (this.frozen) throw new VhdxError("READ_ONLY", "the image is open read-only; its replayed view lives in memory", "file");
+    if (this.frozen)
+      throw new VhdxError("READ_ONLY", "the image is open read-only; its replayed view lives in memory", "file");
   }
 }

@@ -55,7 +55,13 @@ export async function replayLog(io: RandomAccess, scan: LogScan): Promise<Replay
       if (d.fileOffset === null) continue;
       if (d.type === "data") {
         const data = a.data.get(dataKey(ei, d.index));
-        if (!data) throw new VhdxError("LOG_INVALID", `data descriptor ${d.index} has no data sector`, "log entry", scan.logOffset + a.entries[ei].position);
+        if (!data)
+          throw new VhdxError(
+            "LOG_INVALID",
+            `data descriptor ${d.index} has no data sector`,
+            "log entry",
+            scan.logOffset + a.entries[ei].position,
+          );
         await io.write(d.fileOffset, data);
       } else if (d.type === "zero") {
         await writeZeros(io, d.fileOffset, d.length);
@@ -110,7 +116,14 @@ export async function replayPreview(io: RandomAccess, scan: LogScan, maxShown = 
   const [baseSize, newSize] = [await io.size(), await overlay.size()];
   if (newSize > baseSize) {
     // Bytes past the old end that were not written read as zeros; only the range is listed.
-    items.push({ kind: "grow", fileOffset: baseSize, length: newSize - baseSize, before: new Uint8Array(0), after: new Uint8Array(0), shownLength: 0 });
+    items.push({
+      kind: "grow",
+      fileOffset: baseSize,
+      length: newSize - baseSize,
+      before: new Uint8Array(0),
+      after: new Uint8Array(0),
+      shownLength: 0,
+    });
   }
   return items;
 }

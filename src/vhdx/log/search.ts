@@ -42,10 +42,15 @@ export async function scanLog(io: RandomAccess, header: Header): Promise<LogScan
   const empty: LogScan = { logOffset, logLength, entries: [], active: null, needsReplay: false, warning: null };
   // §2.2.2 LogVersion: with a log to replay, only version 0 may be processed.
   if (header.logVersion !== 0 && !isZeroGuid(logGuid)) {
-    throw new VhdxError("LOG_INVALID", `LogVersion is ${header.logVersion} and LogGuid is set: this log format is unknown and cannot be replayed`, "header");
+    throw new VhdxError(
+      "LOG_INVALID",
+      `LogVersion is ${header.logVersion} and LogGuid is set: this log format is unknown and cannot be replayed`,
+      "header",
+    );
   }
   if (logLength === 0 || logLength % LOG_SECTOR_SIZE !== 0) {
-    if (!isZeroGuid(logGuid)) empty.warning = `LogGuid is set but the log length ${hex(logLength)} holds no entries; the log is treated as empty`;
+    if (!isZeroGuid(logGuid))
+      empty.warning = `LogGuid is set but the log length ${hex(logLength)} holds no entries; the log is treated as empty`;
     return empty;
   }
   const fileSize = await io.size();
@@ -86,7 +91,10 @@ export async function scanLog(io: RandomAccess, header: Header): Promise<LogScan
  * and numbered consecutively, keep it when the head's tail lies inside it, and keep the one with
  * the highest head SequenceNumber. Scans the whole ring once, wrapping at its end.
  */
-export function findActiveSequence(ring: LogRing, entryAt: (pos: number) => EntryReport | null): Omit<ActiveSequence, "data"> | null {
+export function findActiveSequence(
+  ring: LogRing,
+  entryAt: (pos: number) => EntryReport | null,
+): Omit<ActiveSequence, "data"> | null {
   // Step 1.
   let candidate: EntryReport[] = [];
   let candidateSeq = 0n;
@@ -152,7 +160,10 @@ function withData(ring: LogRing, seq: Omit<ActiveSequence, "data">): ActiveSeque
   seq.entries.forEach((e, ei) => {
     for (const d of e.descriptors) {
       if (d.type !== "data" || d.dataSectorPosition == null) continue;
-      data.set(dataKey(ei, d.index), restoreSector(dataDescriptorOf(d), parseDataSector(ring.read(d.dataSectorPosition, LOG_SECTOR_SIZE))));
+      data.set(
+        dataKey(ei, d.index),
+        restoreSector(dataDescriptorOf(d), parseDataSector(ring.read(d.dataSectorPosition, LOG_SECTOR_SIZE))),
+      );
     }
   });
   return { ...seq, data };

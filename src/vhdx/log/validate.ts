@@ -130,7 +130,8 @@ export function validateEntry(ring: LogRing, position: number, ctx: ValidationCo
 
 function checkHeaderFields(h: LogEntryHeader, ring: LogRing, ctx: ValidationContext, problems: string[]): void {
   // §2.3.1.1 LogGuid: an entry written under another LogGuid MUST NOT be considered valid.
-  if (h.logGuid !== ctx.logGuid) problems.push(`entry LogGuid ${h.logGuid} differs from the header's LogGuid ${ctx.logGuid}`);
+  if (h.logGuid !== ctx.logGuid)
+    problems.push(`entry LogGuid ${h.logGuid} differs from the header's LogGuid ${ctx.logGuid}`);
   // §2.3.1.1 SequenceNumber must be larger than zero.
   if (h.sequenceNumber === 0n) problems.push("entry SequenceNumber is 0; it must be larger than zero");
   if (h.reserved !== 0) problems.push(`entry Reserved field is ${hex(h.reserved)}, it must be 0`);
@@ -159,7 +160,9 @@ function checkDescriptors(
   // §2.3.1 DescriptorCount: its descriptor sectors, computed without looping, must fit in the entry.
   const descSectors = descriptorSectorCount(h.descriptorCount);
   if (descSectors > sectors) {
-    problems.push(`DescriptorCount ${h.descriptorCount} needs ${descSectors} descriptor sectors but EntryLength holds only ${sectors} sectors`);
+    problems.push(
+      `DescriptorCount ${h.descriptorCount} needs ${descSectors} descriptor sectors but EntryLength holds only ${sectors} sectors`,
+    );
     return;
   }
   const descProblems: string[] = [];
@@ -168,17 +171,26 @@ function checkDescriptors(
   for (let i = 0; i < h.descriptorCount; i++) {
     const d = parseDescriptor(ring.read(position + descriptorOffset(i), DESCRIPTOR_SIZE));
     const where = `descriptor ${i}`;
-    const r: DescriptorReport = { index: i, type: d.type, signature: d.signature, fileOffset: null, length: 0, sequenceNumber: d.sequenceNumber };
+    const r: DescriptorReport = {
+      index: i,
+      type: d.type,
+      signature: d.signature,
+      fileOffset: null,
+      length: 0,
+      sequenceNumber: d.sequenceNumber,
+    };
     report.descriptors.push(r);
     if (d.type === "unknown") {
       descProblems.push(`${where} signature is ${JSON.stringify(d.signature)}, expected "desc" or "zero"`);
       continue;
     }
     // §2.3.1.2–2.3.1.3 SequenceNumber MUST match the entry header's.
-    if (d.sequenceNumber !== seq) descProblems.push(`${where} SequenceNumber ${d.sequenceNumber} differs from the entry's ${seq}`);
+    if (d.sequenceNumber !== seq)
+      descProblems.push(`${where} SequenceNumber ${d.sequenceNumber} differs from the entry's ${seq}`);
     r.fileOffset = d.fileOffset;
     if (!Number.isSafeInteger(d.fileOffset)) descProblems.push(`${where} FileOffset is beyond 2^53`);
-    else if (d.fileOffset % LOG_SECTOR_SIZE !== 0) descProblems.push(`${where} FileOffset ${hex(d.fileOffset)} is not a multiple of 4 KiB`);
+    else if (d.fileOffset % LOG_SECTOR_SIZE !== 0)
+      descProblems.push(`${where} FileOffset ${hex(d.fileOffset)} is not a multiple of 4 KiB`);
     if (d.type === "zero") {
       r.length = d.zeroLength;
       if (d.reserved !== 0) descProblems.push(`${where} (zero) Reserved field is ${hex(d.reserved)}, it must be 0`);
@@ -209,21 +221,26 @@ function checkDescriptors(
     );
   }
   problems.push(...descProblems.slice(0, MAX_DESCRIPTOR_PROBLEMS));
-  if (descProblems.length > MAX_DESCRIPTOR_PROBLEMS) problems.push(`… and ${descProblems.length - MAX_DESCRIPTOR_PROBLEMS} more descriptor problems`);
+  if (descProblems.length > MAX_DESCRIPTOR_PROBLEMS)
+    problems.push(`… and ${descProblems.length - MAX_DESCRIPTOR_PROBLEMS} more descriptor problems`);
 }
 
 /** §2.3.1.4: "data" signature, SequenceHigh and SequenceLow equal to the entry's SequenceNumber halves. */
 function checkDataSector(ring: LogRing, at: number, seq: bigint, where: string, out: string[]): void {
   const s = parseDataSector(ring.read(at, LOG_SECTOR_SIZE));
   if (s.signature !== DATA_SECTOR_SIGNATURE) {
-    out.push(`${where}: its data sector at log offset ${hex(at)} has signature ${JSON.stringify(s.signature)}, expected "data"`);
+    out.push(
+      `${where}: its data sector at log offset ${hex(at)} has signature ${JSON.stringify(s.signature)}, expected "data"`,
+    );
     return;
   }
   const high = Number(seq >> 32n);
   const low = Number(seq & 0xffffffffn);
   if (s.sequenceHigh !== high || s.sequenceLow !== low) {
     const found = (BigInt(s.sequenceHigh) << 32n) | BigInt(s.sequenceLow);
-    out.push(`${where}: its data sector at log offset ${hex(at)} carries sequence number ${found} (SequenceHigh/SequenceLow), the entry's is ${seq}`);
+    out.push(
+      `${where}: its data sector at log offset ${hex(at)} carries sequence number ${found} (SequenceHigh/SequenceLow), the entry's is ${seq}`,
+    );
   }
 }
 
@@ -233,12 +250,15 @@ function checkDataSector(ring: LogRing, at: number, seq: bigint, where: string, 
  * the log overlaps no other structure).
  */
 function checkTarget(r: DescriptorReport, ring: LogRing, ctx: ValidationContext, where: string, out: string[]): void {
-  if (r.fileOffset === null || !Number.isSafeInteger(r.fileOffset) || !Number.isSafeInteger(r.fileOffset + r.length)) return;
+  if (r.fileOffset === null || !Number.isSafeInteger(r.fileOffset) || !Number.isSafeInteger(r.fileOffset + r.length))
+    return;
   const start = r.fileOffset;
   const end = start + r.length;
   if (r.length === 0) return;
   if (start < LOG_FORBIDDEN_PREFIX) {
-    out.push(`${where} writes file range ${hex(start)}–${hex(end)}, inside the file identifier and headers (below ${hex(LOG_FORBIDDEN_PREFIX)})`);
+    out.push(
+      `${where} writes file range ${hex(start)}–${hex(end)}, inside the file identifier and headers (below ${hex(LOG_FORBIDDEN_PREFIX)})`,
+    );
   } else if (start < ctx.logOffset + ring.size && end > ctx.logOffset) {
     out.push(`${where} writes file range ${hex(start)}–${hex(end)}, inside the log itself`);
   }

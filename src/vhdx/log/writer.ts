@@ -2,7 +2,13 @@ import { alignUp, isAllZero, MiB } from "../bytes";
 import { hex, VhdxError } from "../errors";
 import { Guid, ZERO_GUID } from "../guid";
 import { RandomAccess } from "../io";
-import { DESCRIPTORS_IN_FIRST_SECTOR, descriptorSectorCount, LOG_SECTOR_SIZE, LogUpdate, serializeLogEntry } from "./entry";
+import {
+  DESCRIPTORS_IN_FIRST_SECTOR,
+  descriptorSectorCount,
+  LOG_SECTOR_SIZE,
+  LogUpdate,
+  serializeLogEntry,
+} from "./entry";
 import { HeaderUpdater } from "./headerUpdate";
 import { writeZeros } from "./zeros";
 import { LOG_FORBIDDEN_PREFIX } from "./validate";
@@ -94,12 +100,22 @@ export class LogWriter {
     }
     const flushedFileOffset = Math.floor(size / MiB) * MiB;
     // §2.3.1.1 LastFileOffset: the smallest 1 MiB multiple every structure fits into.
-    const updatesEnd = list.reduce((m, u) => Math.max(m, u.fileOffset + (u.kind === "data" ? LOG_SECTOR_SIZE : u.length)), 0);
+    const updatesEnd = list.reduce(
+      (m, u) => Math.max(m, u.fileOffset + (u.kind === "data" ? LOG_SECTOR_SIZE : u.length)),
+      0,
+    );
     const lastFileOffset = alignUp(Math.max(size, updatesEnd, opts.lastFileOffset ?? 0), MiB);
 
     const sequenceNumber = this.sequenceNumber + 1n;
     const position = this.head;
-    const entry = serializeLogEntry({ tail: position, sequenceNumber, logGuid: this.logGuid, flushedFileOffset, lastFileOffset, updates: list });
+    const entry = serializeLogEntry({
+      tail: position,
+      sequenceNumber,
+      logGuid: this.logGuid,
+      flushedFileOffset,
+      lastFileOffset,
+      updates: list,
+    });
     // §2.3 steps 1–2: write the entry (in two pieces when it wraps) and flush it.
     const first = Math.min(entryLength, logLength - position);
     await this.io.write(logOffset + position, entry.subarray(0, first));
@@ -143,14 +159,30 @@ export class LogWriter {
 export function toLogUpdates(updates: readonly MetadataUpdate[], logOffset: number, logLength: number): LogUpdate[] {
   const sectors = new Map<number, Uint8Array>();
   for (const u of updates) {
-    if (!Number.isSafeInteger(u.fileOffset) || u.fileOffset % LOG_SECTOR_SIZE !== 0 || u.data.length === 0 || u.data.length % LOG_SECTOR_SIZE !== 0) {
-      throw new VhdxError("INVALID_ARGUMENT", `a metadata update must cover whole 4 KiB sectors (offset ${hex(u.fileOffset)}, ${u.data.length} bytes)`, "log", u.fileOffset);
+    if (
+      !Number.isSafeInteger(u.fileOffset) ||
+      u.fileOffset % LOG_SECTOR_SIZE !== 0 ||
+      u.data.length === 0 ||
+      u.data.length % LOG_SECTOR_SIZE !== 0
+    ) {
+      throw new VhdxError(
+        "INVALID_ARGUMENT",
+        `a metadata update must cover whole 4 KiB sectors (offset ${hex(u.fileOffset)}, ${u.data.length} bytes)`,
+        "log",
+        u.fileOffset,
+      );
     }
     const end = u.fileOffset + u.data.length;
     if (u.fileOffset < LOG_FORBIDDEN_PREFIX || (u.fileOffset < logOffset + logLength && end > logOffset)) {
-      throw new VhdxError("INVALID_ARGUMENT", `file range ${hex(u.fileOffset)}–${hex(end)} cannot be updated through the log`, "log", u.fileOffset);
+      throw new VhdxError(
+        "INVALID_ARGUMENT",
+        `file range ${hex(u.fileOffset)}–${hex(end)} cannot be updated through the log`,
+        "log",
+        u.fileOffset,
+      );
     }
-    for (let at = 0; at < u.data.length; at += LOG_SECTOR_SIZE) sectors.set(u.fileOffset + at, u.data.subarray(at, at + LOG_SECTOR_SIZE));
+    for (let at = 0; at < u.data.length; at += LOG_SECTOR_SIZE)
+      sectors.set(u.fileOffset + at, u.data.subarray(at, at + LOG_SECTOR_SIZE));
   }
   const out: LogUpdate[] = [];
   for (const off of [...sectors.keys()].sort((a, b) => a - b)) {
@@ -173,7 +205,7 @@ export function fitsOneDescriptorSector(list: readonly LogUpdate[]): boolean {
 
 async function applyUpdates(io: RandomAccess, list: readonly LogUpdate[]): Promise<void> {
   // Contiguous data sectors go out as one write.
-  for (let i = 0; i < list.length; ) {
+  for (let i = 0; i < list.length;) {
     const u = list[i];
     if (u.kind === "zero") {
       await writeZeros(io, u.fileOffset, u.length);
@@ -181,7 +213,12 @@ async function applyUpdates(io: RandomAccess, list: readonly LogUpdate[]): Promi
       continue;
     }
     let j = i + 1;
-    while (j < list.length && list[j].kind === "data" && list[j].fileOffset === u.fileOffset + (j - i) * LOG_SECTOR_SIZE) j++;
+    while (
+      j < list.length &&
+      list[j].kind === "data" &&
+      list[j].fileOffset === u.fileOffset + (j - i) * LOG_SECTOR_SIZE
+    )
+      j++;
     const buf = new Uint8Array((j - i) * LOG_SECTOR_SIZE);
     for (let k = i; k < j; k++) buf.set((list[k] as { data: Uint8Array }).data, (k - i) * LOG_SECTOR_SIZE);
     await io.write(u.fileOffset, buf);

@@ -58,6 +58,11 @@ export function readOnlyError(what: string, offset: number): VhdxError {
 
 export function checkRange(offset: number, length: number, what: string): void {
   if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
-    throw new VhdxError("OUT_OF_RANGE", `Bad byte range: offset ${offset}, length ${length}`, what, offset >= 0 ? offset : undefined);
+    throw new VhdxError(
+      "OUT_OF_RANGE",
+      `Bad byte range: offset ${offset}, length ${length}`,
+      what,
+      offset >= 0 ? offset : undefined,
+    );
   }
 }

@@ -29,13 +29,20 @@ export class ChunkCache {
 
   constructor(opts: { chunkSize?: number; budgetBytes: number; bypassThreshold?: number }) {
     this.chunkSize = opts.chunkSize ?? 64 * 1024;
-    if (!Number.isInteger(this.chunkSize) || this.chunkSize <= 0) throw new RangeError("chunkSize must be a positive integer");
+    if (!Number.isInteger(this.chunkSize) || this.chunkSize <= 0)
+      throw new RangeError("chunkSize must be a positive integer");
     this.bypassThreshold = opts.bypassThreshold ?? 4 * this.chunkSize;
     this.lru = new ByteLru(opts.budgetBytes);
   }
 
   stats(): ChunkCacheStats {
-    return { hits: this.hits, misses: this.misses, bypassed: this.bypassed, bytes: this.lru.bytes, budget: this.lru.budget };
+    return {
+      hits: this.hits,
+      misses: this.misses,
+      bypassed: this.bypassed,
+      bytes: this.lru.bytes,
+      budget: this.lru.budget,
+    };
   }
 
   async read(offset: number, length: number, fetch: ChunkFetch): Promise<Uint8Array> {

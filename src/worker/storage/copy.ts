@@ -74,9 +74,13 @@ export async function importToOpfs(file: Blob, path: string, opts: CopyOptions =
   try {
     access.truncate(0);
     const total = file.size;
+    const readChunk = (at: number) => readBlobRange(file, at, Math.min(COPY_CHUNK, total - at), "source file");
+    // Reading the next chunk overlaps writing this one: the source and OPFS are often different disks.
+    let next = total > 0 ? readChunk(0) : null;
     for (let at = 0; at < total; at += COPY_CHUNK) {
       throwIfCancelled(opts.signal, "Import");
-      const chunk = await readBlobRange(file, at, Math.min(COPY_CHUNK, total - at), "source file");
+      const chunk = await (next as Promise<Uint8Array>);
+      next = at + COPY_CHUNK < total ? readChunk(at + COPY_CHUNK) : null;
       let done = 0;
       try {
         while (done < chunk.length) done += access.write(chunk.subarray(done), { at: at + done });
@@ -85,6 +89,8 @@ export async function importToOpfs(file: Blob, path: string, opts: CopyOptions =
       }
       opts.onProgress?.(at + chunk.length, total);
     }
+    // A read still in flight when cancelled must not surface as an unhandled rejection.
+    next?.catch(() => undefined);
     access.flush();
     ok = true;
   } finally {
@@ -122,7 +128,11 @@ async function moveOpfsFile(handle: FileSystemFileHandle, from: string, to: stri
  * on close, so a failure or cancellation (the stream is aborted) leaves the target as it was.
  * Used for "save back" (working copy → original file) and "save as" (→ a save-picker handle).
  */
-export async function copyToHandle(source: Source, target: FileSystemFileHandle, opts: CopyOptions = {}): Promise<CopyResult> {
+export async function copyToHandle(
+  source: Source,
+  target: FileSystemFileHandle,
+  opts: CopyOptions = {},
+): Promise<CopyResult> {
   const t0 = performance.now();
   const total = sourceSize(source);
   let w: FileSystemWritableFileStream;

@@ -33,9 +33,17 @@ export async function opfsFile(path: string, opts: { create?: boolean } = {}): P
     return await dir.getFileHandle(name, { create: opts.create ?? false });
   } catch (e) {
     if (e instanceof Error && e.name === "NotFoundError") {
-      throw new VhdxError("IO_ERROR", `No file "${normalizeOpfsPath(path)}" in the origin-private file system`, "OPFS path");
+      throw new VhdxError(
+        "IO_ERROR",
+        `No file "${normalizeOpfsPath(path)}" in the origin-private file system`,
+        "OPFS path",
+      );
     }
-    throw new VhdxError("IO_ERROR", `Cannot open "${path}" in the origin-private file system: ${describeDomError(e)}`, "OPFS path");
+    throw new VhdxError(
+      "IO_ERROR",
+      `Cannot open "${path}" in the origin-private file system: ${describeDomError(e)}`,
+      "OPFS path",
+    );
   }
 }
 
@@ -59,7 +67,9 @@ export interface OpfsEntry {
 /** Every file under `prefix` (default: the whole origin-private file system). */
 export async function listOpfs(prefix = ""): Promise<OpfsEntry[]> {
   const out: OpfsEntry[] = [];
-  const start = prefix ? await opfsDirectory(prefix.split("/").filter(Boolean), false) : await navigator.storage.getDirectory();
+  const start = prefix
+    ? await opfsDirectory(prefix.split("/").filter(Boolean), false)
+    : await navigator.storage.getDirectory();
   const walk = async (dir: FileSystemDirectoryHandle, base: string): Promise<void> => {
     // entries() is not in TypeScript's DOM library yet; values() of the async iterator is.
     const iterable = dir as unknown as AsyncIterable<[string, FileSystemHandle]>;

@@ -26,7 +26,11 @@ export class OpfsSyncBackend implements RandomAccess {
    * Opens the file's sync access handle. Read-write handles are exclusive: while one is open,
    * no other tab can open the file, which is what makes in-place editing safe.
    */
-  static async open(handle: FileSystemFileHandle, path: string, opts: { readOnly?: boolean } = {}): Promise<OpfsSyncBackend> {
+  static async open(
+    handle: FileSystemFileHandle,
+    path: string,
+    opts: { readOnly?: boolean } = {},
+  ): Promise<OpfsSyncBackend> {
     const readOnly = opts.readOnly ?? false;
     let access: FileSystemSyncAccessHandle;
     try {

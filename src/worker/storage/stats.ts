@@ -25,6 +25,12 @@ export class IoCounters implements IoStats {
   }
 
   snapshot(): IoStats {
-    return { reads: this.reads, bytesRead: this.bytesRead, writes: this.writes, bytesWritten: this.bytesWritten, flushes: this.flushes };
+    return {
+      reads: this.reads,
+      bytesRead: this.bytesRead,
+      writes: this.writes,
+      bytesWritten: this.bytesWritten,
+      flushes: this.flushes,
+    };
   }
 }

@@ -18,6 +18,7 @@ export interface CommitCost {
 
 export interface CommitRecord {
   bytesCopied: number;
+  /** Opening the writable (Chromium copies the file then) plus closing it (the swap); writes excluded. */
   ms: number;
 }
 
@@ -45,6 +46,8 @@ export class WritableHandleBackend implements RandomAccess {
   private readonly cache: ChunkCache | null;
   private readonly overlayBudget: number;
   private writable: FileSystemWritableFileStream | null = null;
+  /** How long opening the current writable took: its copy of the file is part of the commit's cost. */
+  private writableOpenMs = 0;
   private readonly overlay = new WriteOverlay();
   private logicalSize: number;
   /** Bytes of the current file at and past this offset read as zeros (a truncate is staged). */
@@ -55,7 +58,11 @@ export class WritableHandleBackend implements RandomAccess {
   private lastCommit: CommitRecord | null = null;
   readonly commits: CommitRecord[] = [];
 
-  private constructor(handle: FileSystemFileHandle, file: File, opts: { cache?: ChunkCache | null; overlayBudget?: number }) {
+  private constructor(
+    handle: FileSystemFileHandle,
+    file: File,
+    opts: { cache?: ChunkCache | null; overlayBudget?: number },
+  ) {
     this.handle = handle;
     this.file = file;
     this.logicalSize = file.size;
@@ -193,8 +200,10 @@ export class WritableHandleBackend implements RandomAccess {
 
   private async stream(): Promise<FileSystemWritableFileStream> {
     if (this.writable) return this.writable;
+    const t0 = performance.now();
     try {
       this.writable = await this.handle.createWritable({ keepExistingData: true });
+      this.writableOpenMs = performance.now() - t0;
     } catch (e) {
       throw ioError(`Cannot open ${this.name} for writing`, e, this.name, 0);
     }
@@ -213,7 +222,7 @@ export class WritableHandleBackend implements RandomAccess {
       this.resetStaging(this.file);
       throw ioError(`Cannot save ${this.name}: the browser did not replace the file`, e, this.name, 0);
     }
-    const record = { bytesCopied, ms: performance.now() - t0 };
+    const record = { bytesCopied, ms: this.writableOpenMs + performance.now() - t0 };
     this.lastCommit = record;
     this.commits.push(record);
     if (this.commits.length > 16) this.commits.shift();

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { encodeBatEntry, PAYLOAD_BLOCK_FULLY_PRESENT, PAYLOAD_BLOCK_PARTIALLY_PRESENT, SB_BLOCK_PRESENT } from "../../../src/vhdx/bat";
+import {
+  encodeBatEntry,
+  PAYLOAD_BLOCK_FULLY_PRESENT,
+  PAYLOAD_BLOCK_PARTIALLY_PRESENT,
+  SB_BLOCK_PRESENT,
+} from "../../../src/vhdx/bat";
 import { GiB, MiB, view } from "../../../src/vhdx/bytes";
 import {
   FILE_PARAMETERS_GUID,
@@ -9,19 +14,24 @@ import {
   VIRTUAL_DISK_ID_GUID,
   VIRTUAL_DISK_SIZE_GUID,
 } from "../../../src/vhdx/metadata";
-import { serializeParentLocator, VHDX_PARENT_LOCATOR_TYPE } from "../../../src/vhdx/parentLocator";
+import { serializeParentLocator } from "../../../src/vhdx/parentLocator";
 import { BuiltImage, buildImage, withHeader, withMetadataTable } from "../../helpers/buildImage";
 import { check, codes, expectFinding } from "../../helpers/checkHelpers";
 
 const tableEntryAt = (img: BuiltImage, i: number) => img.metadataOffset + 32 + i * 32;
-const itemAt = (img: BuiltImage, guid: string) => img.metadataOffset + img.metadataEntries.find((e) => e.itemId === guid)!.offset;
-const setBat = (img: BuiltImage, index: number, state: number, mb: number) => img.bytes.set(encodeBatEntry(state, mb), img.batOffset + index * 8);
+const itemAt = (img: BuiltImage, guid: string) =>
+  img.metadataOffset + img.metadataEntries.find((e) => e.itemId === guid)!.offset;
+const setBat = (img: BuiltImage, index: number, state: number, mb: number) =>
+  img.bytes.set(encodeBatEntry(state, mb), img.batOffset + index * 8);
 
 describe("check: metadata (§2.6)", () => {
   it("METADATA_MISSING for each required item", async () => {
     for (const guid of [FILE_PARAMETERS_GUID, VIRTUAL_DISK_SIZE_GUID, VIRTUAL_DISK_ID_GUID, LOGICAL_SECTOR_SIZE_GUID]) {
       const img = buildImage();
-      withMetadataTable(img, img.metadataEntries.filter((e) => e.itemId !== guid));
+      withMetadataTable(
+        img,
+        img.metadataEntries.filter((e) => e.itemId !== guid),
+      );
       const r = await check(img.bytes);
       const f = expectFinding(r, "METADATA_MISSING", "error", img.metadataOffset);
       expect(f.message).toContain(guid);
@@ -31,7 +41,10 @@ describe("check: metadata (§2.6)", () => {
 
   it("METADATA_MISSING for the parent locator of a differencing disk", async () => {
     const img = buildImage({ type: "differencing" });
-    withMetadataTable(img, img.metadataEntries.filter((e) => e.itemId !== PARENT_LOCATOR_GUID));
+    withMetadataTable(
+      img,
+      img.metadataEntries.filter((e) => e.itemId !== PARENT_LOCATOR_GUID),
+    );
     expectFinding(await check(img.bytes), "METADATA_MISSING", "error", img.metadataOffset);
   });
 
@@ -58,28 +71,47 @@ describe("check: metadata (§2.6)", () => {
     withMetadataTable(img, [...img.metadataEntries, { ...img.metadataEntries[0], offset: 200 * 1024 }]);
     expectFinding(await check(img.bytes), "METADATA_INVALID", "error", tableEntryAt(img, 5));
     img = buildImage();
-    withMetadataTable(img, img.metadataEntries.map((e, i) => (i === 2 ? { ...e, offset: 2 * MiB } : e)));
+    withMetadataTable(
+      img,
+      img.metadataEntries.map((e, i) => (i === 2 ? { ...e, offset: 2 * MiB } : e)),
+    );
     expectFinding(await check(img.bytes), "METADATA_INVALID", "error", tableEntryAt(img, 2) + 16);
     img = buildImage();
-    withMetadataTable(img, img.metadataEntries.map((e, i) => (i === 2 ? { ...e, length: 2 * MiB } : e)));
+    withMetadataTable(
+      img,
+      img.metadataEntries.map((e, i) => (i === 2 ? { ...e, length: 2 * MiB } : e)),
+    );
     expectFinding(await check(img.bytes), "METADATA_INVALID", "error", tableEntryAt(img, 2) + 20);
   });
 
   it("METADATA_OVERLAP", async () => {
     const img = buildImage();
-    withMetadataTable(img, img.metadataEntries.map((e, i) => (i === 1 ? { ...e, offset: e.offset - 4 } : e)));
+    withMetadataTable(
+      img,
+      img.metadataEntries.map((e, i) => (i === 1 ? { ...e, offset: e.offset - 4 } : e)),
+    );
     const r = await check(img.bytes);
     expectFinding(r, "METADATA_OVERLAP", "error", img.metadataOffset + img.metadataEntries[1].offset - 4);
   });
 
   it("METADATA_REQUIRED_UNKNOWN, METADATA_UNKNOWN, METADATA_FLAGS, METADATA_RESERVED", async () => {
     const img = buildImage();
-    const unknown = { itemId: "01234567-89ab-4cde-8f01-23456789abcd", offset: 0, length: 0, isUser: true, isVirtualDisk: false, isRequired: false };
+    const unknown = {
+      itemId: "01234567-89ab-4cde-8f01-23456789abcd",
+      offset: 0,
+      length: 0,
+      isUser: true,
+      isVirtualDisk: false,
+      isRequired: false,
+    };
     withMetadataTable(img, [...img.metadataEntries, unknown]);
     const r0 = await check(img.bytes);
     expect(r0.ok).toBe(true);
     expectFinding(r0, "METADATA_UNKNOWN", "info", tableEntryAt(img, 5));
-    withMetadataTable(img, [...img.metadataEntries.map((e, i) => (i === 0 ? { ...e, isVirtualDisk: true } : e)), { ...unknown, isRequired: true }]);
+    withMetadataTable(img, [
+      ...img.metadataEntries.map((e, i) => (i === 0 ? { ...e, isVirtualDisk: true } : e)),
+      { ...unknown, isRequired: true },
+    ]);
     const r = await check(img.bytes);
     expectFinding(r, "METADATA_REQUIRED_UNKNOWN", "error", tableEntryAt(img, 5));
     expectFinding(r, "METADATA_FLAGS", "warning", tableEntryAt(img, 0) + 24);
@@ -90,11 +122,35 @@ describe("check: metadata (§2.6)", () => {
   it("PARENT_LOCATOR_INVALID: malformed, no parent_linkage, no path, wrong path forms, wrong type", async () => {
     const cases: [string, [string, string][], string?][] = [
       ["no linkage", [["relative_path", "p.vhdx"]]],
-      ["linkage without braces", [["parent_linkage", "0f1e2d3c-4b5a-4968-8776-655443322110"], ["relative_path", "p.vhdx"]]],
+      [
+        "linkage without braces",
+        [
+          ["parent_linkage", "0f1e2d3c-4b5a-4968-8776-655443322110"],
+          ["relative_path", "p.vhdx"],
+        ],
+      ],
       ["no path", [["parent_linkage", "{0f1e2d3c-4b5a-4968-8776-655443322110}"]]],
-      ["bad absolute path", [["parent_linkage", "{0f1e2d3c-4b5a-4968-8776-655443322110}"], ["absolute_win32_path", "c:\\p.vhdx"]]],
-      ["bad volume path", [["parent_linkage", "{0f1e2d3c-4b5a-4968-8776-655443322110}"], ["volume_path", "\\\\?\\c:\\p.vhdx"]]],
-      ["NUL inside", [["parent_linkage", "{0f1e2d3c-4b5a-4968-8776-655443322110}"], ["relative_path", "p\u0000.vhdx"]]],
+      [
+        "bad absolute path",
+        [
+          ["parent_linkage", "{0f1e2d3c-4b5a-4968-8776-655443322110}"],
+          ["absolute_win32_path", "c:\\p.vhdx"],
+        ],
+      ],
+      [
+        "bad volume path",
+        [
+          ["parent_linkage", "{0f1e2d3c-4b5a-4968-8776-655443322110}"],
+          ["volume_path", "\\\\?\\c:\\p.vhdx"],
+        ],
+      ],
+      [
+        "NUL inside",
+        [
+          ["parent_linkage", "{0f1e2d3c-4b5a-4968-8776-655443322110}"],
+          ["relative_path", "p\u0000.vhdx"],
+        ],
+      ],
     ];
     for (const [what, pairs] of cases) {
       const img = buildImage({ type: "differencing", parentLocator: pairs });
@@ -103,7 +159,12 @@ describe("check: metadata (§2.6)", () => {
       expectFinding(r, "PARENT_LOCATOR_INVALID", "error");
     }
     const img = buildImage({ type: "differencing" });
-    img.bytes.set(serializeParentLocator("01234567-89ab-4cde-8f01-23456789abcd", [["parent_linkage", "{0f1e2d3c-4b5a-4968-8776-655443322110}"]]), itemAt(img, PARENT_LOCATOR_GUID));
+    img.bytes.set(
+      serializeParentLocator("01234567-89ab-4cde-8f01-23456789abcd", [
+        ["parent_linkage", "{0f1e2d3c-4b5a-4968-8776-655443322110}"],
+      ]),
+      itemAt(img, PARENT_LOCATOR_GUID),
+    );
     expectFinding(await check(img.bytes), "PARENT_LOCATOR_INVALID", "error", itemAt(img, PARENT_LOCATOR_GUID));
     const bad = buildImage({ type: "differencing" });
     view(bad.bytes).setUint16(itemAt(bad, PARENT_LOCATOR_GUID) + 18, 0xffff, true);

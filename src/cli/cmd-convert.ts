@@ -1,0 +1,72 @@
+import { existsSync } from "node:fs";
+import { closeChain } from "../vhdx/chain";
+import { convertToRaw, convertToVhdx, rawDisk } from "../vhdx/convert";
+import type { VhdxImage, VirtualDisk } from "../vhdx/image";
+import { NodeFileBackend } from "../node/fileBackend";
+import { openWithParents } from "../node/resolveParent";
+import { flagString, ParsedArgs, parseSize, UsageError } from "./args";
+import type { Io } from "./commands";
+import { formatSize } from "./format";
+
+export const CONVERT_FLAGS = {
+  format: "value",
+  type: "value",
+  "block-size": "value",
+  sync: "bool",
+  help: "bool",
+} as const;
+
+/** `vhdx convert`: raw → VHDX, VHDX → raw, VHDX → VHDX (compacted). The output must not exist yet. */
+export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
+  if (a.positionals.length !== 2)
+    throw new UsageError("convert takes an input and an output (see vhdx convert --help)");
+  const [inPath, outPath] = a.positionals;
+  const format = flagString(a, "format") ?? (/\.vhdx$/i.test(outPath) ? "vhdx" : "raw");
+  if (format !== "raw" && format !== "vhdx") throw new UsageError("--format must be raw or vhdx");
+  const type = flagString(a, "type") ?? "dynamic";
+  if (type !== "dynamic" && type !== "fixed") throw new UsageError("--type must be dynamic or fixed");
+  if (format === "raw" && (a.flags.has("type") || a.flags.has("block-size")))
+    throw new UsageError("--type and --block-size apply to VHDX output only");
+  const blockSize = a.flags.has("block-size") ? parseSize(flagString(a, "block-size")!, "--block-size") : undefined;
+
+  if (existsSync(outPath)) throw new UsageError(`${outPath} already exists; convert never overwrites a file`);
+  const probe = await NodeFileBackend.open(inPath);
+  const isVhdx = new TextDecoder().decode(await probe.read(0, 8)) === "vhdxfile";
+  let source: VirtualDisk;
+  let chain: VhdxImage[] = [];
+  if (isVhdx) {
+    await probe.close();
+    const opened = await openWithParents(inPath);
+    source = opened.image;
+    chain = opened.chain;
+  } else {
+    source = rawDisk(probe, await probe.size());
+  }
+  try {
+    const out = await NodeFileBackend.open(outPath, { create: "exclusive" });
+    try {
+      if (format === "raw") {
+        const r = await convertToRaw(source, out, { sync: a.flags.has("sync") });
+        io.out(`converted ${inPath} to raw ${outPath}: ${formatSize(r.size)}, ${formatSize(r.bytesWritten)} of data\n`);
+      } else {
+        const img = chain[0];
+        const r = await convertToVhdx(source, out, {
+          type,
+          blockSize: blockSize ?? img?.blockSize,
+          logicalSectorSize: img?.params.logicalSectorSize,
+          physicalSectorSize: img?.params.physicalSectorSize,
+          sync: a.flags.has("sync"),
+        });
+        io.out(
+          `converted ${inPath} to ${type} VHDX ${outPath}: ${r.allocatedBlocks} of ${r.totalBlocks} blocks allocated, file ${formatSize(r.fileSize)}\n`,
+        );
+      }
+    } finally {
+      await out.close();
+    }
+  } finally {
+    if (isVhdx) await closeChain(chain);
+    else await probe.close();
+  }
+  return 0;
+}

@@ -1,0 +1,44 @@
+import { readFile } from "node:fs/promises";
+import { closeChain } from "../vhdx/chain";
+import { commitPatch, estimatePatch } from "../vhdx/patch";
+import { VhdxWriter } from "../vhdx/write";
+import { openWithParents } from "../node/resolveParent";
+import { flagString, oneImage, ParsedArgs, parseSize, UsageError } from "./args";
+import type { Io } from "./commands";
+import { formatSize } from "./format";
+
+export const WRITE_FLAGS = { offset: "value", input: "value", help: "bool" } as const;
+
+async function readStdin(): Promise<Uint8Array> {
+  const parts: Buffer[] = [];
+  for await (const chunk of process.stdin) parts.push(chunk as Buffer);
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+/** `vhdx write`: the bytes of --input (or stdin) land at --offset as ONE atomic patch. */
+export async function writeCommand(a: ParsedArgs, io: Io): Promise<number> {
+  const path = oneImage(a, "write");
+  if (!a.flags.has("offset")) throw new UsageError("--offset is required");
+  const offset = parseSize(flagString(a, "offset")!, "--offset");
+  const input = flagString(a, "input");
+  const data = input && input !== "-" ? new Uint8Array(await readFile(input)) : await readStdin();
+  const { image, chain } = await openWithParents(path, { readOnly: false });
+  try {
+    if (offset + data.length > image.virtualSize) {
+      throw new UsageError(
+        `${data.length} bytes at offset ${offset} run past the end of the virtual disk (${image.virtualSize} bytes)`,
+      );
+    }
+    const w = new VhdxWriter(image);
+    const edits = [{ offset, data }];
+    const cost = await estimatePatch(w, edits);
+    await commitPatch(w, edits);
+    await w.finish();
+    io.out(
+      `wrote ${data.length} bytes at offset ${offset}: ${cost.blocksCopied} blocks copied, ${cost.blocksAllocated} allocated, ${formatSize(cost.bytesWritten)} written\n`,
+    );
+  } finally {
+    await closeChain(chain);
+  }
+  return 0;
+}

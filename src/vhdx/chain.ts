@@ -1,0 +1,147 @@
+import { VhdxError } from "./errors";
+import { normalizeGuid } from "./guid";
+import { openImage, VhdxImage } from "./image";
+import { RandomAccess } from "./io";
+import { locatorValue, VHDX_PARENT_LOCATOR_TYPE } from "./parentLocator";
+
+/** §2.6.2.6.3: the order in which an implementation evaluates the paths to the parent. */
+export const PARENT_PATH_KEYS = ["relative_path", "volume_path", "absolute_win32_path"] as const;
+export type ParentPathKey = (typeof PARENT_PATH_KEYS)[number];
+
+/**
+ * Finds the file a locator path names. `childLocation` is where the child was found (a path,
+ * a handle name: whatever the resolver understands). Returns null when there is nothing there.
+ */
+export type ParentResolver = (
+  key: ParentPathKey,
+  value: string,
+  childLocation: string,
+) => Promise<{ io: RandomAccess; location: string } | null>;
+
+export interface ChainOptions {
+  resolve: ParentResolver;
+  /** Open even when the parent's DataWriteGuid matches neither linkage (a warning is kept instead). */
+  force?: boolean;
+  /** Longest chain of parents followed; deeper is refused as CHAIN_INVALID. */
+  maxDepth?: number;
+}
+
+export const DEFAULT_MAX_DEPTH = 16;
+
+/**
+ * Attaches the parent chain of a differencing image: for each child, tries relative_path, then
+ * volume_path, then absolute_win32_path (§2.6.2.6.3), checks the parent's DataWriteGuid against
+ * parent_linkage / parent_linkage2, and sets `child.parent`. Parents open read-only.
+ * Returns the chain from `img` down to the base image. Refuses cycles and over-deep chains.
+ */
+export async function attachParents(img: VhdxImage, location: string, opts: ChainOptions): Promise<VhdxImage[]> {
+  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const chain: VhdxImage[] = [img];
+  const seen = new Set<string>([location]);
+  let child = img;
+  let childLocation = location;
+  try {
+    while (child.diskType === "differencing") {
+      if (chain.length > maxDepth) {
+        throw new VhdxError("CHAIN_INVALID", `the parent chain is deeper than ${maxDepth} images`, "parent locator");
+      }
+      const { parent, parentLocation } = await openParent(child, childLocation, opts);
+      chain.push(parent);
+      if (seen.has(parentLocation)) {
+        throw new VhdxError("CHAIN_INVALID", `the parent chain loops back to ${parentLocation}`, "parent locator");
+      }
+      seen.add(parentLocation);
+      child.parent = parent;
+      child = parent;
+      childLocation = parentLocation;
+    }
+  } catch (e) {
+    for (const p of chain.slice(1)) await p.close();
+    img.parent = null;
+    throw e;
+  }
+  return chain;
+}
+
+async function openParent(
+  child: VhdxImage,
+  childLocation: string,
+  opts: ChainOptions,
+): Promise<{ parent: VhdxImage; parentLocation: string }> {
+  const pl = child.params.parentLocator;
+  if (!pl) throw new VhdxError("PARENT_NOT_FOUND", "the image has a parent but no parent locator", "parent locator");
+  if (pl.locatorType !== VHDX_PARENT_LOCATOR_TYPE) {
+    throw new VhdxError(
+      "PARENT_LOCATOR_INVALID",
+      `parent locator type ${pl.locatorType} is not the VHDX locator type`,
+      "parent locator",
+    );
+  }
+  const tried: string[] = [];
+  for (const key of PARENT_PATH_KEYS) {
+    const value = locatorValue(pl, key);
+    if (!value) continue;
+    tried.push(`${key} ${JSON.stringify(value)}`);
+    const found = await opts.resolve(key, value, childLocation);
+    if (!found) continue;
+    let parent: VhdxImage;
+    try {
+      parent = await openImage(found.io, { readOnly: true });
+    } catch (e) {
+      await found.io.close();
+      throw e;
+    }
+    try {
+      checkLinkage(child, parent, found.location, opts.force ?? false);
+    } catch (e) {
+      await parent.close();
+      throw e;
+    }
+    return { parent, parentLocation: found.location };
+  }
+  throw new VhdxError(
+    "PARENT_NOT_FOUND",
+    tried.length ? `parent not found (tried ${tried.join(", ")})` : "the parent locator holds no path to the parent",
+    "parent locator",
+  );
+}
+
+/** §2.6.2.6.3: the parent's DataWriteGuid must equal parent_linkage or parent_linkage2. */
+function checkLinkage(child: VhdxImage, parent: VhdxImage, where: string, force: boolean): void {
+  const pl = child.params.parentLocator!;
+  const linkages = ["parent_linkage", "parent_linkage2"]
+    .map((k) => locatorValue(pl, k))
+    .filter((v): v is string => !!v);
+  const actual = parent.header.dataWriteGuid;
+  const matches = linkages.some((v) => {
+    try {
+      return normalizeGuid(v) === actual;
+    } catch {
+      return false;
+    }
+  });
+  if (!matches) {
+    const msg = `parent ${where} has DataWriteGuid {${actual}} but the child expects ${linkages.join(" or ") || "(no parent_linkage)"}: the parent changed since the child was created`;
+    if (!force) throw new VhdxError("PARENT_MISMATCH", msg, "parent locator");
+    child.warnings.push({ code: "PARENT_MISMATCH", message: msg + " (opened anyway)", structure: "parent locator" });
+  }
+  if (parent.virtualSize !== child.virtualSize) {
+    throw new VhdxError(
+      "CHAIN_INVALID",
+      `parent ${where} is ${parent.virtualSize} bytes but the child is ${child.virtualSize}`,
+      "parent locator",
+    );
+  }
+  if (parent.params.logicalSectorSize !== child.params.logicalSectorSize) {
+    throw new VhdxError(
+      "CHAIN_INVALID",
+      `parent ${where} has ${parent.params.logicalSectorSize}-byte sectors but the child ${child.params.logicalSectorSize}-byte`,
+      "parent locator",
+    );
+  }
+}
+
+/** Closes every image of a chain. */
+export async function closeChain(chain: readonly VhdxImage[]): Promise<void> {
+  for (const img of chain) await img.close();
+}

@@ -1,0 +1,195 @@
+import { Bat, BAT_ENTRY_SIZE, payloadEntryIndex, PAYLOAD_BLOCK_FULLY_PRESENT } from "./bat";
+import { alignUp, GiB, isAllZero, MiB, TiB } from "./bytes";
+import { createImage, CreateOptions, writeHeaderSection } from "./create";
+import { VhdxError } from "./errors";
+import type { VirtualDisk } from "./image";
+import { RandomAccess } from "./io";
+import { writeNonZeroRuns } from "./sparse";
+
+/** Progress of a long operation: bytes of the virtual disk handled so far, out of `total`. */
+export interface Progress {
+  done: number;
+  total: number;
+}
+
+export interface StreamOptions {
+  onProgress?: (p: Progress) => void;
+  signal?: AbortSignal;
+  /**
+   * Flush the output (default true). Without it, as with `qemu-img convert`, durability is
+   * left to the operating system.
+   */
+  sync?: boolean;
+}
+
+/** Virtual-disk bytes are read and written in pieces of at most this size: nothing holds the image. */
+export const PIECE = 4 * MiB;
+
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new VhdxError("CANCELLED", `${what} was cancelled`, what);
+}
+
+/**
+ * The virtual disk in consecutive pieces of `step` bytes, the next read already in flight while
+ * the caller handles the current piece (reads and writes overlap).
+ */
+export async function* readPieces(
+  source: VirtualDisk,
+  total: number,
+  step: number,
+  signal?: AbortSignal,
+): AsyncGenerator<{ at: number; bytes: Uint8Array }> {
+  const start = (at: number) => {
+    const p = source.read(at, Math.min(step, total - at));
+    p.catch(() => undefined); // observed below; a read left in flight by a cancel must not go unhandled
+    return p;
+  };
+  let pending = total > 0 ? start(0) : null;
+  for (let at = 0; at < total; at += step) {
+    throwIfAborted(signal, "convert");
+    const bytes = await pending!;
+    pending = at + step < total ? start(at + step) : null;
+    yield { at, bytes };
+  }
+}
+
+/** A raw disk image seen as a virtual disk; a size that is not a whole sector reads as zero-padded. */
+export function rawDisk(io: RandomAccess, size: number): VirtualDisk {
+  return { virtualSize: size, read: (offset, length) => io.read(offset, length) };
+}
+
+/**
+ * The block size `convert` picks when none is given: small images get small blocks so that
+ * sparse content stays small (8 MiB up to 1 GiB, 16 MiB up to 1 TiB, 32 MiB beyond).
+ */
+export function defaultConvertBlockSize(virtualSize: number): number {
+  if (virtualSize <= GiB) return 8 * MiB;
+  if (virtualSize <= TiB) return 16 * MiB;
+  return 32 * MiB;
+}
+
+export interface ToVhdxOptions extends StreamOptions {
+  type: "dynamic" | "fixed";
+  blockSize?: number;
+  logicalSectorSize?: number;
+  physicalSectorSize?: number;
+  logSize?: number;
+  virtualDiskId?: string;
+}
+
+export interface ToVhdxResult {
+  fileSize: number;
+  allocatedBlocks: number;
+  totalBlocks: number;
+}
+
+/**
+ * Copies a virtual disk (raw file or VHDX image of any type) into a new VHDX file on `out`.
+ * Dynamic: all-zero blocks stay NOT_PRESENT, the rest are packed in order after the BAT;
+ * converting a VHDX this way also compacts it (free space and zero blocks are dropped).
+ * Fixed: every block present. Within a block, all-zero pieces are not written: the file was
+ * extended with zeros, and sparse-capable backends keep those ranges as holes.
+ * The BAT follows the payload and the header section comes last, so an interrupted conversion
+ * never leaves a file that opens as a VHDX.
+ */
+export async function convertToVhdx(source: VirtualDisk, out: RandomAccess, o: ToVhdxOptions): Promise<ToVhdxResult> {
+  const ls = o.logicalSectorSize ?? 512;
+  // A raw input that is not a whole number of sectors is padded with zeros to the next sector.
+  const virtualSize = alignUp(source.virtualSize, ls);
+  const blockSize = o.blockSize ?? defaultConvertBlockSize(virtualSize);
+  const createOpts: CreateOptions = {
+    type: o.type,
+    virtualSize,
+    blockSize,
+    logicalSectorSize: ls,
+    physicalSectorSize: o.physicalSectorSize,
+    logSize: o.logSize,
+    virtualDiskId: o.virtualDiskId,
+  };
+  const layout = await createImage(out, createOpts, { deferHeaderSection: true });
+  const g = layout.geometry;
+  const bat = new Bat(g, new Uint8Array(0), g.totalBatEntries);
+  let fileEnd = layout.fileSize;
+  let allocated = 0;
+  const total = source.virtualSize;
+  let block = -1;
+  let blockOffset = -1;
+  for await (const { at: pos, bytes } of readPieces(source, total, Math.min(PIECE, blockSize), o.signal)) {
+    if (Math.floor(pos / blockSize) !== block) {
+      block = Math.floor(pos / blockSize);
+      blockOffset = o.type === "fixed" ? layout.payloadOffset + block * blockSize : -1;
+    }
+    const at = pos - block * blockSize;
+    if (!isAllZero(bytes)) {
+      if (blockOffset < 0) {
+        // First data in this block: it takes the next 1 MiB-aligned block-sized space at the end.
+        blockOffset = fileEnd;
+        fileEnd += blockSize;
+        await out.truncate(fileEnd);
+        bat.set(payloadEntryIndex(g, block), PAYLOAD_BLOCK_FULLY_PRESENT, blockOffset / MiB);
+        allocated++;
+      }
+      await writeNonZeroRuns(out, blockOffset + at, bytes);
+    }
+    o.onProgress?.({ done: pos + bytes.length, total });
+  }
+  if (o.type === "fixed") allocated = g.dataBlocksCount;
+  if (o.type === "dynamic") await writeBat(out, layout.batOffset, bat);
+  // Last, the header section: an interrupted conversion leaves a file that is not a VHDX at all.
+  if (o.sync ?? true) await out.flush();
+  await writeHeaderSection(out, layout);
+  if (o.sync ?? true) await out.flush();
+  return { fileSize: fileEnd, allocatedBlocks: allocated, totalBlocks: g.dataBlocksCount };
+}
+
+/** Writes a whole BAT in large pieces. */
+export async function writeBat(out: RandomAccess, batOffset: number, bat: Bat): Promise<void> {
+  const bytes = new Uint8Array(bat.words.buffer, bat.words.byteOffset, bat.words.byteLength);
+  const total = bat.length * BAT_ENTRY_SIZE;
+  // Entries the Bat never touched are zero and the region was created zero-filled.
+  const present = Math.min(bytes.length, total);
+  for (let at = 0; at < present; at += PIECE) {
+    const piece = bytes.subarray(at, Math.min(present, at + PIECE));
+    if (!isAllZero(piece)) await out.write(batOffset + at, littleEndian(piece));
+  }
+}
+
+const littleEndianHost = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+function littleEndian(words: Uint8Array): Uint8Array {
+  if (littleEndianHost) return words;
+  const out = new Uint8Array(words.length);
+  for (let i = 0; i < words.length; i += 4) {
+    out[i] = words[i + 3];
+    out[i + 1] = words[i + 2];
+    out[i + 2] = words[i + 1];
+    out[i + 3] = words[i];
+  }
+  return out;
+}
+
+export interface ToRawResult {
+  size: number;
+  /** Bytes actually written; zero runs are left as holes. */
+  bytesWritten: number;
+}
+
+/**
+ * Copies the virtual disk to a raw image on `out`. All-zero pieces are skipped and the output is
+ * set to the full size by truncate, so on file systems with sparse files the zero runs are holes.
+ */
+export async function convertToRaw(
+  source: VirtualDisk,
+  out: RandomAccess,
+  o: StreamOptions = {},
+): Promise<ToRawResult> {
+  const total = source.virtualSize;
+  await out.truncate(0);
+  let written = 0;
+  for await (const { at, bytes } of readPieces(source, total, PIECE, o.signal)) {
+    written += await writeNonZeroRuns(out, at, bytes);
+    o.onProgress?.({ done: at + bytes.length, total });
+  }
+  await out.truncate(total);
+  if (o.sync ?? true) await out.flush();
+  return { size: total, bytesWritten: written };
+}

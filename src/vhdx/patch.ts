@@ -1,0 +1,167 @@
+import {
+  PAYLOAD_BLOCK_FULLY_PRESENT,
+  PAYLOAD_BLOCK_NOT_PRESENT,
+  PAYLOAD_BLOCK_PARTIALLY_PRESENT,
+  SB_BLOCK_PRESENT,
+  SECTOR_BITMAP_BLOCK_SIZE,
+  sectorBitmapEntryIndex,
+} from "./bat";
+import { BAT_ENTRY_SIZE } from "./bat";
+import { SECTOR } from "./batUpdate";
+import { checkRange, VhdxImage } from "./image";
+import { applyEdits, BlockEdit, VhdxWriter } from "./write";
+
+/** One edit of a patch: `data` replaces the virtual disk bytes at `offset`. Later edits win. */
+export interface PatchEdit {
+  offset: number;
+  data: Uint8Array;
+}
+
+/** What committing a patch costs, shown before the user commits. */
+export interface PatchCost {
+  /** Present blocks copied to new space (copy-on-write). */
+  blocksCopied: number;
+  /** Blocks that get space for the first time. */
+  blocksAllocated: number;
+  /** Sector bitmap blocks that get space for the first time (differencing images). */
+  bitmapBlocksAllocated: number;
+  /** Bytes written to the file: block copies, new blocks, the log entry and its application. */
+  bytesWritten: number;
+  /** 4 KiB metadata sectors in the log entry (BAT and sector bitmap sectors). */
+  logSectors: number;
+  /** Flushes, including the session's header updates when they are still to come. */
+  flushes: number;
+}
+
+/** Groups edits by payload block, each block's edits merged into sector-aligned, non-overlapping runs. */
+async function blockGroups(
+  img: VhdxImage,
+  edits: readonly PatchEdit[],
+  read: boolean,
+): Promise<[number, BlockEdit[]][]> {
+  const bs = img.blockSize;
+  const ss = img.params.logicalSectorSize;
+  const byBlock = new Map<number, BlockEdit[]>();
+  for (const e of edits) {
+    checkRange(e.offset, e.data.length, img.virtualSize, "virtual disk");
+    for (let pos = e.offset; pos < e.offset + e.data.length;) {
+      const block = Math.floor(pos / bs);
+      const n = Math.min((block + 1) * bs, e.offset + e.data.length) - pos;
+      let list = byBlock.get(block);
+      if (!list) byBlock.set(block, (list = []));
+      list.push({ inBlock: pos - block * bs, data: e.data.subarray(pos - e.offset, pos - e.offset + n) });
+      pos += n;
+    }
+  }
+  const out: [number, BlockEdit[]][] = [];
+  for (const block of [...byBlock.keys()].sort((a, b) => a - b)) {
+    const list = byBlock.get(block)!;
+    // Sector-aligned runs covering the edits; adjacent or overlapping runs merge.
+    const spans = list
+      .map((e) => [Math.floor(e.inBlock / ss) * ss, Math.ceil((e.inBlock + e.data.length) / ss) * ss])
+      .sort((a, b) => a[0] - b[0]);
+    const runs: number[][] = [];
+    for (const s of spans) {
+      const last = runs[runs.length - 1];
+      if (last && s[0] <= last[1]) last[1] = Math.max(last[1], s[1]);
+      else runs.push([...s]);
+    }
+    const merged: BlockEdit[] = [];
+    for (const [s, t] of runs) {
+      // One edit covering the whole run is used as it is; otherwise the bytes the edits leave
+      // alone keep their current virtual contents.
+      const covering = list.length === 1 && list[0].inBlock === s && list[0].data.length === t - s;
+      if (covering) {
+        merged.push(list[0]);
+        continue;
+      }
+      const buf = read ? await img.read(block * bs + s, t - s) : new Uint8Array(t - s);
+      applyEdits(buf, s, list);
+      merged.push({ inBlock: s, data: buf });
+    }
+    out.push([block, merged]);
+  }
+  return out;
+}
+
+/** The cost of committing `edits` now, without writing anything. */
+export async function estimatePatch(writer: VhdxWriter, edits: readonly PatchEdit[]): Promise<PatchCost> {
+  const img = writer.image;
+  const g = img.geometry;
+  const groups = await blockGroups(img, edits, false);
+  const batSectors = new Set<number>();
+  const bitmapSectors = new Set<number>();
+  const newBitmapChunks = new Set<number>();
+  let copied = 0;
+  let allocated = 0;
+  let bytes = 0;
+  const ss = img.params.logicalSectorSize;
+  for (const [block, runs] of groups) {
+    const { entry, state } = img.blockLocation(block);
+    if (
+      state === PAYLOAD_BLOCK_FULLY_PRESENT ||
+      (state === PAYLOAD_BLOCK_PARTIALLY_PRESENT && img.diskType === "differencing")
+    )
+      copied++;
+    else allocated++;
+    bytes += img.blockSize;
+    batSectors.add(Math.floor((entry * BAT_ENTRY_SIZE) / SECTOR));
+    const needsBits =
+      img.diskType === "differencing" &&
+      (state === PAYLOAD_BLOCK_NOT_PRESENT || state === PAYLOAD_BLOCK_PARTIALLY_PRESENT);
+    if (needsBits) {
+      const chunk = Math.floor(block / g.chunkRatio);
+      const sbEntry = sectorBitmapEntryIndex(g, chunk);
+      if (img.bat.state(sbEntry) !== SB_BLOCK_PRESENT && !newBitmapChunks.has(chunk)) {
+        newBitmapChunks.add(chunk);
+        batSectors.add(Math.floor((sbEntry * BAT_ENTRY_SIZE) / SECTOR));
+        bytes += SECTOR_BITMAP_BLOCK_SIZE;
+      }
+      const firstBit = (block % g.chunkRatio) * (img.blockSize / ss);
+      for (const r of runs) {
+        for (
+          let bit = firstBit + r.inBlock / ss;
+          bit < firstBit + (r.inBlock + r.data.length) / ss;
+          bit += SECTOR * 8
+        ) {
+          bitmapSectors.add(chunk * (SECTOR_BITMAP_BLOCK_SIZE / SECTOR) + Math.floor(bit / 8 / SECTOR));
+        }
+      }
+    }
+  }
+  const logSectors = batSectors.size + bitmapSectors.size;
+  // The entry (a descriptor sector plus one data sector per metadata sector) is written, then applied.
+  bytes += (1 + logSectors) * SECTOR + logSectors * SECTOR;
+  // §2.2.2: a session's first change renews the write GUIDs, and its first log entry the LogGuid (two flushes each).
+  const sessionFlushes = (writer.sessionStarted ? 0 : 2) + (writer.logStarted ? 0 : 2);
+  // Data flush, entry flush, apply flush; one more when the file grows first.
+  const grows = copied + allocated > 0 && !hasFreeSpaceFor(writer, copied + allocated);
+  return {
+    blocksCopied: copied,
+    blocksAllocated: allocated,
+    bitmapBlocksAllocated: newBitmapChunks.size,
+    bytesWritten: bytes,
+    logSectors,
+    flushes: sessionFlushes + 3 + (grows ? 1 : 0),
+  };
+}
+
+function hasFreeSpaceFor(writer: VhdxWriter, blocks: number): boolean {
+  return writer.allocator.freeBytes() >= blocks * writer.image.blockSize;
+}
+
+/**
+ * Commits a virtual-disk patch all or nothing (§2.3: no payload in the log, so copy-on-write):
+ * each touched block's new contents go to free space and are flushed, then ONE log entry switches
+ * every affected BAT entry and sector bitmap sector. A crash before that entry is complete leaves
+ * the old disk; after it, replay gives the new one. The old blocks' space is free afterwards.
+ */
+export async function commitPatch(writer: VhdxWriter, edits: readonly PatchEdit[]): Promise<void> {
+  for (const e of edits) checkRange(e.offset, e.data.length, writer.image.virtualSize, "virtual disk");
+  await writer.mutex.run(async () => {
+    if (edits.every((e) => e.data.length === 0)) return;
+    await writer.beginDataWrite();
+    const groups = await blockGroups(writer.image, edits, true);
+    await writer.writeBlocks(groups, true);
+  });
+}

@@ -1,0 +1,200 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { mkdirSync, renameSync } from "node:fs";
+import { join } from "node:path";
+import { createImage } from "../../src/vhdx/create";
+import { openImage } from "../../src/vhdx/image";
+import { NodeFileBackend } from "../../src/node/fileBackend";
+import { openWithParents, parentLocatorPaths, localParentPath } from "../../src/node/resolveParent";
+import { closeChain } from "../../src/vhdx/chain";
+import { MiB } from "../../src/vhdx/bytes";
+import { VhdxError } from "../../src/vhdx/errors";
+import { VhdxWriter } from "../../src/vhdx/write";
+import { hasTool, pattern, tempDir, vhdiinfo } from "./helpers";
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+const SIZE = 12 * MiB;
+
+async function makeBase(path: string): Promise<void> {
+  const f = await NodeFileBackend.open(path, { readOnly: false, create: "overwrite" });
+  await createImage(f, { type: "dynamic", virtualSize: SIZE, blockSize: MiB });
+  await f.close();
+}
+
+async function makeChild(
+  path: string,
+  parentPath: string,
+  paths?: { relativePath?: string; absoluteWin32Path?: string },
+): Promise<void> {
+  const pf = await NodeFileBackend.open(parentPath);
+  const p = await openImage(pf);
+  const f = await NodeFileBackend.open(path, { readOnly: false, create: "overwrite" });
+  await createImage(f, {
+    type: "differencing",
+    blockSize: MiB,
+    parent: {
+      dataWriteGuid: p.header.dataWriteGuid,
+      virtualDiskSize: p.virtualSize,
+      virtualDiskId: p.params.virtualDiskId,
+      logicalSectorSize: p.params.logicalSectorSize,
+      physicalSectorSize: p.params.physicalSectorSize,
+      ...(paths ?? parentLocatorPaths(path, parentPath)),
+    },
+  });
+  await f.close();
+  await p.close();
+}
+
+/** Writes through the engine, with the image's parents attached, and mirrors them in `model`. */
+async function writeAll(path: string, writes: [number, Uint8Array][], model: Uint8Array): Promise<void> {
+  const { image, chain } = await openWithParents(path, { readOnly: false });
+  const w = new VhdxWriter(image);
+  for (const [off, data] of writes) {
+    await w.write(off, data);
+    model.set(data, off);
+  }
+  await w.finish();
+  await closeChain(chain);
+}
+
+describe("differencing chains", () => {
+  it("a three-level chain reads as the base overlaid with each child's writes, after moving the tree", async () => {
+    const root = tmp.path("tree");
+    mkdirSync(join(root, "a", "b"), { recursive: true });
+    const base = join(root, "base.vhdx");
+    const child = join(root, "a", "child.vhdx");
+    const grand = join(root, "a", "b", "grand.vhdx");
+    const model = new Uint8Array(SIZE);
+    await makeBase(base);
+    await writeAll(
+      base,
+      [
+        [0, pattern(1, 3 * MiB)],
+        [7 * MiB + 3, pattern(2, 2 * MiB)],
+      ],
+      model,
+    );
+    await makeChild(child, base);
+    await writeAll(
+      child,
+      [
+        [100, pattern(3, 1000)],
+        [MiB - 7, pattern(4, 20)],
+        [9 * MiB, pattern(5, 4096)],
+      ],
+      model,
+    );
+    await makeChild(grand, child);
+    await writeAll(
+      grand,
+      [
+        [513, pattern(6, 511)],
+        [2 * MiB, pattern(7, MiB + 5)],
+        [11 * MiB + 4000, pattern(8, 100)],
+      ],
+      model,
+    );
+    // Moving the whole tree breaks absolute paths; relative_path still finds every parent.
+    const moved = tmp.path("moved");
+    renameSync(root, moved);
+    const { image, chain } = await openWithParents(join(moved, "a", "b", "grand.vhdx"));
+    expect(chain.length).toBe(3);
+    expect(Buffer.from(await image.read(0, SIZE)).equals(Buffer.from(model))).toBe(true);
+    await closeChain(chain);
+  });
+
+  it("falls back to absolute_win32_path when relative_path leads nowhere", async () => {
+    const base = tmp.path("abs-base.vhdx");
+    const child = tmp.path("abs-child.vhdx");
+    const model = new Uint8Array(SIZE);
+    await makeBase(base);
+    await writeAll(base, [[5000, pattern(9, 10_000)]], model);
+    const paths = parentLocatorPaths(child, base);
+    await makeChild(child, base, { relativePath: "nowhere\\x.vhdx", absoluteWin32Path: paths.absoluteWin32Path });
+    const { image, chain } = await openWithParents(child);
+    expect(Buffer.from(await image.read(0, 20_000)).equals(Buffer.from(model.subarray(0, 20_000)))).toBe(true);
+    await closeChain(chain);
+  });
+
+  it("refuses a parent whose DataWriteGuid changed, naming both GUIDs, unless forced", async () => {
+    const base = tmp.path("mm-base.vhdx");
+    const child = tmp.path("mm-child.vhdx");
+    await makeBase(base);
+    await makeChild(child, base);
+    const model = new Uint8Array(SIZE);
+    await writeAll(base, [[0, pattern(10, 10)]], model); // a new session renews the parent's DataWriteGuid
+    const err = (await openWithParents(child).catch((e) => e)) as VhdxError;
+    expect(err).toBeInstanceOf(VhdxError);
+    expect(err.code).toBe("PARENT_MISMATCH");
+    expect(err.message.match(/\{[0-9a-f-]{36}\}/g)?.length).toBe(2);
+    const { image, chain } = await openWithParents(child, { force: true });
+    expect(image.warnings.some((w) => w.code === "PARENT_MISMATCH")).toBe(true);
+    expect(Buffer.from(await image.read(0, 10)).equals(Buffer.from(pattern(10, 10)))).toBe(true);
+    await closeChain(chain);
+  });
+
+  it("detects a cycle and limits the depth", async () => {
+    const x = tmp.path("cyc-x.vhdx");
+    const y = tmp.path("cyc-y.vhdx");
+    await makeBase(x);
+    await makeChild(y, x);
+    await makeChild(x + ".tmp", y); // a differencing image of y ...
+    renameSync(x + ".tmp", x); // ... now sits where y's parent was
+    const err = (await openWithParents(y, { force: true }).catch((e) => e)) as VhdxError;
+    expect(err.code).toBe("CHAIN_INVALID");
+    expect(err.message).toMatch(/loops back/);
+
+    const d0 = tmp.path("d0.vhdx");
+    await makeBase(d0);
+    let prev = d0;
+    for (let i = 1; i <= 3; i++) {
+      const cur = tmp.path(`d${i}.vhdx`);
+      await makeChild(cur, prev);
+      prev = cur;
+    }
+    const deep = (await openWithParents(prev, { maxDepth: 2 }).catch((e) => e)) as VhdxError;
+    expect(deep.code).toBe("CHAIN_INVALID");
+    const ok = await openWithParents(prev, { maxDepth: 3 });
+    expect(ok.chain.length).toBe(4);
+    await closeChain(ok.chain);
+  });
+
+  it("reports every path it tried when the parent is missing", async () => {
+    const base = tmp.path("gone-base.vhdx");
+    const child = tmp.path("gone-child.vhdx");
+    await makeBase(base);
+    await makeChild(child, base);
+    renameSync(base, base + ".away");
+    const err = (await openWithParents(child).catch((e) => e)) as VhdxError;
+    expect(err.code).toBe("PARENT_NOT_FOUND");
+    expect(err.message).toMatch(/relative_path.*absolute_win32_path/);
+  });
+
+  it("maps locator paths to local paths", () => {
+    expect(localParentPath("relative_path", "..\\..\\p\\parent.vhdx", "/d/path1/sub2/file.vhdx")).toBe(
+      "/d/p/parent.vhdx",
+    );
+    expect(localParentPath("absolute_win32_path", "\\\\?\\\\srv\\vm\\p.vhdx", "/x/c.vhdx")).toBe("/srv/vm/p.vhdx");
+    expect(localParentPath("absolute_win32_path", "\\\\?\\d:\\path2\\parent.vhdx", "/x/c.vhdx")).toBe(null);
+    expect(parentLocatorPaths("/vms/a/b/c.vhdx", "/vms/base.vhdx")).toEqual({
+      relativePath: "..\\..\\base.vhdx",
+      absoluteWin32Path: "\\\\?\\\\vms\\base.vhdx",
+    });
+  });
+
+  it.skipIf(!hasTool("vhdiinfo"))(
+    "libvhdi reads a created differencing image: type, size, parent identifier",
+    async () => {
+      const base = tmp.path("vi-base.vhdx");
+      const child = tmp.path("vi-child.vhdx");
+      await makeBase(base);
+      await makeChild(child, base);
+      const p = await openImage(await NodeFileBackend.open(base));
+      const out = vhdiinfo(child);
+      expect(out).toMatch(/Disk type\s*:\s*Differential/);
+      expect(out).toMatch(new RegExp(`Media size\\s*:.*\\(${SIZE} bytes\\)`));
+      expect(out).toMatch(new RegExp(`Parent identifier\\s*:\\s*${p.header.dataWriteGuid}`));
+      await p.close();
+    },
+  );
+});

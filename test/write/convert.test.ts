@@ -1,0 +1,161 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { convertToRaw, convertToVhdx, rawDisk } from "../../src/vhdx/convert";
+import { openImage } from "../../src/vhdx/image";
+import { MemoryBackend } from "../../src/vhdx/io";
+import { NodeFileBackend } from "../../src/node/fileBackend";
+import { MiB } from "../../src/vhdx/bytes";
+import { VhdxError } from "../../src/vhdx/errors";
+import { hasTool, pattern, qemuCheck, qemuToRaw, runOk, tempDir } from "./helpers";
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+/** 40 MiB raw disk: data at the start, a lone sector at 17 MiB, a tail run, zeros between. */
+function sampleRaw(): Uint8Array {
+  const raw = new Uint8Array(40 * MiB);
+  raw.set(pattern(1, 3 * MiB + 123), 0);
+  raw.set(pattern(2, 512), 17 * MiB);
+  raw.set(pattern(3, 2 * MiB), 37 * MiB);
+  return raw;
+}
+
+async function toFile(path: string, f: (out: NodeFileBackend) => Promise<unknown>): Promise<void> {
+  const out = await NodeFileBackend.open(path, { readOnly: false, create: "overwrite" });
+  try {
+    await f(out);
+  } finally {
+    await out.close();
+  }
+}
+
+describe("convert", () => {
+  it("raw → dynamic VHDX leaves zero blocks unallocated and reads back the same", async () => {
+    const raw = sampleRaw();
+    const out = new MemoryBackend();
+    const seen: number[] = [];
+    const r = await convertToVhdx(rawDisk(new MemoryBackend(raw), raw.length), out, {
+      type: "dynamic",
+      blockSize: 2 * MiB,
+      onProgress: (p) => seen.push(p.done),
+    });
+    expect(r.allocatedBlocks).toBe(5); // blocks 0, 1, 8, 18 and 19
+    expect(seen[seen.length - 1]).toBe(raw.length);
+    const img = await openImage(out);
+    expect(Buffer.from(await img.read(0, raw.length)).equals(Buffer.from(raw))).toBe(true);
+    expect(img.registry.overlaps()).toEqual([]);
+  });
+
+  it("raw → fixed VHDX reads back the same", async () => {
+    const raw = sampleRaw();
+    const out = new MemoryBackend();
+    await convertToVhdx(rawDisk(new MemoryBackend(raw), raw.length), out, {
+      type: "fixed",
+      blockSize: 4 * MiB,
+      logicalSectorSize: 4096,
+    });
+    const img = await openImage(out);
+    expect(img.diskType).toBe("fixed");
+    expect(Buffer.from(await img.read(0, raw.length)).equals(Buffer.from(raw))).toBe(true);
+  });
+
+  it("an odd-sized raw input is padded to whole sectors", async () => {
+    const raw = pattern(9, 1000);
+    const out = new MemoryBackend();
+    await convertToVhdx(rawDisk(new MemoryBackend(raw), raw.length), out, { type: "dynamic" });
+    const img = await openImage(out);
+    expect(img.virtualSize).toBe(1024);
+    const back = await img.read(0, 1024);
+    expect(Buffer.from(back.subarray(0, 1000)).equals(Buffer.from(raw))).toBe(true);
+    expect(back.subarray(1000).every((b) => b === 0)).toBe(true);
+  });
+
+  it("stops with CANCELLED when the signal aborts", async () => {
+    const raw = sampleRaw();
+    const ac = new AbortController();
+    const err = await convertToVhdx(rawDisk(new MemoryBackend(raw), raw.length), new MemoryBackend(), {
+      type: "dynamic",
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.done >= 8 * MiB) ac.abort();
+      },
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(VhdxError);
+    expect((err as VhdxError).code).toBe("CANCELLED");
+  });
+
+  describe.skipIf(!hasTool("qemu-img"))("against QEMU", () => {
+    it("QEMU reads our raw → dynamic output as the input, and it is no larger than qemu-img's", async () => {
+      const raw = sampleRaw();
+      const rawPath = tmp.path("in.raw");
+      writeFileSync(rawPath, raw);
+      const ours = tmp.path("ours.vhdx");
+      const src = await NodeFileBackend.open(rawPath);
+      await toFile(ours, (out) => convertToVhdx(rawDisk(src, raw.length), out, { type: "dynamic" }));
+      await src.close();
+      expect(qemuCheck(ours).status).toBe(0);
+      qemuToRaw(ours, tmp.path("back.raw"));
+      expect(readFileSync(tmp.path("back.raw")).equals(Buffer.from(raw))).toBe(true);
+      const theirs = tmp.path("theirs.vhdx");
+      runOk("qemu-img", ["convert", "-f", "raw", "-O", "vhdx", rawPath, theirs]);
+      const oursSize = statSync(ours);
+      const theirsSize = statSync(theirs);
+      expect(oursSize.size).toBeLessThanOrEqual(theirsSize.size);
+      expect(oursSize.blocks).toBeLessThanOrEqual(theirsSize.blocks);
+    });
+
+    it("VHDX → raw equals QEMU's reading and leaves holes for zero runs", async () => {
+      const img = tmp.path("q.vhdx");
+      runOk("qemu-img", ["create", "-q", "-f", "vhdx", img, "64M"]);
+      runOk("qemu-io", ["-f", "vhdx", "-c", "write -P 0xab 1M 3M", "-c", "write -P 0x11 40M 4k", img]);
+      qemuToRaw(img, tmp.path("q-ref.raw"));
+      const file = await NodeFileBackend.open(img);
+      const vhdx = await openImage(file);
+      const outPath = tmp.path("q-ours.raw");
+      let r = { size: 0, bytesWritten: 0 };
+      await toFile(outPath, async (out) => (r = await convertToRaw(vhdx, out)));
+      await vhdx.close();
+      expect(readFileSync(outPath).equals(readFileSync(tmp.path("q-ref.raw")))).toBe(true);
+      expect(r.bytesWritten).toBe(3 * MiB + 4096);
+      // Sparse: the file occupies about what was written, not 64 MiB.
+      expect(statSync(outPath).blocks * 512).toBeLessThan(8 * MiB);
+    });
+
+    it("VHDX → VHDX compacts: zero blocks and unreferenced space are dropped", async () => {
+      const img = tmp.path("c.vhdx");
+      runOk("qemu-img", ["create", "-q", "-f", "vhdx", "-o", "block_size=1M", img, "32M"]);
+      // Allocated blocks full of zeros, and data in two blocks.
+      runOk("qemu-io", [
+        "-f",
+        "vhdx",
+        "-c",
+        "write -P 0 0 8M",
+        "-c",
+        "write -P 0x5a 9M 1M",
+        "-c",
+        "write -P 0x7 20M 512",
+        img,
+      ]);
+      const file = await NodeFileBackend.open(img);
+      const src = await openImage(file);
+      const out = tmp.path("c-compact.vhdx");
+      let r = { fileSize: 0, allocatedBlocks: 0, totalBlocks: 0 };
+      await toFile(
+        out,
+        async (o) =>
+          (r = await convertToVhdx(src, o, {
+            type: "dynamic",
+            blockSize: src.blockSize,
+            virtualDiskId: src.params.virtualDiskId,
+          })),
+      );
+      await src.close();
+      expect(r.allocatedBlocks).toBe(2);
+      expect(statSync(out).size).toBeLessThan(statSync(img).size);
+      expect(qemuCheck(out).status).toBe(0);
+      qemuToRaw(img, tmp.path("c1.raw"));
+      qemuToRaw(out, tmp.path("c2.raw"));
+      expect(readFileSync(tmp.path("c1.raw")).equals(readFileSync(tmp.path("c2.raw")))).toBe(true);
+    });
+  });
+});

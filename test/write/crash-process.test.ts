@@ -1,0 +1,79 @@
+/**
+ * The same promise with real processes: `vhdx write` is killed (SIGKILL, via the shared
+ * LD_PRELOAD shim) right before each of its positional writes in turn. Afterwards the image
+ * opens (the log is replayed), reads as exactly the before or the after state, and
+ * `qemu-img check` finds no errors.
+ */
+import { describe, expect, it } from "vitest";
+import { copyFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createImage } from "../../src/vhdx/create";
+import { openImage } from "../../src/vhdx/image";
+import { NodeFileBackend } from "../../src/node/fileBackend";
+import { openWritable } from "../../src/vhdx/openWritable";
+import { VhdxWriter } from "../../src/vhdx/write";
+import { MiB } from "../../src/vhdx/bytes";
+import { countWrites, crashShimUnavailable, runKilledAt } from "../helpers/crash";
+import { hasTool, pattern, qemuCheck, tempDir } from "./helpers";
+
+const VHDX = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vhdx.mjs");
+const SIZE = 16 * MiB;
+
+describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
+  "vhdx write killed at each positional write",
+  () => {
+    it("leaves an image that opens, reads before-or-after and checks clean", async () => {
+      const tmp = tempDir("vhdx-killat-");
+      try {
+        const orig = tmp.path("orig.vhdx");
+        const before = new Uint8Array(SIZE);
+        {
+          const f = await NodeFileBackend.open(orig, { create: "overwrite" });
+          await createImage(f, { type: "dynamic", virtualSize: SIZE, blockSize: MiB });
+          const w = new VhdxWriter(await openImage(f, { readOnly: false }));
+          await w.write(0, pattern(1, 3 * MiB));
+          before.set(pattern(1, 3 * MiB));
+          await w.close();
+        }
+        // A patch over a present block and a new one.
+        const data = pattern(2, 300_000);
+        const offset = 3 * MiB - 100_000;
+        writeFileSync(tmp.path("patch.bin"), data);
+        const after = before.slice();
+        after.set(data, offset);
+        const img = tmp.path("img.vhdx");
+        const args = [VHDX, "write", img, "--offset", String(offset), "--input", tmp.path("patch.bin")];
+        copyFileSync(orig, img);
+        const { count, result } = countWrites(process.execPath, args);
+        expect(result.exitCode).toBe(0);
+        expect(count).toBeGreaterThan(5);
+        let befores = 0;
+        let afters = 0;
+        for (let n = 1; n <= count; n++) {
+          copyFileSync(orig, img);
+          const r = runKilledAt(process.execPath, args, n);
+          expect(r.killed).toBe(true);
+          const file = await NodeFileBackend.open(img, { readOnly: false });
+          const reopened = await openWritable(file); // replays the log in place
+          const bytes = Buffer.from(await reopened.read(0, SIZE));
+          await reopened.close();
+          const isBefore = bytes.equals(Buffer.from(before));
+          const isAfter = bytes.equals(Buffer.from(after));
+          if (!isBefore && !isAfter) throw new Error(`killed before write ${n} of ${count}: neither before nor after`);
+          if (isAfter) afters++;
+          else befores++;
+          const check = qemuCheck(img);
+          if (check.status !== 0) throw new Error(`killed before write ${n}: qemu-img check: ${check.out}`);
+        }
+        console.log(
+          `vhdx write killed at each of its ${count} positional writes: ${befores} before-states, ${afters} after-states`,
+        );
+        expect(befores).toBeGreaterThan(0);
+        expect(afters).toBeGreaterThan(0);
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  },
+);
