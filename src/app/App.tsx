@@ -27,10 +27,6 @@ function useThemeKey(): string {
     mq.addEventListener("change", on);
     return () => mq.removeEventListener("change", on);
   }, []);
-  useEffect(() => {
-    if (theme === "system") delete document.documentElement.dataset.theme;
-    else document.documentElement.dataset.theme = theme;
-  }, [theme]);
   return theme === "system" ? (systemDark ? "dark" : "light") : theme;
 }
 

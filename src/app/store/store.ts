@@ -132,6 +132,18 @@ function message(e: unknown): string {
   return String(e);
 }
 
+/**
+ * Applies the theme to the page at once (not in an effect), so canvases that read the theme's
+ * colours while rendering already see the new ones.
+ */
+function applyTheme(t: Theme): Theme {
+  if (typeof document !== "undefined") {
+    if (t === "system") delete document.documentElement.dataset.theme;
+    else document.documentElement.dataset.theme = t;
+  }
+  return t;
+}
+
 function initialTheme(): Theme {
   try {
     const t = localStorage.getItem("vhdx-theme");
@@ -176,7 +188,7 @@ export const useApp = create<AppState>()((set, get) => {
     commit: { phase: "idle" },
     replaying: false,
     recent: [],
-    theme: initialTheme(),
+    theme: applyTheme(initialTheme()),
     findingsOpen: false,
 
     async openSource(source, name) {
@@ -360,7 +372,7 @@ export const useApp = create<AppState>()((set, get) => {
       } catch {
         // Not persisted; still applied for this page.
       }
-      set({ theme });
+      set({ theme: applyTheme(theme) });
     },
 
     setFindingsOpen(findingsOpen) {
