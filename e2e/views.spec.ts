@@ -172,6 +172,8 @@ test("Open sample shows the sample's replayed state with the replay banner", asy
   if (want.log.needsReplay) await expect(banner).toBeVisible();
   else await expect(banner).toHaveCount(0);
   await expect(page.getByText(want.creator)).toBeVisible();
+  await tab(page, "Log");
+  await page.screenshot({ path: "e2e/screenshots/log.png" });
 });
 
 test("a picked file handle (OPFS) opens and is remembered in recent files", async ({ page }) => {
