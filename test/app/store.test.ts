@@ -49,7 +49,7 @@ const engine: EngineApi = {
   async commitCost(patch): Promise<CommitCost> {
     calls.push("commitCost");
     const bytes = patch.reduce((n, w) => n + w.data.length, 0);
-    return { bytesStaged: bytes, sectorsTouched: 1, blocksAllocated: 1, logEntries: 1, bytesCopied: 0, notes: [] };
+    return { bytesStaged: bytes, patch: null, structureSectors: 0, structureProblem: null, storage: null };
   },
   async commitPatch(patch) {
     calls.push("commitPatch");

@@ -11,10 +11,12 @@ import type {
   MapExtent as EngineMapExtent,
 } from "../../vhdx/info";
 import type { LogReport as EngineLogReport } from "../../vhdx/logReport";
+import type { PatchCost } from "../../vhdx/patch";
+import type { CommitCost as StorageCommitCost } from "../../worker/storage/writableHandleBackend";
 import type { ExtentKind } from "../../vhdx/registry";
 
 export type ByteSpace = "virtual" | "file";
-export type { ExtentKind, Severity };
+export type { ExtentKind, PatchCost, Severity, StorageCommitCost };
 
 /** `vhdx info --json`, plus how the worker opened the file. */
 export type ImageInfo = EngineImageInfo & {
@@ -55,20 +57,29 @@ export interface PatchWrite {
   data: Uint8Array;
 }
 
-/** What a commit will cost, shown before the user agrees to it. */
+/**
+ * What a commit will cost, shown before the user agrees to it: the engine's estimate for the
+ * virtual-disk edits (estimatePatch), the structure sectors the raw-file edits send through the
+ * log (checkStructurePatch), and what the storage copies per commit (a writable's swap file).
+ */
 export interface CommitCost {
   bytesStaged: number;
-  sectorsTouched: number;
-  blocksAllocated: number;
-  logEntries: number;
-  /** Bytes the backend copies (a writable's swap file copies the whole file). */
-  bytesCopied: number;
-  notes: string[];
+  /** null when no virtual-disk bytes are staged. */
+  patch: PatchCost | null;
+  /** 4 KiB structure sectors the raw-file edits write through one log entry. */
+  structureSectors: number;
+  /** Why the raw-file edits cannot be committed (e.g. they touch the file identifier), or null. */
+  structureProblem: string | null;
+  /** null where commits land in place (OPFS working copies). */
+  storage: StorageCommitCost | null;
 }
 
 export interface CommitResult {
-  blocksAllocated: number;
-  logSequenceNumber?: number | string;
+  /** Present blocks copied to new space and blocks allocated, as the commit did them. */
+  blocksCopied?: number;
+  blocksAllocated?: number;
+  /** True when the whole commit went through one writable (swapped in atomically). */
+  atomic?: boolean;
 }
 
 export interface Progress {

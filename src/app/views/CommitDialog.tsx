@@ -1,7 +1,54 @@
 /** Commit: the cost first, then progress, then the result; cancel leaves the image as it was. */
 import { Dialog } from "../components/Dialog";
 import { formatSize } from "../lib/format";
+import type { CommitCost } from "../store/engineApi";
 import { useApp } from "../store/store";
+
+/** The cost, line by line, in the engine's and the storage's terms. */
+function CostTable({ cost }: { cost: CommitCost }) {
+  const p = cost.patch;
+  return (
+    <dl className="kv">
+      <dt>Bytes staged</dt>
+      <dd>{formatSize(cost.bytesStaged)}</dd>
+      {p && (
+        <>
+          <dt>Blocks copied on write</dt>
+          <dd>{p.blocksCopied}</dd>
+          <dt>New payload blocks</dt>
+          <dd>{p.blocksAllocated}</dd>
+          {p.bitmapBlocksAllocated > 0 && (
+            <>
+              <dt>New sector bitmap blocks</dt>
+              <dd>{p.bitmapBlocksAllocated}</dd>
+            </>
+          )}
+          <dt>Bytes written to the file</dt>
+          <dd>{formatSize(p.bytesWritten)}</dd>
+          <dt>Log sectors (one log entry)</dt>
+          <dd>{p.logSectors}</dd>
+          <dt>Flushes</dt>
+          <dd>{p.flushes}</dd>
+        </>
+      )}
+      {cost.structureSectors > 0 && (
+        <>
+          <dt>Structure sectors through the log</dt>
+          <dd>{cost.structureSectors}</dd>
+        </>
+      )}
+      {cost.storage && (
+        <>
+          <dt>Bytes the browser copies</dt>
+          <dd>
+            {formatSize(cost.storage.bytesCopied)} ({cost.storage.writables} writable
+            {cost.storage.estimatedMs !== null ? `, about ${(cost.storage.estimatedMs / 1000).toFixed(1)} s` : ""})
+          </dd>
+        </>
+      )}
+    </dl>
+  );
+}
 
 export function CommitDialog() {
   const { commit, confirmCommit, cancelCommit, closeCommit, setTab } = useApp();
@@ -11,30 +58,22 @@ export function CommitDialog() {
       {commit.phase === "costing" && <p role="status">Working out what the commit will write…</p>}
       {commit.phase === "confirm" && (
         <>
-          <dl className="kv">
-            <dt>Bytes staged</dt>
-            <dd>{formatSize(commit.cost.bytesStaged)}</dd>
-            <dt>Sectors touched</dt>
-            <dd>{commit.cost.sectorsTouched}</dd>
-            <dt>New payload blocks</dt>
-            <dd>{commit.cost.blocksAllocated}</dd>
-            <dt>Log entries</dt>
-            <dd>{commit.cost.logEntries}</dd>
-            <dt>Bytes copied by the browser</dt>
-            <dd>{formatSize(commit.cost.bytesCopied)}</dd>
-          </dl>
-          {commit.cost.notes.length > 0 && (
-            <ul>
-              {commit.cost.notes.map((n, i) => (
-                <li key={i}>{n}</li>
-              ))}
-            </ul>
+          <CostTable cost={commit.cost} />
+          {commit.cost.structureProblem && (
+            <p role="alert" className="danger">
+              The raw-file edits cannot be committed: {commit.cost.structureProblem}
+            </p>
           )}
           <div className="dialog-actions">
             <button type="button" onClick={closeCommit} autoFocus>
               Cancel
             </button>
-            <button type="button" className="primary" onClick={() => void confirmCommit()}>
+            <button
+              type="button"
+              className="primary"
+              onClick={() => void confirmCommit()}
+              disabled={!!commit.cost.structureProblem}
+            >
               Commit
             </button>
           </div>
@@ -62,9 +101,10 @@ export function CommitDialog() {
       {commit.phase === "done" && (
         <>
           <p role="status">
-            Committed.{commit.result.blocksAllocated > 0 && ` ${commit.result.blocksAllocated} new payload blocks.`}
-            {commit.result.logSequenceNumber !== undefined &&
-              ` Log entry sequence ${String(commit.result.logSequenceNumber)}.`}
+            Committed.
+            {commit.result.blocksAllocated ? ` ${commit.result.blocksAllocated} new payload blocks.` : ""}
+            {commit.result.blocksCopied ? ` ${commit.result.blocksCopied} blocks copied on write.` : ""}
+            {commit.result.atomic ? " The file was swapped in as a whole." : ""} The BAT and Log views show the result.
           </p>
           <div className="dialog-actions">
             <button
