@@ -4,6 +4,8 @@ import { formatSize } from "../lib/format";
 import type { CommitCost } from "../store/engineApi";
 import { useApp } from "../store/store";
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 /** The cost, line by line, in the engine's and the storage's terms. */
 function CostTable({ cost }: { cost: CommitCost }) {
   const p = cost.patch;
@@ -102,8 +104,8 @@ export function CommitDialog() {
         <>
           <p role="status">
             Committed.
-            {commit.result.blocksAllocated ? ` ${commit.result.blocksAllocated} new payload blocks.` : ""}
-            {commit.result.blocksCopied ? ` ${commit.result.blocksCopied} blocks copied on write.` : ""}
+            {commit.result.blocksAllocated ? ` ${plural(commit.result.blocksAllocated, "new payload block")}.` : ""}
+            {commit.result.blocksCopied ? ` ${plural(commit.result.blocksCopied, "block")} copied on write.` : ""}
             {commit.result.atomic ? " The file was swapped in as a whole." : ""} The BAT and Log views show the result.
           </p>
           <div className="dialog-actions">
