@@ -25,7 +25,7 @@ const baseInfo = {
 const engine: EngineApi = {
   async open() {
     calls.push("open");
-    return { readOnly: false, readOnlyReason: null };
+    return { readOnly: false, readOnlyReason: null, logAwaitsReplay: false };
   },
   async info() {
     calls.push("info");
@@ -48,14 +48,14 @@ const engine: EngineApi = {
   },
   async commitCost(patch): Promise<CommitCost> {
     calls.push("commitCost");
-    const bytes = patch.reduce((n, w) => n + w.data.length, 0);
-    return { bytesStaged: bytes, patch: null, structureSectors: 0, structureProblem: null, storage: null };
+    const problems = patch.some((w) => w.space === "file" && w.offset < 0x30000) ? ["touches the header section"] : [];
+    return { virtual: null, structureSectors: 0, problems, storage: null };
   },
   async commitPatch(patch) {
     calls.push("commitPatch");
     if (failCommit) throw new Error("disk full");
     committed.push(patch);
-    return { blocksAllocated: 1 };
+    return { atomic: true, blocksAllocated: 1, blocksCopied: 0, bytesWritten: 4096, ms: 1 };
   },
   async close() {},
 };
@@ -106,7 +106,10 @@ describe("store", () => {
     await useApp.getState().prepareCommit();
     const c = useApp.getState().commit;
     expect(c.phase).toBe("confirm");
-    if (c.phase === "confirm") expect(c.cost.bytesStaged).toBe(3);
+    if (c.phase === "confirm") {
+      expect(c.bytesStaged).toBe(3);
+      expect(c.cost.problems).toEqual([]);
+    }
     expect(calls).not.toContain("commitPatch");
     await useApp.getState().confirmCommit();
     expect(committed).toHaveLength(1);

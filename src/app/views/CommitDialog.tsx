@@ -7,12 +7,12 @@ import { useApp } from "../store/store";
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /** The cost, line by line, in the engine's and the storage's terms. */
-function CostTable({ cost }: { cost: CommitCost }) {
-  const p = cost.patch;
+function CostTable({ cost, bytesStaged }: { cost: CommitCost; bytesStaged: number }) {
+  const p = cost.virtual;
   return (
     <dl className="kv">
       <dt>Bytes staged</dt>
-      <dd>{formatSize(cost.bytesStaged)}</dd>
+      <dd>{formatSize(bytesStaged)}</dd>
       {p && (
         <>
           <dt>Blocks copied on write</dt>
@@ -60,11 +60,16 @@ export function CommitDialog() {
       {commit.phase === "costing" && <p role="status">Working out what the commit will write…</p>}
       {commit.phase === "confirm" && (
         <>
-          <CostTable cost={commit.cost} />
-          {commit.cost.structureProblem && (
-            <p role="alert" className="danger">
-              The raw-file edits cannot be committed: {commit.cost.structureProblem}
-            </p>
+          <CostTable cost={commit.cost} bytesStaged={commit.bytesStaged} />
+          {commit.cost.problems.length > 0 && (
+            <div role="alert" className="danger">
+              <p>This patch cannot be committed as it stands:</p>
+              <ul>
+                {commit.cost.problems.map((p, i) => (
+                  <li key={i}>{p}</li>
+                ))}
+              </ul>
+            </div>
           )}
           <div className="dialog-actions">
             <button type="button" onClick={closeCommit} autoFocus>
@@ -74,7 +79,7 @@ export function CommitDialog() {
               type="button"
               className="primary"
               onClick={() => void confirmCommit()}
-              disabled={!!commit.cost.structureProblem}
+              disabled={commit.cost.problems.length > 0}
             >
               Commit
             </button>
@@ -89,8 +94,8 @@ export function CommitDialog() {
             value={commit.progress ? commit.progress.done : undefined}
           />
           <p role="status">
-            {commit.progress
-              ? `${commit.progress.phase}: ${formatSize(commit.progress.done)} of ${formatSize(commit.progress.total)}`
+            {commit.progress && commit.progress.total > 0
+              ? `${commit.progress.phase}: ${Math.round((100 * commit.progress.done) / commit.progress.total)}%`
               : "Starting…"}
           </p>
           <div className="dialog-actions">

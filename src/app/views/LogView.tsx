@@ -154,7 +154,7 @@ export function LogView() {
               type="button"
               className="primary"
               onClick={() => setConfirm(true)}
-              disabled={!caps.replay || info.readOnly || replaying}
+              disabled={!!replayBlocker(caps.replay, info) || replaying}
               title={replayBlocker(caps.replay, info)}
             >
               {replaying ? "Replaying…" : "Replay now"}
