@@ -193,3 +193,9 @@ test("a picked file handle (OPFS) opens and is remembered in recent files", asyn
   await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("picked.vhdx");
   await expect(page.getByRole("combobox", { name: "Recent files" })).toContainText("picked.vhdx");
 });
+
+test("?sample in the address opens the sample", async ({ page }) => {
+  await page.goto("/?sample");
+  await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("sample.vhdx");
+  await expect(page.getByRole("tab", { name: "Headers" })).toHaveAttribute("aria-selected", "true");
+});
