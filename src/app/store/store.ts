@@ -52,6 +52,9 @@ export interface Capabilities {
   check: boolean;
   replay: boolean;
   commit: boolean;
+  /** Edit a File (input, drop, sample) through a copy in browser storage. */
+  workingCopy: boolean;
+  save: boolean;
 }
 
 export interface AppState {
@@ -79,8 +82,14 @@ export interface AppState {
   findingsOpen: boolean;
 
   openSource(source: OpenSource, name: string, opts?: { writable?: boolean }): Promise<void>;
-  /** Asks for write access to the open file (a picked handle) and reopens it editable. */
+  /** Asks for write access to the open file (a picked handle) and reopens it editable; a File becomes a working copy. */
   enableEditing(): Promise<void>;
+  /** Saves the open image (a working copy's edits) to a file or a download. */
+  saveCopy(): Promise<void>;
+  /** True when the open image is a working copy in browser storage. */
+  workingCopy: boolean;
+  /** True when the open image came as a File (input, drop, sample): no write access to it. */
+  openedFromFile: boolean;
   openSample(): Promise<void>;
   openRecent(entry: RecentFile): Promise<void>;
   loadRecentList(): Promise<void>;
@@ -123,6 +132,8 @@ function capabilities(eng: EngineApi | null): Capabilities {
     check: !!eng?.check,
     replay: !!eng?.replay,
     commit: !!(eng?.commitCost && eng.commitPatch),
+    workingCopy: !!eng?.openWorkingCopy,
+    save: !!eng?.saveCopy,
   };
 }
 let commitAbort: AbortController | null = null;
@@ -195,6 +206,8 @@ export const useApp = create<AppState>()((set, get) => {
     recent: [],
     theme: applyTheme(initialTheme()),
     findingsOpen: false,
+    workingCopy: false,
+    openedFromFile: false,
 
     async openSource(source, name, opts) {
       const eng = getEngine();
@@ -214,6 +227,7 @@ export const useApp = create<AppState>()((set, get) => {
           writable: opts?.writable,
         });
         openedSource = { source, name };
+        set({ workingCopy: false, openedFromFile: source instanceof File });
         await refresh(eng);
         set({
           status: "ready",
@@ -292,10 +306,24 @@ export const useApp = create<AppState>()((set, get) => {
       const o = openedSource;
       if (!o) return;
       if (o.source instanceof File) {
-        set({
-          error:
-            "The browser gives files from the file input or a drop without write access. Open the file with “Open file” (the system picker) to edit it.",
-        });
+        const eng = getEngine();
+        if (!eng?.openWorkingCopy) {
+          set({
+            error:
+              "The browser gives files from the file input or a drop without write access. Open the file with “Open file” (the system picker) to edit it.",
+          });
+          return;
+        }
+        set({ status: "opening", error: null, progress: null });
+        try {
+          access = await eng.openWorkingCopy(o.source, { onProgress: (p) => set({ progress: p }) });
+          set({ fileName: `${o.name} (working copy)`, workingCopy: true });
+          await refresh(eng);
+        } catch (e) {
+          set({ error: `Could not make a working copy of ${o.name}: ${message(e)}` });
+        } finally {
+          set({ status: "ready", progress: null });
+        }
         return;
       }
       try {
@@ -306,6 +334,19 @@ export const useApp = create<AppState>()((set, get) => {
         await get().openSource(o.source, o.name, { writable: true });
       } catch (e) {
         set({ error: `Could not reopen ${o.name} for editing: ${message(e)}` });
+      }
+    },
+
+    async saveCopy() {
+      const eng = getEngine();
+      if (!eng?.saveCopy) return;
+      const name = openedSource?.name ?? "image.vhdx";
+      try {
+        await eng.saveCopy(name, { onProgress: (p) => set({ progress: p }) });
+      } catch (e) {
+        set({ error: `Could not save ${name}: ${message(e)}` });
+      } finally {
+        set({ progress: null });
       }
     },
 
