@@ -236,3 +236,53 @@ test("a hex edit on a working copy of the sample commits, and the saved file rea
   expect(Array.from(bytes)).toEqual([0xc0, 0xff, 0xee]);
   execFileSync("qemu-img", ["check", "-f", "vhdx", saved], { stdio: "pipe" }); // throws unless clean
 });
+
+test("a picked file opened for editing commits in place through one writable", async ({ page }) => {
+  await page.goto("/");
+  await page.evaluate(async () => {
+    const bytes = await (await fetch("sample.vhdx")).arrayBuffer();
+    const root = await navigator.storage.getDirectory();
+    const handle = await root.getFileHandle("mine.vhdx", { create: true });
+    const w = await handle.createWritable();
+    await w.write(bytes);
+    await w.close();
+    (window as unknown as { showOpenFilePicker: () => Promise<FileSystemFileHandle[]> }).showOpenFilePicker =
+      async () => [handle];
+  });
+  await page.getByRole("button", { name: "Open file" }).click();
+  const status = page.getByRole("contentinfo", { name: "Status" });
+  await expect(status).toContainText("mine.vhdx");
+  await tab(page, "Hex");
+  await page.getByRole("button", { name: "Enable editing" }).click();
+  const replay = page.getByRole("button", { name: "Replay now" }).first();
+  await expect(status).toContainText(/editable|until the log is replayed/);
+  if (await replay.isEnabled()) {
+    await replay.click();
+    await page.getByRole("dialog").getByRole("button", { name: "Replay now" }).click();
+  }
+  await expect(status).toContainText("editable");
+  await page.getByLabel("Go to offset").fill("LBA 4000");
+  await page.getByLabel("Go to offset").press("Enter");
+  await page.keyboard.type("5a5a");
+  await page.getByRole("button", { name: "Commit", exact: true }).click();
+  const dialog = page.getByRole("dialog");
+  await expect(dialog).toContainText("Bytes the browser copies");
+  await dialog.getByRole("button", { name: "Commit", exact: true }).click();
+  await expect(dialog).toContainText("Committed.");
+  await dialog.getByRole("button", { name: "Close", exact: true }).click();
+
+  // The user's file itself now holds the edit: read it back in Node through the engine.
+  const b64 = await page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    const f = await (await root.getFileHandle("mine.vhdx")).getFile();
+    const u8 = new Uint8Array(await f.arrayBuffer());
+    let s = "";
+    for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000));
+    return btoa(s);
+  });
+  const saved = join(dir, "mine.vhdx");
+  writeFileSync(saved, Buffer.from(b64, "base64"));
+  const bytes = execFileSync("node", ["bin/vhdx.mjs", "cat", saved, "--offset", String(4000 * 512), "--length", "2"]);
+  expect(Array.from(bytes)).toEqual([0x5a, 0x5a]);
+  execFileSync("qemu-img", ["check", "-f", "vhdx", saved], { stdio: "pipe" });
+});
