@@ -161,3 +161,41 @@ test("a 64 TiB dynamic image's BAT renders", async ({ page }) => {
   expect(paint.length).toBeGreaterThan(0);
   await page.screenshot({ path: "e2e/screenshots/bat-64tib.png" });
 });
+
+test("Open sample shows the sample's replayed state with the replay banner", async ({ page }) => {
+  const want = JSON.parse(vhdx("info", "public/sample.vhdx", "--json")) as Info & { log: { needsReplay: boolean } };
+  await page.goto("/");
+  await page.getByRole("button", { name: "Open sample" }).click();
+  await expect(page.getByRole("tab", { name: "Headers" })).toBeVisible();
+  await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("sample.vhdx");
+  const banner = page.getByText("The log needs replay.");
+  if (want.log.needsReplay) await expect(banner).toBeVisible();
+  else await expect(banner).toHaveCount(0);
+  await expect(page.getByText(want.creator)).toBeVisible();
+  await tab(page, "Log");
+  await page.screenshot({ path: "e2e/screenshots/log.png" });
+});
+
+test("a picked file handle (OPFS) opens and is remembered in recent files", async ({ page }) => {
+  await page.goto("/");
+  // A real FileSystemFileHandle from OPFS stands in for the system picker's answer.
+  await page.evaluate(async () => {
+    const bytes = await (await fetch("sample.vhdx")).arrayBuffer();
+    const root = await navigator.storage.getDirectory();
+    const handle = await root.getFileHandle("picked.vhdx", { create: true });
+    const w = await handle.createWritable();
+    await w.write(bytes);
+    await w.close();
+    (window as unknown as { showOpenFilePicker: () => Promise<FileSystemFileHandle[]> }).showOpenFilePicker =
+      async () => [handle];
+  });
+  await page.getByRole("button", { name: "Open file" }).click();
+  await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("picked.vhdx");
+  await expect(page.getByRole("combobox", { name: "Recent files" })).toContainText("picked.vhdx");
+});
+
+test("?sample in the address opens the sample", async ({ page }) => {
+  await page.goto("/?sample");
+  await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("sample.vhdx");
+  await expect(page.getByRole("tab", { name: "Headers" })).toHaveAttribute("aria-selected", "true");
+});

@@ -25,7 +25,10 @@ export async function checkCommand(a: ParsedArgs, io: Io): Promise<number> {
     }
     if (json) {
       const out: Record<string, unknown> = { ok: report.ok, findings: report.findings };
-      if (repairs) out.repairs = repairs.actions;
+      if (repairs) {
+        out.repairs = repairs.actions;
+        out.notRepaired = repairs.skipped;
+      }
       io.out(toJson(out) + "\n");
     } else {
       if (repairs) {

@@ -309,7 +309,7 @@ export async function openImage(file: RandomAccess, opts: OpenOptions = {}): Pro
   // §2.3.3: a non-empty log MUST be replayed before any other I/O beyond the header and the log.
   if (!isZeroGuid(header.logGuid)) {
     logScan = await scanLog(file, header);
-    if (logScan.warning) warnings.push({ code: "LOG_GUID_WITHOUT_SEQUENCE", message: logScan.warning, structure: "log", offset: header.logOffset });
+    if (logScan.warning) warnings.push({ code: "LOG_NO_VALID_SEQUENCE", message: logScan.warning, structure: "log", offset: header.logOffset });
     const mode = opts.replay ?? (readOnly ? "overlay" : "in-place");
     if (logScan.needsReplay && mode === "refuse") {
       throw new VhdxError("LOG_NEEDS_REPLAY", "the log holds entries that must be replayed before the image can be read", "log", header.logOffset);
@@ -332,7 +332,8 @@ export async function openImage(file: RandomAccess, opts: OpenOptions = {}): Pro
   }
   const fileSize = await io.size();
   // Bytes a replay only grew the file by read as zeros; reads of the BAT stop where real data ends.
-  const dataEnd = io instanceof OverlayBackend ? Math.min(fileSize, Math.max(await file.size(), ...io.changedRanges().map((r) => r.start + r.length))) : fileSize;
+  // (A reduce, not a spread: a long log can leave more changed ranges than a call takes arguments.)
+  const dataEnd = io instanceof OverlayBackend ? Math.min(fileSize, io.changedRanges().reduce((m, r) => Math.max(m, r.start + r.length), await file.size())) : fileSize;
   const registry = registerStructures(section);
   const { table, params } = await readMetadata(io, section.metadataRegion, warnings);
   const bat = await readBat(io, fileSize, section.batRegion, params, registry, warnings, dataEnd);

@@ -19,6 +19,8 @@ export interface Seed {
   bytes: Uint8Array;
   /** File ranges worth aiming at: [start, length]. */
   targets: [number, number][];
+  /** File offsets of log entries whose checksum a case may recompute, so damage reaches the replay. */
+  logEntries?: number[];
 }
 
 export type Mutation =
@@ -99,7 +101,12 @@ export function mutationArb(seed: Seed): fc.Arbitrary<Mutation> {
 }
 
 /** Applies mutations to a copy of `bytes`; with `fixChecksums`, headers and region tables get valid CRCs again, so damage reaches past them. */
-export function mutate(bytes: Uint8Array, mutations: readonly Mutation[], fixChecksums: boolean): PatchedBytes {
+export function mutate(
+  bytes: Uint8Array,
+  mutations: readonly Mutation[],
+  fixChecksums: boolean,
+  logEntries: readonly number[] = [],
+): PatchedBytes {
   const b = PatchedBytes.of(bytes);
   for (const m of mutations) {
     if (m.kind === "flip") {
@@ -124,6 +131,11 @@ export function mutate(bytes: Uint8Array, mutations: readonly Mutation[], fixChe
     };
     for (const at of HEADER_OFFSETS) fix(at, 4096);
     for (const at of REGION_TABLE_OFFSETS) fix(at, 65536);
+    // A log entry's checksum covers EntryLength bytes (§2.3.1.1); bounded so a claim costs nothing.
+    for (const at of logEntries) {
+      const len = view(b.get(at + 8, 4)).getUint32(0, true);
+      if (len >= 64 && len <= 4 * MiB) fix(at, len);
+    }
   }
   return b;
 }
@@ -159,12 +171,12 @@ export async function exercise(input: Uint8Array | PatchedBytes): Promise<void> 
 }
 
 /** The property over one seed. */
-export function hostileProperty(seed: Seed): fc.IAsyncPropertyWithHooks<[Mutation[], boolean]> {
+export function hostileProperty(seed: Seed, maxMutations = 6): fc.IAsyncPropertyWithHooks<[Mutation[], boolean]> {
   return fc.asyncProperty(
-    fc.array(mutationArb(seed), { minLength: 1, maxLength: 6 }),
+    fc.array(mutationArb(seed), { minLength: 1, maxLength: maxMutations }),
     fc.boolean(),
     async (mutations, fix) => {
-      await exercise(mutate(seed.bytes, mutations, fix));
+      await exercise(mutate(seed.bytes, mutations, fix, seed.logEntries));
     },
   );
 }

@@ -51,6 +51,7 @@ function pendingLogSeed(): Seed {
   const seed = fromBuilt("pending-log", img);
   // Entry header, first descriptors, and the data sector's leading bytes.
   seed.targets.push([img.logOffset, 64 + 2 * 32], [img.logOffset + 4096, 16]);
+  seed.logEntries = [img.logOffset];
   return seed;
 }
 

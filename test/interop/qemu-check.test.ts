@@ -188,6 +188,72 @@ describe.skipIf(missingTools("qemu-img", "qemu-io"))("vhdx check on QEMU-made im
     expect(q.out).toMatch(/No errors were found/);
   });
 
+  // Each damage of a QEMU image, the finding it must give, and where. QEMU's layout: BAT at 2 MiB,
+  // metadata at 3 MiB with its items from 3 MiB + 64 KiB (File Parameters, then Virtual Disk Size).
+  const BAT = 2 * MiB;
+  const MD = 3 * MiB;
+  const cases: { name: string; code: string; offset: number; damage: (b: Buffer) => Buffer }[] = [
+    {
+      name: "a block past the end of the file",
+      code: "BAT_ENTRY_BEYOND_EOF",
+      offset: BAT + 9 * 8,
+      damage: (b) => (b.set(encodeBatEntry(6, 4000), BAT + 9 * 8), b),
+    },
+    {
+      name: "two entries with one FileOffsetMB",
+      code: "BAT_OFFSET_DUPLICATE",
+      offset: BAT + 10 * 8,
+      damage: (b) => (b.copy(b, BAT + 10 * 8, BAT + 9 * 8, BAT + 10 * 8), b),
+    },
+    {
+      name: "a block inside the metadata region",
+      code: "REGION_OVERLAP",
+      offset: MD,
+      damage: (b) => (b.set(encodeBatEntry(6, 3), BAT + 9 * 8), b),
+    },
+    {
+      name: "a block size that is not a power of two",
+      code: "METADATA_INVALID",
+      offset: MD + 64 * 1024,
+      damage: (b) => (b.writeUInt32LE(3 * MiB, MD + 64 * 1024), b),
+    },
+    {
+      name: "a required metadata item missing",
+      code: "METADATA_MISSING",
+      offset: MD,
+      damage: (b) => (b.writeUInt16LE(4, MD + 10), b),
+    },
+    {
+      name: "a virtual size the BAT is too small for",
+      code: "BAT_TOO_SMALL",
+      offset: BAT,
+      damage: (b) => (b.writeUInt32LE(0, MD + 64 * 1024 + 8), b.writeUInt32LE(0x400, MD + 64 * 1024 + 12), b),
+    },
+    {
+      name: "a file cut inside its header section",
+      code: "FILE_TRUNCATED",
+      offset: 0,
+      damage: (b) => b.subarray(0, 200 * 1024),
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: ${c.code}, exit 1, and the file is left as it was`, () => {
+      const p = tmp.path(`${c.code}.vhdx`);
+      writeFileSync(p, c.damage(Buffer.from(readFileSync(dyn))));
+      const before = sha(p);
+      const { code, json } = checkJson(p);
+      expect(code).toBe(1);
+      expect(json.ok).toBe(false);
+      expect(json.findings).toContainEqual(
+        expect.objectContaining({ code: c.code, severity: "error", offset: c.offset }),
+      );
+      const r = checkJson(p, "--repair");
+      expect(r.code).toBe(1);
+      expect(r.json.repairs).toEqual([]);
+      expect(sha(p)).toBe(before);
+    });
+  }
+
   it("not a VHDX file: exit 1 with NOT_VHDX; a missing file: one line on stderr", () => {
     const p = tmp.path("text.vhdx");
     writeFileSync(p, "hello world, not a disk\n".repeat(100));

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isGuid, newGuid, normalizeGuid, readGuid, writeGuid } from "../../src/vhdx/guid";
 import { BAT_REGION_GUID, METADATA_REGION_GUID } from "../../src/vhdx/regionTable";
-import { hasTool, runTool } from "../helpers/peers";
+import { runOk } from "../helpers/run";
+import { missingTools, requireTool } from "../helpers/tools";
 
 describe("GUID byte order", () => {
   it("stores Data1, Data2, Data3 little-endian and Data4 as is", () => {
@@ -29,19 +30,18 @@ describe("GUID byte order", () => {
     expect(isGuid("not a guid")).toBe(false);
   });
 
-  const peers = hasTool("qemu-img") && hasTool("vhdiinfo");
-  it.skipIf(!peers)("decodes a qemu-img image's GUIDs as the spec and libvhdi do", () => {
+  it.skipIf(missingTools("qemu-img", "vhdiinfo"))("decodes a qemu-img image's GUIDs as the spec and libvhdi do", () => {
     const dir = mkdtempSync(join(tmpdir(), "vhdx-guid-"));
     try {
       const path = join(dir, "q.vhdx");
-      expect(runTool("qemu-img", ["create", "-f", "vhdx", "-o", "subformat=dynamic", path, "8M"]).status).toBe(0);
+      runOk(requireTool("qemu-img"), ["create", "-q", "-f", "vhdx", "-o", "subformat=dynamic", path, "8M"]);
       const bytes = readFileSync(path);
       // The region table entries carry the spec's region GUIDs (§2.2.3.2): a known answer for the layout.
       const rt = 192 * 1024;
       const regionGuids = [readGuid(bytes, rt + 16), readGuid(bytes, rt + 48)].sort();
       expect(regionGuids).toEqual([BAT_REGION_GUID, METADATA_REGION_GUID].sort());
       // vhdiinfo prints the header's DataWriteGuid as the image identifier.
-      const out = runTool("vhdiinfo", [path]).stdout;
+      const out = runOk(requireTool("vhdiinfo"), [path]).stdout;
       const m = /Identifier\s*:\s*([0-9a-f-]{36})/i.exec(out);
       expect(m, out).not.toBeNull();
       const ids = [readGuid(bytes, 64 * 1024 + 32), readGuid(bytes, 128 * 1024 + 32)];

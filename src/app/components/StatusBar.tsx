@@ -27,7 +27,7 @@ export function StatusBar() {
             sectors {info.logicalSectorSize} / {info.physicalSectorSize}
           </span>
           <span className={info.readOnly ? "badge" : "badge editable"} title={info.readOnlyReason ?? undefined}>
-            {info.readOnly ? "read-only" : "editable"}
+            {info.readOnly ? (info.logAwaitsReplay ? "read-only until the log is replayed" : "read-only") : "editable"}
           </span>
         </>
       )}

@@ -9,7 +9,7 @@
  */
 import { createEngineClient, ensurePermission, type EngineClient, type ProgressEvent } from "../engine/client";
 import { addRecent, listRecent, reopenRecent, type RecentFile } from "../engine/recent";
-import type { EngineApi, OpenSource, Progress, TaskOptions } from "./engineApi";
+import type { EngineApi, OpenOptions, OpenSource, Progress } from "./engineApi";
 
 export type { RecentFile };
 
@@ -18,16 +18,18 @@ const progress = (phase: string, cb?: (p: Progress) => void) =>
 
 function adapt(client: EngineClient): EngineApi {
   return {
-    async open(source: OpenSource, opts?: TaskOptions) {
+    async open(source: OpenSource, opts?: OpenOptions) {
       const src =
         source instanceof File
           ? { kind: "file" as const, file: source }
-          : { kind: "handle" as const, handle: source, writable: false };
+          : { kind: "handle" as const, handle: source, writable: opts?.writable ?? false };
       const r = await client.call("open", [src], {
         signal: opts?.signal,
         onProgress: progress("opening", opts?.onProgress),
       });
-      return { readOnly: r.readOnly, readOnlyReason: r.readOnlyReason };
+      // Workers that report it say when the image is read-only only until its log is replayed.
+      const logAwaitsReplay = (r as { logAwaitsReplay?: boolean }).logAwaitsReplay ?? false;
+      return { readOnly: r.readOnly, readOnlyReason: r.readOnlyReason, logAwaitsReplay };
     },
     info: () => client.info(),
     map: () => client.map(),
@@ -52,5 +54,6 @@ export const recentFiles = {
     const { entry, state } = await reopenRecent(id, "read");
     return state === "granted" ? entry.handle : null;
   },
-  ensureRead: (handle: FileSystemFileHandle) => ensurePermission(handle, "read"),
+  /** Asks for write access (call from a click); the resulting permission state. */
+  ensureWrite: (handle: FileSystemFileHandle) => ensurePermission(handle, "readwrite"),
 };

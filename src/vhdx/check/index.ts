@@ -115,7 +115,7 @@ async function walk(ctx: CheckContext, state: CheckState, opts: CheckOptions): P
       "CHECK_INCOMPLETE",
       "the metadata and the BAT were not checked: no region table locates them",
       "region table",
-      0,
+      REGION_TABLE_OFFSETS[0],
       0,
     );
   }

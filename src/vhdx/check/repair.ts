@@ -46,6 +46,10 @@ export async function repairImage(io: RandomAccess, report: CheckReport): Promis
   if (r.state.currentHeader === -1) {
     return { actions, skipped: ["no valid header: there is nothing trustworthy to repair from"] };
   }
+  // A file cut short is missing more than any repair can restore; writing into it would only hide that.
+  if (r.findings.some((f) => f.code === "FILE_TRUNCATED")) {
+    return { actions, skipped: ["the file is shorter than its header section (FILE_TRUNCATED): nothing is repaired"] };
+  }
   if (r.state.logNeedsReplay || r.state.logGuidWithoutSequence) {
     if (r.state.logTruncated) {
       skipped.push("the log cannot be replayed: the file is shorter than the log's recorded size (LOG_FILE_TRUNCATED)");
@@ -88,8 +92,12 @@ export async function repairImage(io: RandomAccess, report: CheckReport): Promis
     const good = t1 ? 0 : 1;
     const bad = 1 - good;
     const updater = await HeaderUpdater.load(io);
-    if (updater.current.logLength === 0) {
+    const { logOffset, logLength } = updater.current;
+    if (logLength === 0) {
       skipped.push(`region table ${bad + 1} is damaged but the file has no log to rewrite it through`);
+    } else if (logOffset + logLength > (await io.size())) {
+      // Writing the log would grow the file over whatever should have been there.
+      skipped.push(`region table ${bad + 1} is damaged but the log lies past the end of the file (LOG_BEYOND_EOF)`);
     } else {
       const bytes = await io.read(REGION_TABLE_OFFSETS[good], REGION_TABLE_SIZE);
       const writer = new LogWriter(updater);

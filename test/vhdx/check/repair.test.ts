@@ -6,7 +6,7 @@ import { repairImage } from "../../../src/vhdx/check/repair";
 import { HEADER_OFFSETS } from "../../../src/vhdx/header";
 import { MemoryBackend } from "../../../src/vhdx/io";
 import { REGION_TABLE_OFFSETS } from "../../../src/vhdx/regionTable";
-import { buildImage, withPendingLog } from "../../helpers/buildImage";
+import { buildImage, withHeader, withPendingLog } from "../../helpers/buildImage";
 
 async function repairAndRecheck(bytes: Uint8Array) {
   const io = new MemoryBackend(bytes);
@@ -83,6 +83,18 @@ describe("repairs", () => {
     const result = await repairImage(io, await checkImage(io));
     expect(result.actions).toEqual([]);
     expect(result.skipped.join("\n")).toMatch(/LOG_FILE_TRUNCATED/);
+    expect(Buffer.from(io.bytes()).equals(img.bytes)).toBe(true);
+  });
+
+  it("does not rewrite a region table through a log that lies past the end of the file", async () => {
+    const img = buildImage();
+    withHeader(img.bytes, 0, { logOffset: 64 * MiB });
+    withHeader(img.bytes, 1, { logOffset: 64 * MiB });
+    img.bytes[REGION_TABLE_OFFSETS[1] + 1000] ^= 0x20;
+    const io = new MemoryBackend(img.bytes);
+    const result = await repairImage(io, await checkImage(io));
+    expect(result.actions).toEqual([]);
+    expect(result.skipped.join("\n")).toMatch(/LOG_BEYOND_EOF/);
     expect(Buffer.from(io.bytes()).equals(img.bytes)).toBe(true);
   });
 
