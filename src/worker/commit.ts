@@ -115,6 +115,8 @@ export function commitPatch(ctx: CallContext, patch: PatchWrite[]): Promise<Comm
         ctx.progress(0.6, cost?.bytesWritten ?? 0);
         if (structure.length) await commitStructurePatch(w, structure);
         // On a user's file nothing has reached the disk yet: a cancel here still discards it all.
+        // One turn of the event loop first, so a cancel message already sent is seen.
+        await new Promise((r) => setTimeout(r, 0));
         throwIfCancelled(ctx.signal, "Commit");
         await w.finish();
       }));
