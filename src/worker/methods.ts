@@ -3,6 +3,7 @@ import type { FileMap, ImageInfo } from "../vhdx/info";
 import { transfer, type CallContext, type MethodTable, type Transfer } from "./protocol";
 import { current, exclusive, getSession, setSession } from "./state";
 import { commitPatch, patchCost, replay } from "./commit";
+import { check, log, repair, repairPlan } from "./inspect";
 import {
   closeSession,
   openSession,
@@ -280,6 +281,10 @@ export const methods = {
   patchCost,
   commitPatch,
   replay,
+  log,
+  check,
+  repairPlan,
+  repair,
   importToOpfs,
   saveBack,
   saveAs,

@@ -2,10 +2,9 @@
  * The one place the store gets its engine from: the worker client (src/app/engine/) adapted to
  * the EngineApi the store calls. Everything else in the app talks to EngineApi only.
  *
- * The worker answers open, info, map, read and batWords today. The Log view, the checker's
- * findings, "Replay now" and "Commit" light up as soon as the worker's method table gains
- * `log` (logReport), `check` (checkImage), `replay` and `commitCost`/`commitPatch`: add the
- * matching lines below; until then the UI says these are unavailable rather than pretending.
+ * The worker answers open, info, map, read, batWords, log (logReport), check (checkImage),
+ * replay and patchCost/commitPatch; an optional EngineApi method left out here is one the UI
+ * says is unavailable rather than pretending.
  */
 import { createEngineClient, ensurePermission, type EngineClient, type ProgressEvent } from "../engine/client";
 import { addRecent, listRecent, reopenRecent, type RecentFile } from "../engine/recent";
@@ -35,14 +34,30 @@ function adapt(client: EngineClient): EngineApi {
     map: () => client.map(),
     read: (space, offset, length) => client.read(space, offset, length),
     batWords: () => client.batWords(),
+    log: () => client.log(),
+    check: (opts) =>
+      client.call("check", [], { signal: opts?.signal, onProgress: progress("checking", opts?.onProgress) }),
+    replay: (opts) =>
+      client.call("replay", [], { signal: opts?.signal, onProgress: progress("replaying", opts?.onProgress) }),
+    commitCost: (patch) => client.patchCost(patch),
+    commitPatch: (patch, opts) =>
+      client.call("commitPatch", [patch], { signal: opts?.signal, onProgress: progress("committing", opts?.onProgress) }),
     close: () => client.close(),
   };
 }
 
+let shared: EngineClient | null = null;
+
+/** The worker client behind the store's engine, for the toolbox's own calls (check, repair, create, convert). */
+export function engineClient(): EngineClient | null {
+  if (!shared && typeof Worker !== "undefined") shared = createEngineClient();
+  return shared;
+}
+
 /** Returns the engine client, or null where Web Workers are unavailable. */
 export function connectEngine(): EngineApi | null {
-  if (typeof Worker === "undefined") return null;
-  return adapt(createEngineClient());
+  const client = engineClient();
+  return client ? adapt(client) : null;
 }
 
 /** Recent files (handles in IndexedDB), newest first. */
