@@ -89,6 +89,8 @@ export interface RepairReport extends RepairResult {
   atomic: boolean;
   /** The checker's report on the repaired file. */
   after: CheckReport;
+  /** How the repaired image is open now. */
+  access: { readOnly: boolean; readOnlyReason: string | null; logAwaitsReplay: boolean };
 }
 
 /**
@@ -121,7 +123,8 @@ export function repair(ctx: CallContext): Promise<RepairReport> {
     }
     const after = await checkImage(s.backend as RandomAccess);
     ctx.progress(1, 0);
-    return { ...result, atomic, after };
+    const access = { readOnly: s.readOnly, readOnlyReason: s.readOnlyReason, logAwaitsReplay: s.logAwaitsReplay };
+    return { ...result, atomic, after, access };
   });
 }
 
