@@ -4,6 +4,8 @@ import { transfer, type CallContext, type MethodTable, type Transfer } from "./p
 import { current, exclusive, getSession, setSession } from "./state";
 import { commitPatch, patchCost, replay } from "./commit";
 import { check, log, repair, repairPlan } from "./inspect";
+import { attachChain, chain, layers, parentLocator } from "./chain";
+import { compact, convertOpenToRaw, convertRaw, createNew, mergeOpen } from "./toolbox";
 import {
   closeSession,
   openSession,
@@ -285,6 +287,15 @@ export const methods = {
   check,
   repairPlan,
   repair,
+  parentLocator,
+  attachChain,
+  chain,
+  layers,
+  createNew,
+  convertRaw,
+  convertOpenToRaw,
+  compact,
+  mergeOpen,
   importToOpfs,
   saveBack,
   saveAs,
