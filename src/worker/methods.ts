@@ -3,6 +3,9 @@ import type { FileMap, ImageInfo } from "../vhdx/info";
 import { transfer, type CallContext, type MethodTable, type Transfer } from "./protocol";
 import { current, exclusive, getSession, setSession } from "./state";
 import { commitPatch, patchCost, replay } from "./commit";
+import { check, log, repair, repairPlan } from "./inspect";
+import { attachChain, chain, layers, parentLocator } from "./chain";
+import { compact, convertOpenToRaw, convertRaw, createNew, mergeOpen } from "./toolbox";
 import {
   closeSession,
   openSession,
@@ -280,6 +283,19 @@ export const methods = {
   patchCost,
   commitPatch,
   replay,
+  log,
+  check,
+  repairPlan,
+  repair,
+  parentLocator,
+  attachChain,
+  chain,
+  layers,
+  createNew,
+  convertRaw,
+  convertOpenToRaw,
+  compact,
+  mergeOpen,
   importToOpfs,
   saveBack,
   saveAs,

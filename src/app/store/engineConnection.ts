@@ -5,6 +5,9 @@
  * The Log view and the checker's findings light up as soon as the worker's method table gains
  * `log` (logReport) and `check` (checkImage): add the matching lines below; until then the UI
  * says they are unavailable rather than pretending.
+    log: () => client.log(),
+    check: (opts) =>
+      client.call("check", [], { signal: opts?.signal, onProgress: progress("checking", opts?.onProgress) }),
  */
 import {
   chooseSaveTarget,
@@ -39,6 +42,7 @@ function adapt(client: EngineClient): EngineApi {
     map: () => client.map(),
     read: (space, offset, length) => client.read(space, offset, length),
     batWords: () => client.batWords(),
+<<<<<<< HEAD
     commitCost: (patch) => client.patchCost(patch),
     commitPatch: (patch, opts) =>
       client.call("commitPatch", [patch], {
@@ -68,14 +72,32 @@ function adapt(client: EngineClient): EngineApi {
       if (r.kind === "download") downloadBlob(r.blob, r.name);
       return true;
     },
+=======
+    log: () => client.log(),
+    check: (opts) =>
+      client.call("check", [], { signal: opts?.signal, onProgress: progress("checking", opts?.onProgress) }),
+    replay: (opts) =>
+      client.call("replay", [], { signal: opts?.signal, onProgress: progress("replaying", opts?.onProgress) }),
+    commitCost: (patch) => client.patchCost(patch),
+    commitPatch: (patch, opts) =>
+      client.call("commitPatch", [patch], { signal: opts?.signal, onProgress: progress("committing", opts?.onProgress) }),
+>>>>>>> toolbox
     close: () => client.close(),
   };
 }
 
+let shared: EngineClient | null = null;
+
+/** The worker client behind the store's engine, for the toolbox's own calls (check, repair, create, convert). */
+export function engineClient(): EngineClient | null {
+  if (!shared && typeof Worker !== "undefined") shared = createEngineClient();
+  return shared;
+}
+
 /** Returns the engine client, or null where Web Workers are unavailable. */
 export function connectEngine(): EngineApi | null {
-  if (typeof Worker === "undefined") return null;
-  return adapt(createEngineClient());
+  const client = engineClient();
+  return client ? adapt(client) : null;
 }
 
 /** Recent files (handles in IndexedDB), newest first. */

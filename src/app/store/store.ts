@@ -106,6 +106,8 @@ export interface AppState {
   cancelCommit(): void;
   closeCommit(): void;
   replayLog(): Promise<void>;
+  /** After the engine changed the open image (a repair): how it is open now, and every view fetched again. */
+  imageChanged(next: Access): Promise<void>;
   setTheme(t: Theme): void;
   setFindingsOpen(open: boolean): void;
   dismissError(): void;
@@ -455,6 +457,13 @@ export const useApp = create<AppState>()((set, get) => {
       } finally {
         set({ replaying: false, progress: null });
       }
+    },
+
+    async imageChanged(next) {
+      const eng = getEngine();
+      if (!eng) return;
+      access = next;
+      await refresh(eng);
     },
 
     setTheme(theme) {
