@@ -42,7 +42,6 @@ function adapt(client: EngineClient): EngineApi {
     map: () => client.map(),
     read: (space, offset, length) => client.read(space, offset, length),
     batWords: () => client.batWords(),
-<<<<<<< HEAD
     commitCost: (patch) => client.patchCost(patch),
     commitPatch: (patch, opts) =>
       client.call("commitPatch", [patch], {
@@ -72,16 +71,9 @@ function adapt(client: EngineClient): EngineApi {
       if (r.kind === "download") downloadBlob(r.blob, r.name);
       return true;
     },
-=======
     log: () => client.log(),
     check: (opts) =>
       client.call("check", [], { signal: opts?.signal, onProgress: progress("checking", opts?.onProgress) }),
-    replay: (opts) =>
-      client.call("replay", [], { signal: opts?.signal, onProgress: progress("replaying", opts?.onProgress) }),
-    commitCost: (patch) => client.patchCost(patch),
-    commitPatch: (patch, opts) =>
-      client.call("commitPatch", [patch], { signal: opts?.signal, onProgress: progress("committing", opts?.onProgress) }),
->>>>>>> toolbox
     close: () => client.close(),
   };
 }
