@@ -1,7 +1,7 @@
 import { defineConfig } from "@playwright/test";
 
 // End-to-end tests run in Debian's Chromium (apt package `chromium`), never a downloaded browser build.
-const PORT = 5179;
+const PORT = Number(process.env.VHDX_E2E_PORT ?? 5179);
 
 export default defineConfig({
   testDir: "e2e",

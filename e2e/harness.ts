@@ -2,7 +2,7 @@
  * Test harness page: exposes the engine client and small OPFS helpers on `window.harness` for
  * Playwright. It imports only the typed client (src/app/engine), like the app does.
  */
-import { createEngineClient, ensurePermission, type EngineClient } from "../src/app/engine/client";
+import { chooseSaveTarget, createEngineClient, ensurePermission, type EngineClient } from "../src/app/engine/client";
 import { addRecent, listRecent, reopenRecent, clearRecent } from "../src/app/engine/recent";
 import { createRpcClient, type RpcClient } from "../src/app/engine/rpc";
 import type { ProbeMethods } from "./probe.worker";
@@ -28,8 +28,8 @@ function fromBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-async function sha256(data: Blob | Uint8Array<ArrayBuffer>): Promise<string> {
-  const buf = data instanceof Blob ? await data.arrayBuffer() : data;
+async function sha256(data: Blob | Uint8Array): Promise<string> {
+  const buf = data instanceof Blob ? await data.arrayBuffer() : new Uint8Array(data);
   const d = new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
   return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -76,6 +76,12 @@ const harness = {
     (window as unknown as { showOpenFilePicker: () => Promise<FileSystemFileHandle[]> }).showOpenFilePicker =
       async () => [await opfsHandle(path)];
   },
+  /** Makes window.showSaveFilePicker return the OPFS file at `path` (created). */
+  stubSavePicker(path: string): void {
+    (window as unknown as { showSaveFilePicker: () => Promise<FileSystemFileHandle> }).showSaveFilePicker = () =>
+      opfsHandle(path, true);
+  },
+  chooseSaveTarget,
   async pickFile(): Promise<FileSystemFileHandle> {
     const picker = (window as unknown as { showOpenFilePicker: () => Promise<FileSystemFileHandle[]> })
       .showOpenFilePicker;

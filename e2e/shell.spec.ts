@@ -18,23 +18,21 @@ let browser: Browser | null = null;
 
 test.beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), "vhdx-shell-"));
-  const build = spawnSync("npx", ["vite", "build", "--outDir", outDir, "--emptyOutDir"], { encoding: "utf8" });
+  const vite = join("node_modules", "vite", "bin", "vite.js");
+  const build = spawnSync(process.execPath, [vite, "build", "--outDir", outDir, "--emptyOutDir"], { encoding: "utf8" });
   if (build.status !== 0) throw new Error(`vite build failed: ${build.stderr}`);
-  server = spawn(
-    "npx",
-    ["vite", "preview", "--outDir", outDir, "--port", String(PORT), "--strictPort", "--host", "127.0.0.1"],
-    { stdio: "ignore" },
-  );
-  for (let i = 0; i < 100; i++) {
-    if (
-      await fetch(ORIGIN).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    await new Promise((r) => setTimeout(r, 100));
+  // Node runs vite itself (no npx wrapper in between), so killing this process stops the server.
+  const args = [vite, "preview", "--outDir", outDir, "--port", String(PORT), "--strictPort", "--host", "127.0.0.1"];
+  server = spawn(process.execPath, args, { stdio: "ignore" });
+  let up = false;
+  for (let i = 0; i < 100 && !up; i++) {
+    up = await fetch(ORIGIN).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (!up) await new Promise((r) => setTimeout(r, 100));
   }
+  if (!up) throw new Error(`the preview server did not answer on ${ORIGIN}`);
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"],

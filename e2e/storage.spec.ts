@@ -1,72 +1,17 @@
 /**
- * The engine worker's storage in real Chromium: each backend round-trips bytes against images
- * made by qemu-img, handed to the page through OPFS (or a file input for the File path).
- * Writes go through the worker; the bytes are read back in Node and checked with qemu-img.
+ * The engine worker's storage backends in real Chromium: each round-trips bytes against images
+ * made by qemu-img, handed to the page through OPFS (or a file input for the File path). Writes go
+ * through the worker; the bytes are read back in Node and checked with qemu-img.
  */
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Harness } from "./harness";
+import { load, MiB, qemuImage as makeImage, qemuVirtual, sha256, useTempDir } from "./storageHelpers";
 
-declare global {
-  interface Window {
-    harness: Harness;
-  }
-}
-
-const MiB = 1024 * 1024;
-let dir = "";
-
-test.beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "vhdx-e2e-storage-"));
-});
-test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A dynamic VHDX made by qemu-img, with data written by qemu-io at the given virtual offsets. */
-function qemuImage(name: string, size: string, writes: [pattern: number, offset: string, length: string][]): string {
-  const p = join(dir, name);
-  execFileSync("qemu-img", ["create", "-q", "-f", "vhdx", "-o", "block_size=1M", p, size]);
-  if (writes.length) {
-    const cmds = writes.flatMap(([pat, off, len]) => ["-c", `write -P ${pat} ${off} ${len}`]);
-    execFileSync("qemu-io", ["-f", "vhdx", ...cmds, p], { stdio: "ignore" });
-  }
-  return p;
-}
-
-/** Virtual bytes as qemu-img sees them, for each [offset, length] range (one conversion). */
-function qemuVirtual(p: string, ...ranges: [number, number][]): Buffer[] {
-  const raw = p + ".raw";
-  execFileSync("qemu-img", ["convert", "-f", "vhdx", "-O", "raw", p, raw]);
-  // The raw output is sparse; read just the ranges asked for.
-  const fd = openSync(raw, "r");
-  const out = ranges.map(([offset, length]) => {
-    const b = Buffer.alloc(length);
-    readSync(fd, b, 0, length, offset);
-    return b;
-  });
-  closeSync(fd);
-  rmSync(raw);
-  return out;
-}
-
-function sha256(b: Uint8Array): string {
-  return createHash("sha256").update(b).digest("hex");
-}
-
-async function load(page: Page, fixtures: Record<string, string> = {}): Promise<void> {
-  await page.route("**/__fixtures/*", async (route) => {
-    const name = decodeURIComponent(new URL(route.request().url()).pathname.split("/").pop() ?? "");
-    const path = fixtures[name];
-    if (!path) return route.fulfill({ status: 404 });
-    return route.fulfill({ status: 200, body: readFileSync(path), contentType: "application/octet-stream" });
-  });
-  await page.goto("/e2e/harness.html");
-  await expect(page.locator("#status")).toHaveText("ready");
-  await page.evaluate(() => window.harness.clearOpfs());
-}
+const tempDir = useTempDir("vhdx-e2e-storage-");
+const qemuImage = (name: string, size: string, writes: Parameters<typeof makeImage>[3]) =>
+  makeImage(tempDir(), name, size, writes);
 
 test("File backend: opens a 100 GiB file reading only its structures, virtual bytes match qemu-img", async ({
   page,
@@ -169,7 +114,7 @@ test("OPFS sync backend: bytes written through the worker land in the file, qemu
   const expected = Buffer.from(original);
   expected.fill(0x7e, r.block0.start + 8192, r.block0.start + 8192 + 4096);
   expect(after.equals(expected)).toBe(true);
-  const out = join(dir, "opfs-after.vhdx");
+  const out = join(tempDir(), "opfs-after.vhdx");
   writeFileSync(out, after);
   execFileSync("qemu-img", ["check", "-f", "vhdx", out]);
   const [v] = qemuVirtual(out, [8192 - 4, 4096 + 8]);
@@ -288,11 +233,21 @@ test("import into OPFS with progress, save back, save as and download keep every
     const w = await orig.createWritable();
     await w.write(new Uint8Array(100).fill(1));
     await w.close();
+    const origHash = await h.opfsSha256("user/original.vhdx");
+    const cancelledSave = engine.saveBack(orig);
+    cancelledSave.onProgress(() => cancelledSave.cancel());
+    const saveCancelled = await cancelledSave.then(
+      () => "finished",
+      (e: Error & { code?: string }) => e.code ?? e.message,
+    );
+    const untouched = (await h.opfsSha256("user/original.vhdx")) === origHash;
     const savedBack = await engine.saveBack(orig);
     const savedBackHash = await h.opfsSha256("user/original.vhdx");
     // "Save as" to a new file from a save picker, and as a download.
-    const saveAsTarget = await h.opfsHandle("user/copy.vhdx", true);
-    const savedAs = await engine.saveAs({ kind: "handle", handle: saveAsTarget });
+    h.stubSavePicker("user/copy.vhdx");
+    const saveAsTarget = await h.chooseSaveTarget("disk.vhdx");
+    if (saveAsTarget?.kind !== "handle") throw new Error("the save picker was not used");
+    const savedAs = await engine.saveAs(saveAsTarget);
     const savedAsHash = await h.opfsSha256("user/copy.vhdx");
     const download = await engine.saveAs({ kind: "download" });
     const downloadHash = download.kind === "download" ? await h.sha256(download.blob) : "";
@@ -307,6 +262,8 @@ test("import into OPFS with progress, save back, save as and download keep every
       listing,
       progress,
       opened: { backend: opened.backend, readOnly: opened.readOnly },
+      saveCancelled,
+      untouched,
       savedBack,
       savedBackHash,
       savedAs,
@@ -326,82 +283,11 @@ test("import into OPFS with progress, save back, save as and download keep every
   expect(r.progress.at(-1)).toEqual({ fraction: 1, bytes: original.length });
   for (let i = 1; i < r.progress.length; i++) expect(r.progress[i].bytes).toBeGreaterThan(r.progress[i - 1].bytes);
   expect(r.opened).toEqual({ backend: "opfs-sync", readOnly: false });
+  expect(r.saveCancelled).toBe("CANCELLED");
+  expect(r.untouched).toBe(true);
   expect(r.savedBack.bytes).toBe(original.length);
   expect(r.savedBackHash).toBe(hash);
   expect(r.savedAsHash).toBe(hash);
   expect(r.download).toEqual({ name: "disk.vhdx", bytes: original.length });
   expect(r.downloadHash).toBe(hash);
-});
-
-test("exclusive editing: a second tab opens the same file read-only and says why", async ({ page, context }) => {
-  const p = qemuImage("locked.vhdx", "16M", [[0x77, "0", "1M"]]);
-  await load(page, { "locked.vhdx": p });
-  const second = await context.newPage();
-  await second.goto("/e2e/harness.html");
-  await expect(second.locator("#status")).toHaveText("ready");
-  await page.evaluate(async () => {
-    const h = window.harness;
-    await h.putOpfs("work/locked.vhdx", "/__fixtures/locked.vhdx");
-    await h.putOpfs("user/locked.vhdx", "/__fixtures/locked.vhdx");
-    const engine = h.createEngineClient();
-    (window as unknown as { engine: typeof engine }).engine = engine;
-    await engine.open({ kind: "opfs", path: "work/locked.vhdx" });
-    const handleEngine = h.createEngineClient();
-    (window as unknown as { handleEngine: typeof engine }).handleEngine = handleEngine;
-    await handleEngine.open({ kind: "handle", handle: await h.opfsHandle("user/locked.vhdx"), writable: true });
-  });
-  const tryOpen = () =>
-    second.evaluate(async () => {
-      const h = window.harness;
-      const engine = h.createEngineClient();
-      const a = await engine.open({ kind: "opfs", path: "work/locked.vhdx" });
-      const firstByte = (await engine.read("virtual", 0, 1))[0];
-      await engine.close();
-      const b = await engine.open({ kind: "handle", handle: await h.opfsHandle("user/locked.vhdx"), writable: true });
-      await engine.close();
-      engine.terminate();
-      return {
-        opfs: { readOnly: a.readOnly, reason: a.readOnlyReason },
-        firstByte,
-        handle: { readOnly: b.readOnly, reason: b.readOnlyReason },
-      };
-    });
-  const blocked = await tryOpen();
-  expect(blocked.opfs.readOnly).toBe(true);
-  expect(blocked.opfs.reason).toMatch(/another tab or window is editing this file/);
-  expect(blocked.firstByte).toBe(0x77); // read-only still reads
-  expect(blocked.handle.readOnly).toBe(true);
-  expect(blocked.handle.reason).toMatch(/another tab or window is editing this file/);
-
-  // Once the first tab closes the images, the second can edit.
-  await page.evaluate(async () => {
-    const w = window as unknown as { engine: { close(): Promise<void> }; handleEngine: { close(): Promise<void> } };
-    await w.engine.close();
-    await w.handleEngine.close();
-  });
-  const free = await tryOpen();
-  expect(free.opfs).toEqual({ readOnly: false, reason: null });
-  expect(free.handle).toEqual({ readOnly: false, reason: null });
-});
-
-test("recent files keep handles in IndexedDB and ask for permission again on reopen", async ({ page }) => {
-  await load(page);
-  const r = await page.evaluate(async () => {
-    const h = window.harness;
-    await h.recent.clearRecent();
-    const a = await h.opfsHandle("user/a.vhdx", true);
-    const b = await h.opfsHandle("user/b.vhdx", true);
-    await h.recent.addRecent(a);
-    await new Promise((res) => setTimeout(res, 5));
-    await h.recent.addRecent(b);
-    await new Promise((res) => setTimeout(res, 5));
-    const again = await h.recent.addRecent(await h.opfsHandle("user/a.vhdx")); // same file: one entry
-    const list = await h.recent.listRecent();
-    const reopened = await h.recent.reopenRecent(again.id, "readwrite");
-    const same = await reopened.entry.handle.isSameEntry(a);
-    return { names: list.map((e) => e.name), state: reopened.state, same };
-  });
-  expect(r.names).toEqual(["a.vhdx", "b.vhdx"]);
-  expect(r.state).toBe("granted"); // origin-private files are always granted; user files prompt
-  expect(r.same).toBe(true);
 });

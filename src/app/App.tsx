@@ -27,10 +27,6 @@ function useThemeKey(): string {
     mq.addEventListener("change", on);
     return () => mq.removeEventListener("change", on);
   }, []);
-  useEffect(() => {
-    if (theme === "system") delete document.documentElement.dataset.theme;
-    else document.documentElement.dataset.theme = theme;
-  }, [theme]);
   return theme === "system" ? (systemDark ? "dark" : "light") : theme;
 }
 
@@ -74,8 +70,20 @@ function useDropAnywhere(): boolean {
   return over;
 }
 
+/** `?sample` in the address opens the sample at start (the README's Quick start link). */
+let sampleRequested = false;
+function useSampleFromUrl(): void {
+  const openSample = useApp((s) => s.openSample);
+  useEffect(() => {
+    if (sampleRequested || !new URLSearchParams(window.location.search).has("sample")) return;
+    sampleRequested = true;
+    void openSample();
+  }, [openSample]);
+}
+
 export function App() {
   const themeKey = useThemeKey();
+  useSampleFromUrl();
   const dropping = useDropAnywhere();
   const { info, tab, findingsOpen, check, status } = useApp();
   const views: Record<Tab, () => ReactNode> = {

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { closeChain } from "../vhdx/chain";
-import { convertToRaw, convertToVhdx, rawDisk } from "../vhdx/convert";
+import { convertToRaw, convertToVhdx } from "../vhdx/convert";
+import { RawFileDisk } from "../node/rawDisk";
 import type { VhdxImage, VirtualDisk } from "../vhdx/image";
 import { NodeFileBackend } from "../node/fileBackend";
 import { openWithParents } from "../node/resolveParent";
@@ -32,15 +33,16 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
   if (existsSync(outPath)) throw new UsageError(`${outPath} already exists; convert never overwrites a file`);
   const probe = await NodeFileBackend.open(inPath);
   const isVhdx = new TextDecoder().decode(await probe.read(0, 8)) === "vhdxfile";
+  await probe.close();
   let source: VirtualDisk;
   let chain: VhdxImage[] = [];
+  let raw: RawFileDisk | null = null;
   if (isVhdx) {
-    await probe.close();
     const opened = await openWithParents(inPath);
     source = opened.image;
     chain = opened.chain;
   } else {
-    source = rawDisk(probe, await probe.size());
+    source = raw = await RawFileDisk.open(inPath);
   }
   try {
     const out = await NodeFileBackend.open(outPath, { create: "exclusive" });
@@ -65,8 +67,8 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
       await out.close();
     }
   } finally {
-    if (isVhdx) await closeChain(chain);
-    else await probe.close();
+    await closeChain(chain);
+    await raw?.close();
   }
   return 0;
 }

@@ -1,6 +1,11 @@
 import { VhdxError } from "../vhdx/errors";
 import type { FileMap, ImageInfo } from "../vhdx/info";
 import { transfer, type CallContext, type MethodTable, type Transfer } from "./protocol";
+import { current, exclusive, getSession, setSession } from "./state";
+import { commitPatch, patchCost, replay } from "./commit";
+import { check, log, repair, repairPlan } from "./inspect";
+import { attachChain, chain, layers, parentLocator } from "./chain";
+import { compact, convertOpenToRaw, convertRaw, createNew, mergeOpen } from "./toolbox";
 import {
   closeSession,
   openSession,
@@ -25,6 +30,8 @@ export interface OpenResult {
   backend: BackendKind;
   readOnly: boolean;
   readOnlyReason: string | null;
+  /** Read-only only because the log awaits replay: `replay()` makes the image editable. */
+  logAwaitsReplay: boolean;
   info: ImageInfo;
   /** For a user's file opened for writing: what one commit costs (the browser copies the file). */
   commitCost: CommitCost | null;
@@ -42,34 +49,21 @@ export type SaveTarget = { kind: "handle"; handle: FileSystemFileHandle } | { ki
 export type SaveResult =
   (CopyResult & { kind: "handle" }) | { kind: "download"; blob: Blob; name: string; bytes: number };
 
-let session: Session | null = null;
-/** open/close/import/save run one at a time; reads run freely between them. */
-let queue: Promise<unknown> = Promise.resolve();
-function exclusive<T>(fn: () => Promise<T>): Promise<T> {
-  const run = queue.then(fn, fn);
-  queue = run.catch(() => undefined);
-  return run;
-}
-
-function current(): Session {
-  if (!session) throw new VhdxError("INVALID_ARGUMENT", "No image is open", "engine");
-  return session;
-}
-
 async function open(ctx: CallContext, source: OpenSource): Promise<OpenResult> {
   return exclusive(async () => {
-    if (session) {
-      const old = session;
-      session = null;
+    const old = getSession();
+    if (old) {
+      setSession(null);
       await closeSession(old);
     }
     const s = await openSession(source, ctx.signal);
-    session = s;
+    setSession(s);
     return {
       name: s.name,
       backend: s.backendKind,
       readOnly: s.readOnly,
       readOnlyReason: s.readOnlyReason,
+      logAwaitsReplay: s.logAwaitsReplay,
       info: s.image.info(),
       commitCost: s.backend instanceof WritableHandleBackend ? s.backend.commitCost() : null,
     };
@@ -99,11 +93,18 @@ async function read(
       offset,
     );
   }
-  const img = current().image;
-  let bytes: Uint8Array;
-  if (space === "virtual") bytes = await img.read(offset, length);
-  else if (space === "file") bytes = await img.readFile(offset, Math.max(0, Math.min(length, img.fileSize - offset)));
-  else throw new VhdxError("INVALID_ARGUMENT", `Unknown address space "${String(space)}"`, "read");
+  if (space !== "virtual" && space !== "file") {
+    throw new VhdxError("INVALID_ARGUMENT", `Unknown address space "${String(space)}"`, "read");
+  }
+  const s = current();
+  const readNow = (): Promise<Uint8Array> => {
+    const img = s.image;
+    return space === "virtual"
+      ? img.read(offset, length)
+      : img.readFile(offset, Math.max(0, Math.min(length, img.fileSize - offset)));
+  };
+  // While a writer exists, its gate keeps reads from seeing half a commit.
+  const bytes = s.writer ? await s.writer.gate.read(readNow) : await readNow();
   // The engine may hand out a view of a buffer it keeps (a cache); the copy is what crosses.
   const out = bytes.slice();
   return transfer(out, [out.buffer]);
@@ -144,7 +145,8 @@ async function importToOpfs(
   return exclusive(async () => {
     const file = source.kind === "file" ? source.file : await source.handle.getFile();
     const norm = normalizeOpfsPath(path);
-    if (session?.source.kind === "opfs" && normalizeOpfsPath(session.source.path) === norm) {
+    const open = getSession();
+    if (open?.source.kind === "opfs" && normalizeOpfsPath(open.source.path) === norm) {
       throw new VhdxError("INVALID_ARGUMENT", `${norm} is open; close it before importing over it`, "OPFS path");
     }
     const r = await importFile(file, norm, {
@@ -222,7 +224,7 @@ async function opfsList(_ctx: CallContext, prefix?: string): Promise<OpfsEntry[]
 }
 
 async function opfsRemove(_ctx: CallContext, path: string): Promise<void> {
-  const s = session;
+  const s = getSession();
   if (s && s.backend instanceof OpfsSyncBackend && s.backend.path === normalizeOpfsPath(path)) {
     throw new VhdxError("INVALID_ARGUMENT", `${path} is open; close it first`, "OPFS path");
   }
@@ -259,8 +261,8 @@ async function commitCost(): Promise<CommitCost | null> {
 
 async function close(): Promise<void> {
   return exclusive(async () => {
-    const s = session;
-    session = null;
+    const s = getSession();
+    setSession(null);
     if (s) await closeSession(s);
   });
 }
@@ -278,6 +280,22 @@ export const methods = {
   stats,
   capabilities,
   commitCost,
+  patchCost,
+  commitPatch,
+  replay,
+  log,
+  check,
+  repairPlan,
+  repair,
+  parentLocator,
+  attachChain,
+  chain,
+  layers,
+  createNew,
+  convertRaw,
+  convertOpenToRaw,
+  compact,
+  mergeOpen,
   importToOpfs,
   saveBack,
   saveAs,
@@ -288,5 +306,5 @@ export const methods = {
 
 export type EngineMethods = typeof methods;
 
-/** For methods added elsewhere (check, commit, replay): the open session, or a VhdxError. */
+/** For methods added elsewhere (check, log): the open session, or a VhdxError. */
 export { current as currentSession };

@@ -8,6 +8,7 @@ import { permissionApi } from "./storage/fsa";
 import { normalizeOpfsPath, opfsFile } from "./storage/opfs";
 import { OpfsSyncBackend } from "./storage/opfsSyncBackend";
 import { WritableHandleBackend } from "./storage/writableHandleBackend";
+import type { VhdxWriter } from "../vhdx/write";
 
 /** Where an image comes from. */
 export type OpenSource =
@@ -37,6 +38,10 @@ export interface Session {
   readOnlyReason: string | null;
   lock: HeldLock | null;
   cache: ChunkCache | null;
+  /** The engine's writer, made on the first commit of a writable session. */
+  writer: VhdxWriter | null;
+  /** Writable storage, read-only only because the log awaits replay: replay() makes it editable. */
+  logAwaitsReplay: boolean;
 }
 
 function newCache(): ChunkCache {
@@ -128,19 +133,20 @@ export async function openSession(source: OpenSource, signal: AbortSignal): Prom
   };
   let image: VhdxImage;
   let readOnlyReason = st.readOnlyReason;
+  let logAwaitsReplay = false;
   try {
     try {
-      image = await openImage(st.backend as RandomAccess, { readOnly: readOnlyReason !== null });
+      // Writable opens refuse to replay a pending log by themselves: opening never writes
+      // unasked, and on a user's file a replay must run as one commit (runCommit).
+      image = await openImage(
+        st.backend as RandomAccess,
+        readOnlyReason === null ? { readOnly: false, replay: "refuse" } : { readOnly: true },
+      );
     } catch (e) {
-      if (
-        readOnlyReason !== null ||
-        !(e instanceof VhdxError) ||
-        e.code === "IO_ERROR" ||
-        e.code === "LOG_NEEDS_REPLAY"
-      )
-        throw e;
+      if (readOnlyReason !== null || !(e instanceof VhdxError) || e.code === "IO_ERROR") throw e;
       image = await openImage(st.backend as RandomAccess, { readOnly: true });
-      readOnlyReason = `the engine refuses to edit this image: ${e.message}`;
+      logAwaitsReplay = e.code === "LOG_NEEDS_REPLAY";
+      readOnlyReason = logAwaitsReplay ? LOG_REASON : `the engine refuses to edit this image: ${e.message}`;
     }
     if (signal.aborted) throw new VhdxError("CANCELLED", "Opening was cancelled", "open");
   } catch (e) {
@@ -157,8 +163,13 @@ export async function openSession(source: OpenSource, signal: AbortSignal): Prom
     readOnlyReason,
     lock: st.lock,
     cache: st.cache,
+    writer: null,
+    logAwaitsReplay,
   };
 }
+
+export const LOG_REASON =
+  "the log holds changes not yet written into the file; they are shown applied in memory — replay the log to edit";
 
 export async function closeSession(s: Session): Promise<void> {
   try {
@@ -178,8 +189,16 @@ export async function closeSession(s: Session): Promise<void> {
  */
 export async function runCommit<T>(s: Session, fn: () => Promise<T>): Promise<{ value: T; atomic: boolean }> {
   if (s.readOnly) throw new VhdxError("READ_ONLY", `${s.name} is open read-only: ${s.readOnlyReason}`, s.name);
-  if (s.backend instanceof WritableHandleBackend) return s.backend.batch(fn);
+  return commitOnStorage(s.backend, fn);
+}
+
+/** runCommit without the read-only check, for the replay that makes a session writable. */
+export async function commitOnStorage<T>(
+  backend: Session["backend"],
+  fn: () => Promise<T>,
+): Promise<{ value: T; atomic: boolean }> {
+  if (backend instanceof WritableHandleBackend) return backend.batch(fn);
   const value = await fn();
-  await s.backend.flush();
-  return { value, atomic: false };
+  await backend.flush();
+  return { value, atomic: !(backend instanceof BlobBackend) };
 }

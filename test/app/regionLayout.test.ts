@@ -5,6 +5,7 @@ import {
   CELL_PAST_END,
   MIN_CELL_BYTES,
   cellRange,
+  describeOwners,
   extentsIn,
   indexExtents,
   kindCode,
@@ -102,5 +103,15 @@ describe("region map layout", () => {
     expect(extentsIn(idx, 5 * MiB, 5 * MiB + 1).map((e) => e.name)).toEqual(["payload block 0", "payload block 1"]);
     expect(extentsIn(idx, 200 * 1024, 201 * 1024).map((e) => e.name)).toEqual(["header section", "region table 1"]);
     expect(extentsIn(idx, 7 * MiB, 8 * MiB)).toEqual([]);
+  });
+
+  it("describes a cell's owners: structures by name, blocks counted with their BAT entries", () => {
+    const h = (n: number) => "0x" + n.toString(16);
+    expect(describeOwners([map.extents[0]], h)).toBe("header section [0x0–0x100000)");
+    expect(describeOwners([map.extents[5]], h)).toBe("payload block 0 [0x400000–0x600000)");
+    expect(describeOwners([map.extents[2], map.extents[5], map.extents[6], map.extents[7]], h)).toBe(
+      "log [0x100000–0x200000) · 3 payload blocks, BAT entries 0–2",
+    );
+    expect(describeOwners([], h)).toBe("");
   });
 });

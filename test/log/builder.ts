@@ -226,3 +226,24 @@ export async function chain(
 }
 
 export { ZERO_GUID };
+
+/**
+ * Byte-array equality that stays fast on megabytes (a generic deep-equal walks element by element)
+ * and still says where the arrays part.
+ */
+export function expectBytes(actual: Uint8Array, expected: Uint8Array, what = "bytes"): void {
+  let first = -1;
+  const n = Math.min(actual.length, expected.length);
+  if (!Buffer.from(actual.buffer, actual.byteOffset, n).equals(Buffer.from(expected.buffer, expected.byteOffset, n))) {
+    for (let i = 0; i < n; i++) {
+      if (actual[i] !== expected[i]) {
+        first = i;
+        break;
+      }
+    }
+  }
+  if (first >= 0)
+    throw new Error(`${what} differ first at offset ${first}: ${actual[first]} instead of ${expected[first]}`);
+  if (actual.length !== expected.length)
+    throw new Error(`${what}: length ${actual.length} instead of ${expected.length}`);
+}

@@ -16,7 +16,7 @@ import {
   serializeZeroDescriptor,
   splitSector,
 } from "../../src/vhdx/log/entry";
-import { dataUpdate, LOG_GUID, sectorOf, TARGET, zeroUpdate } from "./builder";
+import { dataUpdate, LOG_GUID, sectorOf, TARGET, zeroUpdate, expectBytes } from "./builder";
 
 describe("log entry structures (§2.3.1)", () => {
   it("round-trips the entry header with the 4-byte DescriptorCount and 4 reserved bytes", () => {
@@ -83,7 +83,7 @@ describe("log entry structures (§2.3.1)", () => {
     expect(sector.sequenceLow).toBe(7);
     expect([...descriptor.leadingBytes]).toEqual([...update.subarray(0, 8)]);
     expect([...descriptor.trailingBytes]).toEqual([...update.subarray(4092)]);
-    expect(restoreSector(descriptor, sector)).toEqual(update);
+    expectBytes(restoreSector(descriptor, sector), update);
   });
 
   it("places descriptors: 126 after the header, then 128 a sector", () => {
@@ -119,6 +119,6 @@ describe("log entry structures (§2.3.1)", () => {
     expect(d2.type).toBe("data");
     if (d2.type !== "data") return;
     const sector = parseDataSector(e, 2 * LOG_SECTOR_SIZE);
-    expect(restoreSector(d2, sector)).toEqual((updates[2] as { data: Uint8Array }).data);
+    expectBytes(restoreSector(d2, sector), (updates[2] as { data: Uint8Array }).data);
   });
 });

@@ -10,19 +10,19 @@ class Recorder {
   events: string[] = [];
   constructor(readonly inner: MemoryBackend) {}
   wrap(): RandomAccess {
-    const r = this;
+    const { inner, events } = this;
     return {
       readOnly: false,
-      read: (o, n) => r.inner.read(o, n),
+      read: (o, n) => inner.read(o, n),
       write: async (o, d) => {
-        r.events.push(`write ${o} ${d.length}`);
-        await r.inner.write(o, d);
+        events.push(`write ${o} ${d.length}`);
+        await inner.write(o, d);
       },
       flush: async () => {
-        r.events.push("flush");
+        events.push("flush");
       },
-      size: () => r.inner.size(),
-      truncate: (n) => r.inner.truncate(n),
+      size: () => inner.size(),
+      truncate: (n) => inner.truncate(n),
       close: async () => undefined,
     };
   }

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { expectBytes } from "./builder";
 import { describe, expect, it } from "vitest";
 import { VhdxError } from "../../src/vhdx/errors";
 import { MemoryBackend } from "../../src/vhdx/io";
@@ -43,13 +44,13 @@ describe("OverlayBackend", () => {
             await model.truncate(o.size);
             await overlay.truncate(o.size);
           } else {
-            expect(await overlay.read(o.offset, o.length)).toEqual(await model.read(o.offset, o.length));
+            expectBytes(await overlay.read(o.offset, o.length), await model.read(o.offset, o.length));
           }
           expect(await overlay.size()).toBe(await model.size());
         }
         const n = await model.size();
-        expect(await overlay.read(0, n + 100)).toEqual(await model.read(0, n + 100));
-        expect(base.bytes()).toEqual(initial);
+        expectBytes(await overlay.read(0, n + 100), await model.read(0, n + 100));
+        expectBytes(base.bytes(), initial);
       }),
       { numRuns: 200 },
     );

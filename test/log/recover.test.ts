@@ -3,7 +3,7 @@ import { isZeroGuid } from "../../src/vhdx/guid";
 import { HeaderUpdater } from "../../src/vhdx/log/headerUpdate";
 import { OverlayBackend } from "../../src/vhdx/log/overlay";
 import { recoverLog } from "../../src/vhdx/log/recover";
-import { dataUpdate, makeFile, put, sectorOf, TARGET } from "./builder";
+import { dataUpdate, makeFile, put, sectorOf, TARGET, expectBytes } from "./builder";
 
 async function dirty() {
   const f = makeFile();
@@ -19,8 +19,8 @@ describe("recoverLog: the log at open (§2.3.3)", () => {
     expect(r.replayed).toBe("overlay");
     expect(r.io).toBeInstanceOf(OverlayBackend);
     expect(r.io.readOnly).toBe(true);
-    expect(await r.io.read(TARGET, 4096)).toEqual(sectorOf(0x42, TARGET >>> 12));
-    expect(f.io.bytes()).toEqual(before);
+    expectBytes(await r.io.read(TARGET, 4096), sectorOf(0x42, TARGET >>> 12));
+    expectBytes(f.io.bytes(), before);
   });
 
   it("in-place: replays into the file and marks the log empty", async () => {
@@ -29,7 +29,7 @@ describe("recoverLog: the log at open (§2.3.3)", () => {
     const r = await recoverLog(f.io, u.current, "in-place", u);
     expect(r.replayed).toBe("in-place");
     expect(r.io).toBe(f.io);
-    expect(await f.io.read(TARGET, 4096)).toEqual(sectorOf(0x42, TARGET >>> 12));
+    expectBytes(await f.io.read(TARGET, 4096), sectorOf(0x42, TARGET >>> 12));
     expect(isZeroGuid((await HeaderUpdater.load(f.io)).current.logGuid)).toBe(true);
   });
 
@@ -45,7 +45,7 @@ describe("recoverLog: the log at open (§2.3.3)", () => {
     expect(r.replayed).toBe("none");
     expect(r.io).toBe(f.io);
     expect(r.warning).toMatch(/treated as an empty log/);
-    expect(f.io.bytes()).toEqual(before);
+    expectBytes(f.io.bytes(), before);
     const u = await HeaderUpdater.load(f.io);
     const w = await recoverLog(f.io, u.current, "in-place", u);
     expect(w.warning).not.toBeNull();

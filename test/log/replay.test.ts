@@ -6,7 +6,7 @@ import { HeaderUpdater } from "../../src/vhdx/log/headerUpdate";
 import { OverlayBackend } from "../../src/vhdx/log/overlay";
 import { replayLog, replayLogInPlace, replayPreview } from "../../src/vhdx/log/replay";
 import { scanLog } from "../../src/vhdx/log/search";
-import { chain, dataUpdate, FILE_SIZE, makeFile, put, sectorOf, TARGET, zeroUpdate } from "./builder";
+import { chain, dataUpdate, FILE_SIZE, makeFile, put, sectorOf, TARGET, zeroUpdate, expectBytes } from "./builder";
 
 async function fill(io: MemoryBackend, at: number, n: number, byte: number) {
   await io.write(at, new Uint8Array(n).fill(byte));
@@ -23,9 +23,9 @@ describe("log replay (§2.3.3)", () => {
     const scan = await scanLog(f.io, f.header);
     const r = await replayLog(f.io, scan);
     expect(r).toMatchObject({ entries: 2, descriptors: 4 });
-    expect(await f.io.read(TARGET, 4096)).toEqual(sectorOf(0x11, TARGET >>> 12));
-    expect(await f.io.read(TARGET + 4096, 4096)).toEqual(sectorOf(0x33, (TARGET + 4096) >>> 12));
-    expect(await f.io.read(TARGET + 8192, 8192)).toEqual(new Uint8Array(8192));
+    expectBytes(await f.io.read(TARGET, 4096), sectorOf(0x11, TARGET >>> 12));
+    expectBytes(await f.io.read(TARGET + 4096, 4096), sectorOf(0x33, (TARGET + 4096) >>> 12));
+    expectBytes(await f.io.read(TARGET + 8192, 8192), new Uint8Array(8192));
     expect((await f.io.read(TARGET + 16384, 1))[0]).toBe(0xee);
     expect(f.io.flushes).toBeGreaterThan(0);
   });
@@ -51,7 +51,7 @@ describe("log replay (§2.3.3)", () => {
     await expect(replayLog(f.io, scan)).rejects.toMatchObject({ code: "LOG_FILE_TRUNCATED" });
     const u = await HeaderUpdater.load(f.io);
     await expect(replayLogInPlace(u, scan)).rejects.toMatchObject({ code: "LOG_FILE_TRUNCATED" });
-    expect(f.io.bytes()).toEqual(before);
+    expectBytes(f.io.bytes(), before);
   });
 
   it("replays into an overlay for a read-only view without touching the file", async () => {
@@ -62,9 +62,9 @@ describe("log replay (§2.3.3)", () => {
     const overlay = await OverlayBackend.over(ro);
     await replayLog(overlay, scan);
     overlay.freeze();
-    expect(await overlay.read(TARGET, 4096)).toEqual(sectorOf(0x55, TARGET >>> 12));
+    expectBytes(await overlay.read(TARGET, 4096), sectorOf(0x55, TARGET >>> 12));
     expect(await overlay.size()).toBe(6 * MiB);
-    expect(ro.bytes()).toEqual(f.io.bytes());
+    expectBytes(ro.bytes(), f.io.bytes());
   });
 
   it("previews the ranges a replay changes with their bytes before and after", async () => {
@@ -78,14 +78,14 @@ describe("log replay (§2.3.3)", () => {
     const scan = await scanLog(f.io, f.header);
     const before = f.io.bytes();
     const p = await replayPreview(f.io, scan);
-    expect(f.io.bytes()).toEqual(before);
+    expectBytes(f.io.bytes(), before);
     expect(p.map((i) => [i.kind, i.fileOffset, i.length])).toEqual([
       ["write", TARGET, 4096],
       ["write", TARGET + 8192, 4096],
       ["grow", FILE_SIZE, MiB],
     ]);
     expect(p[0].before[100]).toBe(0xab);
-    expect(p[0].after).toEqual(sectorOf(0x66, TARGET >>> 12));
+    expectBytes(p[0].after, sectorOf(0x66, TARGET >>> 12));
   });
 
   it("in place: fresh FileWriteGuid first, replay, then LogGuid zero; a rescan finds nothing to replay", async () => {
@@ -99,7 +99,7 @@ describe("log replay (§2.3.3)", () => {
     expect(again.current.fileWriteGuid).not.toBe(fwg);
     expect(isZeroGuid(again.current.logGuid)).toBe(true);
     expect((await scanLog(f.io, again.current)).needsReplay).toBe(false);
-    expect(await f.io.read(TARGET, 4096)).toEqual(sectorOf(0x77, TARGET >>> 12));
+    expectBytes(await f.io.read(TARGET, 4096), sectorOf(0x77, TARGET >>> 12));
   });
 
   it("in place with LogGuid set but no valid sequence: only marks the log empty", async () => {

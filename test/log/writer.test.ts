@@ -7,7 +7,7 @@ import { HeaderUpdater } from "../../src/vhdx/log/headerUpdate";
 import { replayLog } from "../../src/vhdx/log/replay";
 import { scanLog } from "../../src/vhdx/log/search";
 import { CommitInfo, LogWriter, MetadataUpdate } from "../../src/vhdx/log/writer";
-import { FILE_SIZE, LOG_OFFSET, makeFile, sectorOf, TARGET } from "./builder";
+import { FILE_SIZE, LOG_OFFSET, makeFile, sectorOf, TARGET, expectBytes } from "./builder";
 
 class Stop extends Error {}
 
@@ -56,10 +56,10 @@ describe("LogWriter (§2.3)", () => {
     });
     expect(scan.active!.entries.length).toBe(1);
     expect(scan.active!.entries[0].valid).toBe(true);
-    expect(await torn.read(TARGET, 4096)).toEqual(new Uint8Array(4096)); // not applied yet
+    expectBytes(await torn.read(TARGET, 4096), new Uint8Array(4096)); // not applied yet
     await replayLog(torn, scan);
-    expect(torn.bytes().subarray(LOG_OFFSET + 2 * MiB)).toEqual(full.bytes().subarray(LOG_OFFSET + 2 * MiB));
-    expect(await torn.read(TARGET + 4096, 4096)).toEqual(sectorOf(2, 2));
+    expectBytes(torn.bytes().subarray(LOG_OFFSET + 2 * MiB), full.bytes().subarray(LOG_OFFSET + 2 * MiB));
+    expectBytes(await torn.read(TARGET + 4096, 4096), sectorOf(2, 2));
   });
 
   it("coalesces runs of all-zero sectors into one zero descriptor", async () => {
@@ -108,7 +108,7 @@ describe("LogWriter (§2.3)", () => {
     expect(scan.active!.headSequenceNumber).toBe(3n);
     expect(scan.active!.entries.map((e) => e.position)).toEqual([202 * 4096]);
     await replayLog(torn, scan);
-    expect(torn.bytes().subarray(LOG_OFFSET + 2 * MiB)).toEqual(full.bytes().subarray(LOG_OFFSET + 2 * MiB));
+    expectBytes(torn.bytes().subarray(LOG_OFFSET + 2 * MiB), full.bytes().subarray(LOG_OFFSET + 2 * MiB));
   });
 
   it("after wrapping, entries overwritten by newer ones vanish and stale whole ones are not replayed", async () => {
@@ -123,7 +123,7 @@ describe("LogWriter (§2.3)", () => {
     ]);
     expect(scan.active!.entries.map((e) => e.sequenceNumber)).toEqual([4n]);
     await replayLog(torn, scan);
-    expect(torn.bytes().subarray(LOG_OFFSET + 2 * MiB)).toEqual(full.bytes().subarray(LOG_OFFSET + 2 * MiB));
+    expectBytes(torn.bytes().subarray(LOG_OFFSET + 2 * MiB), full.bytes().subarray(LOG_OFFSET + 2 * MiB));
   });
 
   it("continues into further descriptor sectors for a commit of more than 126 descriptors", async () => {
@@ -132,7 +132,7 @@ describe("LogWriter (§2.3)", () => {
     expect(info.descriptorSectors).toBe(2);
     expect(scan.active!.entries[0].descriptorCount).toBe(200);
     await replayLog(torn, scan);
-    expect(await torn.read(4 * MiB, 2 * MiB)).toEqual(await full.read(4 * MiB, 2 * MiB));
+    expectBytes(await torn.read(4 * MiB, 2 * MiB), await full.read(4 * MiB, 2 * MiB));
   });
 
   it("states honest FlushedFileOffset and LastFileOffset", async () => {
@@ -176,5 +176,32 @@ describe("LogWriter (§2.3)", () => {
     await w.markLogEmpty();
     expect(isZeroGuid(u.current.logGuid)).toBe(true);
     expect((await scanLog(f.io, u.current)).needsReplay).toBe(false);
+  });
+
+  it("after an entry is logged but not applied, refuses further commits and keeps the log replayable", async () => {
+    const f = makeFile();
+    const u = await HeaderUpdater.load(f.io);
+    let stop = true;
+    const w = new LogWriter(u, {
+      afterLogFlush: () => {
+        if (stop) throw new Stop();
+      },
+    });
+    await expect(w.commit(updatesOf(1, 1))).rejects.toBeInstanceOf(Stop);
+    stop = false;
+    await expect(w.commit(updatesOf(1, 2))).rejects.toMatchObject({ code: "LOG_NEEDS_REPLAY" });
+    await w.markLogEmpty();
+    expect(isZeroGuid(u.current.logGuid)).toBe(false);
+    const s = await scanLog(f.io, u.current);
+    expect(s.active!.headSequenceNumber).toBe(1n);
+  });
+
+  it("runs overlapping commit calls one after the other", async () => {
+    const f = makeFile();
+    const w = new LogWriter(await HeaderUpdater.load(f.io));
+    const [a, b] = await Promise.all([w.commit(updatesOf(2, 1)), w.commit(updatesOf(2, 9))]);
+    expect([a.sequenceNumber, b.sequenceNumber]).toEqual([1n, 2n]);
+    expect(b.position).toBe(a.position + a.entryLength);
+    expectBytes(await f.io.read(TARGET, 4096), sectorOf(9, 9));
   });
 });

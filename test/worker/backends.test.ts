@@ -170,19 +170,44 @@ describe("WritableHandleBackend (against a model of the browser's swap-file writ
     expect(h.bytes.subarray(1000).every((v) => v === 0)).toBe(true);
   });
 
-  it("closes early past the overlay budget, reporting the commit as not atomic", async () => {
+  it("past the overlay budget, staged bytes leave memory but the commit stays one atomic writable", async () => {
+    const h = new ModelHandle("d.vhdx", new Uint8Array(1024));
+    const b = await open(h, 100);
+    const before = h.bytes.slice();
+    await expect(
+      b.batch(async () => {
+        await b.write(0, new Uint8Array(80).fill(1));
+        await b.write(200, new Uint8Array(80).fill(2)); // 160 staged bytes > 100: out of memory
+        expect(b.stagedBytes).toBe(0);
+        throw new Error("cancelled");
+      }),
+    ).rejects.toThrow("cancelled");
+    expect(h.bytes).toEqual(before); // aborted whole
+    const r = await b.batch(async () => {
+      await b.write(0, new Uint8Array(80).fill(1));
+      await b.write(200, new Uint8Array(80).fill(2));
+      await b.write(400, new Uint8Array(10).fill(3));
+      expect(await b.read(400, 10)).toEqual(new Uint8Array(10).fill(3)); // still in memory
+    });
+    expect(r.atomic).toBe(true);
+    expect(h.writablesOpened).toBe(2); // one per batch
+    expect([h.bytes[0], h.bytes[200], h.bytes[400]]).toEqual([1, 2, 3]);
+  });
+
+  it("a read of staged bytes no longer in memory swaps the file in early and marks the commit not atomic", async () => {
     const h = new ModelHandle("d.vhdx", new Uint8Array(1024));
     const b = await open(h, 100);
     const r = await b.batch(async () => {
       await b.write(0, new Uint8Array(80).fill(1));
-      await b.write(200, new Uint8Array(80).fill(2)); // 160 staged bytes > 100: closed early
+      await b.write(200, new Uint8Array(80).fill(2));
+      const got = await b.read(190, 20); // touches spilled bytes
       await b.write(400, new Uint8Array(10).fill(3)); // a second writable
+      return [...got];
     });
+    expect(r.value).toEqual([...new Array(10).fill(0), ...new Array(10).fill(2)]);
     expect(r.atomic).toBe(false);
     expect(h.writablesOpened).toBe(2);
-    expect(h.bytes[0]).toBe(1);
-    expect(h.bytes[200]).toBe(2);
-    expect(h.bytes[400]).toBe(3);
+    expect([h.bytes[0], h.bytes[200], h.bytes[400]]).toEqual([1, 2, 3]);
     expect(b.stagedBytes).toBe(0);
   });
 

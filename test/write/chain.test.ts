@@ -5,7 +5,10 @@ import { createImage } from "../../src/vhdx/create";
 import { openImage } from "../../src/vhdx/image";
 import { NodeFileBackend } from "../../src/node/fileBackend";
 import { openWithParents, parentLocatorPaths, localParentPath } from "../../src/node/resolveParent";
-import { closeChain } from "../../src/vhdx/chain";
+import { attachParents, closeChain } from "../../src/vhdx/chain";
+import { MemoryBackend } from "../../src/vhdx/io";
+import { serializeParentLocator, VHDX_PARENT_LOCATOR_TYPE } from "../../src/vhdx/parentLocator";
+import { PARENT_LOCATOR_GUID } from "../../src/vhdx/metadata";
 import { MiB } from "../../src/vhdx/bytes";
 import { VhdxError } from "../../src/vhdx/errors";
 import { VhdxWriter } from "../../src/vhdx/write";
@@ -197,4 +200,50 @@ describe("differencing chains", () => {
       await p.close();
     },
   );
+
+  it("tries relative_path, then volume_path, then absolute_win32_path, and accepts parent_linkage2", async () => {
+    const parentMem = new MemoryBackend();
+    await createImage(parentMem, { type: "dynamic", virtualSize: SIZE, blockSize: MiB });
+    const parent = await openImage(parentMem);
+    const childMem = new MemoryBackend();
+    await createImage(childMem, {
+      type: "differencing",
+      blockSize: MiB,
+      parent: {
+        dataWriteGuid: "11111111-2222-4333-8444-555555555555",
+        virtualDiskSize: SIZE,
+        virtualDiskId: parent.params.virtualDiskId,
+        logicalSectorSize: 512,
+        physicalSectorSize: 4096,
+        relativePath: "r",
+      },
+    });
+    // Rewrite the locator in place: a stale parent_linkage, the real one as parent_linkage2, all three paths.
+    const child0 = await openImage(childMem);
+    const pl = child0.metadataTable.entries.find((e) => e.itemId === PARENT_LOCATOR_GUID)!;
+    const item = serializeParentLocator(VHDX_PARENT_LOCATOR_TYPE, [
+      ["parent_linkage", "{11111111-2222-4333-8444-555555555555}"],
+      ["parent_linkage2", `{${parent.header.dataWriteGuid}}`],
+      ["absolute_win32_path", "a"],
+      ["volume_path", "v"],
+      ["relative_path", "r"],
+    ]);
+    await childMem.write(child0.metadataRegion.fileOffset + pl.offset, item);
+    const table = new Uint8Array(await childMem.read(child0.metadataRegion.fileOffset, 64 * 1024));
+    const dv = new DataView(table.buffer);
+    const index = child0.metadataTable.entries.indexOf(pl);
+    dv.setUint32(32 + index * 32 + 20, item.length, true);
+    await childMem.write(child0.metadataRegion.fileOffset, table);
+    const child = await openImage(childMem);
+    const tried: string[] = [];
+    const chain = await attachParents(child, "child", {
+      resolve: async (key, value) => {
+        tried.push(`${key}=${value}`);
+        return key === "absolute_win32_path" ? { io: new MemoryBackend(parentMem.bytes()), location: "parent" } : null;
+      },
+    });
+    expect(tried).toEqual(["relative_path=r", "volume_path=v", "absolute_win32_path=a"]);
+    expect(chain.length).toBe(2);
+    expect(child.warnings.some((w) => w.code === "PARENT_MISMATCH")).toBe(false);
+  });
 });

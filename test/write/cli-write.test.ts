@@ -68,6 +68,10 @@ describe.skipIf(!hasTool("qemu-img"))("vhdx create / write / convert / merge", (
     ok(["create", tmp.path("kid.vhdx"), "--parent", tmp.path("in.vhdx")]);
     ok(["write", tmp.path("kid.vhdx"), "--offset", "100"], pattern(4, 5000));
     raw.set(pattern(4, 5000), 100);
+    // Converting the child flattens its chain into one standalone image.
+    ok(["convert", tmp.path("kid.vhdx"), tmp.path("flat.vhdx")]);
+    qemuToRaw(tmp.path("flat.vhdx"), tmp.path("flat.raw"));
+    expect(readFileSync(tmp.path("flat.raw")).equals(Buffer.from(raw))).toBe(true);
     expect(ok(["merge", tmp.path("kid.vhdx")])).toMatch(/merged/);
     qemuToRaw(tmp.path("in.vhdx"), tmp.path("merged.raw"));
     expect(readFileSync(tmp.path("merged.raw")).equals(Buffer.from(raw))).toBe(true);

@@ -12,6 +12,8 @@ import { createImage } from "../../src/vhdx/create";
 import { openImage } from "../../src/vhdx/image";
 import { NodeFileBackend } from "../../src/node/fileBackend";
 import { openWritable } from "../../src/vhdx/openWritable";
+import { openWithParents } from "../../src/node/resolveParent";
+import { closeChain } from "../../src/vhdx/chain";
 import { VhdxWriter } from "../../src/vhdx/write";
 import { MiB } from "../../src/vhdx/bytes";
 import { countWrites, crashShimUnavailable, runKilledAt } from "../helpers/crash";
@@ -68,6 +70,74 @@ describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
         }
         console.log(
           `vhdx write killed at each of its ${count} positional writes: ${befores} before-states, ${afters} after-states`,
+        );
+        expect(befores).toBeGreaterThan(0);
+        expect(afters).toBeGreaterThan(0);
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  },
+);
+
+describe.skipIf(crashShimUnavailable() !== undefined)(
+  "vhdx write on a differencing child, killed at each positional write",
+  () => {
+    it("reads before-or-after with its parent, through the sector bitmap path", async () => {
+      const tmp = tempDir("vhdx-killat-diff-");
+      try {
+        const base = tmp.path("base.vhdx");
+        const orig = tmp.path("child.orig");
+        const before = new Uint8Array(SIZE);
+        {
+          const f = await NodeFileBackend.open(base, { create: "overwrite" });
+          await createImage(f, { type: "dynamic", virtualSize: SIZE, blockSize: MiB });
+          const w = new VhdxWriter(await openImage(f, { readOnly: false }));
+          await w.write(0, pattern(5, 4 * MiB));
+          before.set(pattern(5, 4 * MiB));
+          await w.close();
+          const p = await openImage(await NodeFileBackend.open(base));
+          const c = await NodeFileBackend.open(orig, { create: "overwrite" });
+          await createImage(c, {
+            type: "differencing",
+            blockSize: MiB,
+            parent: {
+              dataWriteGuid: p.header.dataWriteGuid,
+              virtualDiskSize: SIZE,
+              virtualDiskId: p.params.virtualDiskId,
+              logicalSectorSize: 512,
+              physicalSectorSize: 4096,
+              relativePath: "base.vhdx",
+            },
+          });
+          await c.close();
+          await p.close();
+        }
+        const data = pattern(6, 5000);
+        const offset = MiB + 300;
+        writeFileSync(tmp.path("patch.bin"), data);
+        const after = before.slice();
+        after.set(data, offset);
+        const img = tmp.path("child.vhdx");
+        const args = [VHDX, "write", img, "--offset", String(offset), "--input", tmp.path("patch.bin")];
+        copyFileSync(orig, img);
+        const { count } = countWrites(process.execPath, args);
+        let befores = 0;
+        let afters = 0;
+        for (let n = 1; n <= count; n++) {
+          copyFileSync(orig, img);
+          expect(runKilledAt(process.execPath, args, n).killed).toBe(true);
+          const { image, chain } = await openWithParents(img, { readOnly: false });
+          const bytes = Buffer.from(await image.read(0, SIZE));
+          await closeChain(chain);
+          const isBefore = bytes.equals(Buffer.from(before));
+          if (!isBefore && !bytes.equals(Buffer.from(after)))
+            throw new Error(`killed before write ${n} of ${count}: neither before nor after`);
+          if (isBefore) befores++;
+          else afters++;
+        }
+        console.log(
+          `vhdx write on a differencing child killed at each of its ${count} positional writes: ${befores} before-states, ${afters} after-states`,
         );
         expect(befores).toBeGreaterThan(0);
         expect(afters).toBeGreaterThan(0);

@@ -8,7 +8,8 @@ import { MiB } from "../../src/vhdx/bytes";
 import { PAYLOAD_BLOCK_FULLY_PRESENT, PAYLOAD_BLOCK_PARTIALLY_PRESENT, payloadEntryIndex } from "../../src/vhdx/bat";
 import { VhdxWriter } from "../../src/vhdx/write";
 import { isZeroGuid } from "../../src/vhdx/guid";
-import { hasTool, pattern, qemuCheck, qemuToRaw, tempDir } from "./helpers";
+import { hasTool, pattern, qemuCheck, qemuToRaw, runOk, tempDir } from "./helpers";
+import { commitPatch } from "../../src/vhdx/patch";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -192,4 +193,54 @@ describe("writes", () => {
       });
     }
   });
+});
+
+describe.skipIf(!hasTool("qemu-img") || !hasTool("qemu-io"))("images QEMU made", () => {
+  for (const blockStateZero of [false, true]) {
+    it(`writes and patches an image made and written by QEMU (block_state_zero=${blockStateZero})`, async () => {
+      const path = tmp.path(`q-${blockStateZero}.vhdx`);
+      const size = 48 * MiB;
+      runOk("qemu-img", [
+        "create",
+        "-q",
+        "-f",
+        "vhdx",
+        "-o",
+        `subformat=dynamic,block_size=1M,block_state_zero=${blockStateZero ? "on" : "off"}`,
+        path,
+        String(size),
+      ]);
+      runOk("qemu-io", [
+        "-f",
+        "vhdx",
+        "-c",
+        "write -P 0x3c 0 3M",
+        "-c",
+        "write -P 0x5d 20M 1M",
+        "-c",
+        "write -z 30M 2M",
+        path,
+      ]);
+      qemuToRaw(path, path + ".before");
+      const model = new Uint8Array(readFileSync(path + ".before"));
+      const f = await NodeFileBackend.open(path, { readOnly: false });
+      const w = new VhdxWriter(await openImage(f, { readOnly: false }));
+      for (const { offset, data } of workload(31, size, 20, 200_000)) {
+        await w.write(offset, data);
+        model.set(data, offset);
+      }
+      const edits = [
+        { offset: 10, data: pattern(40, 3000) },
+        { offset: 20 * MiB + 5, data: pattern(41, 10) },
+        { offset: 31 * MiB, data: pattern(42, 700) },
+      ];
+      await commitPatch(w, edits);
+      for (const e of edits) model.set(e.data, e.offset);
+      expect(w.image.registry.overlaps()).toEqual([]);
+      await w.close();
+      expect(qemuCheck(path).out).toMatch(/No errors were found/);
+      qemuToRaw(path, path + ".after");
+      expect(readFileSync(path + ".after").equals(Buffer.from(model))).toBe(true);
+    });
+  }
 });

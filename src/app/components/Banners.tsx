@@ -6,10 +6,13 @@ import { ConfirmDialog } from "./Dialog";
 /** Why "Replay now" cannot run, or undefined when it can. */
 export function replayBlocker(
   canReplay: boolean,
-  info: { readOnly: boolean; readOnlyReason?: string | null },
+  info: { readOnly: boolean; readOnlyReason: string | null; logAwaitsReplay: boolean },
 ): string | undefined {
   if (!canReplay) return "This build's engine worker cannot replay logs";
-  if (info.readOnly) return `The image is open read-only${info.readOnlyReason ? `: ${info.readOnlyReason}` : ""}`;
+  // Read-only only because of the pending log: replaying is exactly what makes it editable.
+  if (info.readOnly && !info.logAwaitsReplay) {
+    return `The image is open read-only${info.readOnlyReason ? `: ${info.readOnlyReason}` : ""}`;
+  }
   return undefined;
 }
 
@@ -38,7 +41,7 @@ export function Banners() {
           <button
             type="button"
             onClick={() => setConfirm(true)}
-            disabled={!caps.replay || info.readOnly || replaying}
+            disabled={!!replayBlocker(caps.replay, info) || replaying}
             title={replayBlocker(caps.replay, info)}
           >
             {replaying ? "Replaying…" : "Replay now"}

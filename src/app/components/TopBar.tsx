@@ -3,6 +3,7 @@ import { useEffect, useRef } from "react";
 import type { OpenSource } from "../store/engineApi";
 import { hasOpenFilePicker, pickFileHandle } from "../store/fsAccess";
 import { useApp, type Theme } from "../store/store";
+import { ToolboxMenu } from "../toolbox/ToolboxMenu";
 
 const NEXT_THEME: Record<Theme, Theme> = { system: "light", light: "dark", dark: "system" };
 
@@ -100,6 +101,7 @@ export function TopBar() {
           </option>
         ))}
       </select>
+      <ToolboxMenu />
       {status === "opening" && (
         <button type="button" onClick={cancelOpen}>
           Cancel opening

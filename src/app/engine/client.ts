@@ -1,4 +1,4 @@
-import type { EngineMethods } from "../../worker/methods";
+import type { EngineMethods, SaveTarget } from "../../worker/methods";
 import type { Port } from "../../worker/protocol";
 import { filePickers, permissionApi, type PermissionMode } from "../../worker/storage/fsa";
 import { createRpcClient, type RpcClient, type RpcMethods } from "./rpc";
@@ -6,6 +6,7 @@ import { createRpcClient, type RpcClient, type RpcMethods } from "./rpc";
 export type { Pending, ProgressEvent, CallOptions } from "./rpc";
 export type { OpenResult, EngineStats, SaveTarget, SaveResult, Capabilities } from "../../worker/methods";
 export type { OpenSource } from "../../worker/session";
+export type { PatchWrite, PatchCostReport, CommitReport } from "../../worker/commit";
 
 /**
  * The UI's handle on the engine worker. Every engine method is a typed async call:
@@ -97,4 +98,23 @@ export function pageCapabilities(): { openFilePicker: boolean; saveFilePicker: b
     openFilePicker: typeof pickers.showOpenFilePicker === "function",
     saveFilePicker: typeof pickers.showSaveFilePicker === "function",
   };
+}
+
+/**
+ * Where "save as" goes: a file the user picks (Chromium's save picker; call from a click), or a
+ * download in browsers without File System Access. Null when the user dismissed the picker.
+ */
+export async function chooseSaveTarget(suggestedName: string): Promise<SaveTarget | null> {
+  const pickers = filePickers(globalThis);
+  if (typeof pickers.showSaveFilePicker !== "function") return { kind: "download" };
+  try {
+    const handle = await pickers.showSaveFilePicker({
+      suggestedName,
+      types: [{ description: "VHDX virtual disk", accept: { "application/octet-stream": [".vhdx"] } }],
+    });
+    return { kind: "handle", handle };
+  } catch (e) {
+    if (e instanceof DOMException && e.name === "AbortError") return null;
+    throw e;
+  }
 }

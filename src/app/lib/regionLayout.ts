@@ -157,3 +157,31 @@ export function extentsIn(index: ExtentIndex, start: number, end: number, limit 
   found.reverse();
   return found.length > limit ? found.slice(found.length - limit) : found;
 }
+
+/**
+ * A cell's owners in words: structures by name and range, blocks counted per kind with their BAT
+ * entry range, so a coarse cell holding hundreds of payload blocks reads in one line.
+ */
+export function describeOwners(owners: readonly MapExtent[], hex: (n: number) => string): string {
+  const parts: string[] = [];
+  const blocks = new Map<string, MapExtent[]>();
+  for (const o of owners) {
+    if (o.kind === "payload-block" || o.kind === "sector-bitmap-block") {
+      const list = blocks.get(o.kind) ?? [];
+      list.push(o);
+      blocks.set(o.kind, list);
+    } else parts.push(`${o.name} [${hex(o.start)}–${hex(o.start + o.length)})`);
+  }
+  for (const [kind, list] of blocks) {
+    const what = kind === "payload-block" ? "payload block" : "sector bitmap block";
+    if (list.length === 1) {
+      const o = list[0];
+      parts.push(`${o.name} [${hex(o.start)}–${hex(o.start + o.length)})`);
+      continue;
+    }
+    const idx = list.map((o) => o.index).filter((i): i is number => i !== undefined);
+    const range = idx.length ? `, BAT entries ${Math.min(...idx)}–${Math.max(...idx)}` : "";
+    parts.push(`${list.length} ${what}s${range}`);
+  }
+  return parts.join(" · ");
+}

@@ -11,18 +11,15 @@ import type {
   MapExtent as EngineMapExtent,
 } from "../../vhdx/info";
 import type { LogReport as EngineLogReport } from "../../vhdx/logReport";
+import type { PatchCost } from "../../vhdx/patch";
+import type { CommitCost as StorageCommitCost } from "../../worker/storage/writableHandleBackend";
 import type { ExtentKind } from "../../vhdx/registry";
 
 export type ByteSpace = "virtual" | "file";
-export type { ExtentKind, Severity };
+export type { ExtentKind, PatchCost, Severity, StorageCommitCost };
 
 /** `vhdx info --json`, plus how the worker opened the file. */
-export type ImageInfo = EngineImageInfo & {
-  fileName?: string;
-  readOnly: boolean;
-  /** Why the image is read-only, in words for the user; null when editable. */
-  readOnlyReason?: string | null;
-};
+export type ImageInfo = EngineImageInfo & Access & { fileName?: string };
 export type HeaderInfo = ImageInfo["headers"][number];
 export type RegionInfo = ImageInfo["regions"][number];
 export type RegionTableCopyInfo = ImageInfo["regionTables"][number];
@@ -55,20 +52,29 @@ export interface PatchWrite {
   data: Uint8Array;
 }
 
-/** What a commit will cost, shown before the user agrees to it. */
+/**
+ * What a commit will cost, shown before the user agrees to it: the engine's estimate for the
+ * virtual-disk edits (estimatePatch), the structure sectors the raw-file edits send through the
+ * log (checkStructurePatch), and what the storage copies per commit (a writable's swap file).
+ */
 export interface CommitCost {
-  bytesStaged: number;
-  sectorsTouched: number;
-  blocksAllocated: number;
-  logEntries: number;
-  /** Bytes the backend copies (a writable's swap file copies the whole file). */
-  bytesCopied: number;
-  notes: string[];
+  /** null when no virtual-disk bytes are staged. */
+  virtual: PatchCost | null;
+  /** 4 KiB structure sectors the raw-file edits write through one log entry. */
+  structureSectors: number;
+  /** Why the patch cannot be committed as it stands; empty when it can. */
+  problems: string[];
+  /** null where commits land in place (OPFS working copies). */
+  storage: StorageCommitCost | null;
 }
 
 export interface CommitResult {
+  /** True when the whole commit went through one writable (swapped in atomically), or landed in place. */
+  atomic: boolean;
   blocksAllocated: number;
-  logSequenceNumber?: number | string;
+  blocksCopied: number;
+  bytesWritten: number;
+  ms: number;
 }
 
 export interface Progress {
@@ -85,8 +91,18 @@ export interface TaskOptions {
 /** What can be opened: a File (input, drop, fetched sample) or a File System Access handle. */
 export type OpenSource = File | FileSystemFileHandle;
 
+/** How the worker opened the file. */
+export interface Access {
+  readOnly: boolean;
+  /** Why the image is read-only, in words for the user; null when editable. */
+  readOnlyReason: string | null;
+  /** Read-only only because the log awaits replay: replaying makes the image editable. */
+  logAwaitsReplay: boolean;
+}
+
 export interface OpenOptions extends TaskOptions {
-  readOnly?: boolean;
+  /** Ask for write access (a handle whose readwrite permission was granted). */
+  writable?: boolean;
 }
 
 /**
@@ -94,7 +110,7 @@ export interface OpenOptions extends TaskOptions {
  * Optional methods are capabilities a build may lack; the UI says so instead of offering them.
  */
 export interface EngineApi {
-  open(source: OpenSource, opts?: OpenOptions): Promise<{ readOnly: boolean; readOnlyReason: string | null }>;
+  open(source: OpenSource, opts?: OpenOptions): Promise<Access>;
   info(): Promise<EngineImageInfo>;
   map(): Promise<FileMap>;
   read(space: ByteSpace, offset: number, length: number): Promise<Uint8Array>;
@@ -102,8 +118,12 @@ export interface EngineApi {
   batWords(): Promise<Uint32Array>;
   log?(): Promise<LogReport>;
   check?(opts?: TaskOptions): Promise<CheckReport>;
-  replay?(opts?: TaskOptions): Promise<void>;
+  replay?(opts?: TaskOptions): Promise<{ replayed: boolean }>;
   commitCost?(patch: PatchWrite[]): Promise<CommitCost>;
   commitPatch?(patch: PatchWrite[], opts?: TaskOptions): Promise<CommitResult>;
+  /** Copies a File (no write access in browsers) into browser storage and opens the copy writable. */
+  openWorkingCopy?(file: File, opts?: TaskOptions): Promise<Access>;
+  /** Saves the open image to a file the user picks, or as a download; false when dismissed. */
+  saveCopy?(suggestedName: string, opts?: TaskOptions): Promise<boolean>;
   close(): Promise<void>;
 }

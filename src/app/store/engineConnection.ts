@@ -2,14 +2,23 @@
  * The one place the store gets its engine from: the worker client (src/app/engine/) adapted to
  * the EngineApi the store calls. Everything else in the app talks to EngineApi only.
  *
- * The worker answers open, info, map, read and batWords today. The Log view, the checker's
- * findings, "Replay now" and "Commit" light up as soon as the worker's method table gains
- * `log` (logReport), `check` (checkImage), `replay` and `commitCost`/`commitPatch`: add the
- * matching lines below; until then the UI says these are unavailable rather than pretending.
+ * The Log view and the checker's findings light up as soon as the worker's method table gains
+ * `log` (logReport) and `check` (checkImage): add the matching lines below; until then the UI
+ * says they are unavailable rather than pretending.
+    log: () => client.log(),
+    check: (opts) =>
+      client.call("check", [], { signal: opts?.signal, onProgress: progress("checking", opts?.onProgress) }),
  */
-import { createEngineClient, ensurePermission, type EngineClient, type ProgressEvent } from "../engine/client";
+import {
+  chooseSaveTarget,
+  createEngineClient,
+  downloadBlob,
+  ensurePermission,
+  type EngineClient,
+  type ProgressEvent,
+} from "../engine/client";
 import { addRecent, listRecent, reopenRecent, type RecentFile } from "../engine/recent";
-import type { EngineApi, OpenSource, Progress, TaskOptions } from "./engineApi";
+import type { EngineApi, OpenOptions, OpenSource, Progress } from "./engineApi";
 
 export type { RecentFile };
 
@@ -18,29 +27,69 @@ const progress = (phase: string, cb?: (p: Progress) => void) =>
 
 function adapt(client: EngineClient): EngineApi {
   return {
-    async open(source: OpenSource, opts?: TaskOptions) {
+    async open(source: OpenSource, opts?: OpenOptions) {
       const src =
         source instanceof File
           ? { kind: "file" as const, file: source }
-          : { kind: "handle" as const, handle: source, writable: false };
+          : { kind: "handle" as const, handle: source, writable: opts?.writable ?? false };
       const r = await client.call("open", [src], {
         signal: opts?.signal,
         onProgress: progress("opening", opts?.onProgress),
       });
-      return { readOnly: r.readOnly, readOnlyReason: r.readOnlyReason };
+      return { readOnly: r.readOnly, readOnlyReason: r.readOnlyReason, logAwaitsReplay: r.logAwaitsReplay };
     },
     info: () => client.info(),
     map: () => client.map(),
     read: (space, offset, length) => client.read(space, offset, length),
     batWords: () => client.batWords(),
+    commitCost: (patch) => client.patchCost(patch),
+    commitPatch: (patch, opts) =>
+      client.call("commitPatch", [patch], {
+        signal: opts?.signal,
+        onProgress: progress("committing", opts?.onProgress),
+      }),
+    replay: (opts) =>
+      client.call("replay", [], { signal: opts?.signal, onProgress: progress("replaying", opts?.onProgress) }),
+    async openWorkingCopy(file, opts) {
+      // A File has no write access in the browser, so edits go to a working copy in the
+      // origin-private file system, streamed in with progress and saved out on request.
+      const path = `working-copies/${Date.now()}-${file.name}`;
+      await client.call("importToOpfs", [{ kind: "file", file }, path], {
+        signal: opts?.signal,
+        onProgress: progress("copying into browser storage", opts?.onProgress),
+      });
+      const r = await client.call("open", [{ kind: "opfs", path, writable: true }], { signal: opts?.signal });
+      return { readOnly: r.readOnly, readOnlyReason: r.readOnlyReason, logAwaitsReplay: r.logAwaitsReplay };
+    },
+    async saveCopy(name, opts) {
+      const target = await chooseSaveTarget(name);
+      if (!target) return false;
+      const r = await client.call("saveAs", [target], {
+        signal: opts?.signal,
+        onProgress: progress("saving", opts?.onProgress),
+      });
+      if (r.kind === "download") downloadBlob(r.blob, r.name);
+      return true;
+    },
+    log: () => client.log(),
+    check: (opts) =>
+      client.call("check", [], { signal: opts?.signal, onProgress: progress("checking", opts?.onProgress) }),
     close: () => client.close(),
   };
 }
 
+let shared: EngineClient | null = null;
+
+/** The worker client behind the store's engine, for the toolbox's own calls (check, repair, create, convert). */
+export function engineClient(): EngineClient | null {
+  if (!shared && typeof Worker !== "undefined") shared = createEngineClient();
+  return shared;
+}
+
 /** Returns the engine client, or null where Web Workers are unavailable. */
 export function connectEngine(): EngineApi | null {
-  if (typeof Worker === "undefined") return null;
-  return adapt(createEngineClient());
+  const client = engineClient();
+  return client ? adapt(client) : null;
 }
 
 /** Recent files (handles in IndexedDB), newest first. */
@@ -52,5 +101,6 @@ export const recentFiles = {
     const { entry, state } = await reopenRecent(id, "read");
     return state === "granted" ? entry.handle : null;
   },
-  ensureRead: (handle: FileSystemFileHandle) => ensurePermission(handle, "read"),
+  /** Asks for write access (call from a click); the resulting permission state. */
+  ensureWrite: (handle: FileSystemFileHandle) => ensurePermission(handle, "readwrite"),
 };

@@ -10,7 +10,6 @@ import {
   type BatEntryView,
 } from "../lib/batPixels";
 import { formatCount, formatSize, hex } from "../lib/format";
-import { isDark } from "../lib/theme";
 import { useApp } from "../store/store";
 import { BatCanvas } from "./BatCanvas";
 
@@ -65,8 +64,7 @@ export function BatView({ themeKey }: { themeKey: string }) {
   const [filter, setFilter] = useState(ALL_STATES);
   const [hover, setHover] = useState<BatEntryView | null>(null);
   const [paintMs, setPaintMs] = useState<number | null>(null);
-  // themeKey changes with the theme, so the palette follows it.
-  const palette = useMemo(() => (themeKey && isDark() ? DARK_PALETTE : LIGHT_PALETTE), [themeKey]);
+  const palette = themeKey === "dark" ? DARK_PALETTE : LIGHT_PALETTE;
   const chunkRatio = info?.chunkRatio ?? (info ? (2 ** 23 * info.logicalSectorSize) / info.blockSize : 1);
   const entries = batWords ? Math.min(info?.bat.entries ?? batWords.length / 2, batWords.length / 2) : 0;
   const counts = useMemo(

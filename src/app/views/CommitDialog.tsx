@@ -1,7 +1,56 @@
 /** Commit: the cost first, then progress, then the result; cancel leaves the image as it was. */
 import { Dialog } from "../components/Dialog";
 import { formatSize } from "../lib/format";
+import type { CommitCost } from "../store/engineApi";
 import { useApp } from "../store/store";
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** The cost, line by line, in the engine's and the storage's terms. */
+function CostTable({ cost, bytesStaged }: { cost: CommitCost; bytesStaged: number }) {
+  const p = cost.virtual;
+  return (
+    <dl className="kv">
+      <dt>Bytes staged</dt>
+      <dd>{formatSize(bytesStaged)}</dd>
+      {p && (
+        <>
+          <dt>Blocks copied on write</dt>
+          <dd>{p.blocksCopied}</dd>
+          <dt>New payload blocks</dt>
+          <dd>{p.blocksAllocated}</dd>
+          {p.bitmapBlocksAllocated > 0 && (
+            <>
+              <dt>New sector bitmap blocks</dt>
+              <dd>{p.bitmapBlocksAllocated}</dd>
+            </>
+          )}
+          <dt>Bytes written to the file</dt>
+          <dd>{formatSize(p.bytesWritten)}</dd>
+          <dt>Log sectors (one log entry)</dt>
+          <dd>{p.logSectors}</dd>
+          <dt>Flushes</dt>
+          <dd>{p.flushes}</dd>
+        </>
+      )}
+      {cost.structureSectors > 0 && (
+        <>
+          <dt>Structure sectors through the log</dt>
+          <dd>{cost.structureSectors}</dd>
+        </>
+      )}
+      {cost.storage && (
+        <>
+          <dt>Bytes the browser copies</dt>
+          <dd>
+            {formatSize(cost.storage.bytesCopied)} ({cost.storage.writables} writable
+            {cost.storage.estimatedMs !== null ? `, about ${(cost.storage.estimatedMs / 1000).toFixed(1)} s` : ""})
+          </dd>
+        </>
+      )}
+    </dl>
+  );
+}
 
 export function CommitDialog() {
   const { commit, confirmCommit, cancelCommit, closeCommit, setTab } = useApp();
@@ -11,30 +60,27 @@ export function CommitDialog() {
       {commit.phase === "costing" && <p role="status">Working out what the commit will write…</p>}
       {commit.phase === "confirm" && (
         <>
-          <dl className="kv">
-            <dt>Bytes staged</dt>
-            <dd>{formatSize(commit.cost.bytesStaged)}</dd>
-            <dt>Sectors touched</dt>
-            <dd>{commit.cost.sectorsTouched}</dd>
-            <dt>New payload blocks</dt>
-            <dd>{commit.cost.blocksAllocated}</dd>
-            <dt>Log entries</dt>
-            <dd>{commit.cost.logEntries}</dd>
-            <dt>Bytes copied by the browser</dt>
-            <dd>{formatSize(commit.cost.bytesCopied)}</dd>
-          </dl>
-          {commit.cost.notes.length > 0 && (
-            <ul>
-              {commit.cost.notes.map((n, i) => (
-                <li key={i}>{n}</li>
-              ))}
-            </ul>
+          <CostTable cost={commit.cost} bytesStaged={commit.bytesStaged} />
+          {commit.cost.problems.length > 0 && (
+            <div role="alert" className="danger">
+              <p>This patch cannot be committed as it stands:</p>
+              <ul>
+                {commit.cost.problems.map((p, i) => (
+                  <li key={i}>{p}</li>
+                ))}
+              </ul>
+            </div>
           )}
           <div className="dialog-actions">
             <button type="button" onClick={closeCommit} autoFocus>
               Cancel
             </button>
-            <button type="button" className="primary" onClick={() => void confirmCommit()}>
+            <button
+              type="button"
+              className="primary"
+              onClick={() => void confirmCommit()}
+              disabled={commit.cost.problems.length > 0}
+            >
               Commit
             </button>
           </div>
@@ -48,8 +94,8 @@ export function CommitDialog() {
             value={commit.progress ? commit.progress.done : undefined}
           />
           <p role="status">
-            {commit.progress
-              ? `${commit.progress.phase}: ${formatSize(commit.progress.done)} of ${formatSize(commit.progress.total)}`
+            {commit.progress && commit.progress.total > 0
+              ? `${commit.progress.phase}: ${Math.round((100 * commit.progress.done) / commit.progress.total)}%`
               : "Starting…"}
           </p>
           <div className="dialog-actions">
@@ -62,9 +108,13 @@ export function CommitDialog() {
       {commit.phase === "done" && (
         <>
           <p role="status">
-            Committed.{commit.result.blocksAllocated > 0 && ` ${commit.result.blocksAllocated} new payload blocks.`}
-            {commit.result.logSequenceNumber !== undefined &&
-              ` Log entry sequence ${String(commit.result.logSequenceNumber)}.`}
+            Committed.
+            {commit.result.blocksAllocated ? ` ${plural(commit.result.blocksAllocated, "new payload block")}.` : ""}
+            {commit.result.blocksCopied ? ` ${plural(commit.result.blocksCopied, "block")} copied on write.` : ""}
+            {commit.result.atomic
+              ? ""
+              : " The commit outgrew the browser's staging budget and reached the file in more than one step."}{" "}
+            The BAT and Log views show the result.
           </p>
           <div className="dialog-actions">
             <button

@@ -98,13 +98,22 @@ export function HexGrid(p: HexGridProps) {
     // p.read is the store's stable action.
   }, [space, start, length, p.version]);
 
+  // The last window read stays on screen while the next one loads, so scrolling never blanks
+  // the rows both windows share.
   const shown = useMemo(() => {
-    if (!data || data.space !== space || data.offset !== start) return null;
-    return overlay(stage, space, start, data.bytes);
-  }, [data, stage, space, start]);
+    if (!data || data.space !== space) return null;
+    return { offset: data.offset, ...overlay(stage, space, data.offset, data.bytes) };
+  }, [data, stage, space]);
 
   const byteAt = (off: number): number | undefined =>
-    shown && off >= start && off < start + shown.bytes.length ? shown.bytes[off - start] : undefined;
+    shown && off >= shown.offset && off < shown.offset + shown.bytes.length
+      ? shown.bytes[off - shown.offset]
+      : undefined;
+  const isStaged = (off: number): boolean =>
+    !!shown &&
+    off >= shown.offset &&
+    off < shown.offset + shown.staged.length &&
+    shown.staged[off - shown.offset] === 1;
   const annotationAt = (off: number) => annotations.find((a) => off >= a.start && off < a.start + a.length);
 
   // Keys can arrive faster than React renders: the cursor, the nibble and the byte being typed
@@ -219,7 +228,7 @@ export function HexGrid(p: HexGridProps) {
       const off = rowOff + i;
       if (off >= size) break;
       const b = byteAt(off);
-      const staged = shown && off - start < shown.staged.length ? shown.staged[off - start] === 1 : false;
+      const staged = isStaged(off);
       const ann = off < 0x10000 ? annotationAt(off) : undefined;
       const cls = [
         "hx",

@@ -23,8 +23,23 @@ const STATE_NAMES = [
 ];
 
 export function HexView() {
-  const { info, map, batWords, focus, stage, read, stageEdit, undo, redo, discardEdits, prepareCommit, commit, caps } =
-    useApp();
+  const {
+    info,
+    map,
+    batWords,
+    focus,
+    stage,
+    read,
+    stageEdit,
+    undo,
+    redo,
+    discardEdits,
+    prepareCommit,
+    commit,
+    caps,
+    enableEditing,
+    openedFromFile,
+  } = useApp();
   const [goto, setGoto] = useState("");
   const [gotoError, setGotoError] = useState<string | null>(null);
   const [annotations, setAnnotations] = useState<Annotation[]>([]);
@@ -65,9 +80,11 @@ export function HexView() {
   const patch = toPatch(stage);
   const commitBlocker = !caps.commit
     ? "This build's engine worker cannot commit edits yet"
-    : info.readOnly
-      ? `The image is open read-only${info.readOnlyReason ? `: ${info.readOnlyReason}` : ""}`
-      : undefined;
+    : info.logAwaitsReplay
+      ? "The log must be replayed before the image can be edited"
+      : info.readOnly
+        ? `The image is open read-only${info.readOnlyReason ? `: ${info.readOnlyReason}` : ""}`
+        : undefined;
   const staged = patch.reduce((n, w) => n + w.data.length, 0);
 
   const submitGoto = () => {
@@ -170,6 +187,11 @@ export function HexView() {
               >
                 Commit
               </button>
+              {caps.commit && info.readOnly && !info.logAwaitsReplay && (
+                <button type="button" onClick={() => void enableEditing()}>
+                  {openedFromFile && caps.workingCopy ? "Edit a working copy" : "Enable editing"}
+                </button>
+              )}
             </div>
             {patch.length === 0 ? (
               <p className="muted">No edits. Type hex digits (or text, after choosing text) or paste at the cursor.</p>

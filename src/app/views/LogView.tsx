@@ -130,8 +130,9 @@ export function LogView() {
           <dd>
             {log.active ? (
               <>
-                {log.active.entryCount} entries up to sequence {log.active.headSequenceNumber}, tail{" "}
-                <code>{hex(log.active.tail)}</code>, head <code>{hex(log.active.head)}</code>
+                {log.active.entryCount} {log.active.entryCount === 1 ? "entry" : "entries"} up to sequence{" "}
+                {log.active.headSequenceNumber}, tail <code>{hex(log.active.tail)}</code>, head{" "}
+                <code>{hex(log.active.head)}</code>
               </>
             ) : (
               "none"
@@ -153,7 +154,7 @@ export function LogView() {
               type="button"
               className="primary"
               onClick={() => setConfirm(true)}
-              disabled={!caps.replay || info.readOnly || replaying}
+              disabled={!!replayBlocker(caps.replay, info) || replaying}
               title={replayBlocker(caps.replay, info)}
             >
               {replaying ? "Replaying…" : "Replay now"}

@@ -4,7 +4,15 @@
  */
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { formatSize, hex } from "../lib/format";
-import { CELL_KIND_NAMES, cellRange, extentsIn, indexExtents, layoutRegionMap, rowsFor } from "../lib/regionLayout";
+import {
+  CELL_KIND_NAMES,
+  cellRange,
+  describeOwners,
+  extentsIn,
+  indexExtents,
+  layoutRegionMap,
+  rowsFor,
+} from "../lib/regionLayout";
 import { cssVar } from "../lib/theme";
 import type { FileMap } from "../store/engineApi";
 
@@ -121,7 +129,7 @@ export function RegionMap(props: {
 
   const describe = (i: number) => {
     const { start, end } = cellRange(layout, i);
-    const owners = extentsIn(index, start, end, 6);
+    const owners = extentsIn(index, start, end, 4096);
     return { start, end, owners, kind: CELL_KIND_NAMES[layout.kinds[i]] };
   };
 
@@ -188,9 +196,7 @@ export function RegionMap(props: {
               <code>
                 {hex(d.start)}–{hex(d.end)}
               </code>{" "}
-              {d.owners.length === 0
-                ? d.kind
-                : d.owners.map((o) => `${o.name} [${hex(o.start)}–${hex(o.start + o.length)})`).join(" · ")}
+              {d.owners.length === 0 ? d.kind : describeOwners(d.owners, hex)}
               {d.owners.length > 1 && layout.overlap[tip ? (hover as number) : cursor] ? (
                 <strong className="danger"> overlap</strong>
               ) : null}

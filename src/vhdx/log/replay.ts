@@ -4,6 +4,7 @@ import { ZERO_GUID } from "../guid";
 import { RandomAccess } from "../io";
 import { HeaderUpdater } from "./headerUpdate";
 import { OverlayBackend } from "./overlay";
+import { LOG_SECTOR_SIZE } from "./entry";
 import { dataKey, LogScan } from "./search";
 import { writeZeros } from "./zeros";
 
@@ -50,25 +51,40 @@ export async function replayLog(io: RandomAccess, scan: LogScan): Promise<Replay
     );
   }
   let descriptors = 0;
+  // Data sectors that follow one another in the file go out as one write; the order of writes is kept.
+  let runStart = -1;
+  let run: Uint8Array[] = [];
+  const flushRun = async (): Promise<void> => {
+    if (run.length === 0) return;
+    const buf = new Uint8Array(run.length * LOG_SECTOR_SIZE);
+    run.forEach((d, i) => buf.set(d, i * LOG_SECTOR_SIZE));
+    await io.write(runStart, buf);
+    run = [];
+  };
   for (let ei = 0; ei < a.entries.length; ei++) {
     for (const d of a.entries[ei].descriptors) {
       if (d.fileOffset === null) continue;
       if (d.type === "data") {
         const data = a.data.get(dataKey(ei, d.index));
-        if (!data)
+        if (!data) {
           throw new VhdxError(
             "LOG_INVALID",
             `data descriptor ${d.index} has no data sector`,
             "log entry",
             scan.logOffset + a.entries[ei].position,
           );
-        await io.write(d.fileOffset, data);
+        }
+        if (run.length > 0 && d.fileOffset !== runStart + run.length * LOG_SECTOR_SIZE) await flushRun();
+        if (run.length === 0) runStart = d.fileOffset;
+        run.push(data);
       } else if (d.type === "zero") {
+        await flushRun();
         await writeZeros(io, d.fileOffset, d.length);
       }
       descriptors++;
     }
   }
+  await flushRun();
   // §2.3.3: afterwards the file is at least LastFileOffset long, so every structure lies inside it.
   if ((await io.size()) < a.lastFileOffset) await io.truncate(a.lastFileOffset);
   await io.flush();

@@ -62,6 +62,10 @@ export class LogWriter {
   private sequenceNumber = 0n;
   private head = 0;
   private stableSize = -1;
+  /** Commits run one at a time, in call order. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Set when an entry reached the log but was not applied: later entries must not make it unreachable. */
+  private unapplied: { sequenceNumber: bigint; cause: unknown } | null = null;
 
   constructor(updater: HeaderUpdater, opts: LogWriterOptions = {}) {
     this.updater = updater;
@@ -72,7 +76,26 @@ export class LogWriter {
     return this.updater.io;
   }
 
-  async commit(updates: readonly MetadataUpdate[], opts: CommitOptions = {}): Promise<CommitInfo> {
+  /**
+   * Logs and applies one metadata update. If anything fails after the entry reached the log, the
+   * writer refuses further commits: a later entry whose Tail points at itself would hide the
+   * unapplied one from a replay. Reopening the image replays the log and recovers.
+   */
+  commit(updates: readonly MetadataUpdate[], opts: CommitOptions = {}): Promise<CommitInfo> {
+    const next = this.queue.then(() => this.commitNow(updates, opts));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async commitNow(updates: readonly MetadataUpdate[], opts: CommitOptions): Promise<CommitInfo> {
+    if (this.unapplied) {
+      throw new VhdxError(
+        "LOG_NEEDS_REPLAY",
+        `log entry ${this.unapplied.sequenceNumber} was written but not applied (${describe(this.unapplied.cause)}); reopen the image to replay the log`,
+        "log",
+        this.updater.current.logOffset,
+      );
+    }
     const { logOffset, logLength } = this.updater.current;
     const list = toLogUpdates(updates, logOffset, logLength);
     const descSectors = descriptorSectorCount(list.length);
@@ -134,11 +157,16 @@ export class LogWriter {
       flushedFileOffset,
       lastFileOffset,
     };
-    await this.opts.afterLogFlush?.(info);
-    // §2.3 steps 3–4: apply in place, flush; the entry's space may then be reused.
-    await applyUpdates(this.io, list);
-    if ((await this.io.size()) < lastFileOffset) await this.io.truncate(lastFileOffset);
-    await this.io.flush();
+    try {
+      await this.opts.afterLogFlush?.(info);
+      // §2.3 steps 3–4: apply in place, flush; the entry's space may then be reused.
+      await applyUpdates(this.io, list);
+      if ((await this.io.size()) < lastFileOffset) await this.io.truncate(lastFileOffset);
+      await this.io.flush();
+    } catch (e) {
+      this.unapplied = { sequenceNumber, cause: e };
+      throw e;
+    }
     size = await this.io.size();
     this.stableSize = size;
     return info;
@@ -146,6 +174,9 @@ export class LogWriter {
 
   /** After the last commit of a session: every entry is applied, so the log is marked empty (LogGuid zero). */
   async markLogEmpty(): Promise<void> {
+    await this.queue;
+    // An entry that was never applied must stay replayable.
+    if (this.unapplied) return;
     if (this.sequenceNumber > 0n) await this.updater.update({ logGuid: ZERO_GUID });
     this.sequenceNumber = 0n;
   }
@@ -224,4 +255,8 @@ async function applyUpdates(io: RandomAccess, list: readonly LogUpdate[]): Promi
     await io.write(u.fileOffset, buf);
     i = j;
   }
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

@@ -71,12 +71,13 @@ export async function importToOpfs(file: Blob, path: string, opts: CopyOptions =
   const target = await opfsFile(partialPath, { create: true });
   const access = await createSyncAccessHandle(target, "readwrite");
   let ok = false;
+  let next: Promise<Uint8Array> | null = null;
   try {
     access.truncate(0);
     const total = file.size;
     const readChunk = (at: number) => readBlobRange(file, at, Math.min(COPY_CHUNK, total - at), "source file");
     // Reading the next chunk overlaps writing this one: the source and OPFS are often different disks.
-    let next = total > 0 ? readChunk(0) : null;
+    next = total > 0 ? readChunk(0) : null;
     for (let at = 0; at < total; at += COPY_CHUNK) {
       throwIfCancelled(opts.signal, "Import");
       const chunk = await (next as Promise<Uint8Array>);
@@ -89,11 +90,11 @@ export async function importToOpfs(file: Blob, path: string, opts: CopyOptions =
       }
       opts.onProgress?.(at + chunk.length, total);
     }
-    // A read still in flight when cancelled must not surface as an unhandled rejection.
-    next?.catch(() => undefined);
     access.flush();
     ok = true;
   } finally {
+    // A read still in flight after a cancel or a failed write must not surface as an unhandled rejection.
+    (next as Promise<Uint8Array> | null)?.catch(() => undefined);
     access.close();
     if (!ok) await removeOpfsFile(partialPath);
   }

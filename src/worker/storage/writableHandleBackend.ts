@@ -4,6 +4,7 @@ import { describeDomError, readBlobRange } from "./blobRange";
 import { checkRange } from "./blobBackend";
 import { ChunkCache } from "./chunkCache";
 import { IoCounters } from "./stats";
+import { RangeSet } from "./rangeSet";
 import { WriteOverlay } from "./writeOverlay";
 
 /** What closing one writable costs: the browser copies the whole file into a swap file first. */
@@ -22,7 +23,7 @@ export interface CommitRecord {
   ms: number;
 }
 
-/** Staged writes beyond this are closed into the file early (see write()). */
+/** Staged bytes kept in memory for reads; beyond this they are dropped from memory (see write()). */
 const DEFAULT_OVERLAY_BUDGET = 32 * 1024 * 1024;
 
 /**
@@ -36,7 +37,10 @@ const DEFAULT_OVERLAY_BUDGET = 32 * 1024 * 1024;
  *  - batch(fn) defers every flush inside fn to its end, so a whole commit costs one copy of the
  *    file and lands atomically (a failed or cancelled batch aborts the stream: the file is untouched);
  *  - commitCost() tells the UI what that copy costs before the user commits.
- * Until the stream closes, staged bytes are kept in a WriteOverlay so reads see them.
+ * Until the stream closes, staged bytes are kept in a WriteOverlay so reads see them. Past the
+ * overlay's budget the staged bytes leave memory and only their ranges are remembered: most of a
+ * big commit (new payload blocks) is never read back before it ends. A read that does touch such a
+ * range closes the stream early to read the bytes from the file, and the batch stops being atomic.
  */
 export class WritableHandleBackend implements RandomAccess {
   readonly readOnly = false;
@@ -49,6 +53,8 @@ export class WritableHandleBackend implements RandomAccess {
   /** How long opening the current writable took: its copy of the file is part of the commit's cost. */
   private writableOpenMs = 0;
   private readonly overlay = new WriteOverlay();
+  /** Staged ranges whose bytes are no longer in the overlay. */
+  private readonly spilled = new RangeSet();
   private logicalSize: number;
   /** Bytes of the current file at and past this offset read as zeros (a truncate is staged). */
   private zeroFrom = Infinity;
@@ -93,6 +99,11 @@ export class WritableHandleBackend implements RandomAccess {
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(offset, length, this.name);
+    if (this.spilled.intersects(offset, offset + length)) {
+      // The staged bytes asked for are only in the swap file: swap it in to read them.
+      if (this.batchDepth > 0) this.batchAtomic = false;
+      await this.closeStream();
+    }
     const file = this.file;
     const fetch = (o: number, l: number): Promise<Uint8Array> => {
       this.stats.countRead(Math.max(0, Math.min(file.size, o + l) - o));
@@ -118,10 +129,10 @@ export class WritableHandleBackend implements RandomAccess {
     this.overlay.add(offset, data);
     this.logicalSize = Math.max(this.logicalSize, offset + data.length);
     // The overlay must not grow without bound on huge commits (a conversion, a bulk import):
-    // past the budget the staged bytes are closed into the file now, at the price of atomicity.
+    // past the budget the staged bytes stay in the swap file only.
     if (this.overlay.bytes > this.overlayBudget) {
-      if (this.batchDepth > 0) this.batchAtomic = false;
-      await this.closeStream();
+      for (const r of this.overlay.ranges()) this.spilled.add(r.start, r.start + r.length);
+      this.overlay.clear();
     }
   }
 
@@ -134,6 +145,7 @@ export class WritableHandleBackend implements RandomAccess {
       throw ioError(`Cannot resize ${this.name} to ${size} bytes`, e, this.name, size);
     }
     this.overlay.truncate(size);
+    this.spilled.truncate(size);
     this.zeroFrom = Math.min(this.zeroFrom, size);
     this.logicalSize = size;
   }
@@ -152,7 +164,7 @@ export class WritableHandleBackend implements RandomAccess {
   /**
    * Runs `fn` as one commit: its flushes are deferred and the stream is closed once at the end.
    * If `fn` throws (including on cancellation), the stream is aborted and the file keeps its
-   * previous bytes — unless the overlay budget forced an early close (`atomic: false`).
+   * previous bytes — unless a read of staged bytes beyond the overlay budget forced an early close (`atomic: false`).
    */
   async batch<T>(fn: () => Promise<T>): Promise<{ value: T; atomic: boolean }> {
     if (this.batchDepth === 0) this.batchAtomic = true;
@@ -232,6 +244,7 @@ export class WritableHandleBackend implements RandomAccess {
   private resetStaging(file: File): void {
     this.file = file;
     this.overlay.clear();
+    this.spilled.clear();
     this.zeroFrom = Infinity;
     this.logicalSize = file.size;
     // Cached chunks describe the previous file; a new snapshot starts clean.

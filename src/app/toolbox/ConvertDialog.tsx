@@ -1,0 +1,193 @@
+/**
+ * "Convert": a raw disk image into VHDX; the open image (through its chain) out to raw; the open
+ * image compacted into a new VHDX; the open differencing image merged into its parent.
+ */
+import { useState } from "react";
+import { Dialog } from "../components/Dialog";
+import { ensurePermission } from "../engine/client";
+import { formatSize } from "../lib/format";
+import { engineClient } from "../store/engineConnection";
+import { useApp } from "../store/store";
+import { JobStatus, OutputFields } from "./JobParts";
+import { useJob, type Destination } from "./jobStore";
+import { pickFiles, RAW_TYPES, VHDX_TYPES } from "./pickers";
+import { MiB } from "./sizeInput";
+
+const MODES = [
+  { id: "raw-to-vhdx", label: "Raw → VHDX" },
+  { id: "to-raw", label: "Open image → raw" },
+  { id: "compact", label: "Compact" },
+  { id: "merge", label: "Merge into parent" },
+] as const;
+type Mode = (typeof MODES)[number]["id"];
+
+export function ConvertDialog() {
+  const { dialog, hide, job, run, output } = useJob();
+  const info = useApp((s) => s.info);
+  const fileName = useApp((s) => s.fileName);
+  const [mode, setMode] = useState<Mode>("raw-to-vhdx");
+  const [raw, setRaw] = useState<FileSystemFileHandle | File | null>(null);
+  const [type, setType] = useState<"dynamic" | "fixed">("dynamic");
+  const [blockSize, setBlockSize] = useState(8 * MiB);
+  const [parent, setParent] = useState<FileSystemFileHandle | null>(null);
+  const [name, setName] = useState("converted");
+  const [dest, setDest] = useState<Destination>("opfs");
+  const running = job.phase === "running";
+  const stem = (fileName ?? "disk").replace(/\.[^.]*$/, "");
+
+  const why: string | null =
+    mode === "raw-to-vhdx"
+      ? raw
+        ? null
+        : "choose a raw disk image"
+      : !info
+        ? "open an image first"
+        : mode === "merge" && info.diskType !== "differencing"
+          ? "the open image is not a differencing image"
+          : mode === "merge" && !parent
+            ? "choose the parent file"
+            : null;
+
+  const start = async () => {
+    const client = engineClient();
+    if (!client) return;
+    if (mode === "merge") {
+      if (!parent || (await ensurePermission(parent, "readwrite")) !== "granted") return;
+      await run("Merge", "vhdx", (signal, onProgress) => client.call("mergeOpen", [parent], { signal, onProgress }));
+      return;
+    }
+    const format = mode === "to-raw" ? "raw" : "vhdx";
+    const target = await output(dest, name || stem, format);
+    if (!target) return;
+    if (mode === "raw-to-vhdx" && raw) {
+      const src = raw instanceof File ? { kind: "file" as const, file: raw } : { kind: "handle" as const, handle: raw };
+      await run("Convert", "vhdx", (signal, onProgress) =>
+        client.call("convertRaw", [src, { type, blockSize }, target], { signal, onProgress }),
+      );
+    } else if (mode === "to-raw") {
+      await run("Convert", "raw", (signal, onProgress) => client.call("convertOpenToRaw", [target], { signal, onProgress }));
+    } else if (mode === "compact") {
+      await run("Compact", "vhdx", (signal, onProgress) =>
+        client.call("compact", [{ type: "dynamic" }, target], { signal, onProgress }),
+      );
+    }
+  };
+
+  return (
+    <Dialog title="Convert" open={dialog === "convert"} onClose={hide}>
+      <div className="dialog-body">
+        <form
+          className="tool-form"
+          aria-label="Convert"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!why && !running) void start();
+          }}
+        >
+          <span id="cv-mode">Operation</span>
+          <div className="segmented" role="radiogroup" aria-labelledby="cv-mode">
+            {MODES.map((m) => (
+              <button key={m.id} type="button" role="radio" aria-checked={mode === m.id} onClick={() => setMode(m.id)}>
+                {m.label}
+              </button>
+            ))}
+          </div>
+          {mode === "raw-to-vhdx" && (
+            <>
+              <span>Raw image</span>
+              <span className="row-actions">
+                <button
+                  type="button"
+                  onClick={async () => {
+                    const h = await pickFiles(RAW_TYPES);
+                    if (h?.[0]) setRaw(h[0]);
+                  }}
+                >
+                  Choose raw image…
+                </button>
+                <label className="file-label">
+                  or a file
+                  <input
+                    type="file"
+                    accept=".img,.raw,.bin"
+                    aria-label="Raw image file"
+                    onChange={(e) => setRaw(e.target.files?.[0] ?? null)}
+                  />
+                </label>
+                <span aria-label="Chosen raw image">{raw ? raw.name : <span className="muted">none chosen</span>}</span>
+              </span>
+              <span id="cv-type">VHDX type</span>
+              <div className="segmented" role="radiogroup" aria-labelledby="cv-type">
+                {(["dynamic", "fixed"] as const).map((t) => (
+                  <button key={t} type="button" role="radio" aria-checked={type === t} onClick={() => setType(t)}>
+                    {t}
+                  </button>
+                ))}
+              </div>
+              <label htmlFor="cv-block">Block size</label>
+              <select id="cv-block" value={blockSize} onChange={(e) => setBlockSize(Number(e.target.value))}>
+                {[1, 2, 4, 8, 16, 32, 64, 128, 256].map((n) => (
+                  <option key={n} value={n * MiB}>
+                    {n} MiB
+                  </option>
+                ))}
+              </select>
+            </>
+          )}
+          {(mode === "to-raw" || mode === "compact") && (
+            <>
+              <span>Source</span>
+              <span>
+                {info ? (
+                  <>
+                    {fileName}: {info.diskType}, {formatSize(info.virtualSize)} virtual, file {formatSize(info.fileSize)}
+                    {info.diskType === "differencing" ? " — read through its parents" : ""}
+                  </>
+                ) : (
+                  <span className="muted">no image open</span>
+                )}
+              </span>
+              {mode === "compact" && (
+                <span className="hint">A new dynamic VHDX without unreferenced space or all-zero blocks.</span>
+              )}
+            </>
+          )}
+          {mode === "merge" && (
+            <>
+              <span>Parent</span>
+              <span className="row-actions">
+                <button
+                  type="button"
+                  onClick={async () => {
+                    const h = await pickFiles(VHDX_TYPES);
+                    if (h?.[0]) setParent(h[0]);
+                  }}
+                >
+                  Choose parent…
+                </button>
+                <span aria-label="Chosen parent">{parent ? parent.name : <span className="muted">none chosen</span>}</span>
+              </span>
+              <span className="hint">
+                The child's sectors are written into the parent, which must carry the DataWriteGuid the child links to.
+                The child no longer links to the parent afterwards.
+              </span>
+            </>
+          )}
+          {mode !== "merge" && <OutputFields dest={dest} setDest={setDest} name={name} setName={setName} idPrefix="cv" />}
+          <div className="full">
+            <JobStatus />
+          </div>
+          <div className="dialog-actions full">
+            {why && <span className="muted spacer">To start, {why}.</span>}
+            <button type="button" onClick={hide} disabled={running}>
+              Close
+            </button>
+            <button type="submit" className="primary" disabled={!!why || running}>
+              {mode === "merge" ? "Merge" : mode === "compact" ? "Compact" : "Convert"}
+            </button>
+          </div>
+        </form>
+      </div>
+    </Dialog>
+  );
+}

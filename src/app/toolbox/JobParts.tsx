@@ -1,0 +1,84 @@
+/** Pieces the toolbox's job dialogs share: where the output goes, the running job, its result. */
+import { formatSize } from "../lib/format";
+import { useJob, type Destination } from "./jobStore";
+import { can } from "./pickers";
+import { ProgressLine } from "./ProgressLine";
+
+export function OutputFields({
+  dest,
+  setDest,
+  name,
+  setName,
+  idPrefix,
+}: {
+  dest: Destination;
+  setDest: (d: Destination) => void;
+  name: string;
+  setName: (n: string) => void;
+  idPrefix: string;
+}) {
+  return (
+    <>
+      <label htmlFor={`${idPrefix}-name`}>Output name</label>
+      <input id={`${idPrefix}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} />
+      <span id={`${idPrefix}-dest`}>Write to</span>
+      <div className="segmented" role="radiogroup" aria-labelledby={`${idPrefix}-dest`}>
+        <button
+          type="button"
+          role="radio"
+          aria-checked={dest === "file"}
+          disabled={!can.save()}
+          title={can.save() ? undefined : "This browser has no save picker"}
+          onClick={() => setDest("file")}
+        >
+          A file I choose…
+        </button>
+        <button type="button" role="radio" aria-checked={dest === "opfs"} onClick={() => setDest("opfs")}>
+          Browser storage, then download
+        </button>
+      </div>
+    </>
+  );
+}
+
+/** Progress and cancel while a job runs; its result (or error) after. */
+export function JobStatus() {
+  const { job, cancel, download } = useJob();
+  if (job.phase === "running") {
+    return (
+      <div>
+        <ProgressLine label={`${job.title} progress`} progress={job.progress} idle={`${job.title}…`} />
+        <div className="dialog-actions">
+          <button type="button" onClick={cancel}>
+            Cancel
+          </button>
+        </div>
+      </div>
+    );
+  }
+  if (job.phase === "done") {
+    const t = job.result.target;
+    return (
+      <div role="status" className="job-done">
+        <p>
+          <strong>{job.title}: done.</strong> {job.result.summary}; file {formatSize(job.result.fileSize)}
+          {t.kind === "handle" ? ` in ${t.handle.name}` : ` in browser storage (${t.path})`}.
+          {job.format === "vhdx" ? (job.opened ? " It is open in the editor." : "") : " A raw image does not open in the editor."}
+        </p>
+        {t.kind === "opfs" && (
+          <button type="button" onClick={() => void download()}>
+            Download
+          </button>
+        )}
+      </div>
+    );
+  }
+  if (job.phase === "error") {
+    return (
+      <p role="alert" className="danger">
+        {job.title} failed: {job.message}
+      </p>
+    );
+  }
+  return null;
+}

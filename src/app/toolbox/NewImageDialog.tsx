@@ -1,0 +1,174 @@
+/**
+ * "New image": fixed, dynamic or differencing (on a parent the user picks), with the size, block
+ * size, sector sizes and log size; the spec's limits are checked as the user types.
+ */
+import { useState } from "react";
+import { Dialog } from "../components/Dialog";
+import { engineClient } from "../store/engineConnection";
+import { JobStatus, OutputFields } from "./JobParts";
+import { useJob, type Destination } from "./jobStore";
+import { pickFiles, VHDX_TYPES } from "./pickers";
+import { MiB, newImageProblems, parseSize, type NewImageFields } from "./sizeInput";
+
+const BLOCK_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256].map((n) => n * MiB);
+const LOG_SIZES = [1, 2, 4, 8, 16, 32, 64].map((n) => n * MiB);
+const TYPES = ["dynamic", "fixed", "differencing"] as const;
+
+function Select({ id, label, value, options, onChange, disabled, format }: {
+  id: string;
+  label: string;
+  value: number;
+  options: number[];
+  onChange: (v: number) => void;
+  disabled?: boolean;
+  format: (v: number) => string;
+}) {
+  return (
+    <>
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} disabled={disabled} onChange={(e) => onChange(Number(e.target.value))}>
+        {options.map((o) => (
+          <option key={o} value={o}>
+            {format(o)}
+          </option>
+        ))}
+      </select>
+    </>
+  );
+}
+
+export function NewImageDialog() {
+  const { dialog, hide, job, run, output } = useJob();
+  const [f, setF] = useState<NewImageFields>({
+    type: "dynamic",
+    size: "64G",
+    blockSize: 32 * MiB,
+    logicalSectorSize: 512,
+    physicalSectorSize: 4096,
+    logSize: MiB,
+  });
+  const [parent, setParent] = useState<FileSystemFileHandle | null>(null);
+  const [name, setName] = useState("new.vhdx");
+  const [dest, setDest] = useState<Destination>("opfs");
+  const problems = newImageProblems(f);
+  const diff = f.type === "differencing";
+  const blocked = Object.keys(problems).length > 0 || (diff && !parent) || job.phase === "running";
+  const set = <K extends keyof NewImageFields>(k: K, v: NewImageFields[K]) => setF({ ...f, [k]: v });
+  const mib = (v: number) => `${v / MiB} MiB`;
+  const bytes = (v: number) => `${v} bytes`;
+
+  const create = async () => {
+    const client = engineClient();
+    const target = await output(dest, name, "vhdx");
+    if (!client || !target) return;
+    await run("New image", "vhdx", (signal, onProgress) =>
+      client.call(
+        "createNew",
+        [
+          {
+            type: f.type,
+            virtualSize: diff ? undefined : parseSize(f.size)!,
+            blockSize: f.blockSize,
+            logicalSectorSize: diff ? undefined : f.logicalSectorSize,
+            physicalSectorSize: diff ? undefined : f.physicalSectorSize,
+            logSize: f.logSize,
+            parent: diff && parent ? { kind: "handle", handle: parent } : undefined,
+          },
+          target,
+        ],
+        { signal, onProgress },
+      ),
+    );
+  };
+
+  return (
+    <Dialog title="New image" open={dialog === "new"} onClose={hide}>
+      <div className="dialog-body">
+        <form
+          className="tool-form"
+          aria-label="New image"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!blocked) void create();
+          }}
+        >
+          <span id="ni-type">Type</span>
+          <div className="segmented" role="radiogroup" aria-labelledby="ni-type">
+            {TYPES.map((t) => (
+              <button key={t} type="button" role="radio" aria-checked={f.type === t} onClick={() => set("type", t)}>
+                {t}
+              </button>
+            ))}
+          </div>
+          {diff ? (
+            <>
+              <span>Parent</span>
+              <span className="row-actions">
+                <button
+                  type="button"
+                  onClick={async () => {
+                    const h = await pickFiles(VHDX_TYPES);
+                    if (h?.[0]) setParent(h[0]);
+                  }}
+                >
+                  Choose parent…
+                </button>
+                <span aria-label="Chosen parent">{parent ? parent.name : <span className="muted">none chosen</span>}</span>
+              </span>
+              <span className="hint">The child takes its parent's size and sector sizes; its locator names the parent as .\{parent?.name ?? "parent.vhdx"}.</span>
+            </>
+          ) : (
+            <>
+              <label htmlFor="ni-size">Virtual size</label>
+              <input
+                id="ni-size"
+                type="text"
+                value={f.size}
+                aria-invalid={!!problems.size}
+                aria-describedby="ni-size-err"
+                onChange={(e) => set("size", e.target.value)}
+              />
+              {problems.size && (
+                <span id="ni-size-err" className="field-error">
+                  Must be {problems.size}
+                </span>
+              )}
+            </>
+          )}
+          <Select id="ni-block" label="Block size" value={f.blockSize} options={BLOCK_SIZES} onChange={(v) => set("blockSize", v)} format={mib} />
+          <Select
+            id="ni-lss"
+            label="Logical sector size"
+            value={f.logicalSectorSize}
+            options={[512, 4096]}
+            disabled={diff}
+            onChange={(v) => set("logicalSectorSize", v)}
+            format={bytes}
+          />
+          <Select
+            id="ni-pss"
+            label="Physical sector size"
+            value={f.physicalSectorSize}
+            options={[512, 4096]}
+            disabled={diff}
+            onChange={(v) => set("physicalSectorSize", v)}
+            format={bytes}
+          />
+          <Select id="ni-log" label="Log size" value={f.logSize} options={LOG_SIZES} onChange={(v) => set("logSize", v)} format={mib} />
+          <OutputFields dest={dest} setDest={setDest} name={name} setName={setName} idPrefix="ni" />
+          <div className="full">
+            <JobStatus />
+          </div>
+          <div className="dialog-actions full">
+            <button type="button" onClick={hide} disabled={job.phase === "running"}>
+              Close
+            </button>
+            <button type="submit" className="primary" disabled={blocked}>
+              Create
+            </button>
+          </div>
+        </form>
+      </div>
+    </Dialog>
+  );
+}

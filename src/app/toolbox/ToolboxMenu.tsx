@@ -1,0 +1,39 @@
+/** The toolbox's entries in the top bar: new image, convert, chain, check and repair; their dialogs. */
+import { useApp } from "../store/store";
+import { ChainDialog } from "./ChainDialog";
+import { CheckDialog } from "./CheckDialog";
+import { useCheck } from "./checkStore";
+import { ConvertDialog } from "./ConvertDialog";
+import { useJob } from "./jobStore";
+import { NewImageDialog } from "./NewImageDialog";
+import "./toolbox.css";
+
+export function ToolboxMenu() {
+  const info = useApp((s) => s.info);
+  const busy = useApp((s) => s.status === "opening");
+  const showCheck = useCheck((s) => s.show);
+  const show = useJob((s) => s.show);
+  return (
+    <>
+      <span className="topbar-sep" aria-hidden="true" />
+      <button type="button" onClick={() => show("new")} disabled={busy} title="Create a fixed, dynamic or differencing image">
+        New image
+      </button>
+      <button type="button" onClick={() => show("convert")} disabled={busy} title="Raw to VHDX, VHDX to raw, compact, merge">
+        Convert
+      </button>
+      {info?.diskType === "differencing" && (
+        <button type="button" onClick={() => show("chain")} disabled={busy} title="The differencing chain: parents and their share">
+          Chain
+        </button>
+      )}
+      <button type="button" onClick={showCheck} disabled={!info || busy} title="Check every rule of the format; repair what is safe">
+        Check
+      </button>
+      <NewImageDialog />
+      <ConvertDialog />
+      <ChainDialog />
+      <CheckDialog />
+    </>
+  );
+}

@@ -1,0 +1,71 @@
+/**
+ * A differencing image's parents: the locator's paths, the parents the user gives (files, or a
+ * folder granted once), the identity check's verdict, and the chain once attached.
+ */
+import { create } from "zustand";
+import type { ChainView, ParentLocatorView, ParentSource } from "../../worker/chain";
+import { engineClient } from "../store/engineConnection";
+import { useApp } from "../store/store";
+import { errorText } from "./checkStore";
+
+export type { ChainView, ParentLocatorView };
+
+interface ChainState {
+  locator: ParentLocatorView | null;
+  chain: ChainView | null;
+  busy: boolean;
+  error: string | null;
+  /** A linkage mismatch: the source to attach anyway, read-only. */
+  mismatch: ParentSource | null;
+  load(): Promise<void>;
+  attach(source: ParentSource, force?: boolean): Promise<void>;
+  reset(): void;
+}
+
+export const useChain = create<ChainState>()((set, get) => ({
+  locator: null,
+  chain: null,
+  busy: false,
+  error: null,
+  mismatch: null,
+
+  async load() {
+    const client = engineClient();
+    if (!client) return;
+    try {
+      const locator = await client.parentLocator();
+      const chain = locator?.attached ? await client.chain() : null;
+      set({ locator, chain, error: null });
+    } catch (e) {
+      set({ error: errorText(e) });
+    }
+  },
+
+  async attach(source, force = false) {
+    const client = engineClient();
+    if (!client) return;
+    set({ busy: true, error: null, mismatch: null });
+    try {
+      const chain = await client.attachChain(source, { force });
+      set({ chain, locator: get().locator ? { ...get().locator!, attached: true } : null });
+      const info = useApp.getState().info;
+      // Reads through the chain now work; a forced attach leaves the image read-only.
+      await useApp.getState().imageChanged({
+        readOnly: force ? true : (info?.readOnly ?? true),
+        readOnlyReason: force
+          ? "its parent's DataWriteGuid does not match the child's parent_linkage (opened read-only anyway)"
+          : (info?.readOnlyReason ?? null),
+        logAwaitsReplay: info?.logAwaitsReplay ?? false,
+      });
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      set({ error: errorText(e), mismatch: code === "PARENT_MISMATCH" ? source : null });
+    } finally {
+      set({ busy: false });
+    }
+  },
+
+  reset() {
+    set({ locator: null, chain: null, error: null, mismatch: null, busy: false });
+  },
+}));

@@ -1,0 +1,179 @@
+/**
+ * Differencing chains in the browser: the parent locator's paths, the parents the user gives
+ * (picked files, or a folder granted once where relative_path is resolved), the identity check
+ * before anything is shown, the chain's summary, and per sector which image supplies it.
+ */
+import { PAYLOAD_BLOCK_FULLY_PRESENT, PAYLOAD_BLOCK_PARTIALLY_PRESENT, payloadEntryIndex } from "../vhdx/bat";
+import { attachParents, PARENT_PATH_KEYS, type ParentPathKey, type ParentResolver } from "../vhdx/chain";
+import { VhdxError } from "../vhdx/errors";
+import type { DiskType, VhdxImage } from "../vhdx/image";
+import { sectorLayers } from "../vhdx/layers";
+import { locatorValue } from "../vhdx/parentLocator";
+import { transfer, type CallContext, type Transfer } from "./protocol";
+import { current, exclusive } from "./state";
+import { BlobBackend } from "./storage/blobBackend";
+
+export interface ParentLocatorView {
+  /** relative_path, volume_path, absolute_win32_path as stored, in the order they are tried (§2.6.2.6.3). */
+  paths: { key: ParentPathKey; value: string }[];
+  /** parent_linkage and parent_linkage2: the DataWriteGuid the parent must carry. */
+  linkage: string[];
+  /** True once the parents are attached. */
+  attached: boolean;
+}
+
+/** The open image's parent locator, or null for an image without a parent. */
+export async function parentLocator(): Promise<ParentLocatorView | null> {
+  const img = current().image;
+  const pl = img.params.parentLocator;
+  if (img.diskType !== "differencing" || !pl) return null;
+  const paths = PARENT_PATH_KEYS.flatMap((key) => {
+    const value = locatorValue(pl, key);
+    return value ? [{ key, value }] : [];
+  });
+  const linkage = ["parent_linkage", "parent_linkage2"].flatMap((k) => locatorValue(pl, k) ?? []);
+  return { paths, linkage, attached: img.parent !== null };
+}
+
+/** Where the parents come from: files the user picked, or a folder granted once. */
+export type ParentSource =
+  | { kind: "files"; files: ({ kind: "handle"; handle: FileSystemFileHandle } | { kind: "file"; file: File })[] }
+  | { kind: "directory"; directory: FileSystemDirectoryHandle };
+
+export interface ChainImage {
+  name: string;
+  type: DiskType;
+  virtualSize: number;
+  fileSize: number;
+  blockSize: number;
+  virtualDiskId: string;
+  dataWriteGuid: string;
+  /** The DataWriteGuid this image expects of its parent; null for the base. */
+  parentLinkage: string | null;
+  /** Payload blocks FULLY_PRESENT or PARTIALLY_PRESENT, out of all. */
+  allocatedBlocks: number;
+  partialBlocks: number;
+  totalBlocks: number;
+}
+
+export interface ChainView {
+  images: ChainImage[];
+  warnings: string[];
+}
+
+/** A locator path's last component ("..\\disks\\base.vhdx" → "base.vhdx"). */
+function baseName(path: string): string {
+  const parts = path.split(/[\\/]/).filter(Boolean);
+  return parts[parts.length - 1] ?? "";
+}
+
+/** relative_path resolved inside a granted folder: "." skipped, ".." cannot leave the folder. */
+async function inDirectory(dir: FileSystemDirectoryHandle, relative: string): Promise<File | null> {
+  const parts = relative.split(/[\\/]/).filter((p) => p && p !== ".");
+  if (parts.length === 0 || parts.includes("..")) return null;
+  let d = dir;
+  try {
+    for (const p of parts.slice(0, -1)) d = await d.getDirectoryHandle(p);
+    return await (await d.getFileHandle(parts[parts.length - 1])).getFile();
+  } catch {
+    return null;
+  }
+}
+
+async function resolverFor(source: ParentSource): Promise<ParentResolver> {
+  if (source.kind === "directory") {
+    return async (key, value) => {
+      // Only relative_path means anything inside a folder; the others name the original machine.
+      const f = key === "relative_path" ? await inDirectory(source.directory, value) : null;
+      if (!f) return null;
+      return { io: new BlobBackend(f, { name: f.name }), location: `${source.directory.name}/${value}` };
+    };
+  }
+  const files = await Promise.all(source.files.map((s) => (s.kind === "file" ? s.file : s.handle.getFile())));
+  return async (_key, value) => {
+    // A picked file stands for the path whose file name it carries.
+    const f = files.find((x) => x.name.toLowerCase() === baseName(value).toLowerCase()) ?? (files.length === 1 ? files[0] : null);
+    if (!f) return null;
+    return { io: new BlobBackend(f, { name: f.name }), location: f.name };
+  };
+}
+
+function summarize(img: VhdxImage, name: string): ChainImage {
+  const g = img.geometry;
+  let allocated = 0;
+  let partial = 0;
+  for (let b = 0; b < g.dataBlocksCount; b++) {
+    const st = img.bat.state(payloadEntryIndex(g, b));
+    if (st === PAYLOAD_BLOCK_FULLY_PRESENT) allocated++;
+    else if (st === PAYLOAD_BLOCK_PARTIALLY_PRESENT) {
+      allocated++;
+      partial++;
+    }
+  }
+  const pl = img.params.parentLocator;
+  return {
+    name,
+    type: img.diskType,
+    virtualSize: img.virtualSize,
+    fileSize: img.fileSize,
+    blockSize: img.blockSize,
+    virtualDiskId: img.params.virtualDiskId,
+    dataWriteGuid: img.header.dataWriteGuid,
+    parentLinkage: img.diskType === "differencing" && pl ? (locatorValue(pl, "parent_linkage") ?? null) : null,
+    allocatedBlocks: allocated,
+    partialBlocks: partial,
+    totalBlocks: g.dataBlocksCount,
+  };
+}
+
+let chainNames: string[] = [];
+
+/** The chain as it stands: the open image and each parent attached below it. */
+export async function chain(): Promise<ChainView> {
+  const s = current();
+  const images: ChainImage[] = [];
+  let img: VhdxImage | null = s.image;
+  for (let i = 0; img; i++) {
+    images.push(summarize(img, i === 0 ? s.name : (chainNames[i] ?? `parent ${i}`)));
+    const p: unknown = img.parent;
+    img = p && typeof p === "object" && "bat" in p ? (p as VhdxImage) : null;
+  }
+  return { images, warnings: s.image.warnings.filter((w) => w.code === "PARENT_MISMATCH").map((w) => w.message) };
+}
+
+/**
+ * Attaches the open differencing image's parents from what the user gave. The identity check
+ * (the parent's DataWriteGuid against parent_linkage / parent_linkage2) runs first: a mismatch is
+ * PARENT_MISMATCH naming both GUIDs, unless `force`, which attaches anyway and keeps the image
+ * read-only with the reason.
+ */
+export function attachChain(_ctx: CallContext, source: ParentSource, opts: { force?: boolean } = {}): Promise<ChainView> {
+  return exclusive(async () => {
+    const s = current();
+    if (s.image.diskType !== "differencing") {
+      throw new VhdxError("INVALID_ARGUMENT", `${s.name} is a ${s.image.diskType} image; it has no parent`, "parent locator");
+    }
+    const names: string[] = [s.name];
+    const resolve = await resolverFor(source);
+    const found = await attachParents(s.image, s.name, {
+      force: opts.force,
+      resolve: async (key, value, loc) => {
+        const r = await resolve(key, value, loc);
+        if (r) names.push(r.location);
+        return r;
+      },
+    });
+    chainNames = names.slice(0, found.length);
+    if (opts.force && s.image.warnings.some((w) => w.code === "PARENT_MISMATCH")) {
+      s.readOnly = true;
+      s.readOnlyReason = "its parent's DataWriteGuid does not match the child's parent_linkage (opened read-only anyway)";
+    }
+    return chain();
+  });
+}
+
+/** Per logical sector of a virtual range, which image of the chain supplies it (see sectorLayers). */
+export async function layers(_ctx: CallContext, firstSector: number, count: number): Promise<Transfer<Int8Array>> {
+  const out = await sectorLayers(current().image, firstSector, Math.min(count, 1 << 20));
+  return transfer(out, [out.buffer]);
+}
