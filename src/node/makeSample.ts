@@ -139,9 +139,3 @@ function crc32(data: Uint8Array): number {
   }
   return (c ^ 0xffffffff) >>> 0;
 }
-
-const target = process.argv[2];
-if (target) {
-  await makeSample(target);
-  process.stdout.write(`sample written to ${target}\n`);
-}
