@@ -1,5 +1,6 @@
 import { open, type FileHandle } from "node:fs/promises";
 import type { VirtualDisk } from "../vhdx/image";
+import { READ_AHEAD } from "../vhdx/convert";
 
 /**
  * A raw disk image file as a virtual disk, for streaming conversions. Reads land in a small ring
@@ -17,7 +18,7 @@ export class RawFileDisk implements VirtualDisk {
     private readonly ring: number,
   ) {}
 
-  static async open(path: string, ring = 3): Promise<RawFileDisk> {
+  static async open(path: string, ring = READ_AHEAD + 2): Promise<RawFileDisk> {
     const fh = await open(path, "r");
     try {
       return new RawFileDisk(fh, (await fh.stat()).size, ring);

@@ -24,6 +24,8 @@ export interface StreamOptions {
 
 /** Virtual-disk bytes are read and written in pieces of at most this size: nothing holds the image. */
 export const PIECE = 4 * MiB;
+/** Reads kept in flight by readPieces. A source that reuses buffers must keep at least this many plus one. */
+export const READ_AHEAD = 3;
 
 export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw new VhdxError("CANCELLED", `${what} was cancelled`, what);
@@ -43,10 +45,12 @@ export async function* readPieces(
   step: number,
   signal?: AbortSignal,
   reuse = false,
+  ahead = READ_AHEAD,
 ): AsyncGenerator<{ at: number; bytes: Uint8Array }> {
+  // With reuse, one buffer per read in flight plus the one in the caller's hands.
   const buffers =
     reuse && source.readInto && total > 0
-      ? [new Uint8Array(Math.min(step, total)), new Uint8Array(Math.min(step, total))]
+      ? Array.from({ length: ahead + 1 }, () => new Uint8Array(Math.min(step, total)))
       : null;
   let turn = 0;
   const start = (at: number) => {
@@ -54,17 +58,27 @@ export async function* readPieces(
     let p: Promise<Uint8Array>;
     if (buffers) {
       const target = buffers[turn].subarray(0, length);
-      turn ^= 1;
+      turn = (turn + 1) % buffers.length;
       p = source.readInto!(at, target).then(() => target);
     } else p = source.read(at, length);
     p.catch(() => undefined); // observed below; a read left in flight by a cancel must not go unhandled
     return p;
   };
-  let pending = total > 0 ? start(0) : null;
+  const queue: Promise<Uint8Array>[] = [];
+  let next = 0;
+  // Several reads in flight: on a sparse input most of a read's time is the kernel filling holes
+  // with zeros, work the I/O threads do side by side.
+  const fill = () => {
+    while (queue.length < ahead && next < total) {
+      queue.push(start(next));
+      next += step;
+    }
+  };
+  fill();
   for (let at = 0; at < total; at += step) {
     throwIfAborted(signal, "convert");
-    const bytes = await pending!;
-    pending = at + step < total ? start(at + step) : null;
+    const bytes = await queue.shift()!;
+    fill();
     yield { at, bytes };
   }
 }
