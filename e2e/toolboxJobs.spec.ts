@@ -170,3 +170,102 @@ test("raw → VHDX → raw, and compact: qemu-img and the engine read the same b
   expect(cat(small)).toBe(cat(loose));
   expect(readFileSync(small).length).toBeLessThan(readFileSync(loose).length);
 });
+
+interface InfoJson {
+  headers: { current: boolean; dataWriteGuid: string | null }[];
+  parentLocator: { entries: { key: string; value: string }[] } | null;
+}
+const dataWriteGuid = (f: string) => (JSON.parse(vhdx("info", f, "--json")) as InfoJson).headers.find((h) => h.current)!.dataWriteGuid!;
+
+/** A dynamic base by QEMU and a differencing child by the engine, with its own sectors written by `vhdx write`. */
+function makeChain(prefix: string): { base: string; child: string } {
+  const base = join(dir, `${prefix}base.vhdx`);
+  const child = join(dir, `${prefix}child.vhdx`);
+  qemu("create", "-q", "-f", "vhdx", "-o", "block_size=1M", base, "16M");
+  execFileSync("qemu-io", ["-f", "vhdx", "-c", "write -P 0x11 0 2M", "-c", "write -P 0x22 8M 1M", base], { stdio: "ignore" });
+  vhdx("create", child, "--parent", base, "--block-size", "1M");
+  const patch = join(dir, `${prefix}patch.bin`);
+  writeFileSync(patch, Buffer.alloc(1536, 0xc1));
+  vhdx("write", child, "--offset", String(MiB + 512), "--input", patch);
+  writeFileSync(patch, Buffer.alloc(MiB, 0xc2));
+  vhdx("write", child, "--offset", String(12 * MiB), "--input", patch);
+  return { base, child };
+}
+
+test("a differencing image and its parent: the locator, the chain, a read through it, then merge", async ({ page }) => {
+  const { base, child } = makeChain("");
+  // `vhdx convert` reads through the parent chain in Node.
+  const flat = join(dir, "flat.raw");
+  vhdx("convert", child, flat, "--format", "raw");
+  const throughChain = sha256(readFileSync(flat));
+  await stubPickers(page, { "base.vhdx": base, "child.vhdx": child });
+  await openPicked(page, "child.vhdx");
+  const d = page.getByRole("dialog", { name: "Differencing chain" });
+  await expect(d).toBeVisible();
+  const rel = (JSON.parse(vhdx("info", child, "--json")) as InfoJson).parentLocator!.entries.find((e) => e.key === "relative_path")!;
+  await expect(d.getByRole("table", { name: "Parent locator paths" })).toContainText(rel.value);
+  await willPick(page, "base.vhdx");
+  await d.getByRole("button", { name: "Choose parent…" }).click();
+  const rows = d.getByRole("table", { name: "Chain" }).locator("tbody tr");
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(0)).toContainText("differencing");
+  await expect(rows.nth(0)).toContainText(dataWriteGuid(child));
+  await expect(rows.nth(0)).toContainText(dataWriteGuid(base)); // its parent_linkage
+  await expect(rows.nth(1)).toContainText("dynamic");
+  await expect(rows.nth(1)).toContainText(dataWriteGuid(base));
+  await expect(rows.nth(0).getByLabel("2 of 16 blocks allocated")).toBeVisible();
+  await expect(rows.nth(1).getByLabel("3 of 16 blocks allocated")).toBeVisible();
+  await page.screenshot({ path: "e2e/screenshots/toolbox-chain.png" });
+  await d.getByRole("button", { name: "Close" }).click();
+
+  // A read of the whole virtual disk through the chain, out to raw, equals the engine's in Node.
+  await page.getByRole("button", { name: "Convert" }).click();
+  const c = page.getByRole("dialog", { name: "Convert" });
+  await c.getByRole("radio", { name: "Open image → raw" }).click();
+  await c.getByLabel("Output name").fill("through-chain");
+  await c.getByRole("button", { name: "Convert", exact: true }).click();
+  await expect(c.getByText("Convert: done.")).toBeVisible();
+  const raw = await fromOpfs(page, "toolbox/through-chain.img", join(dir, "through-chain.img"));
+  expect(sha256(readFileSync(raw))).toBe(throughChain);
+
+  // Merge the child into its parent: the parent then reads as the chain did.
+  await c.getByRole("radio", { name: "Merge into parent" }).click();
+  await willPick(page, "base.vhdx");
+  await c.getByRole("button", { name: "Choose parent…" }).click();
+  await page.screenshot({ path: "e2e/screenshots/toolbox-merge.png" });
+  await c.getByRole("button", { name: "Merge", exact: true }).click();
+  await expect(c.getByText("Merge: done.")).toBeVisible();
+  await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("base.vhdx");
+  await c.getByRole("button", { name: "Close" }).click();
+  await page.goto("/");
+  const merged = await fromOpfs(page, "base.vhdx", join(dir, "merged.vhdx"));
+  qemuOk(merged);
+  expect(cat(merged)).toBe(throughChain);
+  const q = join(dir, "merged.raw");
+  qemu("convert", "-f", "vhdx", "-O", "raw", merged, q);
+  expect(sha256(readFileSync(q))).toBe(throughChain);
+});
+
+test("a parent whose DataWriteGuid changed: both GUIDs named, then opened read-only anyway from a granted folder", async ({ page }) => {
+  const { base, child } = makeChain("stale-");
+  const expected = dataWriteGuid(base);
+  // Writing to the parent after the child was made gives it a new DataWriteGuid.
+  execFileSync("qemu-io", ["-f", "vhdx", "-c", "write -P 0x99 4M 4k", base], { stdio: "ignore" });
+  const actual = dataWriteGuid(base);
+  expect(actual).not.toBe(expected);
+  await stubPickers(page, { "stale-base.vhdx": base, "stale-child.vhdx": child });
+  await page.evaluate(() => {
+    (window as unknown as Record<string, unknown>).showDirectoryPicker = async () => navigator.storage.getDirectory();
+  });
+  await openPicked(page, "stale-child.vhdx");
+  const d = page.getByRole("dialog", { name: "Differencing chain" });
+  await d.getByRole("button", { name: "Grant folder…" }).click();
+  const alert = d.getByRole("alert");
+  await expect(alert).toContainText(actual);
+  await expect(alert).toContainText(expected);
+  await page.screenshot({ path: "e2e/screenshots/toolbox-chain-mismatch.png" });
+  await d.getByRole("button", { name: "Open read-only anyway" }).click();
+  await expect(d.getByRole("table", { name: "Chain" }).locator("tbody tr")).toHaveCount(2);
+  await d.getByRole("button", { name: "Close" }).click();
+  await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("read-only");
+});

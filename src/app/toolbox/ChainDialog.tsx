@@ -67,13 +67,17 @@ export function ChainDialog() {
   const differencing = info?.diskType === "differencing";
 
   // A differencing image asks for its parent as soon as it opens: nothing reads through it before.
+  const status = useApp((s) => s.status);
   useEffect(() => {
+    if (status !== "ready") return;
     reset();
     if (!differencing) return;
     void load().then(() => {
-      if (!useChain.getState().locator?.attached) show("chain");
+      const a = useApp.getState();
+      const l = useChain.getState().locator;
+      if (a.status === "ready" && a.info?.diskType === "differencing" && l && !l.attached) show("chain");
     });
-  }, [fileName, differencing, load, reset, show]);
+  }, [fileName, status, differencing, load, reset, show]);
 
   return (
     <Dialog title="Differencing chain" open={dialog === "chain"} onClose={hide}>
