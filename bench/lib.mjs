@@ -41,6 +41,19 @@ export function timeProcess({ cmd, args }, { stdout = "null" } = {}) {
   }
 }
 
+export function fmtMs(ms) {
+  return ms === undefined ? "—" : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
+}
+
+export function fmtBytes(n) {
+  return n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
+}
+
+/** Runs one of the in-process measurements (bench/inproc.ts, bundled) and returns its JSON report. */
+export function inproc(...args) {
+  return JSON.parse(run(process.execPath, [join(ROOT, "dist", "bench-inproc.mjs"), ...args.map(String)]));
+}
+
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;

@@ -199,3 +199,90 @@ test("?sample in the address opens the sample", async ({ page }) => {
   await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("sample.vhdx");
   await expect(page.getByRole("tab", { name: "Headers" })).toHaveAttribute("aria-selected", "true");
 });
+
+test("a hex edit on a working copy of the sample commits, and the saved file reads back right", async ({ page }) => {
+  // No save picker: "Save a copy…" falls back to a download the test can catch.
+  await page.addInitScript(() => {
+    delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker;
+  });
+  await page.goto("/?sample");
+  await tab(page, "Hex");
+  await page.getByRole("button", { name: "Edit a working copy" }).click();
+  const status = page.getByRole("contentinfo", { name: "Status" });
+  await expect(status).toContainText("working copy");
+  const replay = page.getByRole("button", { name: "Replay now" }).first();
+  if (await replay.isVisible()) {
+    await replay.click();
+    await page.getByRole("dialog").getByRole("button", { name: "Replay now" }).click();
+  }
+  await expect(status).toContainText("editable");
+  const goto = page.getByLabel("Go to offset");
+  await goto.fill("0x30_0100");
+  await goto.press("Enter");
+  await page.keyboard.type("c0ffee");
+  await page.getByRole("button", { name: "Commit", exact: true }).click();
+  const dialog = page.getByRole("dialog");
+  await expect(dialog).toContainText("Bytes staged");
+  await dialog.getByRole("button", { name: "Commit", exact: true }).click();
+  await expect(dialog).toContainText("Committed.");
+  await dialog.getByRole("button", { name: "Close", exact: true }).click();
+  await expect(page.locator(".hex-row").nth(1)).toContainText("c0ffee");
+
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Save a copy…" }).click();
+  const saved = join(dir, "saved.vhdx");
+  await (await download).saveAs(saved);
+  const bytes = execFileSync("node", ["bin/vhdx.mjs", "cat", saved, "--offset", String(0x300100), "--length", "3"]);
+  expect(Array.from(bytes)).toEqual([0xc0, 0xff, 0xee]);
+  execFileSync("qemu-img", ["check", "-f", "vhdx", saved], { stdio: "pipe" }); // throws unless clean
+});
+
+test("a picked file opened for editing commits in place through one writable", async ({ page }) => {
+  await page.goto("/");
+  await page.evaluate(async () => {
+    const bytes = await (await fetch("sample.vhdx")).arrayBuffer();
+    const root = await navigator.storage.getDirectory();
+    const handle = await root.getFileHandle("mine.vhdx", { create: true });
+    const w = await handle.createWritable();
+    await w.write(bytes);
+    await w.close();
+    (window as unknown as { showOpenFilePicker: () => Promise<FileSystemFileHandle[]> }).showOpenFilePicker =
+      async () => [handle];
+  });
+  await page.getByRole("button", { name: "Open file" }).click();
+  const status = page.getByRole("contentinfo", { name: "Status" });
+  await expect(status).toContainText("mine.vhdx");
+  await tab(page, "Hex");
+  await page.getByRole("button", { name: "Enable editing" }).click();
+  const replay = page.getByRole("button", { name: "Replay now" }).first();
+  await expect(status).toContainText(/editable|until the log is replayed/);
+  if (await replay.isEnabled()) {
+    await replay.click();
+    await page.getByRole("dialog").getByRole("button", { name: "Replay now" }).click();
+  }
+  await expect(status).toContainText("editable");
+  await page.getByLabel("Go to offset").fill("LBA 4000");
+  await page.getByLabel("Go to offset").press("Enter");
+  await page.keyboard.type("5a5a");
+  await page.getByRole("button", { name: "Commit", exact: true }).click();
+  const dialog = page.getByRole("dialog");
+  await expect(dialog).toContainText("Bytes the browser copies");
+  await dialog.getByRole("button", { name: "Commit", exact: true }).click();
+  await expect(dialog).toContainText("Committed.");
+  await dialog.getByRole("button", { name: "Close", exact: true }).click();
+
+  // The user's file itself now holds the edit: read it back in Node through the engine.
+  const b64 = await page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    const f = await (await root.getFileHandle("mine.vhdx")).getFile();
+    const u8 = new Uint8Array(await f.arrayBuffer());
+    let s = "";
+    for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000));
+    return btoa(s);
+  });
+  const saved = join(dir, "mine.vhdx");
+  writeFileSync(saved, Buffer.from(b64, "base64"));
+  const bytes = execFileSync("node", ["bin/vhdx.mjs", "cat", saved, "--offset", String(4000 * 512), "--length", "2"]);
+  expect(Array.from(bytes)).toEqual([0x5a, 0x5a]);
+  execFileSync("qemu-img", ["check", "-f", "vhdx", saved], { stdio: "pipe" });
+});

@@ -37,18 +37,25 @@ export class NodeFileBackend implements RandomAccess {
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(offset, length, "read");
-    const h = this.live();
     // Uninitialised memory, filled by the read; whatever lies past the end of the file is then
     // zeroed, as RandomAccess promises. (Zero-filling large buffers up front costs page faults twice.)
     const buf = Buffer.allocUnsafeSlow(length);
+    const out = new Uint8Array(buf.buffer, buf.byteOffset, length);
+    await this.readInto(offset, out);
+    return out;
+  }
+
+  async readInto(offset: number, target: Uint8Array): Promise<void> {
+    const length = target.length;
+    checkRange(offset, length, "read");
+    const h = this.live();
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await h.read(buf, done, length - done, offset + done);
+      const { bytesRead } = await h.read(target, done, length - done, offset + done);
       if (bytesRead === 0) break; // end of file
       done += bytesRead;
     }
-    if (done < length) buf.fill(0, done);
-    return new Uint8Array(buf.buffer, buf.byteOffset, length);
+    if (done < length) target.fill(0, done);
   }
 
   async write(offset: number, data: Uint8Array): Promise<void> {

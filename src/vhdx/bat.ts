@@ -52,7 +52,12 @@ export interface BatGeometry {
   totalBatEntries: number;
 }
 
-export function batGeometry(blockSize: number, logicalSectorSize: number, virtualDiskSize: number, hasParent: boolean): BatGeometry {
+export function batGeometry(
+  blockSize: number,
+  logicalSectorSize: number,
+  virtualDiskSize: number,
+  hasParent: boolean,
+): BatGeometry {
   const chunkRatio = (SECTORS_PER_BITMAP_BLOCK * logicalSectorSize) / blockSize;
   const dataBlocksCount = Math.ceil(virtualDiskSize / blockSize);
   const sectorBitmapBlocksCount = Math.ceil(dataBlocksCount / chunkRatio);
@@ -60,7 +65,15 @@ export function batGeometry(blockSize: number, logicalSectorSize: number, virtua
   const totalBatEntries = hasParent
     ? sectorBitmapBlocksCount * (chunkRatio + 1)
     : dataBlocksCount + Math.floor((dataBlocksCount - 1) / chunkRatio);
-  return { blockSize, logicalSectorSize, virtualDiskSize, chunkRatio, dataBlocksCount, sectorBitmapBlocksCount, totalBatEntries };
+  return {
+    blockSize,
+    logicalSectorSize,
+    virtualDiskSize,
+    chunkRatio,
+    dataBlocksCount,
+    sectorBitmapBlocksCount,
+    totalBatEntries,
+  };
 }
 
 /** BAT index of payload block `block`: the sector bitmap entry follows each chunk's payload entries. */
@@ -97,14 +110,23 @@ export class Bat {
    * `raw` holds the on-disk entries; it may be shorter than `length` entries (a BAT cut off by the
    * end of the file), in which case the missing entries read as 0 (NOT_PRESENT).
    */
-  constructor(geometry: BatGeometry, raw: Uint8Array, length = Math.floor(raw.length / BAT_ENTRY_SIZE)) {
+  /**
+   * `owned`: `raw` is a buffer of the caller's own that nothing else will touch, so it is adopted
+   * as it is instead of copied (a 64 TiB disk's BAT is 16 MiB).
+   */
+  constructor(geometry: BatGeometry, raw: Uint8Array, length = Math.floor(raw.length / BAT_ENTRY_SIZE), owned = false) {
     this.geometry = geometry;
     this.length = length;
     // Memory follows the bytes actually present, not the entry count the metadata claims.
     const present = Math.min(length, Math.floor(raw.length / BAT_ENTRY_SIZE));
-    const copy = new Uint8Array(present * BAT_ENTRY_SIZE);
-    copy.set(raw.subarray(0, copy.length));
-    this.words = new Uint32Array(copy.buffer);
+    const n = present * BAT_ENTRY_SIZE;
+    if (owned && raw.byteOffset === 0 && raw.buffer.byteLength === n && raw.buffer instanceof ArrayBuffer) {
+      this.words = new Uint32Array(raw.buffer, 0, present * 2);
+    } else {
+      const copy = new Uint8Array(n);
+      copy.set(raw.subarray(0, n));
+      this.words = new Uint32Array(copy.buffer);
+    }
     if (!littleEndianHost) for (let i = 0; i < this.words.length; i++) this.words[i] = swap32(this.words[i]);
   }
 

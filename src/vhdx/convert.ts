@@ -32,15 +32,31 @@ export function throwIfAborted(signal: AbortSignal | undefined, what: string): v
 /**
  * The virtual disk in consecutive pieces of `step` bytes, the next read already in flight while
  * the caller handles the current piece (reads and writes overlap).
+ *
+ * With `reuse`, and a source that can read into a buffer, two buffers take turns: a piece's bytes
+ * are valid only until the caller asks for the next one. That spares a fresh allocation, and its
+ * page faults, for every piece (a third of the system time of a 1 GiB copy).
  */
 export async function* readPieces(
   source: VirtualDisk,
   total: number,
   step: number,
   signal?: AbortSignal,
+  reuse = false,
 ): AsyncGenerator<{ at: number; bytes: Uint8Array }> {
+  const buffers =
+    reuse && source.readInto && total > 0
+      ? [new Uint8Array(Math.min(step, total)), new Uint8Array(Math.min(step, total))]
+      : null;
+  let turn = 0;
   const start = (at: number) => {
-    const p = source.read(at, Math.min(step, total - at));
+    const length = Math.min(step, total - at);
+    let p: Promise<Uint8Array>;
+    if (buffers) {
+      const target = buffers[turn].subarray(0, length);
+      turn ^= 1;
+      p = source.readInto!(at, target).then(() => target);
+    } else p = source.read(at, length);
     p.catch(() => undefined); // observed below; a read left in flight by a cancel must not go unhandled
     return p;
   };
@@ -55,7 +71,9 @@ export async function* readPieces(
 
 /** A raw disk image seen as a virtual disk; a size that is not a whole sector reads as zero-padded. */
 export function rawDisk(io: RandomAccess, size: number): VirtualDisk {
-  return { virtualSize: size, read: (offset, length) => io.read(offset, length) };
+  const disk: VirtualDisk = { virtualSize: size, read: (offset, length) => io.read(offset, length) };
+  if (io.readInto) disk.readInto = (offset, target) => io.readInto!(offset, target);
+  return disk;
 }
 
 /**
@@ -114,7 +132,7 @@ export async function convertToVhdx(source: VirtualDisk, out: RandomAccess, o: T
   const total = source.virtualSize;
   let block = -1;
   let blockOffset = -1;
-  for await (const { at: pos, bytes } of readPieces(source, total, Math.min(PIECE, blockSize), o.signal)) {
+  for await (const { at: pos, bytes } of readPieces(source, total, Math.min(PIECE, blockSize), o.signal, true)) {
     if (Math.floor(pos / blockSize) !== block) {
       block = Math.floor(pos / blockSize);
       blockOffset = o.type === "fixed" ? layout.payloadOffset + block * blockSize : -1;
@@ -185,7 +203,7 @@ export async function convertToRaw(
   const total = source.virtualSize;
   await out.truncate(0);
   let written = 0;
-  for await (const { at, bytes } of readPieces(source, total, PIECE, o.signal)) {
+  for await (const { at, bytes } of readPieces(source, total, PIECE, o.signal, true)) {
     written += await writeNonZeroRuns(out, at, bytes);
     o.onProgress?.({ done: at + bytes.length, total });
   }

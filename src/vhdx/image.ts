@@ -26,6 +26,8 @@ export type DiskType = "fixed" | "dynamic" | "differencing";
 export interface VirtualDisk {
   readonly virtualSize: number;
   read(offset: number, length: number): Promise<Uint8Array>;
+  /** Optional: `read` into a caller's buffer (streaming copies reuse theirs). */
+  readInto?(offset: number, target: Uint8Array): Promise<void>;
 }
 
 /** Sector bitmap blocks kept in memory at once (1 MiB each). */

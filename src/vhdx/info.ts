@@ -1,4 +1,4 @@
-import { isSectorBitmapEntry, PAYLOAD_STATE_NAMES, SB_STATE_NAMES } from "./bat";
+import { PAYLOAD_STATE_NAMES, SB_STATE_NAMES } from "./bat";
 import { KNOWN_METADATA } from "./metadata";
 import { HEADER_SECTION_SIZE, Warning } from "./open";
 import { describeExtent, Extent, Gap } from "./registry";
@@ -38,8 +38,22 @@ export interface ImageInfo {
     logVersion: number | null;
   }[];
   regions: { guid: string; name: string; fileOffset: number; length: number; required: boolean }[];
-  regionTables: { index: number; fileOffset: number; valid: boolean; error: string | null; entryCount: number | null }[];
-  metadata: { guid: string; name: string; offset: number; length: number; isUser: boolean; isVirtualDisk: boolean; isRequired: boolean }[];
+  regionTables: {
+    index: number;
+    fileOffset: number;
+    valid: boolean;
+    error: string | null;
+    entryCount: number | null;
+  }[];
+  metadata: {
+    guid: string;
+    name: string;
+    offset: number;
+    length: number;
+    isUser: boolean;
+    isVirtualDisk: boolean;
+    isRequired: boolean;
+  }[];
   parentLocator: { locatorType: string; entries: { key: string; value: string }[] } | null;
   bat: {
     fileOffset: number;
@@ -60,9 +74,21 @@ export function imageInfo(img: VhdxImage, log: { needsReplay: boolean } = { need
   const sc = new Float64Array(8);
   // Entries past those the file holds are NOT_PRESENT; they are counted, not visited.
   const present = Math.min(img.bat.length, img.bat.words.length >>> 1);
-  for (let i = 0; i < present; i++) {
-    if (isSectorBitmapEntry(g, i)) sc[img.bat.state(i)]++;
-    else pc[img.bat.state(i)]++;
+  // One pass over the raw words, a chunk at a time (its payload entries, then its sector bitmap
+  // entry, §2.5), with the common NOT_PRESENT state counted in a local: a 64 TiB disk's 2 million
+  // entries take a few milliseconds.
+  const w = img.bat.words;
+  const stride = g.chunkRatio + 1;
+  for (let c = 0; c < present; c += stride) {
+    const end = Math.min(present, c + g.chunkRatio);
+    let notPresent = 0;
+    for (let j = c * 2; j < end * 2; j += 2) {
+      const s = w[j] & 7;
+      if (s === 0) notPresent++;
+      else pc[s]++;
+    }
+    pc[0] += notPresent;
+    if (end < present) sc[w[end * 2] & 7]++;
   }
   const sbBelow = (n: number) => Math.floor(n / (g.chunkRatio + 1));
   const absentSb = sbBelow(img.bat.length) - sbBelow(present);
@@ -103,7 +129,13 @@ export function imageInfo(img: VhdxImage, log: { needsReplay: boolean } = { need
       version: s.header?.version ?? null,
       logVersion: s.header?.logVersion ?? null,
     })),
-    regions: img.regions.map((r) => ({ guid: r.guid, name: regionName(r.guid), fileOffset: r.fileOffset, length: r.length, required: r.required === 1 })),
+    regions: img.regions.map((r) => ({
+      guid: r.guid,
+      name: regionName(r.guid),
+      fileOffset: r.fileOffset,
+      length: r.length,
+      required: r.required === 1,
+    })),
     regionTables: img.regionTableSlots.map((s) => ({
       index: s.index,
       fileOffset: s.fileOffset,
@@ -121,10 +153,18 @@ export function imageInfo(img: VhdxImage, log: { needsReplay: boolean } = { need
       isRequired: e.isRequired,
     })),
     parentLocator: p.parentLocator
-      ? { locatorType: p.parentLocator.locatorType, entries: p.parentLocator.entries.map((e) => ({ key: e.key, value: e.value })) }
+      ? {
+          locatorType: p.parentLocator.locatorType,
+          entries: p.parentLocator.entries.map((e) => ({ key: e.key, value: e.value })),
+        }
       : null,
     bat: { fileOffset: img.batRegion.fileOffset, entries: img.bat.length, payload, sectorBitmap },
-    log: { needsReplay: log.needsReplay, guid: img.header.logGuid, offset: img.header.logOffset, length: img.header.logLength },
+    log: {
+      needsReplay: log.needsReplay,
+      guid: img.header.logGuid,
+      offset: img.header.logOffset,
+      length: img.header.logLength,
+    },
     warnings: img.warnings,
   };
 }
@@ -157,7 +197,12 @@ export function fileMap(img: VhdxImage): FileMap {
         withEnd({ start: 128 * K, length: 64 * K, kind: "header-section", name: "header 2" }),
         withEnd({ start: 192 * K, length: 64 * K, kind: "header-section", name: "region table 1" }),
         withEnd({ start: 256 * K, length: 64 * K, kind: "header-section", name: "region table 2" }),
-        withEnd({ start: 320 * K, length: HEADER_SECTION_SIZE - 320 * K, kind: "header-section", name: "header section (reserved)" }),
+        withEnd({
+          start: 320 * K,
+          length: HEADER_SECTION_SIZE - 320 * K,
+          kind: "header-section",
+          name: "header section (reserved)",
+        }),
       );
     } else extents.push(withEnd(e));
   }
@@ -165,7 +210,13 @@ export function fileMap(img: VhdxImage): FileMap {
     fileSize: img.fileSize,
     extents,
     gaps: img.registry.freeGaps(img.fileSize, 1),
-    overlaps: img.registry.overlaps().map(([a, b]) => ({ a: withEnd(a), b: withEnd(b), message: `${describeExtent(a)} overlaps ${describeExtent(b)}` })),
+    overlaps: img.registry
+      .overlaps()
+      .map(([a, b]) => ({
+        a: withEnd(a),
+        b: withEnd(b),
+        message: `${describeExtent(a)} overlaps ${describeExtent(b)}`,
+      })),
     pastEnd: extents.filter((e) => e.end > img.fileSize),
   };
 }

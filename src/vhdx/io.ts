@@ -6,6 +6,11 @@
 export interface RandomAccess {
   /** Reads exactly `length` bytes at `offset`; bytes past the end of the storage read as zeros. */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Optional: reads exactly `target.length` bytes at `offset` into `target` (past the end: zeros).
+   * Streaming callers use it to reuse their buffers instead of allocating one per piece.
+   */
+  readInto?(offset: number, target: Uint8Array): Promise<void>;
   /** Writes all of `data` at `offset`, extending the storage if needed. */
   write(offset: number, data: Uint8Array): Promise<void>;
   /** Makes every completed write durable (fsync or the backend's equivalent). */

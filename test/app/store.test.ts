@@ -84,7 +84,7 @@ describe("store", () => {
     expect(calls).toEqual(expect.arrayContaining(["info", "map", "batWords", "check"]));
     expect(s.info?.readOnly).toBe(false);
     expect(s.info?.fileName).toBe("disk.vhdx");
-    expect(s.caps).toEqual({ log: false, check: true, replay: false, commit: true });
+    expect(s.caps).toEqual({ log: false, check: true, replay: false, commit: true, workingCopy: false, save: false });
     expect(s.inspection).toBe(false);
   });
 

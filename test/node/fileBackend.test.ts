@@ -34,6 +34,23 @@ describe("NodeFileBackend", () => {
     }
   });
 
+  it("readInto fills the caller's buffer as read would, zeros past the end included", async () => {
+    const data = patternBytes(3, 10_000);
+    const f = await NodeFileBackend.open(fileWith(data));
+    try {
+      const target = new Uint8Array(4096).fill(0xee);
+      await f.readInto(8_000, target);
+      expect(Buffer.from(target.subarray(0, 2_000)).equals(Buffer.from(data.subarray(8_000)))).toBe(true);
+      expect(target.subarray(2_000).every((x) => x === 0)).toBe(true);
+      const again = target.subarray(100, 300);
+      await f.readInto(5, again);
+      expect(Buffer.from(again).equals(Buffer.from(data.subarray(5, 205)))).toBe(true);
+      expect(target[99]).toBe(data[8_099]); // bytes outside the subarray are left alone
+    } finally {
+      await f.close();
+    }
+  });
+
   it("reads zeros past the end of the file, also for reads straddling it", async () => {
     const data = patternBytes(2, 1000);
     const f = await NodeFileBackend.open(fileWith(data));

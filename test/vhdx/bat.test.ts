@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   Bat,
+  BAT_ENTRY_SIZE,
   batGeometry,
   blockOfEntry,
   encodeBatEntry,
@@ -76,5 +77,33 @@ describe("BAT entries (§2.5.1)", () => {
     expect(bat.words.length).toBe(2);
     expect([bat.state(0), bat.fileOffsetMB(0)]).toEqual([6, 3]);
     expect([bat.state(1 << 25), bat.fileOffsetMB(1 << 25)]).toEqual([0, 0]);
+  });
+});
+
+describe("Bat over raw bytes", () => {
+  const g = batGeometry(MiB, 512, 8 * MiB, false);
+  const raw = () => {
+    const b = new Uint8Array(8 * BAT_ENTRY_SIZE);
+    b.set(encodeBatEntry(6, 3), 0); // §2.5.1: FULLY_PRESENT at FileOffsetMB 3
+    b.set(encodeBatEntry(6, 5000), 8 * 7);
+    return b;
+  };
+
+  it("adopts a buffer handed over as owned and copies one that is not, decoding both alike", () => {
+    const a = raw();
+    const owned = new Bat(g, a, 8, true);
+    const b = raw();
+    const copied = new Bat(g, b, 8);
+    expect(owned.words.buffer).toBe(a.buffer);
+    expect(copied.words.buffer).not.toBe(b.buffer);
+    for (const bat of [owned, copied]) {
+      expect([bat.state(0), bat.fileOffsetMB(0)]).toEqual([6, 3]);
+      expect([bat.state(7), bat.fileOffsetMB(7)]).toEqual([6, 5000]);
+      expect(bat.state(3)).toBe(0);
+    }
+    // A view into a larger buffer is never adopted: the rest of that buffer belongs to someone else.
+    const big = new Uint8Array(128);
+    big.set(raw(), 0);
+    expect(new Bat(g, big.subarray(0, 64), 8, true).words.buffer).not.toBe(big.buffer);
   });
 });

@@ -3,7 +3,7 @@ import { formatSize } from "../lib/format";
 import { useApp } from "../store/store";
 
 export function StatusBar() {
-  const { info, fileName, status, progress } = useApp();
+  const { info, fileName, status, progress, workingCopy, caps, saveCopy } = useApp();
   return (
     <footer className="statusbar" aria-label="Status">
       {status === "opening" && (
@@ -29,6 +29,11 @@ export function StatusBar() {
           <span className={info.readOnly ? "badge" : "badge editable"} title={info.readOnlyReason ?? undefined}>
             {info.readOnly ? (info.logAwaitsReplay ? "read-only until the log is replayed" : "read-only") : "editable"}
           </span>
+          {workingCopy && caps.save && (
+            <button type="button" className="statusbar-button" onClick={() => void saveCopy()}>
+              Save a copy…
+            </button>
+          )}
         </>
       )}
     </footer>

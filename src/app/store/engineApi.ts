@@ -121,5 +121,9 @@ export interface EngineApi {
   replay?(opts?: TaskOptions): Promise<{ replayed: boolean }>;
   commitCost?(patch: PatchWrite[]): Promise<CommitCost>;
   commitPatch?(patch: PatchWrite[], opts?: TaskOptions): Promise<CommitResult>;
+  /** Copies a File (no write access in browsers) into browser storage and opens the copy writable. */
+  openWorkingCopy?(file: File, opts?: TaskOptions): Promise<Access>;
+  /** Saves the open image to a file the user picks, or as a download; false when dismissed. */
+  saveCopy?(suggestedName: string, opts?: TaskOptions): Promise<boolean>;
   close(): Promise<void>;
 }

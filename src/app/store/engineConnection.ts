@@ -2,11 +2,21 @@
  * The one place the store gets its engine from: the worker client (src/app/engine/) adapted to
  * the EngineApi the store calls. Everything else in the app talks to EngineApi only.
  *
- * The worker answers open, info, map, read, batWords, log (logReport), check (checkImage),
- * replay and patchCost/commitPatch; an optional EngineApi method left out here is one the UI
- * says is unavailable rather than pretending.
+ * The Log view and the checker's findings light up as soon as the worker's method table gains
+ * `log` (logReport) and `check` (checkImage): add the matching lines below; until then the UI
+ * says they are unavailable rather than pretending.
+    log: () => client.log(),
+    check: (opts) =>
+      client.call("check", [], { signal: opts?.signal, onProgress: progress("checking", opts?.onProgress) }),
  */
-import { createEngineClient, ensurePermission, type EngineClient, type ProgressEvent } from "../engine/client";
+import {
+  chooseSaveTarget,
+  createEngineClient,
+  downloadBlob,
+  ensurePermission,
+  type EngineClient,
+  type ProgressEvent,
+} from "../engine/client";
 import { addRecent, listRecent, reopenRecent, type RecentFile } from "../engine/recent";
 import type { EngineApi, OpenOptions, OpenSource, Progress } from "./engineApi";
 
@@ -26,22 +36,44 @@ function adapt(client: EngineClient): EngineApi {
         signal: opts?.signal,
         onProgress: progress("opening", opts?.onProgress),
       });
-      // Workers that report it say when the image is read-only only until its log is replayed.
-      const logAwaitsReplay = (r as { logAwaitsReplay?: boolean }).logAwaitsReplay ?? false;
-      return { readOnly: r.readOnly, readOnlyReason: r.readOnlyReason, logAwaitsReplay };
+      return { readOnly: r.readOnly, readOnlyReason: r.readOnlyReason, logAwaitsReplay: r.logAwaitsReplay };
     },
     info: () => client.info(),
     map: () => client.map(),
     read: (space, offset, length) => client.read(space, offset, length),
     batWords: () => client.batWords(),
+    commitCost: (patch) => client.patchCost(patch),
+    commitPatch: (patch, opts) =>
+      client.call("commitPatch", [patch], {
+        signal: opts?.signal,
+        onProgress: progress("committing", opts?.onProgress),
+      }),
+    replay: (opts) =>
+      client.call("replay", [], { signal: opts?.signal, onProgress: progress("replaying", opts?.onProgress) }),
+    async openWorkingCopy(file, opts) {
+      // A File has no write access in the browser, so edits go to a working copy in the
+      // origin-private file system, streamed in with progress and saved out on request.
+      const path = `working-copies/${Date.now()}-${file.name}`;
+      await client.call("importToOpfs", [{ kind: "file", file }, path], {
+        signal: opts?.signal,
+        onProgress: progress("copying into browser storage", opts?.onProgress),
+      });
+      const r = await client.call("open", [{ kind: "opfs", path, writable: true }], { signal: opts?.signal });
+      return { readOnly: r.readOnly, readOnlyReason: r.readOnlyReason, logAwaitsReplay: r.logAwaitsReplay };
+    },
+    async saveCopy(name, opts) {
+      const target = await chooseSaveTarget(name);
+      if (!target) return false;
+      const r = await client.call("saveAs", [target], {
+        signal: opts?.signal,
+        onProgress: progress("saving", opts?.onProgress),
+      });
+      if (r.kind === "download") downloadBlob(r.blob, r.name);
+      return true;
+    },
     log: () => client.log(),
     check: (opts) =>
       client.call("check", [], { signal: opts?.signal, onProgress: progress("checking", opts?.onProgress) }),
-    replay: (opts) =>
-      client.call("replay", [], { signal: opts?.signal, onProgress: progress("replaying", opts?.onProgress) }),
-    commitCost: (patch) => client.patchCost(patch),
-    commitPatch: (patch, opts) =>
-      client.call("commitPatch", [patch], { signal: opts?.signal, onProgress: progress("committing", opts?.onProgress) }),
     close: () => client.close(),
   };
 }

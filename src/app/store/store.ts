@@ -52,6 +52,9 @@ export interface Capabilities {
   check: boolean;
   replay: boolean;
   commit: boolean;
+  /** Edit a File (input, drop, sample) through a copy in browser storage. */
+  workingCopy: boolean;
+  save: boolean;
 }
 
 export interface AppState {
@@ -79,8 +82,14 @@ export interface AppState {
   findingsOpen: boolean;
 
   openSource(source: OpenSource, name: string, opts?: { writable?: boolean }): Promise<void>;
-  /** Asks for write access to the open file (a picked handle) and reopens it editable. */
+  /** Asks for write access to the open file (a picked handle) and reopens it editable; a File becomes a working copy. */
   enableEditing(): Promise<void>;
+  /** Saves the open image (a working copy's edits) to a file or a download. */
+  saveCopy(): Promise<void>;
+  /** True when the open image is a working copy in browser storage. */
+  workingCopy: boolean;
+  /** True when the open image came as a File (input, drop, sample): no write access to it. */
+  openedFromFile: boolean;
   openSample(): Promise<void>;
   openRecent(entry: RecentFile): Promise<void>;
   loadRecentList(): Promise<void>;
@@ -125,6 +134,8 @@ function capabilities(eng: EngineApi | null): Capabilities {
     check: !!eng?.check,
     replay: !!eng?.replay,
     commit: !!(eng?.commitCost && eng.commitPatch),
+    workingCopy: !!eng?.openWorkingCopy,
+    save: !!eng?.saveCopy,
   };
 }
 let commitAbort: AbortController | null = null;
@@ -197,6 +208,8 @@ export const useApp = create<AppState>()((set, get) => {
     recent: [],
     theme: applyTheme(initialTheme()),
     findingsOpen: false,
+    workingCopy: false,
+    openedFromFile: false,
 
     async openSource(source, name, opts) {
       const eng = getEngine();
@@ -205,6 +218,7 @@ export const useApp = create<AppState>()((set, get) => {
         return;
       }
       openAbort?.abort();
+      const openedBefore = openedSource?.source;
       const abort = new AbortController();
       openAbort = abort;
       set({ status: "opening", error: null, progress: null, fileName: name });
@@ -216,15 +230,22 @@ export const useApp = create<AppState>()((set, get) => {
           writable: opts?.writable,
         });
         openedSource = { source, name };
+        set({ workingCopy: false, openedFromFile: source instanceof File });
         await refresh(eng);
-        set({
-          status: "ready",
-          progress: null,
-          tab: "Headers",
-          focus: { space: "virtual", offset: 0 },
-          stage: EMPTY_STAGE,
-          commit: { phase: "idle" },
-        });
+        // Reopening the same file for editing keeps the view and the staged edits; a new file
+        // starts at its headers.
+        set(
+          opts?.writable && openedBefore === source
+            ? { status: "ready", progress: null, commit: { phase: "idle" } }
+            : {
+                status: "ready",
+                progress: null,
+                tab: "Headers",
+                focus: { space: "virtual", offset: 0 },
+                stage: EMPTY_STAGE,
+                commit: { phase: "idle" },
+              },
+        );
         // Measured by the benchmark: from choosing a file to the Headers view on screen.
         if (typeof requestAnimationFrame === "function") {
           requestAnimationFrame(() => {
@@ -294,10 +315,24 @@ export const useApp = create<AppState>()((set, get) => {
       const o = openedSource;
       if (!o) return;
       if (o.source instanceof File) {
-        set({
-          error:
-            "The browser gives files from the file input or a drop without write access. Open the file with “Open file” (the system picker) to edit it.",
-        });
+        const eng = getEngine();
+        if (!eng?.openWorkingCopy) {
+          set({
+            error:
+              "The browser gives files from the file input or a drop without write access. Open the file with “Open file” (the system picker) to edit it.",
+          });
+          return;
+        }
+        set({ status: "opening", error: null, progress: null });
+        try {
+          access = await eng.openWorkingCopy(o.source, { onProgress: (p) => set({ progress: p }) });
+          set({ fileName: `${o.name} (working copy)`, workingCopy: true });
+          await refresh(eng);
+        } catch (e) {
+          set({ error: `Could not make a working copy of ${o.name}: ${message(e)}` });
+        } finally {
+          set({ status: "ready", progress: null });
+        }
         return;
       }
       try {
@@ -308,6 +343,19 @@ export const useApp = create<AppState>()((set, get) => {
         await get().openSource(o.source, o.name, { writable: true });
       } catch (e) {
         set({ error: `Could not reopen ${o.name} for editing: ${message(e)}` });
+      }
+    },
+
+    async saveCopy() {
+      const eng = getEngine();
+      if (!eng?.saveCopy) return;
+      const name = openedSource?.name ?? "image.vhdx";
+      try {
+        await eng.saveCopy(name, { onProgress: (p) => set({ progress: p }) });
+      } catch (e) {
+        set({ error: `Could not save ${name}: ${message(e)}` });
+      } finally {
+        set({ progress: null });
       }
     },
 

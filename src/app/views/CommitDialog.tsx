@@ -111,7 +111,10 @@ export function CommitDialog() {
             Committed.
             {commit.result.blocksAllocated ? ` ${plural(commit.result.blocksAllocated, "new payload block")}.` : ""}
             {commit.result.blocksCopied ? ` ${plural(commit.result.blocksCopied, "block")} copied on write.` : ""}
-            {commit.result.atomic ? " The file was swapped in as a whole." : ""} The BAT and Log views show the result.
+            {commit.result.atomic
+              ? ""
+              : " The commit outgrew the browser's staging budget and reached the file in more than one step."}{" "}
+            The BAT and Log views show the result.
           </p>
           <div className="dialog-actions">
             <button

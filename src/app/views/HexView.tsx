@@ -38,6 +38,7 @@ export function HexView() {
     commit,
     caps,
     enableEditing,
+    openedFromFile,
   } = useApp();
   const [goto, setGoto] = useState("");
   const [gotoError, setGotoError] = useState<string | null>(null);
@@ -188,7 +189,7 @@ export function HexView() {
               </button>
               {caps.commit && info.readOnly && !info.logAwaitsReplay && (
                 <button type="button" onClick={() => void enableEditing()}>
-                  Enable editing
+                  {openedFromFile && caps.workingCopy ? "Edit a working copy" : "Enable editing"}
                 </button>
               )}
             </div>
