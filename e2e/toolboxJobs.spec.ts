@@ -218,6 +218,25 @@ test("a differencing image and its parent: the locator, the chain, a read throug
   await page.screenshot({ path: "e2e/screenshots/toolbox-chain.png" });
   await d.getByRole("button", { name: "Close" }).click();
 
+  // The hex view names, per sector, the image that supplies it: the child's own sectors (a
+  // partial block by its sector bitmap, a whole block) and the base's blocks.
+  await page.getByRole("tab", { name: "Hex", exact: true }).click();
+  const source = page.getByRole("status", { name: "Cursor sector source" });
+  for (const [offset, want] of [
+    [MiB + 512, "Sector 2,049: child.vhdx"],
+    [MiB + 2048, "Sector 2,052: base.vhdx"],
+    [12 * MiB, "Sector 24,576: child.vhdx"],
+    // QEMU leaves unwritten blocks in state ZERO: the base itself supplies their zeros.
+    [4 * MiB, "Sector 8,192: base.vhdx"],
+  ] as const) {
+    await page.getByLabel("Go to offset").fill(`0x${offset.toString(16)}`);
+    await page.getByLabel("Go to offset").press("Enter");
+    await expect(source).toHaveText(want);
+  }
+  await page.getByLabel("Go to offset").fill(`0x${(MiB + 512).toString(16)}`);
+  await page.getByLabel("Go to offset").press("Enter");
+  await page.screenshot({ path: "e2e/screenshots/toolbox-hex-sources.png" });
+
   // A read of the whole virtual disk through the chain, out to raw, equals the engine's in Node.
   await page.getByRole("button", { name: "Convert" }).click();
   const c = page.getByRole("dialog", { name: "Convert" });

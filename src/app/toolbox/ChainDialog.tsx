@@ -41,7 +41,7 @@ function ChainTable({ chain }: { chain: ChainView }) {
               <td>
                 <code>{img.dataWriteGuid}</code>
               </td>
-              <td>{img.parentLinkage ? <code>{img.parentLinkage}</code> : <span className="muted">—</span>}</td>
+              <td>{img.parentLinkage ? <code>{img.parentLinkage.replace(/[{}]/g, "")}</code> : <span className="muted">—</span>}</td>
               <td>
                 <span className="share" aria-label={`${img.allocatedBlocks} of ${img.totalBlocks} blocks allocated`}>
                   <span className="share-bar">
