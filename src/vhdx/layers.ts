@@ -66,3 +66,39 @@ export async function sectorLayers(img: VhdxImage, firstSector: number, count: n
 function isImage(d: unknown): d is VhdxImage {
   return typeof d === "object" && d !== null && "bat" in d && "params" in d;
 }
+
+/** For each PARTIALLY_PRESENT payload block of a differencing image: how many of its sectors it holds. */
+export interface PartialPresence {
+  /** Virtual block numbers, ascending. */
+  blocks: Uint32Array;
+  /** Sectors with their sector bitmap bit set (§2.4), per block. */
+  present: Uint32Array;
+  sectorsPerBlock: number;
+}
+
+/** Counts, per PARTIALLY_PRESENT block, the sectors its sector bitmap marks present. */
+export async function partialPresence(img: VhdxImage): Promise<PartialPresence> {
+  const g = img.geometry;
+  const perBlock = img.blockSize / img.params.logicalSectorSize;
+  const blocks: number[] = [];
+  const present: number[] = [];
+  if (img.diskType === "differencing") {
+    for (let block = 0; block < g.dataBlocksCount; block++) {
+      if (img.bat.state(payloadEntryIndex(g, block)) !== PAYLOAD_BLOCK_PARTIALLY_PRESENT) continue;
+      const bitmap = await img.sectorBitmap(Math.floor(block / g.chunkRatio));
+      // perBlock is a multiple of 8 (a block is at least 1 MiB), so the block's bits are whole bytes.
+      const from = ((block % g.chunkRatio) * perBlock) >>> 3;
+      let n = 0;
+      for (let i = from; i < from + perBlock / 8; i++) n += POPCOUNT[bitmap[i]];
+      blocks.push(block);
+      present.push(n);
+    }
+  }
+  return { blocks: Uint32Array.from(blocks), present: Uint32Array.from(present), sectorsPerBlock: perBlock };
+}
+
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
+  let n = 0;
+  for (let x = b; x; x >>= 1) n += x & 1;
+  return n;
+});

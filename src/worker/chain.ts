@@ -7,7 +7,7 @@ import { PAYLOAD_BLOCK_FULLY_PRESENT, PAYLOAD_BLOCK_PARTIALLY_PRESENT, payloadEn
 import { attachParents, PARENT_PATH_KEYS, type ParentPathKey, type ParentResolver } from "../vhdx/chain";
 import { VhdxError } from "../vhdx/errors";
 import type { DiskType, VhdxImage } from "../vhdx/image";
-import { sectorLayers } from "../vhdx/layers";
+import { partialPresence, sectorLayers, type PartialPresence } from "../vhdx/layers";
 import { locatorValue } from "../vhdx/parentLocator";
 import { transfer, type CallContext, type Transfer } from "./protocol";
 import { current, exclusive } from "./state";
@@ -176,4 +176,10 @@ export function attachChain(_ctx: CallContext, source: ParentSource, opts: { for
 export async function layers(_ctx: CallContext, firstSector: number, count: number): Promise<Transfer<Int8Array>> {
   const out = await sectorLayers(current().image, firstSector, Math.min(count, 1 << 20));
   return transfer(out, [out.buffer]);
+}
+
+/** Per PARTIALLY_PRESENT block, the sectors its sector bitmap marks present (for the BAT view's shading). */
+export async function partialBlocks(): Promise<Transfer<PartialPresence>> {
+  const r = await partialPresence(current().image);
+  return transfer(r, [r.blocks.buffer, r.present.buffer]);
 }

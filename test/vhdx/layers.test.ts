@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { PAYLOAD_BLOCK_PARTIALLY_PRESENT } from "../../src/vhdx/bat";
 import { attachParents } from "../../src/vhdx/chain";
 import { createImage } from "../../src/vhdx/create";
 import { MiB } from "../../src/vhdx/bytes";
 import { openImage } from "../../src/vhdx/image";
 import { MemoryBackend } from "../../src/vhdx/io";
-import { NO_LAYER, sectorLayers } from "../../src/vhdx/layers";
+import { NO_LAYER, partialPresence, sectorLayers } from "../../src/vhdx/layers";
 import { openWritable } from "../../src/vhdx/openWritable";
 import { VhdxWriter } from "../../src/vhdx/write";
 
@@ -82,6 +83,15 @@ describe("sectorLayers", () => {
     expect(own[0]).toBe(0);
     expect(own[2048]).toBe(NO_LAYER);
     await expect(sectorLayers(child, SIZE / SS - 1, 2)).rejects.toThrow(/run past/);
+    // Each PARTIALLY_PRESENT block holds exactly the sectors the child wrote in it (block 0: 2 of 2048).
+    const partial = await partialPresence(child);
+    const partialBlocks = [0, 1, 2, 3].filter((b) => child.blockLocation(b).state === PAYLOAD_BLOCK_PARTIALLY_PRESENT);
+    expect(partialBlocks).toContain(0);
+    expect(Array.from(partial.blocks)).toEqual(partialBlocks);
+    const wrote = (b: number) => childWrote.subarray(b * 2048, (b + 1) * 2048).reduce((a, x) => a + x, 0);
+    expect(Array.from(partial.present)).toEqual(partialBlocks.map(wrote));
+    expect(partial.present[0]).toBe(2);
+    expect(partial.sectorsPerBlock).toBe(2048);
   });
 
   it("a differencing image without its parent attached refuses to guess", async () => {
