@@ -36,7 +36,9 @@ test("the sample's Log view shows the active sequence the engine finds in Node",
   await tab(page, "Log");
   const a = want.active!;
   const n = a.entryCount;
-  await expect(page.getByText(`${n} ${n === 1 ? "entry" : "entries"} up to sequence ${a.headSequenceNumber}`)).toBeVisible();
+  await expect(
+    page.getByText(`${n} ${n === 1 ? "entry" : "entries"} up to sequence ${a.headSequenceNumber}`),
+  ).toBeVisible();
   const table = page.getByRole("table", { name: "Log entries" });
   await expect(table.locator("tbody tr")).toHaveCount(want.entries.length);
   await expect(table.locator("tbody tr.active")).toHaveCount(want.entries.filter((e) => e.active).length);

@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MiB, sha256 } from "./storageHelpers";
 
-const vhdx = (...args: string[]) => execFileSync("node", ["bin/vhdx.mjs", ...args], { encoding: "utf8", maxBuffer: 1 << 30 });
+const vhdx = (...args: string[]) =>
+  execFileSync("node", ["bin/vhdx.mjs", ...args], { encoding: "utf8", maxBuffer: 1 << 30 });
 const cat = (f: string) => sha256(execFileSync("node", ["bin/vhdx.mjs", "cat", f], { maxBuffer: 1 << 30 }));
 const qemu = (...args: string[]) => execFileSync("qemu-img", args, { encoding: "utf8" });
 
@@ -73,7 +74,9 @@ async function fromOpfs(page: Page, path: string, dest: string): Promise<string>
     let d = await navigator.storage.getDirectory();
     const parts = path.split("/");
     for (const p of parts.slice(0, -1)) d = await d.getDirectoryHandle(p);
-    const bytes = new Uint8Array(await (await (await d.getFileHandle(parts[parts.length - 1])).getFile()).arrayBuffer());
+    const bytes = new Uint8Array(
+      await (await (await d.getFileHandle(parts[parts.length - 1])).getFile()).arrayBuffer(),
+    );
     let s = "";
     for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
     return btoa(s);
@@ -94,7 +97,10 @@ function qemuOk(file: string): void {
 
 test("new dynamic and fixed images: qemu-img and the engine read them as zeros of the asked size", async ({ page }) => {
   await stubPickers(page, {});
-  for (const [type, size, bs] of [["dynamic", "64M", "1"], ["fixed", "16M", "2"]] as const) {
+  for (const [type, size, bs] of [
+    ["dynamic", "64M", "1"],
+    ["fixed", "16M", "2"],
+  ] as const) {
     await page.getByRole("button", { name: "New image" }).click();
     const d = page.getByRole("dialog", { name: "New image" });
     await d.getByRole("radio", { name: type }).click();
@@ -116,8 +122,16 @@ test("new dynamic and fixed images: qemu-img and the engine read them as zeros o
     qemuOk(out);
     const qi = JSON.parse(qemu("info", "--output=json", "-f", "vhdx", out)) as { "virtual-size": number };
     expect(qi["virtual-size"]).toBe(Number.parseInt(size) * MiB);
-    const info = JSON.parse(vhdx("info", out, "--json")) as { diskType: string; blockSize: number; physicalSectorSize: number };
-    expect(info).toMatchObject({ diskType: type, blockSize: Number(bs) * MiB, physicalSectorSize: type === "fixed" ? 512 : 4096 });
+    const info = JSON.parse(vhdx("info", out, "--json")) as {
+      diskType: string;
+      blockSize: number;
+      physicalSectorSize: number;
+    };
+    expect(info).toMatchObject({
+      diskType: type,
+      blockSize: Number(bs) * MiB,
+      physicalSectorSize: type === "fixed" ? 512 : 4096,
+    });
     const zeros = join(dir, `zeros-${type}.raw`);
     writeFileSync(zeros, Buffer.alloc(Number.parseInt(size) * MiB));
     qemu("compare", "-f", "vhdx", "-F", "raw", out, zeros);
@@ -136,7 +150,9 @@ test("raw → VHDX → raw, and compact: qemu-img and the engine read the same b
   // A dynamic image with a block of written zeros (allocated but empty) for compaction.
   const loose = join(dir, "loose.vhdx");
   qemu("create", "-q", "-f", "vhdx", "-o", "block_size=1M", loose, "32M");
-  execFileSync("qemu-io", ["-f", "vhdx", "-c", "write -P 0 0 4M", "-c", "write -P 0x33 9M 1M", loose], { stdio: "ignore" });
+  execFileSync("qemu-io", ["-f", "vhdx", "-c", "write -P 0 0 4M", "-c", "write -P 0x33 9M 1M", loose], {
+    stdio: "ignore",
+  });
   await stubPickers(page, { "disk.img": raw, "loose.vhdx": loose });
 
   await page.getByRole("button", { name: "Convert" }).click();
@@ -185,14 +201,17 @@ interface InfoJson {
   headers: { current: boolean; dataWriteGuid: string | null }[];
   parentLocator: { entries: { key: string; value: string }[] } | null;
 }
-const dataWriteGuid = (f: string) => (JSON.parse(vhdx("info", f, "--json")) as InfoJson).headers.find((h) => h.current)!.dataWriteGuid!;
+const dataWriteGuid = (f: string) =>
+  (JSON.parse(vhdx("info", f, "--json")) as InfoJson).headers.find((h) => h.current)!.dataWriteGuid!;
 
 /** A dynamic base by QEMU and a differencing child by the engine, with its own sectors written by `vhdx write`. */
 function makeChain(prefix: string): { base: string; child: string } {
   const base = join(dir, `${prefix}base.vhdx`);
   const child = join(dir, `${prefix}child.vhdx`);
   qemu("create", "-q", "-f", "vhdx", "-o", "block_size=1M", base, "16M");
-  execFileSync("qemu-io", ["-f", "vhdx", "-c", "write -P 0x11 0 2M", "-c", "write -P 0x22 8M 1M", base], { stdio: "ignore" });
+  execFileSync("qemu-io", ["-f", "vhdx", "-c", "write -P 0x11 0 2M", "-c", "write -P 0x22 8M 1M", base], {
+    stdio: "ignore",
+  });
   vhdx("create", child, "--parent", base, "--block-size", "1M");
   const patch = join(dir, `${prefix}patch.bin`);
   writeFileSync(patch, Buffer.alloc(1536, 0xc1));
@@ -212,7 +231,9 @@ test("a differencing image and its parent: the locator, the chain, a read throug
   await openPicked(page, "child.vhdx");
   const d = page.getByRole("dialog", { name: "Differencing chain" });
   await expect(d).toBeVisible();
-  const rel = (JSON.parse(vhdx("info", child, "--json")) as InfoJson).parentLocator!.entries.find((e) => e.key === "relative_path")!;
+  const rel = (JSON.parse(vhdx("info", child, "--json")) as InfoJson).parentLocator!.entries.find(
+    (e) => e.key === "relative_path",
+  )!;
   await expect(d.getByRole("table", { name: "Parent locator paths" })).toContainText(rel.value);
   await willPick(page, "base.vhdx");
   await d.getByRole("button", { name: "Choose parent…" }).click();
@@ -229,8 +250,8 @@ test("a differencing image and its parent: the locator, the chain, a read throug
   await d.getByRole("button", { name: "Close" }).click();
 
   // The BAT view shades partially present blocks by their sector bitmap; as many as Node counts.
-  const partial = (JSON.parse(vhdx("info", child, "--json")) as { bat: { payload: Record<string, number> } }).bat.payload
-    .PARTIALLY_PRESENT;
+  const partial = (JSON.parse(vhdx("info", child, "--json")) as { bat: { payload: Record<string, number> } }).bat
+    .payload.PARTIALLY_PRESENT;
   expect(partial).toBeGreaterThan(0);
   await page.getByRole("tab", { name: "BAT", exact: true }).click();
   await page.getByLabel("Shade partial blocks by sector bitmap").check();
@@ -284,7 +305,9 @@ test("a differencing image and its parent: the locator, the chain, a read throug
   expect(sha256(readFileSync(q))).toBe(throughChain);
 });
 
-test("a parent whose DataWriteGuid changed: both GUIDs named, then opened read-only anyway from a granted folder", async ({ page }) => {
+test("a parent whose DataWriteGuid changed: both GUIDs named, then opened read-only anyway from a granted folder", async ({
+  page,
+}) => {
   const { base, child } = makeChain("stale-");
   const expected = dataWriteGuid(base);
   // Writing to the parent after the child was made gives it a new DataWriteGuid.

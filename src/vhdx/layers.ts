@@ -1,8 +1,4 @@
-import {
-  payloadEntryIndex,
-  PAYLOAD_BLOCK_NOT_PRESENT,
-  PAYLOAD_BLOCK_PARTIALLY_PRESENT,
-} from "./bat";
+import { payloadEntryIndex, PAYLOAD_BLOCK_NOT_PRESENT, PAYLOAD_BLOCK_PARTIALLY_PRESENT } from "./bat";
 import { VhdxError } from "./errors";
 import type { VhdxImage } from "./image";
 
@@ -20,8 +16,18 @@ export const NO_LAYER = -1;
 export async function sectorLayers(img: VhdxImage, firstSector: number, count: number): Promise<Int8Array> {
   const ss = img.params.logicalSectorSize;
   const total = Math.ceil(img.virtualSize / ss);
-  if (!Number.isSafeInteger(firstSector) || !Number.isSafeInteger(count) || firstSector < 0 || count < 0 || firstSector + count > total) {
-    throw new VhdxError("OUT_OF_RANGE", `sectors ${firstSector}+${count} run past the disk's ${total} sectors`, "virtual disk");
+  if (
+    !Number.isSafeInteger(firstSector) ||
+    !Number.isSafeInteger(count) ||
+    firstSector < 0 ||
+    count < 0 ||
+    firstSector + count > total
+  ) {
+    throw new VhdxError(
+      "OUT_OF_RANGE",
+      `sectors ${firstSector}+${count} run past the disk's ${total} sectors`,
+      "virtual disk",
+    );
   }
   const out = new Int8Array(count).fill(NO_LAYER);
   // Sectors still to place, as indexes into `out`; each layer settles some and passes the rest down.
@@ -52,7 +58,11 @@ export async function sectorLayers(img: VhdxImage, firstSector: number, count: n
     pending = next;
     if (pending.length && differencing) {
       if (!image.parent) {
-        throw new VhdxError("PARENT_NOT_FOUND", "this differencing image has no parent attached; open it with its parent chain", "parent locator");
+        throw new VhdxError(
+          "PARENT_NOT_FOUND",
+          "this differencing image has no parent attached; open it with its parent chain",
+          "parent locator",
+        );
       }
       layer = isImage(image.parent) ? image.parent : null;
       if (!layer) for (const i of pending) out[i] = depth + 1; // a raw parent holds every sector it is asked for

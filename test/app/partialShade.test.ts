@@ -22,7 +22,12 @@ describe("shading partially present blocks", () => {
     const out = new Uint32Array(6);
     paintBat(words(states), 6, 2, LIGHT_PALETTE, ALL_STATES, out);
     const before = out.slice();
-    shadePartial(out, { blocks: Uint32Array.of(1, 2), present: Uint32Array.of(2048, 0), sectorsPerBlock: 2048 }, 2, LIGHT_PALETTE);
+    shadePartial(
+      out,
+      { blocks: Uint32Array.of(1, 2), present: Uint32Array.of(2048, 0), sectorsPerBlock: 2048 },
+      2,
+      LIGHT_PALETTE,
+    );
     const [low, high] = [LIGHT_PALETTE.payload[0], LIGHT_PALETTE.payload[7]];
     expect(out[1]).toBe(high); // every sector its own: the full colour
     expect(out[3]).toBe(mix(low, high, 0.25)); // none: the lightest shade
@@ -33,7 +38,12 @@ describe("shading partially present blocks", () => {
     const out = new Uint32Array(2);
     paintBat(words([7, 7]), 2, 4, LIGHT_PALETTE, 1 << 6, out);
     const before = out.slice();
-    shadePartial(out, { blocks: Uint32Array.of(0, 1), present: Uint32Array.of(1, 1), sectorsPerBlock: 2048 }, 4, LIGHT_PALETTE);
+    shadePartial(
+      out,
+      { blocks: Uint32Array.of(0, 1), present: Uint32Array.of(1, 1), sectorsPerBlock: 2048 },
+      4,
+      LIGHT_PALETTE,
+    );
     expect(Array.from(out)).toEqual(Array.from(before));
   });
 });

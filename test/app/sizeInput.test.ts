@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { MAX_VIRTUAL_SIZE, MiB, newImageProblems, parseSize, type NewImageFields } from "../../src/app/toolbox/sizeInput";
+import {
+  MAX_VIRTUAL_SIZE,
+  MiB,
+  newImageProblems,
+  parseSize,
+  type NewImageFields,
+} from "../../src/app/toolbox/sizeInput";
 import { resolveCreateOptions } from "../../src/vhdx/create";
 
 describe("the new image form's rules", () => {
@@ -13,7 +19,14 @@ describe("the new image form's rules", () => {
   });
 
   it("refuses exactly what the engine's create refuses (the spec's limits)", () => {
-    const base: NewImageFields = { type: "dynamic", size: "1G", blockSize: 32 * MiB, logicalSectorSize: 512, physicalSectorSize: 4096, logSize: MiB };
+    const base: NewImageFields = {
+      type: "dynamic",
+      size: "1G",
+      blockSize: 32 * MiB,
+      logicalSectorSize: 512,
+      physicalSectorSize: 4096,
+      logSize: MiB,
+    };
     const cases: Partial<NewImageFields>[] = [
       {},
       { size: "64T" },

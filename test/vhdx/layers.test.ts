@@ -27,7 +27,14 @@ describe("sectorLayers", () => {
     const baseIo = new MemoryBackend();
     await createImage(baseIo, { type: "dynamic", virtualSize: SIZE, blockSize: MiB });
     const baseWrote = new Uint8Array(SIZE / SS);
-    await write(baseIo, [[0, 64 * 1024, 0xb0], [2 * MiB + 4096, 512, 0xb2]], baseWrote);
+    await write(
+      baseIo,
+      [
+        [0, 64 * 1024, 0xb0],
+        [2 * MiB + 4096, 512, 0xb2],
+      ],
+      baseWrote,
+    );
     const base = await openImage(baseIo);
 
     const childIo = new MemoryBackend();
@@ -50,7 +57,10 @@ describe("sectorLayers", () => {
       const child = await openWritable(childIo);
       await attachParents(child, "child.vhdx", { resolve });
       const w = new VhdxWriter(child);
-      for (const [offset, length, value] of [[8192, 1024, 0xc0], [3 * MiB, MiB, 0xc3]] as const) {
+      for (const [offset, length, value] of [
+        [8192, 1024, 0xc0],
+        [3 * MiB, MiB, 0xc3],
+      ] as const) {
         await w.write(offset, new Uint8Array(length).fill(value));
         childWrote.fill(1, offset / SS, (offset + length) / SS);
       }
@@ -61,8 +71,11 @@ describe("sectorLayers", () => {
 
     const layers = await sectorLayers(child, 0, SIZE / SS);
     // The model: the child's own sectors, else the base's allocated blocks (data or zeros), else nothing.
-    const baseBlockAllocated = (s: number) => baseWrote.subarray(Math.floor(s / 2048) * 2048, (Math.floor(s / 2048) + 1) * 2048).includes(1);
-    const expected = Int8Array.from({ length: SIZE / SS }, (_, s) => (childWrote[s] ? 0 : baseBlockAllocated(s) ? 1 : NO_LAYER));
+    const baseBlockAllocated = (s: number) =>
+      baseWrote.subarray(Math.floor(s / 2048) * 2048, (Math.floor(s / 2048) + 1) * 2048).includes(1);
+    const expected = Int8Array.from({ length: SIZE / SS }, (_, s) =>
+      childWrote[s] ? 0 : baseBlockAllocated(s) ? 1 : NO_LAYER,
+    );
     expect(Array.from(layers)).toEqual(Array.from(expected));
     expect(layers.filter((l) => l === 0).length).toBe(2 + 2048);
     expect(layers[16]).toBe(0);

@@ -41,7 +41,13 @@ function ChainTable({ chain }: { chain: ChainView }) {
               <td>
                 <code>{img.dataWriteGuid}</code>
               </td>
-              <td>{img.parentLinkage ? <code>{img.parentLinkage.replace(/[{}]/g, "")}</code> : <span className="muted">—</span>}</td>
+              <td>
+                {img.parentLinkage ? (
+                  <code>{img.parentLinkage.replace(/[{}]/g, "")}</code>
+                ) : (
+                  <span className="muted">—</span>
+                )}
+              </td>
               <td>
                 <span className="share" aria-label={`${img.allocatedBlocks} of ${img.totalBlocks} blocks allocated`}>
                   <span className="share-bar">
@@ -153,7 +159,8 @@ export function ChainDialog() {
               disabled={busy || !can.open()}
               onClick={async () => {
                 const files = await pickFiles(VHDX_TYPES, true);
-                if (files?.length) await attach({ kind: "files", files: files.map((handle) => ({ kind: "handle", handle })) });
+                if (files?.length)
+                  await attach({ kind: "files", files: files.map((handle) => ({ kind: "handle", handle })) });
               }}
             >
               Choose parent…

@@ -14,7 +14,15 @@ const BLOCK_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256].map((n) => n * MiB);
 const LOG_SIZES = [1, 2, 4, 8, 16, 32, 64].map((n) => n * MiB);
 const TYPES = ["dynamic", "fixed", "differencing"] as const;
 
-function Select({ id, label, value, options, onChange, disabled, format }: {
+function Select({
+  id,
+  label,
+  value,
+  options,
+  onChange,
+  disabled,
+  format,
+}: {
   id: string;
   label: string;
   value: number;
@@ -113,9 +121,14 @@ export function NewImageDialog() {
                 >
                   Choose parent…
                 </button>
-                <span aria-label="Chosen parent">{parent ? parent.name : <span className="muted">none chosen</span>}</span>
+                <span aria-label="Chosen parent">
+                  {parent ? parent.name : <span className="muted">none chosen</span>}
+                </span>
               </span>
-              <span className="hint">The child takes its parent's size and sector sizes; its locator names the parent as .\{parent?.name ?? "parent.vhdx"}.</span>
+              <span className="hint">
+                The child takes its parent's size and sector sizes; its locator names the parent as .\
+                {parent?.name ?? "parent.vhdx"}.
+              </span>
             </>
           ) : (
             <>
@@ -135,7 +148,14 @@ export function NewImageDialog() {
               )}
             </>
           )}
-          <Select id="ni-block" label="Block size" value={f.blockSize} options={BLOCK_SIZES} onChange={(v) => set("blockSize", v)} format={mib} />
+          <Select
+            id="ni-block"
+            label="Block size"
+            value={f.blockSize}
+            options={BLOCK_SIZES}
+            onChange={(v) => set("blockSize", v)}
+            format={mib}
+          />
           <Select
             id="ni-lss"
             label="Logical sector size"
@@ -154,7 +174,14 @@ export function NewImageDialog() {
             onChange={(v) => set("physicalSectorSize", v)}
             format={bytes}
           />
-          <Select id="ni-log" label="Log size" value={f.logSize} options={LOG_SIZES} onChange={(v) => set("logSize", v)} format={mib} />
+          <Select
+            id="ni-log"
+            label="Log size"
+            value={f.logSize}
+            options={LOG_SIZES}
+            onChange={(v) => set("logSize", v)}
+            format={mib}
+          />
           <OutputFields dest={dest} setDest={setDest} name={name} setName={setName} idPrefix="ni" />
           <div className="full">
             <JobStatus />

@@ -17,13 +17,13 @@ export function PartialShadeToggle() {
   return (
     <div className="partial-shade">
       <label>
-        <input type="checkbox" checked={enabled} onChange={() => void toggle()} disabled={partial === 0} /> Shade partial
-        blocks by sector bitmap
+        <input type="checkbox" checked={enabled} onChange={() => void toggle()} disabled={partial === 0} /> Shade
+        partial blocks by sector bitmap
       </label>
       {enabled && data && (
         <p className="small muted">
-          {data.blocks.length} partially present block{data.blocks.length === 1 ? "" : "s"}; lighter holds fewer of its own
-          sectors.
+          {data.blocks.length} partially present block{data.blocks.length === 1 ? "" : "s"}; lighter holds fewer of its
+          own sectors.
         </p>
       )}
       {error && <p className="small danger">{error}</p>}
@@ -32,10 +32,15 @@ export function PartialShadeToggle() {
 }
 
 /** What BatCanvas applies after painting: the shading when switched on, else undefined. */
-export function usePartialOverlay(chunkRatio: number): ((pixels: Uint32Array, palette: BatPalette) => void) | undefined {
+export function usePartialOverlay(
+  chunkRatio: number,
+): ((pixels: Uint32Array, palette: BatPalette) => void) | undefined {
   const { enabled, data } = usePartialShade();
   return useMemo(
-    () => (enabled && data ? (pixels: Uint32Array, palette: BatPalette) => shadePartial(pixels, data, chunkRatio, palette) : undefined),
+    () =>
+      enabled && data
+        ? (pixels: Uint32Array, palette: BatPalette) => shadePartial(pixels, data, chunkRatio, palette)
+        : undefined,
     [enabled, data, chunkRatio],
   );
 }

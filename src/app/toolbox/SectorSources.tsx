@@ -44,7 +44,10 @@ export function SectorSources() {
   if (!info || info.diskType !== "differencing" || focus.space !== "virtual") return null;
   const names = chain?.images.map((i) => i.name) ?? [];
   const nameOf = (l: number) => (l < 0 ? "no image (reads as zeros)" : (names[l] ?? `layer ${l}`));
-  const here = layers && sector >= layers.first && sector < layers.first + layers.values.length ? layers.values[sector - layers.first] : null;
+  const here =
+    layers && sector >= layers.first && sector < layers.first + layers.values.length
+      ? layers.values[sector - layers.first]
+      : null;
   return (
     <section aria-labelledby="sources-h" className="sector-sources">
       <h2 id="sources-h">Sector sources</h2>
@@ -58,7 +61,11 @@ export function SectorSources() {
             Sector {formatCount(sector)}: {here === null ? "…" : nameOf(here)}
           </p>
           {layers && (
-            <div className="source-strip" role="img" aria-label={`Sources of sectors ${formatCount(layers.first)} to ${formatCount(layers.first + layers.values.length - 1)}`}>
+            <div
+              className="source-strip"
+              role="img"
+              aria-label={`Sources of sectors ${formatCount(layers.first)} to ${formatCount(layers.first + layers.values.length - 1)}`}
+            >
               {Array.from(layers.values, (l, i) => (
                 <span
                   key={i}
