@@ -330,3 +330,33 @@ test("a parent whose DataWriteGuid changed: both GUIDs named, then opened read-o
   await d.getByRole("button", { name: "Close" }).click();
   await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("read-only");
 });
+
+test("a cancelled conversion keeps nothing: the OPFS output is removed", async ({ page }) => {
+  await stubPickers(page, {});
+  // A 512 MiB raw disk made in the browser, with data every 16 MiB, long enough to cancel.
+  await page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    const h = await root.getFileHandle("big.img", { create: true });
+    const w = await h.createWritable();
+    await w.truncate(2 ** 29);
+    for (let at = 0; at < 2 ** 29; at += 16 * 2 ** 20)
+      await w.write({ type: "write", position: at, data: new Uint8Array(4096).fill(7) });
+    await w.close();
+  });
+  await page.getByRole("button", { name: "Convert" }).click();
+  const d = page.getByRole("dialog", { name: "Convert" });
+  await willPick(page, "big.img");
+  await d.getByRole("button", { name: "Choose raw image…" }).click();
+  await d.getByLabel("Output name").fill("big");
+  await d.getByRole("button", { name: "Convert", exact: true }).click();
+  await expect(d.getByRole("progressbar", { name: "Convert progress" })).toBeVisible();
+  await d.getByRole("button", { name: "Cancel" }).click();
+  await expect(d.getByRole("alert")).toHaveText("Convert failed: Cancelled; nothing was kept.");
+  const left = await page.evaluate(async () => {
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle("toolbox", { create: true });
+    const names: string[] = [];
+    for await (const [name] of dir as unknown as AsyncIterable<[string, FileSystemHandle]>) names.push(name);
+    return names;
+  });
+  expect(left).not.toContain("big.vhdx");
+});
