@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 
 const common = { bundle: true, platform: "node", format: "esm", target: "node20", sourcemap: true, packages: "external", logLevel: "warning" };
 await build({ ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.mjs" });
-await build({ ...common, entryPoints: ["src/node/makeSample.ts"], outfile: "dist/make-sample.mjs" });
+await build({ ...common, entryPoints: ["src/node/makeSampleMain.ts"], outfile: "dist/make-sample.mjs" });
 if (process.argv.includes("--sample")) {
   execFileSync(process.execPath, ["dist/make-sample.mjs", "public/sample.vhdx"], { stdio: "inherit" });
 }

@@ -38,9 +38,8 @@ export async function makeSample(path: string): Promise<void> {
   const text = new TextEncoder();
   await w.write(1 * MiB, text.encode("VHDX Studio sample disk. Everything here was written by the engine itself.\n".repeat(40)));
   await w.write(3 * MiB + 777, pattern(200_000, 3));
-  for (let b = 8; b < 24; b += 3) await w.write(b * MiB + 4096, pattern(64 * 1024, b));
-  await w.write(40 * MiB - 100, pattern(MiB + 200, 40)); // spans three blocks
-  await w.write(96 * MiB, pattern(4 * MiB, 96));
+  for (let b = 8; b < 17; b += 4) await w.write(b * MiB + 4096, pattern(64 * 1024, b));
+  await w.write(40 * MiB - 100, pattern(300, 40)); // spans two blocks
   const states = new BatUpdate(img);
   for (const b of [120, 121, 122]) states.setEntry(payloadEntryIndex(img.geometry, b), PAYLOAD_BLOCK_ZERO, 0);
   for (const b of [130, 131]) states.setEntry(payloadEntryIndex(img.geometry, b), PAYLOAD_BLOCK_UNMAPPED, 0);
@@ -139,10 +138,4 @@ function crc32(data: Uint8Array): number {
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
   }
   return (c ^ 0xffffffff) >>> 0;
-}
-
-const target = process.argv[2];
-if (target) {
-  await makeSample(target);
-  process.stdout.write(`sample written to ${target}\n`);
 }
