@@ -45,6 +45,22 @@ test("the sample's Log view shows the active sequence the engine finds in Node",
   // The checker's findings reach the panel: the sample's pending log is one of them.
   await expect(page.getByRole("button", { name: /^Findings \(\d+\)$/ })).toBeEnabled();
   await page.screenshot({ path: "e2e/screenshots/toolbox-log.png" });
+
+  // Check lists what the engine in Node finds; a finding's links open the region map and the hex view.
+  const want2 = engineCheck("public/sample.vhdx");
+  await page.getByRole("button", { name: "Check", exact: true }).click();
+  const dialog = page.getByRole("dialog", { name: "Check and repair" });
+  const rows = dialog.getByRole("table", { name: "Check findings" }).locator("tbody tr");
+  await expect(rows).toHaveCount(want2.findings.length);
+  const f = want2.findings.find((x) => x.code === "LOG_NEEDS_REPLAY")!;
+  const at = `0x${f.offset.toString(16).replace(/(?=(?:[0-9a-f]{4})+$)(?!^)/g, "_")}`;
+  await dialog.getByRole("button", { name: `Show LOG_NEEDS_REPLAY at ${at} on the region map` }).click();
+  await expect(page.getByRole("tab", { name: "Regions", exact: true })).toHaveAttribute("aria-selected", "true");
+  await page.getByRole("button", { name: "Check", exact: true }).click();
+  await dialog.getByRole("button", { name: `Show LOG_NEEDS_REPLAY at ${at} in the hex view` }).click();
+  await expect(page.getByRole("tab", { name: "Hex", exact: true })).toHaveAttribute("aria-selected", "true");
+  await expect(page.getByRole("radio", { name: "Raw file" })).toBeChecked();
+  await expect(page.getByText(`${at} ·`, { exact: false }).first()).toBeVisible();
 });
 
 /** Copies a file into OPFS and makes the system picker answer with its handle. */
@@ -81,7 +97,7 @@ async function fromOpfs(page: Page, name: string, dest: string): Promise<void> {
 }
 
 /** `vhdx check --json` in Node, whatever its exit status. */
-function engineCheck(file: string): { ok: boolean; findings: { code: string; severity: string }[] } {
+function engineCheck(file: string): { ok: boolean; findings: { code: string; severity: string; offset: number }[] } {
   try {
     return JSON.parse(vhdx("check", file, "--json"));
   } catch (e) {
