@@ -113,7 +113,14 @@ test("new dynamic and fixed images: qemu-img and the engine read them as zeros o
     await d.getByLabel("Physical sector size").selectOption({ label: type === "fixed" ? "512 bytes" : "4096 bytes" });
     await d.getByLabel("Output name").fill(`new-${type}`);
     await d.getByRole("radio", { name: "A file I choose…" }).click();
-    if (type === "dynamic") await page.screenshot({ path: "e2e/screenshots/toolbox-new-image.png" });
+    if (type === "dynamic") {
+      await page.screenshot({ path: "e2e/screenshots/toolbox-new-image.png" });
+      await d.getByRole("radio", { name: "differencing" }).click();
+      await page.evaluate(() => (document.documentElement.dataset.theme = "dark"));
+      await page.screenshot({ path: "e2e/screenshots/toolbox-new-image-dark.png" });
+      await page.evaluate(() => delete document.documentElement.dataset.theme);
+      await d.getByRole("radio", { name: type }).click();
+    }
     await d.getByRole("button", { name: "Create" }).click();
     await expect(d.getByText("New image: done.")).toBeVisible();
     await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText(`new-${type}.vhdx`);
@@ -359,4 +366,35 @@ test("a cancelled conversion keeps nothing: the OPFS output is removed", async (
     return names;
   });
   expect(left).not.toContain("big.vhdx");
+});
+
+test("a new differencing image on a picked parent links to it and reads as it, in Node", async ({ page }) => {
+  const base = join(dir, "nd-base.vhdx");
+  qemu("create", "-q", "-f", "vhdx", "-o", "block_size=2M", base, "24M");
+  execFileSync("qemu-io", ["-f", "vhdx", "-c", "write -P 0x6d 5M 3M", base], { stdio: "ignore" });
+  await stubPickers(page, { "nd-base.vhdx": base });
+  await page.getByRole("button", { name: "New image" }).click();
+  const d = page.getByRole("dialog", { name: "New image" });
+  await d.getByRole("radio", { name: "differencing" }).click();
+  await expect(d.getByRole("button", { name: "Create" })).toBeDisabled(); // no parent yet
+  await willPick(page, "nd-base.vhdx");
+  await d.getByRole("button", { name: "Choose parent…" }).click();
+  await expect(d.getByLabel("Chosen parent")).toHaveText("nd-base.vhdx");
+  await d.getByLabel("Output name").fill("nd-child");
+  await d.getByRole("button", { name: "Create" }).click();
+  await expect(d.getByText("New image: done.")).toBeVisible();
+  // The new child opens in the editor and asks for its parent.
+  await expect(page.getByRole("dialog", { name: "Differencing chain" })).toBeVisible();
+  const child = await fromOpfs(page, "toolbox/nd-child.vhdx", join(dir, "nd-child.vhdx"));
+  const info = JSON.parse(vhdx("info", child, "--json")) as InfoJson & { diskType: string; blockSize: number };
+  expect(info.diskType).toBe("differencing");
+  expect(info.blockSize).toBe(2 * MiB); // the parent's, by default
+  const loc = Object.fromEntries(info.parentLocator!.entries.map((e) => [e.key, e.value]));
+  expect(loc.relative_path).toBe(".\\nd-base.vhdx");
+  expect(loc.parent_linkage.replace(/[{}]/g, "")).toBe(dataWriteGuid(base));
+  const flat = join(dir, "nd-flat.raw");
+  vhdx("convert", child, flat, "--format", "raw");
+  const want = join(dir, "nd-base.raw");
+  qemu("convert", "-f", "vhdx", "-O", "raw", base, want);
+  expect(sha256(readFileSync(flat))).toBe(sha256(readFileSync(want)));
 });

@@ -63,4 +63,17 @@ describe("the new image form's rules", () => {
       expect(formOk, JSON.stringify(c)).toBe(engineOk);
     }
   });
+
+  it("a differencing image may leave the block size to its parent (0), no other image may", () => {
+    const f: NewImageFields = {
+      type: "differencing",
+      size: "",
+      blockSize: 0,
+      logicalSectorSize: 512,
+      physicalSectorSize: 512,
+      logSize: MiB,
+    };
+    expect(newImageProblems(f)).toEqual({});
+    expect(newImageProblems({ ...f, type: "dynamic", size: "1G" }).blockSize).toMatch(/power of two/);
+  });
 });

@@ -36,7 +36,8 @@ export function newImageProblems(f: NewImageFields): Partial<Record<keyof NewIma
   }
   // §2.6.2.1: a power of two from 1 MiB to 256 MiB.
   const b = f.blockSize;
-  if (b < MiB || b > 256 * MiB || (b & (b - 1)) !== 0)
+  const parents = f.type === "differencing" && b === 0; // 0: the parent's block size
+  if (!parents && (b < MiB || b > 256 * MiB || (b & (b - 1)) !== 0))
     out.blockSize = "a power of two from 1 MiB to 256 MiB (§2.6.2.1)";
   // §2.6.2.4, §2.6.2.5: 512 or 4096.
   if (f.logicalSectorSize !== 512 && f.logicalSectorSize !== 4096)
