@@ -1,27 +1,15 @@
 // In-process measurements for `npm run bench` (bundled by scripts/bench.mjs into dist/bench-inproc.mjs
 // and started as its own process, so the engine runs exactly as the CLI bundle runs it):
-//   dirty-log <clean.vhdx> <out.vhdx>   writes a copy whose 1 MiB log is full and still to be replayed
 //   random-reads <image> <ms>           random 4 KiB reads, one at a time, for about <ms> milliseconds
 //   patch-commits <image> <count>       one-sector atomic patch commits, with the flushes each costs
 // Each prints one JSON object on stdout.
-import { copyFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { NodeFileBackend } from "../src/node/fileBackend";
 import { openImage } from "../src/vhdx/image";
 import { RandomAccess } from "../src/vhdx/io";
-import {
-  HeaderUpdater,
-  LogUpdate,
-  serializeLogEntry,
-  LOG_SECTOR_SIZE,
-  DESCRIPTORS_IN_FIRST_SECTOR,
-} from "../src/vhdx/log";
-import { newGuid } from "../src/vhdx/guid";
 import { commitPatch } from "../src/vhdx/patch";
 import { VhdxWriter } from "../src/vhdx/write";
 import { PAYLOAD_BLOCK_FULLY_PRESENT, payloadEntryIndex } from "../src/vhdx/bat";
-
-const MiB = 1024 * 1024;
 
 /** Counts what reaches the file: every write and flush, to check the flush budget of a commit. */
 class CountingBackend implements RandomAccess {
@@ -50,52 +38,6 @@ class CountingBackend implements RandomAccess {
   }
   close(): Promise<void> {
     return this.inner.close();
-  }
-}
-
-/**
- * A dirty image whose log is nearly full: two entries of one active sequence, 127 sectors each
- * (254 of the ring's 256), each within one descriptor sector as QEMU 7.2 requires. (A ring filled
- * to the last sector is legal, but QEMU 7.2 then replays only the head entry.) Their 252 data sectors are random bytes for fresh space past the end of the file (no structure is
- * touched, so any replay must give the same file). The header then names the log (LogGuid), as it
- * would after a crash right after the last entry was flushed and before it was applied.
- */
-async function dirtyLog(src: string, out: string): Promise<object> {
-  copyFileSync(src, out);
-  const file = await NodeFileBackend.open(out, { readOnly: false });
-  try {
-    const updater = await HeaderUpdater.load(file);
-    const { logOffset, logLength } = updater.current;
-    if (logLength !== MiB) throw new Error(`expected a 1 MiB log, found ${logLength} bytes`);
-    const size = await file.size();
-    const base = Math.ceil(size / MiB) * MiB;
-    const logGuid = newGuid();
-    const sizes = [DESCRIPTORS_IN_FIRST_SECTOR, DESCRIPTORS_IN_FIRST_SECTOR];
-    let position = 0;
-    let target = base;
-    let seq = 1n;
-    for (const n of sizes) {
-      const updates: LogUpdate[] = [];
-      for (let i = 0; i < n; i++, target += LOG_SECTOR_SIZE) {
-        updates.push({ kind: "data", fileOffset: target, data: new Uint8Array(randomBytes(LOG_SECTOR_SIZE)) });
-      }
-      const entry = serializeLogEntry({
-        tail: 0,
-        sequenceNumber: seq++,
-        logGuid,
-        flushedFileOffset: Math.floor(size / MiB) * MiB,
-        lastFileOffset: Math.ceil(target / MiB) * MiB,
-        updates,
-      });
-      await file.write(logOffset + position, entry);
-      position += entry.length;
-    }
-    if (position > logLength) throw new Error(`the entries fill ${position} of ${logLength} log bytes`);
-    await file.flush();
-    await updater.update({ logGuid });
-    return { entries: sizes.length, logBytes: position, dataSectors: (target - base) / LOG_SECTOR_SIZE };
-  } finally {
-    await file.close();
   }
 }
 
@@ -163,8 +105,7 @@ async function patchCommits(path: string, count: number): Promise<object> {
 
 const [cmd, a, b] = process.argv.slice(2);
 let result: object;
-if (cmd === "dirty-log") result = await dirtyLog(a, b);
-else if (cmd === "random-reads") result = await randomReads(a, Number(b));
+if (cmd === "random-reads") result = await randomReads(a, Number(b));
 else if (cmd === "patch-commits") result = await patchCommits(a, Number(b));
 else throw new Error(`unknown measurement ${cmd}`);
 process.stdout.write(JSON.stringify(result) + "\n");

@@ -1,7 +1,7 @@
 // Shared pieces of `npm run bench`: timing whole processes, medians, and the inputs every row may need.
 // A row is one module in bench/rows/ (see bench/README.md); this file never needs to change to add one.
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, openSync, writeSync, ftruncateSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync, writeSync, ftruncateSync } from "node:fs";
 import { randomFillSync } from "node:crypto";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -111,6 +111,29 @@ export class Inputs {
         path,
       ]);
       return { path, raw, virtualSize: GiB, blockSize };
+    });
+  }
+
+  /**
+   * The same 1 GiB raw disk as dynamic1GiBHalf's, with its zero blocks written out as zeros instead
+   * of left as holes (a disk copied with dd): a reader cannot skip them with SEEK_DATA.
+   */
+  async raw1GiBHalfDense() {
+    const img = await this.dynamic1GiBHalf();
+    return this.get("raw-1g-half-dense.raw", (path) => {
+      const fd = openSync(path, "w");
+      const src = openSync(img.raw, "r");
+      const buf = Buffer.alloc(img.blockSize);
+      try {
+        for (let at = 0; at < GiB; at += buf.length) {
+          readSync(src, buf, 0, buf.length, at);
+          writeSync(fd, buf, 0, buf.length, at);
+        }
+      } finally {
+        closeSync(src);
+        closeSync(fd);
+      }
+      return { raw: path };
     });
   }
 

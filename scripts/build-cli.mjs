@@ -5,7 +5,9 @@ import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 
 const common = { bundle: true, platform: "node", format: "esm", target: "node20", sourcemap: true, packages: "external", logLevel: "warning" };
-await build({ ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.mjs" });
+// The command's few dependencies (uuid) go into its bundle: resolving and loading a package's
+// modules from node_modules costs about 10 ms of every start.
+await build({ ...common, packages: undefined, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.mjs" });
 await build({ ...common, entryPoints: ["src/node/makeSampleMain.ts"], outfile: "dist/make-sample.mjs" });
 if (process.argv.includes("--sample")) {
   execFileSync(process.execPath, ["dist/make-sample.mjs", "public/sample.vhdx"], { stdio: "inherit" });

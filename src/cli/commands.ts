@@ -5,7 +5,7 @@ import { formatSize, hexOffset, table, toJson } from "./format";
 
 export interface Io {
   out(s: string): void;
-  /** Binary output with backpressure. */
+  /** Binary output with backpressure; once the promise resolves, `b` is no longer needed (its buffer may be reused). */
   outBytes(b: Uint8Array): Promise<void>;
 }
 
@@ -62,7 +62,8 @@ export async function catCommand(a: ParsedArgs, io: Io): Promise<number> {
     if (offset > img.virtualSize) throw new UsageError(`--offset ${offset} is past the end of the virtual disk (${img.virtualSize} bytes)`);
     const length = a.flags.has("length") ? parseSize(flagString(a, "length")!, "--length") : img.virtualSize - offset;
     if (offset + length > img.virtualSize) throw new UsageError(`--offset + --length runs past the end of the virtual disk (${img.virtualSize} bytes)`);
-    for await (const piece of img.segments(offset, length)) await io.outBytes(piece);
+    // Each piece is written out before the next is asked for, so the pieces may share buffers.
+    for await (const piece of img.segments(offset, length, { reuse: true })) await io.outBytes(piece);
     return 0;
   } finally {
     await img.close();
