@@ -31,18 +31,36 @@ test("the sample's Log view shows the active sequence the engine finds in Node",
   const want = JSON.parse(vhdx("log", "public/sample.vhdx", "--json")) as LogJson;
   expect(want.needsReplay).toBe(true);
   expect(want.active).not.toBeNull();
-  await page.goto("/");
+  await gotoApp(page);
   await page.getByRole("button", { name: "Open sample" }).click();
   await tab(page, "Log");
   const a = want.active!;
   const n = a.entryCount;
-  await expect(page.getByText(`${n} ${n === 1 ? "entry" : "entries"} up to sequence ${a.headSequenceNumber}`)).toBeVisible();
+  await expect(
+    page.getByText(`${n} ${n === 1 ? "entry" : "entries"} up to sequence ${a.headSequenceNumber}`),
+  ).toBeVisible();
   const table = page.getByRole("table", { name: "Log entries" });
   await expect(table.locator("tbody tr")).toHaveCount(want.entries.length);
   await expect(table.locator("tbody tr.active")).toHaveCount(want.entries.filter((e) => e.active).length);
   // The checker's findings reach the panel: the sample's pending log is one of them.
   await expect(page.getByRole("button", { name: /^Findings \(\d+\)$/ })).toBeEnabled();
   await page.screenshot({ path: "e2e/screenshots/toolbox-log.png" });
+
+  // Check lists what the engine in Node finds; a finding's links open the region map and the hex view.
+  const want2 = engineCheck("public/sample.vhdx");
+  await page.getByRole("button", { name: "Check", exact: true }).click();
+  const dialog = page.getByRole("dialog", { name: "Check and repair" });
+  const rows = dialog.getByRole("table", { name: "Check findings" }).locator("tbody tr");
+  await expect(rows).toHaveCount(want2.findings.length);
+  const f = want2.findings.find((x) => x.code === "LOG_NEEDS_REPLAY")!;
+  const at = `0x${f.offset.toString(16).replace(/(?=(?:[0-9a-f]{4})+$)(?!^)/g, "_")}`;
+  await dialog.getByRole("button", { name: `Show LOG_NEEDS_REPLAY at ${at} on the region map` }).click();
+  await expect(page.getByRole("tab", { name: "Regions", exact: true })).toHaveAttribute("aria-selected", "true");
+  await page.getByRole("button", { name: "Check", exact: true }).click();
+  await dialog.getByRole("button", { name: `Show LOG_NEEDS_REPLAY at ${at} in the hex view` }).click();
+  await expect(page.getByRole("tab", { name: "Hex", exact: true })).toHaveAttribute("aria-selected", "true");
+  await expect(page.getByRole("radio", { name: "Raw file" })).toBeChecked();
+  await expect(page.getByText(`${at} ·`, { exact: false }).first()).toBeVisible();
 });
 
 /** Copies a file into OPFS and makes the system picker answer with its handle. */
@@ -79,7 +97,7 @@ async function fromOpfs(page: Page, name: string, dest: string): Promise<void> {
 }
 
 /** `vhdx check --json` in Node, whatever its exit status. */
-function engineCheck(file: string): { ok: boolean; findings: { code: string; severity: string }[] } {
+function engineCheck(file: string): { ok: boolean; findings: { code: string; severity: string; offset: number }[] } {
   try {
     return JSON.parse(vhdx("check", file, "--json"));
   } catch (e) {
@@ -96,8 +114,18 @@ function qemuCheck(file: string): { ok: boolean; out: string } {
   }
 }
 
+/** Loads the app; a navigation the service worker starts meanwhile is waited out, not an error. */
+async function gotoApp(page: Page): Promise<void> {
+  try {
+    await page.goto("/");
+  } catch (e) {
+    if (!String(e).includes("interrupted by another navigation")) throw e;
+    await page.waitForLoadState("load");
+  }
+}
+
 async function checkAndRepair(page: Page, file: string, name: string, repairCode: string): Promise<void> {
-  await page.goto("/");
+  await gotoApp(page);
   await pickFromOpfs(page, file, name);
   await page.getByRole("button", { name: "Open file" }).click();
   await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText(name);
@@ -135,7 +163,7 @@ test("check and repair: one bad header, then a dirty log, each left clean for qe
     expect(engineCheck(badHeader).findings.map((f) => f.code)).toContain("HEADER_CHECKSUM");
     await checkAndRepair(page, badHeader, "badheader.vhdx", "HEADER_REWRITTEN");
     const out1 = join(dir, "badheader-out.vhdx");
-    await page.goto("/"); // the worker and its sync handles go with the page
+    await gotoApp(page); // the worker and its sync handles go with the page
     await fromOpfs(page, "badheader.vhdx", out1);
     expect(qemuCheck(out1).ok).toBe(true);
     expect(engineCheck(out1).ok).toBe(true);
@@ -146,7 +174,7 @@ test("check and repair: one bad header, then a dirty log, each left clean for qe
     // A dirty log: the sample's pending active sequence.
     await checkAndRepair(page, "public/sample.vhdx", "dirty.vhdx", "LOG_REPLAYED");
     const out2 = join(dir, "dirty-out.vhdx");
-    await page.goto("/");
+    await gotoApp(page);
     await fromOpfs(page, "dirty.vhdx", out2);
     const q = qemuCheck(out2);
     expect(q.ok, q.out).toBe(true);

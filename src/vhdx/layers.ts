@@ -1,8 +1,4 @@
-import {
-  payloadEntryIndex,
-  PAYLOAD_BLOCK_NOT_PRESENT,
-  PAYLOAD_BLOCK_PARTIALLY_PRESENT,
-} from "./bat";
+import { payloadEntryIndex, PAYLOAD_BLOCK_NOT_PRESENT, PAYLOAD_BLOCK_PARTIALLY_PRESENT } from "./bat";
 import { VhdxError } from "./errors";
 import type { VhdxImage } from "./image";
 
@@ -20,8 +16,18 @@ export const NO_LAYER = -1;
 export async function sectorLayers(img: VhdxImage, firstSector: number, count: number): Promise<Int8Array> {
   const ss = img.params.logicalSectorSize;
   const total = Math.ceil(img.virtualSize / ss);
-  if (!Number.isSafeInteger(firstSector) || !Number.isSafeInteger(count) || firstSector < 0 || count < 0 || firstSector + count > total) {
-    throw new VhdxError("OUT_OF_RANGE", `sectors ${firstSector}+${count} run past the disk's ${total} sectors`, "virtual disk");
+  if (
+    !Number.isSafeInteger(firstSector) ||
+    !Number.isSafeInteger(count) ||
+    firstSector < 0 ||
+    count < 0 ||
+    firstSector + count > total
+  ) {
+    throw new VhdxError(
+      "OUT_OF_RANGE",
+      `sectors ${firstSector}+${count} run past the disk's ${total} sectors`,
+      "virtual disk",
+    );
   }
   const out = new Int8Array(count).fill(NO_LAYER);
   // Sectors still to place, as indexes into `out`; each layer settles some and passes the rest down.
@@ -52,7 +58,11 @@ export async function sectorLayers(img: VhdxImage, firstSector: number, count: n
     pending = next;
     if (pending.length && differencing) {
       if (!image.parent) {
-        throw new VhdxError("PARENT_NOT_FOUND", "this differencing image has no parent attached; open it with its parent chain", "parent locator");
+        throw new VhdxError(
+          "PARENT_NOT_FOUND",
+          "this differencing image has no parent attached; open it with its parent chain",
+          "parent locator",
+        );
       }
       layer = isImage(image.parent) ? image.parent : null;
       if (!layer) for (const i of pending) out[i] = depth + 1; // a raw parent holds every sector it is asked for
@@ -66,3 +76,39 @@ export async function sectorLayers(img: VhdxImage, firstSector: number, count: n
 function isImage(d: unknown): d is VhdxImage {
   return typeof d === "object" && d !== null && "bat" in d && "params" in d;
 }
+
+/** For each PARTIALLY_PRESENT payload block of a differencing image: how many of its sectors it holds. */
+export interface PartialPresence {
+  /** Virtual block numbers, ascending. */
+  blocks: Uint32Array;
+  /** Sectors with their sector bitmap bit set (§2.4), per block. */
+  present: Uint32Array;
+  sectorsPerBlock: number;
+}
+
+/** Counts, per PARTIALLY_PRESENT block, the sectors its sector bitmap marks present. */
+export async function partialPresence(img: VhdxImage): Promise<PartialPresence> {
+  const g = img.geometry;
+  const perBlock = img.blockSize / img.params.logicalSectorSize;
+  const blocks: number[] = [];
+  const present: number[] = [];
+  if (img.diskType === "differencing") {
+    for (let block = 0; block < g.dataBlocksCount; block++) {
+      if (img.bat.state(payloadEntryIndex(g, block)) !== PAYLOAD_BLOCK_PARTIALLY_PRESENT) continue;
+      const bitmap = await img.sectorBitmap(Math.floor(block / g.chunkRatio));
+      // perBlock is a multiple of 8 (a block is at least 1 MiB), so the block's bits are whole bytes.
+      const from = ((block % g.chunkRatio) * perBlock) >>> 3;
+      let n = 0;
+      for (let i = from; i < from + perBlock / 8; i++) n += POPCOUNT[bitmap[i]];
+      blocks.push(block);
+      present.push(n);
+    }
+  }
+  return { blocks: Uint32Array.from(blocks), present: Uint32Array.from(present), sectorsPerBlock: perBlock };
+}
+
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
+  let n = 0;
+  for (let x = b; x; x >>= 1) n += x & 1;
+  return n;
+});

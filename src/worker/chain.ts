@@ -7,7 +7,7 @@ import { PAYLOAD_BLOCK_FULLY_PRESENT, PAYLOAD_BLOCK_PARTIALLY_PRESENT, payloadEn
 import { attachParents, PARENT_PATH_KEYS, type ParentPathKey, type ParentResolver } from "../vhdx/chain";
 import { VhdxError } from "../vhdx/errors";
 import type { DiskType, VhdxImage } from "../vhdx/image";
-import { sectorLayers } from "../vhdx/layers";
+import { partialPresence, sectorLayers, type PartialPresence } from "../vhdx/layers";
 import { locatorValue } from "../vhdx/parentLocator";
 import { transfer, type CallContext, type Transfer } from "./protocol";
 import { current, exclusive } from "./state";
@@ -92,7 +92,9 @@ async function resolverFor(source: ParentSource): Promise<ParentResolver> {
   const files = await Promise.all(source.files.map((s) => (s.kind === "file" ? s.file : s.handle.getFile())));
   return async (_key, value) => {
     // A picked file stands for the path whose file name it carries.
-    const f = files.find((x) => x.name.toLowerCase() === baseName(value).toLowerCase()) ?? (files.length === 1 ? files[0] : null);
+    const f =
+      files.find((x) => x.name.toLowerCase() === baseName(value).toLowerCase()) ??
+      (files.length === 1 ? files[0] : null);
     if (!f) return null;
     return { io: new BlobBackend(f, { name: f.name }), location: f.name };
   };
@@ -147,11 +149,19 @@ export async function chain(): Promise<ChainView> {
  * PARENT_MISMATCH naming both GUIDs, unless `force`, which attaches anyway and keeps the image
  * read-only with the reason.
  */
-export function attachChain(_ctx: CallContext, source: ParentSource, opts: { force?: boolean } = {}): Promise<ChainView> {
+export function attachChain(
+  _ctx: CallContext,
+  source: ParentSource,
+  opts: { force?: boolean } = {},
+): Promise<ChainView> {
   return exclusive(async () => {
     const s = current();
     if (s.image.diskType !== "differencing") {
-      throw new VhdxError("INVALID_ARGUMENT", `${s.name} is a ${s.image.diskType} image; it has no parent`, "parent locator");
+      throw new VhdxError(
+        "INVALID_ARGUMENT",
+        `${s.name} is a ${s.image.diskType} image; it has no parent`,
+        "parent locator",
+      );
     }
     const names: string[] = [s.name];
     const resolve = await resolverFor(source);
@@ -166,7 +176,8 @@ export function attachChain(_ctx: CallContext, source: ParentSource, opts: { for
     chainNames = names.slice(0, found.length);
     if (opts.force && s.image.warnings.some((w) => w.code === "PARENT_MISMATCH")) {
       s.readOnly = true;
-      s.readOnlyReason = "its parent's DataWriteGuid does not match the child's parent_linkage (opened read-only anyway)";
+      s.readOnlyReason =
+        "its parent's DataWriteGuid does not match the child's parent_linkage (opened read-only anyway)";
     }
     return chain();
   });
@@ -176,4 +187,10 @@ export function attachChain(_ctx: CallContext, source: ParentSource, opts: { for
 export async function layers(_ctx: CallContext, firstSector: number, count: number): Promise<Transfer<Int8Array>> {
   const out = await sectorLayers(current().image, firstSector, Math.min(count, 1 << 20));
   return transfer(out, [out.buffer]);
+}
+
+/** Per PARTIALLY_PRESENT block, the sectors its sector bitmap marks present (for the BAT view's shading). */
+export async function partialBlocks(): Promise<Transfer<PartialPresence>> {
+  const r = await partialPresence(current().image);
+  return transfer(r, [r.blocks.buffer, r.present.buffer]);
 }

@@ -43,11 +43,14 @@ export async function log(): Promise<Transfer<LogReport>> {
 
 /** Every rule of the format over the file as stored (a pending log is checked as replayed in memory). */
 export async function check(ctx: CallContext): Promise<CheckReport> {
-  ctx.progress(0, 0);
   const s = current();
-  const report = await checkImage(s.backend as RandomAccess);
+  const report = await checkImage(s.backend as RandomAccess, {
+    onProgress: (fraction) => {
+      throwIfCancelled(ctx.signal, "Check");
+      ctx.progress(fraction, Math.round(fraction * s.image.fileSize));
+    },
+  });
   throwIfCancelled(ctx.signal, "Check");
-  ctx.progress(1, s.image.fileSize);
   return report;
 }
 

@@ -4,7 +4,7 @@ import { transfer, type CallContext, type MethodTable, type Transfer } from "./p
 import { current, exclusive, getSession, setSession } from "./state";
 import { commitPatch, patchCost, replay } from "./commit";
 import { check, log, repair, repairPlan } from "./inspect";
-import { attachChain, chain, layers, parentLocator } from "./chain";
+import { attachChain, chain, layers, parentLocator, partialBlocks } from "./chain";
 import { compact, convertOpenToRaw, convertRaw, createNew, mergeOpen } from "./toolbox";
 import {
   closeSession,
@@ -291,6 +291,7 @@ export const methods = {
   attachChain,
   chain,
   layers,
+  partialBlocks,
   createNew,
   convertRaw,
   convertOpenToRaw,

@@ -37,7 +37,10 @@ export interface JobResult {
 }
 
 /** Runs `fn` on a fresh output: all or nothing on a picked file, in place (removed on failure) in OPFS. */
-async function withOutput<T>(target: OutputTarget, fn: (out: RandomAccess) => Promise<T>): Promise<{ value: T; size: number }> {
+async function withOutput<T>(
+  target: OutputTarget,
+  fn: (out: RandomAccess) => Promise<T>,
+): Promise<{ value: T; size: number }> {
   if (target.kind === "handle") {
     const out = await WritableHandleBackend.open(target.handle, { overlayBudget: 32 * 1024 * 1024 });
     try {
@@ -126,7 +129,12 @@ export function createNew(ctx: CallContext, o: NewImageOptions, target: OutputTa
 export type ConvertOptions = Omit<ToVhdxOptions, "onProgress" | "signal" | "virtualDiskId">;
 
 /** A raw disk image (.img, .raw, .bin) into a new VHDX. */
-export function convertRaw(ctx: CallContext, src: InputFile, o: ConvertOptions, target: OutputTarget): Promise<JobResult> {
+export function convertRaw(
+  ctx: CallContext,
+  src: InputFile,
+  o: ConvertOptions,
+  target: OutputTarget,
+): Promise<JobResult> {
   return exclusive(async () => {
     const f = await inputBlob(src);
     const disk = rawDisk(new BlobBackend(f, { name: f.name }), f.size);
@@ -186,9 +194,17 @@ export function mergeOpen(ctx: CallContext, parentHandle: FileSystemFileHandle):
   return exclusive(async () => {
     const child = current().image;
     if (child.diskType !== "differencing")
-      throw new VhdxError("INVALID_ARGUMENT", `the open image is ${child.diskType}; only a differencing image merges`, "merge");
+      throw new VhdxError(
+        "INVALID_ARGUMENT",
+        `the open image is ${child.diskType}; only a differencing image merges`,
+        "merge",
+      );
     if (!child.parent)
-      throw new VhdxError("PARENT_NOT_FOUND", "attach the parent chain first (choose the parent file)", "parent locator");
+      throw new VhdxError(
+        "PARENT_NOT_FOUND",
+        "attach the parent chain first (choose the parent file)",
+        "parent locator",
+      );
     const out = await WritableHandleBackend.open(parentHandle, { overlayBudget: 32 * 1024 * 1024 });
     try {
       const { value } = await out.batch(async () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { MAX_VIRTUAL_SIZE, MiB, newImageProblems, parseSize, type NewImageFields } from "../../src/app/toolbox/sizeInput";
+import {
+  MAX_VIRTUAL_SIZE,
+  MiB,
+  newImageProblems,
+  parseSize,
+  type NewImageFields,
+} from "../../src/app/toolbox/sizeInput";
 import { resolveCreateOptions } from "../../src/vhdx/create";
 
 describe("the new image form's rules", () => {
@@ -13,7 +19,14 @@ describe("the new image form's rules", () => {
   });
 
   it("refuses exactly what the engine's create refuses (the spec's limits)", () => {
-    const base: NewImageFields = { type: "dynamic", size: "1G", blockSize: 32 * MiB, logicalSectorSize: 512, physicalSectorSize: 4096, logSize: MiB };
+    const base: NewImageFields = {
+      type: "dynamic",
+      size: "1G",
+      blockSize: 32 * MiB,
+      logicalSectorSize: 512,
+      physicalSectorSize: 4096,
+      logSize: MiB,
+    };
     const cases: Partial<NewImageFields>[] = [
       {},
       { size: "64T" },
@@ -49,5 +62,18 @@ describe("the new image form's rules", () => {
       }
       expect(formOk, JSON.stringify(c)).toBe(engineOk);
     }
+  });
+
+  it("a differencing image may leave the block size to its parent (0), no other image may", () => {
+    const f: NewImageFields = {
+      type: "differencing",
+      size: "",
+      blockSize: 0,
+      logicalSectorSize: 512,
+      physicalSectorSize: 512,
+      logSize: MiB,
+    };
+    expect(newImageProblems(f)).toEqual({});
+    expect(newImageProblems({ ...f, type: "dynamic", size: "1G" }).blockSize).toMatch(/power of two/);
   });
 });

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { PAYLOAD_BLOCK_PARTIALLY_PRESENT } from "../../src/vhdx/bat";
 import { attachParents } from "../../src/vhdx/chain";
 import { createImage } from "../../src/vhdx/create";
 import { MiB } from "../../src/vhdx/bytes";
 import { openImage } from "../../src/vhdx/image";
 import { MemoryBackend } from "../../src/vhdx/io";
-import { NO_LAYER, sectorLayers } from "../../src/vhdx/layers";
+import { NO_LAYER, partialPresence, sectorLayers } from "../../src/vhdx/layers";
 import { openWritable } from "../../src/vhdx/openWritable";
 import { VhdxWriter } from "../../src/vhdx/write";
 
@@ -26,7 +27,14 @@ describe("sectorLayers", () => {
     const baseIo = new MemoryBackend();
     await createImage(baseIo, { type: "dynamic", virtualSize: SIZE, blockSize: MiB });
     const baseWrote = new Uint8Array(SIZE / SS);
-    await write(baseIo, [[0, 64 * 1024, 0xb0], [2 * MiB + 4096, 512, 0xb2]], baseWrote);
+    await write(
+      baseIo,
+      [
+        [0, 64 * 1024, 0xb0],
+        [2 * MiB + 4096, 512, 0xb2],
+      ],
+      baseWrote,
+    );
     const base = await openImage(baseIo);
 
     const childIo = new MemoryBackend();
@@ -49,7 +57,10 @@ describe("sectorLayers", () => {
       const child = await openWritable(childIo);
       await attachParents(child, "child.vhdx", { resolve });
       const w = new VhdxWriter(child);
-      for (const [offset, length, value] of [[8192, 1024, 0xc0], [3 * MiB, MiB, 0xc3]] as const) {
+      for (const [offset, length, value] of [
+        [8192, 1024, 0xc0],
+        [3 * MiB, MiB, 0xc3],
+      ] as const) {
         await w.write(offset, new Uint8Array(length).fill(value));
         childWrote.fill(1, offset / SS, (offset + length) / SS);
       }
@@ -60,8 +71,11 @@ describe("sectorLayers", () => {
 
     const layers = await sectorLayers(child, 0, SIZE / SS);
     // The model: the child's own sectors, else the base's allocated blocks (data or zeros), else nothing.
-    const baseBlockAllocated = (s: number) => baseWrote.subarray(Math.floor(s / 2048) * 2048, (Math.floor(s / 2048) + 1) * 2048).includes(1);
-    const expected = Int8Array.from({ length: SIZE / SS }, (_, s) => (childWrote[s] ? 0 : baseBlockAllocated(s) ? 1 : NO_LAYER));
+    const baseBlockAllocated = (s: number) =>
+      baseWrote.subarray(Math.floor(s / 2048) * 2048, (Math.floor(s / 2048) + 1) * 2048).includes(1);
+    const expected = Int8Array.from({ length: SIZE / SS }, (_, s) =>
+      childWrote[s] ? 0 : baseBlockAllocated(s) ? 1 : NO_LAYER,
+    );
     expect(Array.from(layers)).toEqual(Array.from(expected));
     expect(layers.filter((l) => l === 0).length).toBe(2 + 2048);
     expect(layers[16]).toBe(0);
@@ -82,6 +96,15 @@ describe("sectorLayers", () => {
     expect(own[0]).toBe(0);
     expect(own[2048]).toBe(NO_LAYER);
     await expect(sectorLayers(child, SIZE / SS - 1, 2)).rejects.toThrow(/run past/);
+    // Each PARTIALLY_PRESENT block holds exactly the sectors the child wrote in it (block 0: 2 of 2048).
+    const partial = await partialPresence(child);
+    const partialBlocks = [0, 1, 2, 3].filter((b) => child.blockLocation(b).state === PAYLOAD_BLOCK_PARTIALLY_PRESENT);
+    expect(partialBlocks).toContain(0);
+    expect(Array.from(partial.blocks)).toEqual(partialBlocks);
+    const wrote = (b: number) => childWrote.subarray(b * 2048, (b + 1) * 2048).reduce((a, x) => a + x, 0);
+    expect(Array.from(partial.present)).toEqual(partialBlocks.map(wrote));
+    expect(partial.present[0]).toBe(2);
+    expect(partial.sectorsPerBlock).toBe(2048);
   });
 
   it("a differencing image without its parent attached refuses to guess", async () => {

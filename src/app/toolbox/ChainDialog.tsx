@@ -41,7 +41,13 @@ function ChainTable({ chain }: { chain: ChainView }) {
               <td>
                 <code>{img.dataWriteGuid}</code>
               </td>
-              <td>{img.parentLinkage ? <code>{img.parentLinkage}</code> : <span className="muted">—</span>}</td>
+              <td>
+                {img.parentLinkage ? (
+                  <code>{img.parentLinkage.replace(/[{}]/g, "")}</code>
+                ) : (
+                  <span className="muted">—</span>
+                )}
+              </td>
               <td>
                 <span className="share" aria-label={`${img.allocatedBlocks} of ${img.totalBlocks} blocks allocated`}>
                   <span className="share-bar">
@@ -67,13 +73,17 @@ export function ChainDialog() {
   const differencing = info?.diskType === "differencing";
 
   // A differencing image asks for its parent as soon as it opens: nothing reads through it before.
+  const status = useApp((s) => s.status);
   useEffect(() => {
+    if (status !== "ready") return;
     reset();
     if (!differencing) return;
     void load().then(() => {
-      if (!useChain.getState().locator?.attached) show("chain");
+      const a = useApp.getState();
+      const l = useChain.getState().locator;
+      if (a.status === "ready" && a.info?.diskType === "differencing" && l && !l.attached) show("chain");
     });
-  }, [fileName, differencing, load, reset, show]);
+  }, [fileName, status, differencing, load, reset, show]);
 
   return (
     <Dialog title="Differencing chain" open={dialog === "chain"} onClose={hide}>
@@ -149,7 +159,8 @@ export function ChainDialog() {
               disabled={busy || !can.open()}
               onClick={async () => {
                 const files = await pickFiles(VHDX_TYPES, true);
-                if (files?.length) await attach({ kind: "files", files: files.map((handle) => ({ kind: "handle", handle })) });
+                if (files?.length)
+                  await attach({ kind: "files", files: files.map((handle) => ({ kind: "handle", handle })) });
               }}
             >
               Choose parent…

@@ -86,7 +86,12 @@ function FindingsTable({ findings }: { findings: Finding[] }) {
   const sorted = [...findings].sort((a, b) => RANK[a.severity] - RANK[b.severity]);
   return (
     <div className="check-table">
-      <DataTable label="Check findings" data={sorted} columns={findingColumns} empty="The checker found nothing to report." />
+      <DataTable
+        label="Check findings"
+        data={sorted}
+        columns={findingColumns}
+        empty="The checker found nothing to report."
+      />
     </div>
   );
 }
@@ -156,7 +161,9 @@ export function CheckDialog() {
   return (
     <Dialog title="Check and repair" open={open} onClose={close}>
       <div className="dialog-body wide">
-        {state.phase === "checking" && <ProgressLine label="Check progress" progress={state.progress} idle="Checking…" />}
+        {state.phase === "checking" && (
+          <ProgressLine label="Check progress" progress={state.progress} idle="Checking…" />
+        )}
         {(state.phase === "checked" || state.phase === "planning" || state.phase === "plan") && (
           <>
             <Summary findings={state.report.findings} />
@@ -165,7 +172,9 @@ export function CheckDialog() {
             {state.phase === "plan" && <PlanList plan={state.plan} />}
           </>
         )}
-        {state.phase === "repairing" && <ProgressLine label="Repair progress" progress={state.progress} idle="Repairing…" />}
+        {state.phase === "repairing" && (
+          <ProgressLine label="Repair progress" progress={state.progress} idle="Repairing…" />
+        )}
         {state.phase === "repaired" && (
           <>
             <p role="status">

@@ -10,7 +10,7 @@ import { engineClient } from "../store/engineConnection";
 import { useApp } from "../store/store";
 import { JobStatus, OutputFields } from "./JobParts";
 import { useJob, type Destination } from "./jobStore";
-import { pickFiles, RAW_TYPES, VHDX_TYPES } from "./pickers";
+import { can, pickFiles, RAW_TYPES, VHDX_TYPES } from "./pickers";
 import { MiB } from "./sizeInput";
 
 const MODES = [
@@ -65,7 +65,9 @@ export function ConvertDialog() {
         client.call("convertRaw", [src, { type, blockSize }, target], { signal, onProgress }),
       );
     } else if (mode === "to-raw") {
-      await run("Convert", "raw", (signal, onProgress) => client.call("convertOpenToRaw", [target], { signal, onProgress }));
+      await run("Convert", "raw", (signal, onProgress) =>
+        client.call("convertOpenToRaw", [target], { signal, onProgress }),
+      );
     } else if (mode === "compact") {
       await run("Compact", "vhdx", (signal, onProgress) =>
         client.call("compact", [{ type: "dynamic" }, target], { signal, onProgress }),
@@ -96,24 +98,24 @@ export function ConvertDialog() {
             <>
               <span>Raw image</span>
               <span className="row-actions">
-                <button
-                  type="button"
-                  onClick={async () => {
-                    const h = await pickFiles(RAW_TYPES);
-                    if (h?.[0]) setRaw(h[0]);
-                  }}
-                >
-                  Choose raw image…
-                </button>
-                <label className="file-label">
-                  or a file
+                {can.open() ? (
+                  <button
+                    type="button"
+                    onClick={async () => {
+                      const h = await pickFiles(RAW_TYPES);
+                      if (h?.[0]) setRaw(h[0]);
+                    }}
+                  >
+                    Choose raw image…
+                  </button>
+                ) : (
                   <input
                     type="file"
                     accept=".img,.raw,.bin"
                     aria-label="Raw image file"
                     onChange={(e) => setRaw(e.target.files?.[0] ?? null)}
                   />
-                </label>
+                )}
                 <span aria-label="Chosen raw image">{raw ? raw.name : <span className="muted">none chosen</span>}</span>
               </span>
               <span id="cv-type">VHDX type</span>
@@ -140,7 +142,8 @@ export function ConvertDialog() {
               <span>
                 {info ? (
                   <>
-                    {fileName}: {info.diskType}, {formatSize(info.virtualSize)} virtual, file {formatSize(info.fileSize)}
+                    {fileName}: {info.diskType}, {formatSize(info.virtualSize)} virtual, file{" "}
+                    {formatSize(info.fileSize)}
                     {info.diskType === "differencing" ? " — read through its parents" : ""}
                   </>
                 ) : (
@@ -165,7 +168,9 @@ export function ConvertDialog() {
                 >
                   Choose parent…
                 </button>
-                <span aria-label="Chosen parent">{parent ? parent.name : <span className="muted">none chosen</span>}</span>
+                <span aria-label="Chosen parent">
+                  {parent ? parent.name : <span className="muted">none chosen</span>}
+                </span>
               </span>
               <span className="hint">
                 The child's sectors are written into the parent, which must carry the DataWriteGuid the child links to.
@@ -173,7 +178,9 @@ export function ConvertDialog() {
               </span>
             </>
           )}
-          {mode !== "merge" && <OutputFields dest={dest} setDest={setDest} name={name} setName={setName} idPrefix="cv" />}
+          {mode !== "merge" && (
+            <OutputFields dest={dest} setDest={setDest} name={name} setName={setName} idPrefix="cv" />
+          )}
           <div className="full">
             <JobStatus />
           </div>

@@ -63,7 +63,11 @@ export function JobStatus() {
         <p>
           <strong>{job.title}: done.</strong> {job.result.summary}; file {formatSize(job.result.fileSize)}
           {t.kind === "handle" ? ` in ${t.handle.name}` : ` in browser storage (${t.path})`}.
-          {job.format === "vhdx" ? (job.opened ? " It is open in the editor." : "") : " A raw image does not open in the editor."}
+          {job.format === "vhdx"
+            ? job.opened
+              ? " It is open in the editor."
+              : ""
+            : " A raw image does not open in the editor."}
         </p>
         {t.kind === "opfs" && (
           <button type="button" onClick={() => void download()}>

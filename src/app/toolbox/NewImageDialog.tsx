@@ -2,7 +2,7 @@
  * "New image": fixed, dynamic or differencing (on a parent the user picks), with the size, block
  * size, sector sizes and log size; the spec's limits are checked as the user types.
  */
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { Dialog } from "../components/Dialog";
 import { engineClient } from "../store/engineConnection";
 import { JobStatus, OutputFields } from "./JobParts";
@@ -14,7 +14,15 @@ const BLOCK_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256].map((n) => n * MiB);
 const LOG_SIZES = [1, 2, 4, 8, 16, 32, 64].map((n) => n * MiB);
 const TYPES = ["dynamic", "fixed", "differencing"] as const;
 
-function Select({ id, label, value, options, onChange, disabled, format }: {
+function Select({
+  id,
+  label,
+  value,
+  options,
+  onChange,
+  disabled,
+  format,
+}: {
   id: string;
   label: string;
   value: number;
@@ -54,7 +62,12 @@ export function NewImageDialog() {
   const diff = f.type === "differencing";
   const blocked = Object.keys(problems).length > 0 || (diff && !parent) || job.phase === "running";
   const set = <K extends keyof NewImageFields>(k: K, v: NewImageFields[K]) => setF({ ...f, [k]: v });
-  const mib = (v: number) => `${v / MiB} MiB`;
+  // A child takes its parent's block size unless asked otherwise (0: the parent's), so their blocks align.
+  const lastBlock = useRef(f.blockSize);
+  if (f.blockSize) lastBlock.current = f.blockSize;
+  const setType = (type: NewImageFields["type"]) =>
+    setF({ ...f, type, blockSize: type === "differencing" ? 0 : f.blockSize || lastBlock.current });
+  const mib = (v: number) => (v === 0 ? "same as the parent" : `${v / MiB} MiB`);
   const bytes = (v: number) => `${v} bytes`;
 
   const create = async () => {
@@ -68,7 +81,7 @@ export function NewImageDialog() {
           {
             type: f.type,
             virtualSize: diff ? undefined : parseSize(f.size)!,
-            blockSize: f.blockSize,
+            blockSize: f.blockSize || undefined,
             logicalSectorSize: diff ? undefined : f.logicalSectorSize,
             physicalSectorSize: diff ? undefined : f.physicalSectorSize,
             logSize: f.logSize,
@@ -95,7 +108,7 @@ export function NewImageDialog() {
           <span id="ni-type">Type</span>
           <div className="segmented" role="radiogroup" aria-labelledby="ni-type">
             {TYPES.map((t) => (
-              <button key={t} type="button" role="radio" aria-checked={f.type === t} onClick={() => set("type", t)}>
+              <button key={t} type="button" role="radio" aria-checked={f.type === t} onClick={() => setType(t)}>
                 {t}
               </button>
             ))}
@@ -113,9 +126,14 @@ export function NewImageDialog() {
                 >
                   Choose parent…
                 </button>
-                <span aria-label="Chosen parent">{parent ? parent.name : <span className="muted">none chosen</span>}</span>
+                <span aria-label="Chosen parent">
+                  {parent ? parent.name : <span className="muted">none chosen</span>}
+                </span>
               </span>
-              <span className="hint">The child takes its parent's size and sector sizes; its locator names the parent as .\{parent?.name ?? "parent.vhdx"}.</span>
+              <span className="hint">
+                The child takes its parent's size and sector sizes; its locator names the parent as .\
+                {parent?.name ?? "parent.vhdx"}.
+              </span>
             </>
           ) : (
             <>
@@ -135,7 +153,14 @@ export function NewImageDialog() {
               )}
             </>
           )}
-          <Select id="ni-block" label="Block size" value={f.blockSize} options={BLOCK_SIZES} onChange={(v) => set("blockSize", v)} format={mib} />
+          <Select
+            id="ni-block"
+            label="Block size"
+            value={f.blockSize}
+            options={diff ? [0, ...BLOCK_SIZES] : BLOCK_SIZES}
+            onChange={(v) => set("blockSize", v)}
+            format={mib}
+          />
           <Select
             id="ni-lss"
             label="Logical sector size"
@@ -154,7 +179,14 @@ export function NewImageDialog() {
             onChange={(v) => set("physicalSectorSize", v)}
             format={bytes}
           />
-          <Select id="ni-log" label="Log size" value={f.logSize} options={LOG_SIZES} onChange={(v) => set("logSize", v)} format={mib} />
+          <Select
+            id="ni-log"
+            label="Log size"
+            value={f.logSize}
+            options={LOG_SIZES}
+            onChange={(v) => set("logSize", v)}
+            format={mib}
+          />
           <OutputFields dest={dest} setDest={setDest} name={name} setName={setName} idPrefix="ni" />
           <div className="full">
             <JobStatus />

@@ -16,18 +16,38 @@ export function ToolboxMenu() {
   return (
     <>
       <span className="topbar-sep" aria-hidden="true" />
-      <button type="button" onClick={() => show("new")} disabled={busy} title="Create a fixed, dynamic or differencing image">
+      <button
+        type="button"
+        onClick={() => show("new")}
+        disabled={busy}
+        title="Create a fixed, dynamic or differencing image"
+      >
         New image
       </button>
-      <button type="button" onClick={() => show("convert")} disabled={busy} title="Raw to VHDX, VHDX to raw, compact, merge">
+      <button
+        type="button"
+        onClick={() => show("convert")}
+        disabled={busy}
+        title="Raw to VHDX, VHDX to raw, compact, merge"
+      >
         Convert
       </button>
       {info?.diskType === "differencing" && (
-        <button type="button" onClick={() => show("chain")} disabled={busy} title="The differencing chain: parents and their share">
+        <button
+          type="button"
+          onClick={() => show("chain")}
+          disabled={busy}
+          title="The differencing chain: parents and their share"
+        >
           Chain
         </button>
       )}
-      <button type="button" onClick={showCheck} disabled={!info || busy} title="Check every rule of the format; repair what is safe">
+      <button
+        type="button"
+        onClick={showCheck}
+        disabled={!info || busy}
+        title="Check every rule of the format; repair what is safe"
+      >
         Check
       </button>
       <NewImageDialog />

@@ -40,13 +40,19 @@ let abort: AbortController | null = null;
 export function errorText(e: unknown): string {
   if (e instanceof Error) {
     const x = e as Error & { structure?: string; offset?: number };
-    const where = x.structure ? ` (${x.structure}${x.offset !== undefined ? ` at offset 0x${x.offset.toString(16)}` : ""})` : "";
+    const where = x.structure
+      ? ` (${x.structure}${x.offset !== undefined ? ` at offset 0x${x.offset.toString(16)}` : ""})`
+      : "";
     return x.message + where;
   }
   return String(e);
 }
 
-const toProgress = (phase: string) => (p: { fraction: number }) => ({ phase, done: Math.round(p.fraction * 1000), total: 1000 });
+const toProgress = (phase: string) => (p: { fraction: number }) => ({
+  phase,
+  done: Math.round(p.fraction * 1000),
+  total: 1000,
+});
 
 export const useCheck = create<CheckState>()((set, get) => ({
   open: false,

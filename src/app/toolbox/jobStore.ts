@@ -75,7 +75,13 @@ export const useJob = create<JobState>()((set, get) => ({
     set({ job: { phase: "running", title, progress: null } });
     try {
       const result = await start(signal, (p) =>
-        set({ job: { phase: "running", title, progress: { phase: title, done: Math.round(p.fraction * 1000), total: 1000 } } }),
+        set({
+          job: {
+            phase: "running",
+            title,
+            progress: { phase: title, done: Math.round(p.fraction * 1000), total: 1000 },
+          },
+        }),
       );
       set({ job: { phase: "done", title, result, opened: false, format } });
       if (format === "vhdx") {

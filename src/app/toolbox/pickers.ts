@@ -7,15 +7,23 @@
 type Accept = { description: string; accept: Record<string, string[]> }[];
 
 interface Pickers {
-  showOpenFilePicker?: (o?: { multiple?: boolean; types?: Accept; excludeAcceptAllOption?: boolean }) => Promise<FileSystemFileHandle[]>;
+  showOpenFilePicker?: (o?: {
+    multiple?: boolean;
+    types?: Accept;
+    excludeAcceptAllOption?: boolean;
+  }) => Promise<FileSystemFileHandle[]>;
   showSaveFilePicker?: (o?: { suggestedName?: string; types?: Accept }) => Promise<FileSystemFileHandle>;
   showDirectoryPicker?: (o?: { mode?: "read" | "readwrite" }) => Promise<FileSystemDirectoryHandle>;
 }
 
 const w = (): Pickers => window as unknown as Pickers;
 
-export const VHDX_TYPES: Accept = [{ description: "Virtual hard disk", accept: { "application/octet-stream": [".vhdx", ".avhdx"] } }];
-export const RAW_TYPES: Accept = [{ description: "Raw disk image", accept: { "application/octet-stream": [".img", ".raw", ".bin"] } }];
+export const VHDX_TYPES: Accept = [
+  { description: "Virtual hard disk", accept: { "application/octet-stream": [".vhdx", ".avhdx"] } },
+];
+export const RAW_TYPES: Accept = [
+  { description: "Raw disk image", accept: { "application/octet-stream": [".img", ".raw", ".bin"] } },
+];
 
 function dismissed(e: unknown): boolean {
   return e instanceof DOMException && e.name === "AbortError";

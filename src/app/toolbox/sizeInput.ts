@@ -36,11 +36,16 @@ export function newImageProblems(f: NewImageFields): Partial<Record<keyof NewIma
   }
   // §2.6.2.1: a power of two from 1 MiB to 256 MiB.
   const b = f.blockSize;
-  if (b < MiB || b > 256 * MiB || (b & (b - 1)) !== 0) out.blockSize = "a power of two from 1 MiB to 256 MiB (§2.6.2.1)";
+  const parents = f.type === "differencing" && b === 0; // 0: the parent's block size
+  if (!parents && (b < MiB || b > 256 * MiB || (b & (b - 1)) !== 0))
+    out.blockSize = "a power of two from 1 MiB to 256 MiB (§2.6.2.1)";
   // §2.6.2.4, §2.6.2.5: 512 or 4096.
-  if (f.logicalSectorSize !== 512 && f.logicalSectorSize !== 4096) out.logicalSectorSize = "512 or 4096 bytes (§2.6.2.4)";
-  if (f.physicalSectorSize !== 512 && f.physicalSectorSize !== 4096) out.physicalSectorSize = "512 or 4096 bytes (§2.6.2.5)";
+  if (f.logicalSectorSize !== 512 && f.logicalSectorSize !== 4096)
+    out.logicalSectorSize = "512 or 4096 bytes (§2.6.2.4)";
+  if (f.physicalSectorSize !== 512 && f.physicalSectorSize !== 4096)
+    out.physicalSectorSize = "512 or 4096 bytes (§2.6.2.5)";
   // §2.2.2 LogLength: a multiple of 1 MiB.
-  if (f.logSize < MiB || f.logSize % MiB !== 0 || f.logSize >= 4096 * MiB) out.logSize = "a multiple of 1 MiB below 4 GiB (§2.2.2)";
+  if (f.logSize < MiB || f.logSize % MiB !== 0 || f.logSize >= 4096 * MiB)
+    out.logSize = "a multiple of 1 MiB below 4 GiB (§2.2.2)";
   return out;
 }

@@ -19,6 +19,8 @@ export interface BatCanvasProps {
   onPainted: (ms: number) => void;
   /** Content of the floating tooltip beside the pointer. */
   renderTip: (e: BatEntryView) => ReactNode;
+  /** Recolours painted pixels (partially present blocks by their sector bitmap). */
+  overlay?: (pixels: Uint32Array, palette: BatPalette) => void;
 }
 
 const MIN_SCALE = 0.05;
@@ -131,7 +133,9 @@ export function BatCanvas(p: BatCanvasProps) {
     const ctx = bm.getContext("2d");
     if (!ctx) return;
     const img = ctx.createImageData(cols, rows);
-    paintBat(words, entries, chunkRatio, palette, filter, new Uint32Array(img.data.buffer));
+    const pixels = new Uint32Array(img.data.buffer);
+    paintBat(words, entries, chunkRatio, palette, filter, pixels);
+    p.overlay?.(pixels, palette);
     ctx.putImageData(img, 0, 0);
     const ms = performance.now() - t0;
     performance.measure?.("bat-paint", { start: t0, duration: ms });
@@ -139,7 +143,7 @@ export function BatCanvas(p: BatCanvasProps) {
     if (view.current.auto) fit();
     schedule();
     // fit/schedule are stable in effect: they read refs only.
-  }, [words, entries, chunkRatio, palette, filter, cols, rows]);
+  }, [words, entries, chunkRatio, palette, filter, cols, rows, p.overlay]);
 
   useEffect(() => {
     const el = wrap.current;

@@ -12,6 +12,7 @@ import {
 import { formatCount, formatSize, hex } from "../lib/format";
 import { useApp } from "../store/store";
 import { BatCanvas } from "./BatCanvas";
+import { PartialShadeToggle, usePartialOverlay } from "../toolbox/PartialShadeToggle";
 
 const PAYLOAD_NAMES = [
   "NOT_PRESENT",
@@ -66,6 +67,7 @@ export function BatView({ themeKey }: { themeKey: string }) {
   const [paintMs, setPaintMs] = useState<number | null>(null);
   const palette = themeKey === "dark" ? DARK_PALETTE : LIGHT_PALETTE;
   const chunkRatio = info?.chunkRatio ?? (info ? (2 ** 23 * info.logicalSectorSize) / info.blockSize : 1);
+  const overlay = usePartialOverlay(chunkRatio);
   const entries = batWords ? Math.min(info?.bat.entries ?? batWords.length / 2, batWords.length / 2) : 0;
   const counts = useMemo(
     () => (batWords ? countBatStates(batWords, entries, chunkRatio) : null),
@@ -108,6 +110,7 @@ export function BatView({ themeKey }: { themeKey: string }) {
             )}
           </ul>
         </fieldset>
+        <PartialShadeToggle />
         <div className="row-actions">
           <button type="button" onClick={() => setFilter(ALL_STATES)}>
             Show all
@@ -152,6 +155,7 @@ export function BatView({ themeKey }: { themeKey: string }) {
         onOpen={open}
         onPainted={setPaintMs}
         renderTip={describe}
+        overlay={overlay}
       />
     </div>
   );

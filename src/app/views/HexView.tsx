@@ -10,6 +10,7 @@ import type { ByteSpace } from "../store/engineApi";
 import { useApp } from "../store/store";
 import { CommitDialog } from "./CommitDialog";
 import { HexGrid } from "./HexGrid";
+import { SectorSources } from "../toolbox/SectorSources";
 
 const STATE_NAMES = [
   "NOT_PRESENT",
@@ -166,6 +167,7 @@ export function HexView() {
           onRedo={redo}
         />
         <aside className="hex-side" aria-label="Edits and annotations">
+          <SectorSources />
           <section aria-labelledby="edits-h">
             <h2 id="edits-h">Staged edits</h2>
             <div className="row-actions">

@@ -15,6 +15,8 @@ export type { CheckCode, Finding, Severity } from "./findings";
 export interface CheckOptions {
   /** Report unreferenced space as info findings (default true). */
   space?: boolean;
+  /** Called as each area of the file is checked: the share of the walk done, and the area next. */
+  onProgress?: (fraction: number, area: string) => void;
 }
 
 /** What the checker learned about the copies it can repair from. */
@@ -64,6 +66,8 @@ export async function checkImage(io: RandomAccess, opts: CheckOptions = {}): Pro
 
 async function walk(ctx: CheckContext, state: CheckState, opts: CheckOptions): Promise<void> {
   const io = ctx.io;
+  const step = opts.onProgress ?? (() => undefined);
+  step(0, "headers");
   const hs = await checkHeaders(ctx);
   if (!hs) return;
   state.headerValid = [hs.headerSlots[0].valid, hs.headerSlots[1].valid];
@@ -73,12 +77,14 @@ async function walk(ctx: CheckContext, state: CheckState, opts: CheckOptions): P
   // §2.3.3: the log comes before everything but the headers; the rest is checked as replayed.
   let section = hs.section;
   if (header && current !== -1) {
+    step(0.1, "log");
     const log = await checkLog(ctx, header, current);
     state.logNeedsReplay = log.needsReplay;
     state.logGuidWithoutSequence = log.guidWithoutSequence;
     state.logTruncated = log.truncated;
     if (ctx.io !== io) section = await ctx.read(0, HEADER_SECTION_SIZE);
   }
+  step(0.3, "region tables");
   const rt = checkRegionTables(ctx, section);
   state.regionTableValid = [rt.copies[0] !== null, rt.copies[1] !== null];
   state.regionTableMismatch = ctx.has("REGION_TABLE_MISMATCH");
@@ -95,9 +101,11 @@ async function walk(ctx: CheckContext, state: CheckState, opts: CheckOptions): P
     );
   }
   if (rt.metadataRegion) {
+    step(0.35, "metadata");
     const params = await checkMetadata(ctx, rt.metadataRegion);
     if (params && rt.batRegion) {
       batOffset = rt.batRegion.fileOffset;
+      step(0.4, "BAT");
       await checkBat(ctx, rt.batRegion, params, reg);
     } else if (params) {
       ctx.add(
@@ -119,6 +127,8 @@ async function walk(ctx: CheckContext, state: CheckState, opts: CheckOptions): P
       0,
     );
   }
+  step(0.85, "overlaps");
   checkOverlaps(ctx, reg, batOffset);
   if (opts.space !== false && hs.current >= 0 && rt.used >= 0) checkSpace(ctx, reg);
+  step(1, "done");
 }

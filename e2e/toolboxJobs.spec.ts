@@ -1,0 +1,400 @@
+/**
+ * The toolbox's jobs in the browser, each checked outside it: new images, raw → VHDX → raw,
+ * compaction and merging read by qemu-img (fixed and dynamic) and by the engine in Node
+ * (bin/vhdx.mjs) as the expected bytes; a differencing image opened with its parent through
+ * stubbed pickers returning OPFS handles, its chain and a read through it equal to Node's.
+ */
+import { expect, test, type Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MiB, sha256 } from "./storageHelpers";
+
+const vhdx = (...args: string[]) =>
+  execFileSync("node", ["bin/vhdx.mjs", ...args], { encoding: "utf8", maxBuffer: 1 << 30 });
+const cat = (f: string) => sha256(execFileSync("node", ["bin/vhdx.mjs", "cat", f], { maxBuffer: 1 << 30 }));
+const qemu = (...args: string[]) => execFileSync("qemu-img", args, { encoding: "utf8" });
+
+let dir = "";
+test.beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "vhdx-e2e-jobs-"));
+  mkdirSync("e2e/screenshots", { recursive: true });
+});
+test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Loads the app; a navigation the service worker starts meanwhile is waited out, not an error. */
+async function gotoApp(page: Page): Promise<void> {
+  try {
+    await page.goto("/");
+  } catch (e) {
+    if (!String(e).includes("interrupted by another navigation")) throw e;
+    await page.waitForLoadState("load");
+  }
+}
+
+/** Puts files into OPFS and makes the pickers answer from it: open pickers in turn from `queue`, save pickers with new files. */
+async function stubPickers(page: Page, files: Record<string, string>): Promise<void> {
+  await gotoApp(page);
+  for (const [name, path] of Object.entries(files)) {
+    await page.evaluate(
+      async ({ name, b64 }) => {
+        const bin = atob(b64);
+        const bytes = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+        const root = await navigator.storage.getDirectory();
+        const w = await (await root.getFileHandle(name, { create: true })).createWritable();
+        await w.write(bytes);
+        await w.close();
+      },
+      { name, b64: readFileSync(path).toString("base64") },
+    );
+  }
+  await page.evaluate(() => {
+    const win = window as unknown as Record<string, unknown> & { pickQueue: string[] };
+    win.pickQueue = [];
+    win.showOpenFilePicker = async () => {
+      const root = await navigator.storage.getDirectory();
+      return [await root.getFileHandle(win.pickQueue.shift()!)];
+    };
+    win.showSaveFilePicker = async (o: { suggestedName: string }) => {
+      const root = await navigator.storage.getDirectory();
+      return root.getFileHandle(o.suggestedName, { create: true });
+    };
+  });
+}
+
+async function willPick(page: Page, ...names: string[]): Promise<void> {
+  await page.evaluate((n) => (window as unknown as { pickQueue: string[] }).pickQueue.push(...n), names);
+}
+
+/** An OPFS file (at the root or in the toolbox folder) written to `dest` in Node. */
+async function fromOpfs(page: Page, path: string, dest: string): Promise<string> {
+  const b64 = await page.evaluate(async (path) => {
+    let d = await navigator.storage.getDirectory();
+    const parts = path.split("/");
+    for (const p of parts.slice(0, -1)) d = await d.getDirectoryHandle(p);
+    const bytes = new Uint8Array(
+      await (await (await d.getFileHandle(parts[parts.length - 1])).getFile()).arrayBuffer(),
+    );
+    let s = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  }, path);
+  writeFileSync(dest, Buffer.from(b64, "base64"));
+  return dest;
+}
+
+async function openPicked(page: Page, name: string): Promise<void> {
+  await willPick(page, name);
+  await page.getByRole("button", { name: "Open file" }).click();
+  await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText(name);
+}
+
+function qemuOk(file: string): void {
+  execFileSync("qemu-img", ["check", "-f", "vhdx", file], { encoding: "utf8" });
+}
+
+test("new dynamic and fixed images: qemu-img and the engine read them as zeros of the asked size", async ({ page }) => {
+  await stubPickers(page, {});
+  for (const [type, size, bs] of [
+    ["dynamic", "64M", "1"],
+    ["fixed", "16M", "2"],
+  ] as const) {
+    await page.getByRole("button", { name: "New image" }).click();
+    const d = page.getByRole("dialog", { name: "New image" });
+    await d.getByRole("radio", { name: type }).click();
+    await d.getByLabel("Virtual size").fill("65T");
+    await expect(d.getByText("Must be from one sector up to 64 TiB")).toBeVisible();
+    await expect(d.getByRole("button", { name: "Create" })).toBeDisabled();
+    await d.getByLabel("Virtual size").fill(size);
+    await d.getByLabel("Block size").selectOption({ label: `${bs} MiB` });
+    // QEMU reads only 512-byte logical sectors; the physical sector size is free.
+    await d.getByLabel("Physical sector size").selectOption({ label: type === "fixed" ? "512 bytes" : "4096 bytes" });
+    await d.getByLabel("Output name").fill(`new-${type}`);
+    await d.getByRole("radio", { name: "A file I choose…" }).click();
+    if (type === "dynamic") {
+      await page.screenshot({ path: "e2e/screenshots/toolbox-new-image.png" });
+      await d.getByRole("radio", { name: "differencing" }).click();
+      await page.evaluate(() => (document.documentElement.dataset.theme = "dark"));
+      await page.screenshot({ path: "e2e/screenshots/toolbox-new-image-dark.png" });
+      await page.evaluate(() => delete document.documentElement.dataset.theme);
+      await d.getByRole("radio", { name: type }).click();
+    }
+    await d.getByRole("button", { name: "Create" }).click();
+    await expect(d.getByText("New image: done.")).toBeVisible();
+    await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText(`new-${type}.vhdx`);
+    await d.getByRole("button", { name: "Close" }).click();
+    const out = await fromOpfs(page, `new-${type}.vhdx`, join(dir, `new-${type}.vhdx`));
+    qemuOk(out);
+    const qi = JSON.parse(qemu("info", "--output=json", "-f", "vhdx", out)) as { "virtual-size": number };
+    expect(qi["virtual-size"]).toBe(Number.parseInt(size) * MiB);
+    const info = JSON.parse(vhdx("info", out, "--json")) as {
+      diskType: string;
+      blockSize: number;
+      physicalSectorSize: number;
+    };
+    expect(info).toMatchObject({
+      diskType: type,
+      blockSize: Number(bs) * MiB,
+      physicalSectorSize: type === "fixed" ? 512 : 4096,
+    });
+    const zeros = join(dir, `zeros-${type}.raw`);
+    writeFileSync(zeros, Buffer.alloc(Number.parseInt(size) * MiB));
+    qemu("compare", "-f", "vhdx", "-F", "raw", out, zeros);
+    expect(cat(out)).toBe(sha256(readFileSync(zeros)));
+  }
+});
+
+test("raw → VHDX → raw, and compact: qemu-img and the engine read the same bytes", async ({ page }) => {
+  // A raw disk with data in a few places and zeros elsewhere.
+  const raw = join(dir, "disk.img");
+  const bytes = Buffer.alloc(24 * MiB);
+  for (let i = 0; i < MiB; i++) bytes[2 * MiB + i] = (i * 7) & 0xff;
+  bytes.fill(0x5a, 13 * MiB + 512, 13 * MiB + 4096);
+  bytes.fill(0xee, 24 * MiB - 512);
+  writeFileSync(raw, bytes);
+  // A dynamic image with a block of written zeros (allocated but empty) for compaction.
+  const loose = join(dir, "loose.vhdx");
+  qemu("create", "-q", "-f", "vhdx", "-o", "block_size=1M", loose, "32M");
+  execFileSync("qemu-io", ["-f", "vhdx", "-c", "write -P 0 0 4M", "-c", "write -P 0x33 9M 1M", loose], {
+    stdio: "ignore",
+  });
+  await stubPickers(page, { "disk.img": raw, "loose.vhdx": loose });
+
+  await page.getByRole("button", { name: "Convert" }).click();
+  const d = page.getByRole("dialog", { name: "Convert" });
+  await willPick(page, "disk.img");
+  await d.getByRole("button", { name: "Choose raw image…" }).click();
+  await expect(d.getByLabel("Chosen raw image")).toHaveText("disk.img");
+  await d.getByLabel("Block size").selectOption({ label: "2 MiB" });
+  await d.getByLabel("Output name").fill("from-raw");
+  await page.screenshot({ path: "e2e/screenshots/toolbox-convert.png" });
+  await d.getByRole("button", { name: "Convert", exact: true }).click();
+  await expect(d.getByText("Convert: done.")).toBeVisible();
+  await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("from-raw.vhdx");
+  const vh = await fromOpfs(page, "toolbox/from-raw.vhdx", join(dir, "from-raw.vhdx"));
+  qemuOk(vh);
+  qemu("compare", "-f", "vhdx", "-F", "raw", vh, raw);
+  expect(cat(vh)).toBe(sha256(bytes));
+  const allocated = JSON.parse(vhdx("info", vh, "--json")) as { bat: { payload: Record<string, number> } };
+  expect(allocated.bat.payload.FULLY_PRESENT ?? allocated.bat.payload["PAYLOAD_BLOCK_FULLY_PRESENT"]).toBe(3);
+
+  // The open result back out to raw.
+  await d.getByRole("radio", { name: "Open image → raw" }).click();
+  await d.getByLabel("Output name").fill("back");
+  await d.getByRole("button", { name: "Convert", exact: true }).click();
+  await expect(d.getByText("Convert: done.")).toBeVisible();
+  await expect(d.getByText("A raw image does not open in the editor.")).toBeVisible();
+  const back = await fromOpfs(page, "toolbox/back.img", join(dir, "back.img"));
+  expect(sha256(readFileSync(back))).toBe(sha256(bytes));
+  await d.getByRole("button", { name: "Close" }).click();
+
+  // Compact: the zero block and the free space go, the bytes stay.
+  await openPicked(page, "loose.vhdx");
+  await page.getByRole("button", { name: "Convert" }).click();
+  await d.getByRole("radio", { name: "Compact" }).click();
+  await d.getByLabel("Output name").fill("compact");
+  await d.getByRole("button", { name: "Compact", exact: true }).click();
+  await expect(d.getByText("Compact: done.")).toBeVisible();
+  const small = await fromOpfs(page, "toolbox/compact.vhdx", join(dir, "compact.vhdx"));
+  qemuOk(small);
+  qemu("compare", "-f", "vhdx", "-F", "vhdx", small, loose);
+  expect(cat(small)).toBe(cat(loose));
+  expect(readFileSync(small).length).toBeLessThan(readFileSync(loose).length);
+});
+
+interface InfoJson {
+  headers: { current: boolean; dataWriteGuid: string | null }[];
+  parentLocator: { entries: { key: string; value: string }[] } | null;
+}
+const dataWriteGuid = (f: string) =>
+  (JSON.parse(vhdx("info", f, "--json")) as InfoJson).headers.find((h) => h.current)!.dataWriteGuid!;
+
+/** A dynamic base by QEMU and a differencing child by the engine, with its own sectors written by `vhdx write`. */
+function makeChain(prefix: string): { base: string; child: string } {
+  const base = join(dir, `${prefix}base.vhdx`);
+  const child = join(dir, `${prefix}child.vhdx`);
+  qemu("create", "-q", "-f", "vhdx", "-o", "block_size=1M", base, "16M");
+  execFileSync("qemu-io", ["-f", "vhdx", "-c", "write -P 0x11 0 2M", "-c", "write -P 0x22 8M 1M", base], {
+    stdio: "ignore",
+  });
+  vhdx("create", child, "--parent", base, "--block-size", "1M");
+  const patch = join(dir, `${prefix}patch.bin`);
+  writeFileSync(patch, Buffer.alloc(1536, 0xc1));
+  vhdx("write", child, "--offset", String(MiB + 512), "--input", patch);
+  writeFileSync(patch, Buffer.alloc(MiB, 0xc2));
+  vhdx("write", child, "--offset", String(12 * MiB), "--input", patch);
+  return { base, child };
+}
+
+test("a differencing image and its parent: the locator, the chain, a read through it, then merge", async ({ page }) => {
+  const { base, child } = makeChain("");
+  // `vhdx convert` reads through the parent chain in Node.
+  const flat = join(dir, "flat.raw");
+  vhdx("convert", child, flat, "--format", "raw");
+  const throughChain = sha256(readFileSync(flat));
+  await stubPickers(page, { "base.vhdx": base, "child.vhdx": child });
+  await openPicked(page, "child.vhdx");
+  const d = page.getByRole("dialog", { name: "Differencing chain" });
+  await expect(d).toBeVisible();
+  const rel = (JSON.parse(vhdx("info", child, "--json")) as InfoJson).parentLocator!.entries.find(
+    (e) => e.key === "relative_path",
+  )!;
+  await expect(d.getByRole("table", { name: "Parent locator paths" })).toContainText(rel.value);
+  await willPick(page, "base.vhdx");
+  await d.getByRole("button", { name: "Choose parent…" }).click();
+  const rows = d.getByRole("table", { name: "Chain" }).locator("tbody tr");
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(0)).toContainText("differencing");
+  await expect(rows.nth(0)).toContainText(dataWriteGuid(child));
+  await expect(rows.nth(0)).toContainText(dataWriteGuid(base)); // its parent_linkage
+  await expect(rows.nth(1)).toContainText("dynamic");
+  await expect(rows.nth(1)).toContainText(dataWriteGuid(base));
+  await expect(rows.nth(0).getByLabel("2 of 16 blocks allocated")).toBeVisible();
+  await expect(rows.nth(1).getByLabel("3 of 16 blocks allocated")).toBeVisible();
+  await page.screenshot({ path: "e2e/screenshots/toolbox-chain.png" });
+  await d.getByRole("button", { name: "Close" }).click();
+
+  // The BAT view shades partially present blocks by their sector bitmap; as many as Node counts.
+  const partial = (JSON.parse(vhdx("info", child, "--json")) as { bat: { payload: Record<string, number> } }).bat
+    .payload.PARTIALLY_PRESENT;
+  expect(partial).toBeGreaterThan(0);
+  await page.getByRole("tab", { name: "BAT", exact: true }).click();
+  await page.getByLabel("Shade partial blocks by sector bitmap").check();
+  await expect(page.getByText(`${partial} partially present block${partial === 1 ? "" : "s"};`)).toBeVisible();
+  await page.screenshot({ path: "e2e/screenshots/toolbox-bat-partial.png" });
+
+  // The hex view names, per sector, the image that supplies it: the child's own sectors (a
+  // partial block by its sector bitmap, a whole block) and the base's blocks.
+  await page.getByRole("tab", { name: "Hex", exact: true }).click();
+  const source = page.getByRole("status", { name: "Cursor sector source" });
+  for (const [offset, want] of [
+    [MiB + 512, "Sector 2,049: child.vhdx"],
+    [MiB + 2048, "Sector 2,052: base.vhdx"],
+    [12 * MiB, "Sector 24,576: child.vhdx"],
+    // QEMU leaves unwritten blocks in state ZERO: the base itself supplies their zeros.
+    [4 * MiB, "Sector 8,192: base.vhdx"],
+  ] as const) {
+    await page.getByLabel("Go to offset").fill(`0x${offset.toString(16)}`);
+    await page.getByLabel("Go to offset").press("Enter");
+    await expect(source).toHaveText(want);
+  }
+  await page.getByLabel("Go to offset").fill(`0x${(MiB + 512).toString(16)}`);
+  await page.getByLabel("Go to offset").press("Enter");
+  await page.screenshot({ path: "e2e/screenshots/toolbox-hex-sources.png" });
+
+  // A read of the whole virtual disk through the chain, out to raw, equals the engine's in Node.
+  await page.getByRole("button", { name: "Convert" }).click();
+  const c = page.getByRole("dialog", { name: "Convert" });
+  await c.getByRole("radio", { name: "Open image → raw" }).click();
+  await c.getByLabel("Output name").fill("through-chain");
+  await c.getByRole("button", { name: "Convert", exact: true }).click();
+  await expect(c.getByText("Convert: done.")).toBeVisible();
+  const raw = await fromOpfs(page, "toolbox/through-chain.img", join(dir, "through-chain.img"));
+  expect(sha256(readFileSync(raw))).toBe(throughChain);
+
+  // Merge the child into its parent: the parent then reads as the chain did.
+  await c.getByRole("radio", { name: "Merge into parent" }).click();
+  await willPick(page, "base.vhdx");
+  await c.getByRole("button", { name: "Choose parent…" }).click();
+  await page.screenshot({ path: "e2e/screenshots/toolbox-merge.png" });
+  await c.getByRole("button", { name: "Merge", exact: true }).click();
+  await expect(c.getByText("Merge: done.")).toBeVisible();
+  await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("base.vhdx");
+  await c.getByRole("button", { name: "Close" }).click();
+  await gotoApp(page);
+  const merged = await fromOpfs(page, "base.vhdx", join(dir, "merged.vhdx"));
+  qemuOk(merged);
+  expect(cat(merged)).toBe(throughChain);
+  const q = join(dir, "merged.raw");
+  qemu("convert", "-f", "vhdx", "-O", "raw", merged, q);
+  expect(sha256(readFileSync(q))).toBe(throughChain);
+});
+
+test("a parent whose DataWriteGuid changed: both GUIDs named, then opened read-only anyway from a granted folder", async ({
+  page,
+}) => {
+  const { base, child } = makeChain("stale-");
+  const expected = dataWriteGuid(base);
+  // Writing to the parent after the child was made gives it a new DataWriteGuid.
+  execFileSync("qemu-io", ["-f", "vhdx", "-c", "write -P 0x99 4M 4k", base], { stdio: "ignore" });
+  const actual = dataWriteGuid(base);
+  expect(actual).not.toBe(expected);
+  await stubPickers(page, { "stale-base.vhdx": base, "stale-child.vhdx": child });
+  await page.evaluate(() => {
+    (window as unknown as Record<string, unknown>).showDirectoryPicker = async () => navigator.storage.getDirectory();
+  });
+  await openPicked(page, "stale-child.vhdx");
+  const d = page.getByRole("dialog", { name: "Differencing chain" });
+  await d.getByRole("button", { name: "Grant folder…" }).click();
+  const alert = d.getByRole("alert");
+  await expect(alert).toContainText(actual);
+  await expect(alert).toContainText(expected);
+  await page.screenshot({ path: "e2e/screenshots/toolbox-chain-mismatch.png" });
+  await d.getByRole("button", { name: "Open read-only anyway" }).click();
+  await expect(d.getByRole("table", { name: "Chain" }).locator("tbody tr")).toHaveCount(2);
+  await d.getByRole("button", { name: "Close" }).click();
+  await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("read-only");
+});
+
+test("a cancelled conversion keeps nothing: the OPFS output is removed", async ({ page }) => {
+  await stubPickers(page, {});
+  // A 512 MiB raw disk made in the browser, with data every 16 MiB, long enough to cancel.
+  await page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    const h = await root.getFileHandle("big.img", { create: true });
+    const w = await h.createWritable();
+    await w.truncate(2 ** 29);
+    for (let at = 0; at < 2 ** 29; at += 16 * 2 ** 20)
+      await w.write({ type: "write", position: at, data: new Uint8Array(4096).fill(7) });
+    await w.close();
+  });
+  await page.getByRole("button", { name: "Convert" }).click();
+  const d = page.getByRole("dialog", { name: "Convert" });
+  await willPick(page, "big.img");
+  await d.getByRole("button", { name: "Choose raw image…" }).click();
+  await d.getByLabel("Output name").fill("big");
+  await d.getByRole("button", { name: "Convert", exact: true }).click();
+  await expect(d.getByRole("progressbar", { name: "Convert progress" })).toBeVisible();
+  await d.getByRole("button", { name: "Cancel" }).click();
+  await expect(d.getByRole("alert")).toHaveText("Convert failed: Cancelled; nothing was kept.");
+  const left = await page.evaluate(async () => {
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle("toolbox", { create: true });
+    const names: string[] = [];
+    for await (const [name] of dir as unknown as AsyncIterable<[string, FileSystemHandle]>) names.push(name);
+    return names;
+  });
+  expect(left).not.toContain("big.vhdx");
+});
+
+test("a new differencing image on a picked parent links to it and reads as it, in Node", async ({ page }) => {
+  const base = join(dir, "nd-base.vhdx");
+  qemu("create", "-q", "-f", "vhdx", "-o", "block_size=2M", base, "24M");
+  execFileSync("qemu-io", ["-f", "vhdx", "-c", "write -P 0x6d 5M 3M", base], { stdio: "ignore" });
+  await stubPickers(page, { "nd-base.vhdx": base });
+  await page.getByRole("button", { name: "New image" }).click();
+  const d = page.getByRole("dialog", { name: "New image" });
+  await d.getByRole("radio", { name: "differencing" }).click();
+  await expect(d.getByRole("button", { name: "Create" })).toBeDisabled(); // no parent yet
+  await willPick(page, "nd-base.vhdx");
+  await d.getByRole("button", { name: "Choose parent…" }).click();
+  await expect(d.getByLabel("Chosen parent")).toHaveText("nd-base.vhdx");
+  await d.getByLabel("Output name").fill("nd-child");
+  await d.getByRole("button", { name: "Create" }).click();
+  await expect(d.getByText("New image: done.")).toBeVisible();
+  // The new child opens in the editor and asks for its parent.
+  await expect(page.getByRole("dialog", { name: "Differencing chain" })).toBeVisible();
+  const child = await fromOpfs(page, "toolbox/nd-child.vhdx", join(dir, "nd-child.vhdx"));
+  const info = JSON.parse(vhdx("info", child, "--json")) as InfoJson & { diskType: string; blockSize: number };
+  expect(info.diskType).toBe("differencing");
+  expect(info.blockSize).toBe(2 * MiB); // the parent's, by default
+  const loc = Object.fromEntries(info.parentLocator!.entries.map((e) => [e.key, e.value]));
+  expect(loc.relative_path).toBe(".\\nd-base.vhdx");
+  expect(loc.parent_linkage.replace(/[{}]/g, "")).toBe(dataWriteGuid(base));
+  const flat = join(dir, "nd-flat.raw");
+  vhdx("convert", child, flat, "--format", "raw");
+  const want = join(dir, "nd-base.raw");
+  qemu("convert", "-f", "vhdx", "-O", "raw", base, want);
+  expect(sha256(readFileSync(flat))).toBe(sha256(readFileSync(want)));
+});
