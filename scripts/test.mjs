@@ -16,8 +16,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const isCI = /^(1|true|yes)$/i.test(process.env.CI ?? "");
 const vitestArgs = process.argv.slice(2);
 
-// ESLint joins the run once the whole tree passes it; `npm run lint` runs it on its own meanwhile.
-const RUN_LINT = process.env.VHDX_TEST_LINT === "1";
+// Type checking, ESLint and the formatter run first (VHDX_TEST_LINT=0 leaves them out, for quick local runs).
+const RUN_LINT = process.env.VHDX_TEST_LINT !== "0";
 
 /** What the tests call, and the Debian package that provides it. */
 const REQUIREMENTS = [
@@ -151,7 +151,7 @@ step("checking the tools the tests use");
 ensurePackages();
 
 step("bundling the vhdx command");
-if (sh(process.execPath, ["scripts/build-cli.mjs"]) !== 0) fail("building the CLI bundle failed");
+if (sh(process.execPath, ["scripts/build-cli.mjs", "--sample"]) !== 0) fail("building the CLI bundle and the sample failed");
 
 const reportDir = mkdtempSync(join(tmpdir(), "vhdx-test-report-"));
 const total = { passed: 0, failed: 0, skipped: 0, notes: [] };
@@ -163,9 +163,15 @@ const add = (c, label) => {
 };
 try {
   if (RUN_LINT) {
-    step("eslint");
-    const code = sh("npm", ["run", "--silent", "lint"]);
-    add({ passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0, notes: [] }, "lint");
+    for (const [label, script] of [
+      ["typecheck", "typecheck"],
+      ["eslint", "lint"],
+      ["prettier", "format:check"],
+    ]) {
+      step(label);
+      const code = sh("npm", ["run", "--silent", script]);
+      add({ passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0, notes: [] }, label);
+    }
   }
 
   step("vitest");

@@ -15,7 +15,7 @@ import { RandomAccess } from "./io";
 import { DiskParameters, MetadataTable } from "./metadata";
 import { HeaderSection, readBat, readHeaderSection, readMetadata, registerStructures, RegionTableSlot, Warning } from "./open";
 import { isZeroGuid } from "./guid";
-import { HeaderUpdater, LogScan, OverlayBackend, replayLog, replayLogInPlace, scanLog } from "./log";
+import { HeaderUpdater, LogScan, OverlayBackend, recoverLog } from "./log";
 import { RegionRegistry } from "./registry";
 import { RegionTableEntry } from "./regionTable";
 import { FileMap, fileMap, ImageInfo, imageInfo } from "./info";
@@ -333,26 +333,18 @@ export async function openImage(file: RandomAccess, opts: OpenOptions = {}): Pro
   const header = section.headerSlots[section.currentHeaderIndex].header!;
   // §2.3.3: a non-empty log MUST be replayed before any other I/O beyond the header and the log.
   if (!isZeroGuid(header.logGuid)) {
-    logScan = await scanLog(file, header);
-    if (logScan.warning) warnings.push({ code: "LOG_NO_VALID_SEQUENCE", message: logScan.warning, structure: "log", offset: header.logOffset });
-    const mode = opts.replay ?? (readOnly ? "overlay" : "in-place");
-    if (logScan.needsReplay && mode === "refuse") {
-      throw new VhdxError("LOG_NEEDS_REPLAY", "the log holds entries that must be replayed before the image can be read", "log", header.logOffset);
-    }
-    if (mode === "overlay" || readOnly) {
-      if (logScan.needsReplay) {
-        // Viewing never writes: the replay lands in memory, over the untouched file.
-        const overlay = await OverlayBackend.over(file);
-        await replayLog(overlay, logScan);
-        overlay.freeze();
-        io = overlay;
-        logNeedsReplay = true;
-      }
-    } else {
-      await replayLogInPlace(new HeaderUpdater(file, header, section.currentHeaderIndex), logScan);
+    const mode = readOnly && opts.replay !== "refuse" ? "overlay" : (opts.replay ?? "in-place");
+    const updater = mode === "in-place" ? new HeaderUpdater(file, header, section.currentHeaderIndex) : undefined;
+    const recovery = await recoverLog(file, header, mode, updater);
+    if (recovery.warning) warnings.push({ code: "LOG_NO_VALID_SEQUENCE", message: recovery.warning, structure: "log", offset: header.logOffset });
+    if (mode === "in-place") {
+      // The headers changed (fresh FileWriteGuid, LogGuid zero): read them again.
       warnings.length = 0;
       section = await readHeaderSection(file, await file.size(), warnings);
-      logScan = null;
+    } else {
+      io = recovery.io;
+      logScan = recovery.scan;
+      logNeedsReplay = recovery.replayed === "overlay";
     }
   }
   const fileSize = await io.size();
