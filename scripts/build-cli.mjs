@@ -4,7 +4,15 @@
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 
-const common = { bundle: true, platform: "node", format: "esm", target: "node20", sourcemap: true, packages: "external", logLevel: "warning" };
+const common = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  sourcemap: true,
+  packages: "external",
+  logLevel: "warning",
+};
 // The command's few dependencies (uuid) go into its bundle: resolving and loading a package's
 // modules from node_modules costs about 10 ms of every start.
 await build({ ...common, packages: undefined, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.mjs" });

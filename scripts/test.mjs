@@ -151,7 +151,8 @@ step("checking the tools the tests use");
 ensurePackages();
 
 step("bundling the vhdx command");
-if (sh(process.execPath, ["scripts/build-cli.mjs", "--sample"]) !== 0) fail("building the CLI bundle and the sample failed");
+if (sh(process.execPath, ["scripts/build-cli.mjs", "--sample"]) !== 0)
+  fail("building the CLI bundle and the sample failed");
 
 const reportDir = mkdtempSync(join(tmpdir(), "vhdx-test-report-"));
 const total = { passed: 0, failed: 0, skipped: 0, notes: [] };

@@ -42,7 +42,10 @@ const SUFFIX: Record<string, number> = { "": 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 
 /** Parses a byte count: decimal or 0x-hex, optionally with a K, M, G or T suffix (binary units). */
 export function parseSize(text: string, what: string): number {
   const m = /^(0x[0-9a-fA-F]+|\d+)([KMGT]?)(i?B)?$/i.exec(text.trim());
-  if (!m) throw new UsageError(`${what} must be a number of bytes, optionally with K, M, G or T (got ${JSON.stringify(text)})`);
+  if (!m)
+    throw new UsageError(
+      `${what} must be a number of bytes, optionally with K, M, G or T (got ${JSON.stringify(text)})`,
+    );
   const n = Number(m[1]) * SUFFIX[m[2].toUpperCase()];
   if (!Number.isSafeInteger(n)) throw new UsageError(`${what} ${text} is too large`);
   return n;
@@ -54,6 +57,7 @@ export function flagString(a: ParsedArgs, name: string): string | undefined {
 }
 
 export function oneImage(a: ParsedArgs, command: string): string {
-  if (a.positionals.length !== 1) throw new UsageError(`${command} takes exactly one image (see vhdx ${command} --help)`);
+  if (a.positionals.length !== 1)
+    throw new UsageError(`${command} takes exactly one image (see vhdx ${command} --help)`);
   return a.positionals[0];
 }

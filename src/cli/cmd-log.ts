@@ -16,7 +16,9 @@ export async function logCommand(a: ParsedArgs, io: Io): Promise<number> {
       io.out(toJson(r) + "\n");
       return 0;
     }
-    io.out(`log: ${formatSize(r.logLength)} at ${hexOffset(r.logOffset)}, LogGuid ${r.logGuid}${r.empty ? " (empty)" : ""}\n`);
+    io.out(
+      `log: ${formatSize(r.logLength)} at ${hexOffset(r.logOffset)}, LogGuid ${r.logGuid}${r.empty ? " (empty)" : ""}\n`,
+    );
     if (r.warning) io.out(`warning: ${r.warning}\n`);
     if (r.entries.length === 0) io.out("no log entries in the ring\n");
     else {
@@ -38,10 +40,16 @@ export async function logCommand(a: ParsedArgs, io: Io): Promise<number> {
       io.out(table(rows) + "\n");
     }
     if (r.active) {
-      io.out(`active sequence: ${r.active.entryCount} entries, tail ${hexOffset(r.active.tail)}, head ${hexOffset(r.active.head)} (sequence ${r.active.headSequenceNumber})\n`);
+      io.out(
+        `active sequence: ${r.active.entryCount} entries, tail ${hexOffset(r.active.tail)}, head ${hexOffset(r.active.head)} (sequence ${r.active.headSequenceNumber})\n`,
+      );
       io.out(`replay would write:\n`);
       for (const p of r.preview) {
-        io.out(p.kind === "grow" ? `  grow the file by ${formatSize(p.length)} from ${hexOffset(p.fileOffset)}\n` : `  ${hexOffset(p.fileOffset)} ${formatSize(p.length)} in ${p.structure}\n`);
+        io.out(
+          p.kind === "grow"
+            ? `  grow the file by ${formatSize(p.length)} from ${hexOffset(p.fileOffset)}\n`
+            : `  ${hexOffset(p.fileOffset)} ${formatSize(p.length)} in ${p.structure}\n`,
+        );
       }
     } else io.out("no active sequence: nothing to replay\n");
     return 0;

@@ -40,11 +40,24 @@ export async function infoCommand(a: ParsedArgs, io: Io): Promise<number> {
       ["current header", `${cur.index + 1} (sequence ${cur.sequenceNumber})`],
       ["file write guid", cur.fileWriteGuid ?? ""],
       ["data write guid", cur.dataWriteGuid ?? ""],
-      ["log", `${formatSize(info.log.length)} at ${hexOffset(info.log.offset)}${info.log.needsReplay ? " — needs replay (shown replayed, file untouched)" : ", empty"}`],
+      [
+        "log",
+        `${formatSize(info.log.length)} at ${hexOffset(info.log.offset)}${info.log.needsReplay ? " — needs replay (shown replayed, file untouched)" : ", empty"}`,
+      ],
     ];
-    for (const r of info.regions) rows.push([`region ${r.name}`, `${formatSize(r.length)} at ${hexOffset(r.fileOffset)}${r.required ? ", required" : ""}`]);
-    const counts = (rec: Record<string, number>) => Object.entries(rec).map(([k, v]) => `${k} ${v}`).join(", ");
-    rows.push(["BAT entries", `${info.bat.entries} (payload: ${counts(info.bat.payload)}; sector bitmap: ${counts(info.bat.sectorBitmap) || "none"})`]);
+    for (const r of info.regions)
+      rows.push([
+        `region ${r.name}`,
+        `${formatSize(r.length)} at ${hexOffset(r.fileOffset)}${r.required ? ", required" : ""}`,
+      ]);
+    const counts = (rec: Record<string, number>) =>
+      Object.entries(rec)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ");
+    rows.push([
+      "BAT entries",
+      `${info.bat.entries} (payload: ${counts(info.bat.payload)}; sector bitmap: ${counts(info.bat.sectorBitmap) || "none"})`,
+    ]);
     if (info.parentLocator) for (const e of info.parentLocator.entries) rows.push([`parent ${e.key}`, e.value]);
     io.out(table(rows) + "\n");
     for (const w of info.warnings) io.out(`warning: ${w.message}\n`);
@@ -59,9 +72,11 @@ export async function catCommand(a: ParsedArgs, io: Io): Promise<number> {
   const img = await openForViewing(oneImage(a, "cat"));
   try {
     const offset = a.flags.has("offset") ? parseSize(flagString(a, "offset")!, "--offset") : 0;
-    if (offset > img.virtualSize) throw new UsageError(`--offset ${offset} is past the end of the virtual disk (${img.virtualSize} bytes)`);
+    if (offset > img.virtualSize)
+      throw new UsageError(`--offset ${offset} is past the end of the virtual disk (${img.virtualSize} bytes)`);
     const length = a.flags.has("length") ? parseSize(flagString(a, "length")!, "--length") : img.virtualSize - offset;
-    if (offset + length > img.virtualSize) throw new UsageError(`--offset + --length runs past the end of the virtual disk (${img.virtualSize} bytes)`);
+    if (offset + length > img.virtualSize)
+      throw new UsageError(`--offset + --length runs past the end of the virtual disk (${img.virtualSize} bytes)`);
     // Each piece is written out before the next is asked for, so the pieces may share buffers.
     for await (const piece of img.segments(offset, length, { reuse: true })) await io.outBytes(piece);
     return 0;
@@ -93,7 +108,12 @@ export async function mapCommand(a: ParsedArgs, io: Io): Promise<number> {
     }
     for (const g of map.gaps) rows.push({ start: g.start, end: g.start + g.length, what: "free" });
     rows.sort((x, y) => x.start - y.start || x.end - y.end);
-    io.out(table([["start", "end", "size", "what"], ...rows.map((r) => [hexOffset(r.start), hexOffset(r.end), formatSize(r.end - r.start), r.what])]) + "\n");
+    io.out(
+      table([
+        ["start", "end", "size", "what"],
+        ...rows.map((r) => [hexOffset(r.start), hexOffset(r.end), formatSize(r.end - r.start), r.what]),
+      ]) + "\n",
+    );
     io.out(`file size ${formatSize(map.fileSize)} (${map.fileSize} bytes)\n`);
     for (const o of map.overlaps) io.out(`OVERLAP: ${o.message}\n`);
     for (const p of map.pastEnd) io.out(`PAST END OF FILE: ${p.name} ends at ${hexOffset(p.end)}\n`);

@@ -24,7 +24,11 @@ export function table(rows: string[][]): string {
 
 /** JSON with bigints as decimal strings and byte arrays as hex strings. */
 export function toJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x instanceof Uint8Array ? bytesHex(x) : x), 2);
+  return JSON.stringify(
+    v,
+    (_k, x) => (typeof x === "bigint" ? x.toString() : x instanceof Uint8Array ? bytesHex(x) : x),
+    2,
+  );
 }
 
 export function bytesHex(b: Uint8Array): string {

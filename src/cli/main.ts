@@ -85,10 +85,16 @@ function report(e: unknown, command: string, file: string): number {
   const err = e as NodeJS.ErrnoException;
   if (err && typeof err.code === "string") {
     if (err.code === "EPIPE") return 0;
-    const why: Record<string, string> = { ENOENT: "no such file", EACCES: "permission denied", EISDIR: "is a directory" };
+    const why: Record<string, string> = {
+      ENOENT: "no such file",
+      EACCES: "permission denied",
+      EISDIR: "is a directory",
+    };
     process.stderr.write(`vhdx: ${where}${why[err.code] ?? err.message}\n`);
     return 1;
   }
-  process.stderr.write(`vhdx: ${where}internal error: ${(e as Error)?.message ?? String(e)} (set VHDX_DEBUG=1 for details)\n`);
+  process.stderr.write(
+    `vhdx: ${where}internal error: ${(e as Error)?.message ?? String(e)} (set VHDX_DEBUG=1 for details)\n`,
+  );
   return 1;
 }

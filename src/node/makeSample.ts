@@ -26,7 +26,13 @@ class StopBeforeApply extends Error {}
 
 export async function makeSample(path: string): Promise<void> {
   const file = await NodeFileBackend.open(path, { create: "overwrite" });
-  await createImage(file, { type: "dynamic", virtualSize: SIZE, blockSize: BLOCK, logSize: MiB, creator: "VHDX Studio sample" });
+  await createImage(file, {
+    type: "dynamic",
+    virtualSize: SIZE,
+    blockSize: BLOCK,
+    logSize: MiB,
+    creator: "VHDX Studio sample",
+  });
   await file.close();
 
   // Session 1: a partition table, some files' worth of data, and a few blocks in other states.
@@ -36,7 +42,10 @@ export async function makeSample(path: string): Promise<void> {
   await w.write(0, primary);
   await w.write(SIZE - backup.length, backup);
   const text = new TextEncoder();
-  await w.write(1 * MiB, text.encode("VHDX Studio sample disk. Everything here was written by the engine itself.\n".repeat(40)));
+  await w.write(
+    1 * MiB,
+    text.encode("VHDX Studio sample disk. Everything here was written by the engine itself.\n".repeat(40)),
+  );
   await w.write(3 * MiB + 777, pattern(200_000, 3));
   for (let b = 8; b < 17; b += 4) await w.write(b * MiB + 4096, pattern(64 * 1024, b));
   await w.write(40 * MiB - 100, pattern(300, 40)); // spans two blocks
@@ -54,7 +63,10 @@ export async function makeSample(path: string): Promise<void> {
     },
   });
   try {
-    await dirty.write(200 * MiB + 512, text.encode("This sector was written just before the power went out; only the log knows.\n".repeat(50)));
+    await dirty.write(
+      200 * MiB + 512,
+      text.encode("This sector was written just before the power went out; only the log knows.\n".repeat(50)),
+    );
     throw new Error("the sample's last write was expected to stop after its log flush");
   } catch (e) {
     if (!(e instanceof StopBeforeApply)) throw e;

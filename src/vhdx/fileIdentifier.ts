@@ -17,11 +17,21 @@ export interface FileIdentifier {
 /** Parses the first bytes of the file (at least 520). Throws NOT_VHDX on a wrong signature. */
 export function parseFileIdentifier(bytes: Uint8Array): FileIdentifier {
   if (bytes.length < CREATOR_OFFSET + CREATOR_SIZE) {
-    throw new VhdxError("NOT_VHDX", `file is too short for a file type identifier (${bytes.length} bytes)`, "file type identifier", 0);
+    throw new VhdxError(
+      "NOT_VHDX",
+      `file is too short for a file type identifier (${bytes.length} bytes)`,
+      "file type identifier",
+      0,
+    );
   }
   const signature = ascii(bytes, 0, 8);
   if (signature !== FILE_IDENTIFIER_SIGNATURE) {
-    throw new VhdxError("NOT_VHDX", `not a VHDX file: signature is ${JSON.stringify(signature)}, expected "vhdxfile"`, "file type identifier", 0);
+    throw new VhdxError(
+      "NOT_VHDX",
+      `not a VHDX file: signature is ${JSON.stringify(signature)}, expected "vhdxfile"`,
+      "file type identifier",
+      0,
+    );
   }
   return { signature, creator: utf16le(bytes, CREATOR_OFFSET, CREATOR_SIZE) };
 }

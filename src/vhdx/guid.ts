@@ -27,7 +27,9 @@ export function writeGuid(bytes: Uint8Array, offset: number, guid: Guid): void {
 
 /** Accepts upper or lower case, with or without braces; returns the canonical lowercase form. */
 export function normalizeGuid(text: string): Guid {
-  const m = /^\{?([0-9a-fA-F]{8})-([0-9a-fA-F]{4})-([0-9a-fA-F]{4})-([0-9a-fA-F]{4})-([0-9a-fA-F]{12})\}?$/.exec(text.trim());
+  const m = /^\{?([0-9a-fA-F]{8})-([0-9a-fA-F]{4})-([0-9a-fA-F]{4})-([0-9a-fA-F]{4})-([0-9a-fA-F]{12})\}?$/.exec(
+    text.trim(),
+  );
   if (!m) throw new Error(`not a GUID: ${JSON.stringify(text)}`);
   return m.slice(1).join("-").toLowerCase();
 }

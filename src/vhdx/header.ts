@@ -83,7 +83,10 @@ export function checkHeaderSlot(bytes: Uint8Array, index: 0 | 1): HeaderSlot {
   }
   const sig = ascii(bytes, 0, 4);
   if (sig !== HEADER_SIGNATURE) {
-    problems.push({ code: "HEADER_INVALID", message: `header ${index + 1} signature is ${JSON.stringify(sig)}, expected "head"` });
+    problems.push({
+      code: "HEADER_INVALID",
+      message: `header ${index + 1} signature is ${JSON.stringify(sig)}, expected "head"`,
+    });
   } else if (header && header.checksum !== computedChecksum) {
     problems.push({
       code: "HEADER_CHECKSUM",
@@ -92,7 +95,10 @@ export function checkHeaderSlot(bytes: Uint8Array, index: 0 | 1): HeaderSlot {
   }
   if (header && problems.length === 0) {
     if (header.version !== HEADER_VERSION) {
-      problems.push({ code: "UNSUPPORTED_VERSION", message: `header ${index + 1} version is ${header.version}, only version 1 is defined` });
+      problems.push({
+        code: "UNSUPPORTED_VERSION",
+        message: `header ${index + 1} version is ${header.version}, only version 1 is defined`,
+      });
     }
     if (header.logLength % MiB !== 0 || header.logOffset % MiB !== 0) {
       problems.push({
@@ -100,7 +106,10 @@ export function checkHeaderSlot(bytes: Uint8Array, index: 0 | 1): HeaderSlot {
         message: `header ${index + 1} log offset ${header.logOffset} and length ${header.logLength} must be multiples of 1 MiB`,
       });
     } else if (header.logLength > 0 && header.logOffset < MiB) {
-      problems.push({ code: "HEADER_INVALID", message: `header ${index + 1} log at ${header.logOffset} lies inside the header section` });
+      problems.push({
+        code: "HEADER_INVALID",
+        message: `header ${index + 1} log at ${header.logOffset} lies inside the header section`,
+      });
     }
   }
   return { index, fileOffset, header, computedChecksum, valid: problems.length === 0, problems };

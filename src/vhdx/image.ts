@@ -13,7 +13,15 @@ import { hex, VhdxError } from "./errors";
 import { Header, HeaderSlot } from "./header";
 import { RandomAccess } from "./io";
 import { DiskParameters, MetadataTable } from "./metadata";
-import { HeaderSection, readBat, readHeaderSection, readMetadata, registerStructures, RegionTableSlot, Warning } from "./open";
+import {
+  HeaderSection,
+  readBat,
+  readHeaderSection,
+  readMetadata,
+  registerStructures,
+  RegionTableSlot,
+  Warning,
+} from "./open";
 import { isZeroGuid } from "./guid";
 import { HeaderUpdater, LogScan, OverlayBackend, recoverLog } from "./log";
 import { RegionRegistry } from "./registry";
@@ -150,7 +158,11 @@ export class VhdxImage implements VirtualDisk {
    * `reuse`: a piece is valid only until the next one is asked for; its buffer then serves a later
    * read. Spares an allocation (page faults, then garbage collection) per piece of file data.
    */
-  async *segments(offset: number, length: number, opts: { chunk?: number; parallel?: number; reuse?: boolean } = {}): AsyncGenerator<Uint8Array> {
+  async *segments(
+    offset: number,
+    length: number,
+    opts: { chunk?: number; parallel?: number; reuse?: boolean } = {},
+  ): AsyncGenerator<Uint8Array> {
     checkRange(offset, length, this.virtualSize, "virtual disk");
     const chunk = opts.chunk ?? Math.max(this.blockSize, 4 * MiB);
     const parallel = opts.parallel ?? 4;
@@ -168,7 +180,9 @@ export class VhdxImage implements VirtualDisk {
       const block = Math.floor(pos / bs);
       const n = Math.min(bs - (pos - block * bs), end - pos, chunk);
       const { entry, state, fileOffset } = this.blockLocation(block);
-      const inFile = state === PAYLOAD_BLOCK_FULLY_PRESENT || (differencing && (state === PAYLOAD_BLOCK_PARTIALLY_PRESENT || state === PAYLOAD_BLOCK_NOT_PRESENT));
+      const inFile =
+        state === PAYLOAD_BLOCK_FULLY_PRESENT ||
+        (differencing && (state === PAYLOAD_BLOCK_PARTIALLY_PRESENT || state === PAYLOAD_BLOCK_NOT_PRESENT));
       const last = queue[queue.length - 1];
       if (!inFile && last instanceof Uint8Array && last.buffer === zeros.buffer && last.length + n <= chunk) {
         queue[queue.length - 1] = zeros.subarray(0, last.length + n); // coalesce zero runs
@@ -207,7 +221,8 @@ export class VhdxImage implements VirtualDisk {
     if (state === PAYLOAD_BLOCK_PARTIALLY_PRESENT && this.diskType === "differencing") {
       return this.readPartial(block, entry, fileOffset, inBlock, n);
     }
-    if (state === PAYLOAD_BLOCK_NOT_PRESENT && this.diskType === "differencing") return this.readParent(virtualStart, n);
+    if (state === PAYLOAD_BLOCK_NOT_PRESENT && this.diskType === "differencing")
+      return this.readParent(virtualStart, n);
     return new Uint8Array(n);
   }
 
@@ -229,13 +244,23 @@ export class VhdxImage implements VirtualDisk {
 
   private readParent(offset: number, n: number): Promise<Uint8Array> {
     if (!this.parent) {
-      throw new VhdxError("PARENT_NOT_FOUND", "this differencing image has no parent attached; open it with its parent chain", "parent locator");
+      throw new VhdxError(
+        "PARENT_NOT_FOUND",
+        "this differencing image has no parent attached; open it with its parent chain",
+        "parent locator",
+      );
     }
     return this.parent.read(offset, n);
   }
 
   /** §2.4: each sector's bit says whether it comes from this file (1) or the parent (0). */
-  private async readPartial(block: number, entry: number, fileOffset: number, inBlock: number, n: number): Promise<Uint8Array> {
+  private async readPartial(
+    block: number,
+    entry: number,
+    fileOffset: number,
+    inBlock: number,
+    n: number,
+  ): Promise<Uint8Array> {
     const ss = this.params.logicalSectorSize;
     const bitmap = await this.sectorBitmap(Math.floor(block / this.geometry.chunkRatio));
     const blockSectorBase = (block % this.geometry.chunkRatio) * (this.blockSize / ss);
@@ -301,10 +326,19 @@ export class VhdxImage implements VirtualDisk {
 
 export function checkRange(offset: number, length: number, limit: number, space: string): void {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-    throw new VhdxError("OUT_OF_RANGE", `offset ${offset} and length ${length} must be whole numbers from 0 to 2^53`, space);
+    throw new VhdxError(
+      "OUT_OF_RANGE",
+      `offset ${offset} and length ${length} must be whole numbers from 0 to 2^53`,
+      space,
+    );
   }
   if (offset + length > limit) {
-    throw new VhdxError("OUT_OF_RANGE", `range ${offset}+${length} runs past the end of the ${space} (${limit} bytes)`, space, offset);
+    throw new VhdxError(
+      "OUT_OF_RANGE",
+      `range ${offset}+${length} runs past the end of the ${space} (${limit} bytes)`,
+      space,
+      offset,
+    );
   }
 }
 
@@ -324,7 +358,8 @@ export interface OpenOptions {
  */
 export async function openImage(file: RandomAccess, opts: OpenOptions = {}): Promise<VhdxImage> {
   const readOnly = opts.readOnly ?? true;
-  if (!readOnly && file.readOnly) throw new VhdxError("READ_ONLY", "the file was opened read-only and cannot be written", "file");
+  if (!readOnly && file.readOnly)
+    throw new VhdxError("READ_ONLY", "the file was opened read-only and cannot be written", "file");
   const warnings: Warning[] = [];
   let section = await readHeaderSection(file, await file.size(), warnings);
   let io: RandomAccess = file;
@@ -336,7 +371,13 @@ export async function openImage(file: RandomAccess, opts: OpenOptions = {}): Pro
     const mode = readOnly && opts.replay !== "refuse" ? "overlay" : (opts.replay ?? "in-place");
     const updater = mode === "in-place" ? new HeaderUpdater(file, header, section.currentHeaderIndex) : undefined;
     const recovery = await recoverLog(file, header, mode, updater);
-    if (recovery.warning) warnings.push({ code: "LOG_NO_VALID_SEQUENCE", message: recovery.warning, structure: "log", offset: header.logOffset });
+    if (recovery.warning)
+      warnings.push({
+        code: "LOG_NO_VALID_SEQUENCE",
+        message: recovery.warning,
+        structure: "log",
+        offset: header.logOffset,
+      });
     if (mode === "in-place") {
       // The headers changed (fresh FileWriteGuid, LogGuid zero): read them again.
       warnings.length = 0;
@@ -350,17 +391,33 @@ export async function openImage(file: RandomAccess, opts: OpenOptions = {}): Pro
   const fileSize = await io.size();
   // Bytes a replay only grew the file by read as zeros; reads of the BAT stop where real data ends.
   // (A reduce, not a spread: a long log can leave more changed ranges than a call takes arguments.)
-  const dataEnd = io instanceof OverlayBackend ? Math.min(fileSize, io.changedRanges().reduce((m, r) => Math.max(m, r.start + r.length), await file.size())) : fileSize;
+  const dataEnd =
+    io instanceof OverlayBackend
+      ? Math.min(
+          fileSize,
+          io.changedRanges().reduce((m, r) => Math.max(m, r.start + r.length), await file.size()),
+        )
+      : fileSize;
   const registry = registerStructures(section);
   const { table, params } = await readMetadata(io, section.metadataRegion, warnings);
   const bat = await readBat(io, fileSize, section.batRegion, params, registry, warnings, dataEnd);
   const blockOverlaps = registry.overlaps();
   if (blockOverlaps.length > 0) {
     const [a, b] = blockOverlaps[0];
-    const e = new VhdxError("REGION_OVERLAP", `${a.name} [${hex(a.start)}, ${hex(a.start + a.length)}) overlaps ${b.name} [${hex(b.start)}, ${hex(b.start + b.length)})`, b.name, b.start);
+    const e = new VhdxError(
+      "REGION_OVERLAP",
+      `${a.name} [${hex(a.start)}, ${hex(a.start + a.length)}) overlaps ${b.name} [${hex(b.start)}, ${hex(b.start + b.length)})`,
+      b.name,
+      b.start,
+    );
     // Reading stays possible for inspection; writing into an image whose blocks collide would spread the damage.
     if (!readOnly) throw e;
-    warnings.push({ code: e.code, message: e.message + (blockOverlaps.length > 1 ? ` (and ${blockOverlaps.length - 1} more)` : ""), structure: e.structure, offset: e.offset });
+    warnings.push({
+      code: e.code,
+      message: e.message + (blockOverlaps.length > 1 ? ` (and ${blockOverlaps.length - 1} more)` : ""),
+      structure: e.structure,
+      offset: e.offset,
+    });
   }
   const image = new VhdxImage({ file, io, fileSize, section, metadataTable: table, params, bat, registry, warnings });
   image.logNeedsReplay = logNeedsReplay;

@@ -210,13 +210,11 @@ export function fileMap(img: VhdxImage): FileMap {
     fileSize: img.fileSize,
     extents,
     gaps: img.registry.freeGaps(img.fileSize, 1),
-    overlaps: img.registry
-      .overlaps()
-      .map(([a, b]) => ({
-        a: withEnd(a),
-        b: withEnd(b),
-        message: `${describeExtent(a)} overlaps ${describeExtent(b)}`,
-      })),
+    overlaps: img.registry.overlaps().map(([a, b]) => ({
+      a: withEnd(a),
+      b: withEnd(b),
+      message: `${describeExtent(a)} overlaps ${describeExtent(b)}`,
+    })),
     pastEnd: extents.filter((e) => e.end > img.fileSize),
   };
 }

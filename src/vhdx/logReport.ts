@@ -47,7 +47,14 @@ export interface LogReport {
   needsReplay: boolean;
   warning: string | null;
   entries: LogEntrySummary[];
-  active: { tail: number; head: number; headSequenceNumber: string; entryCount: number; flushedFileOffset: number; lastFileOffset: number } | null;
+  active: {
+    tail: number;
+    head: number;
+    headSequenceNumber: string;
+    entryCount: number;
+    flushedFileOffset: number;
+    lastFileOffset: number;
+  } | null;
   preview: ReplayPreviewSummary[];
 }
 
@@ -59,7 +66,8 @@ export async function logReport(img: VhdxImage, opts: { previewBytes?: number } 
   const header = img.header;
   const scan: LogScan = img.logScan ?? (await scanLog(img.file, header));
   const activePositions = new Set(scan.active?.entries.map((e) => e.position) ?? []);
-  const where = (offset: number | null): string | null => (offset === null ? null : (img.registry.find(offset)?.name ?? "unallocated space"));
+  const where = (offset: number | null): string | null =>
+    offset === null ? null : (img.registry.find(offset)?.name ?? "unallocated space");
   const preview = await replayPreview(img.file, scan, opts.previewBytes ?? 4096);
   return {
     logGuid: header.logGuid,

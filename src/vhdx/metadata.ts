@@ -53,11 +53,21 @@ export function parseMetadataTable(bytes: Uint8Array, regionOffset: number, regi
   const dv = view(bytes);
   const signature = ascii(bytes, 0, 8);
   if (signature !== METADATA_SIGNATURE) {
-    throw new VhdxError("METADATA_INVALID", `metadata table signature is ${JSON.stringify(signature)}, expected "metadata"`, "metadata table", regionOffset);
+    throw new VhdxError(
+      "METADATA_INVALID",
+      `metadata table signature is ${JSON.stringify(signature)}, expected "metadata"`,
+      "metadata table",
+      regionOffset,
+    );
   }
   const entryCount = dv.getUint16(10, true);
   if (entryCount > METADATA_MAX_ENTRIES) {
-    throw new VhdxError("METADATA_INVALID", `metadata table entry count ${entryCount} exceeds 2047`, "metadata table", regionOffset + 10);
+    throw new VhdxError(
+      "METADATA_INVALID",
+      `metadata table entry count ${entryCount} exceeds 2047`,
+      "metadata table",
+      regionOffset + 10,
+    );
   }
   const entries: MetadataTableEntry[] = [];
   const seen = new Set<string>();
@@ -76,18 +86,38 @@ export function parseMetadataTable(bytes: Uint8Array, regionOffset: number, regi
     };
     const key = `${e.itemId}/${e.isUser}`;
     if (seen.has(key)) {
-      throw new VhdxError("METADATA_INVALID", `metadata item ${e.itemId} appears twice in the metadata table`, where, regionOffset + at);
+      throw new VhdxError(
+        "METADATA_INVALID",
+        `metadata item ${e.itemId} appears twice in the metadata table`,
+        where,
+        regionOffset + at,
+      );
     }
     seen.add(key);
     if (e.isUser && ++userCount > METADATA_MAX_USER_ENTRIES) {
-      throw new VhdxError("METADATA_INVALID", `more than 1024 metadata entries have IsUser set`, where, regionOffset + at);
+      throw new VhdxError(
+        "METADATA_INVALID",
+        `more than 1024 metadata entries have IsUser set`,
+        where,
+        regionOffset + at,
+      );
     }
     if (e.length > METADATA_ITEM_MAX_LENGTH) {
-      throw new VhdxError("METADATA_INVALID", `metadata item ${itemName(e.itemId)} length ${e.length} exceeds 1 MiB`, where, regionOffset + at + 20);
+      throw new VhdxError(
+        "METADATA_INVALID",
+        `metadata item ${itemName(e.itemId)} length ${e.length} exceeds 1 MiB`,
+        where,
+        regionOffset + at + 20,
+      );
     }
     if (e.length === 0) {
       if (e.offset !== 0) {
-        throw new VhdxError("METADATA_INVALID", `metadata item ${itemName(e.itemId)} has length 0 but offset ${e.offset} (must be 0)`, where, regionOffset + at + 16);
+        throw new VhdxError(
+          "METADATA_INVALID",
+          `metadata item ${itemName(e.itemId)} has length 0 but offset ${e.offset} (must be 0)`,
+          where,
+          regionOffset + at + 16,
+        );
       }
     } else if (e.offset < METADATA_TABLE_SIZE || e.offset + e.length > regionLength) {
       throw new VhdxError(
@@ -153,7 +183,8 @@ export interface DiskParameters {
 }
 
 function itemLength(item: Uint8Array, need: number, name: string, at: number): void {
-  if (item.length < need) throw new VhdxError("METADATA_INVALID", `${name} item is ${item.length} bytes, needs ${need}`, name, at);
+  if (item.length < need)
+    throw new VhdxError("METADATA_INVALID", `${name} item is ${item.length} bytes, needs ${need}`, name, at);
 }
 
 export function parseFileParameters(item: Uint8Array, fileOffset: number): FileParameters {
@@ -162,7 +193,12 @@ export function parseFileParameters(item: Uint8Array, fileOffset: number): FileP
   const blockSize = dv.getUint32(0, true);
   const flags = dv.getUint32(4, true);
   if (blockSize < MiB || blockSize > 256 * MiB || (blockSize & (blockSize - 1)) !== 0) {
-    throw new VhdxError("METADATA_INVALID", `block size ${blockSize} must be a power of two from 1 MiB to 256 MiB`, "File Parameters", fileOffset);
+    throw new VhdxError(
+      "METADATA_INVALID",
+      `block size ${blockSize} must be a power of two from 1 MiB to 256 MiB`,
+      "File Parameters",
+      fileOffset,
+    );
   }
   return { blockSize, leaveBlockAllocated: (flags & 1) !== 0, hasParent: (flags & 2) !== 0 };
 }
@@ -179,7 +215,12 @@ export function parseVirtualDiskSize(item: Uint8Array, fileOffset: number): numb
   itemLength(item, 8, "Virtual Disk Size", fileOffset);
   const size = readU64(view(item), 0, "Virtual Disk Size", fileOffset);
   if (size === 0 || size > MAX_VIRTUAL_DISK_SIZE) {
-    throw new VhdxError("METADATA_INVALID", `virtual disk size ${size} must be between 1 byte and 64 TiB`, "Virtual Disk Size", fileOffset);
+    throw new VhdxError(
+      "METADATA_INVALID",
+      `virtual disk size ${size} must be between 1 byte and 64 TiB`,
+      "Virtual Disk Size",
+      fileOffset,
+    );
   }
   return size;
 }
@@ -193,7 +234,8 @@ export function serializeVirtualDiskSize(size: number): Uint8Array {
 export function parseSectorSize(item: Uint8Array, fileOffset: number, name: string): number {
   itemLength(item, 4, name, fileOffset);
   const v = view(item).getUint32(0, true);
-  if (v !== 512 && v !== 4096) throw new VhdxError("METADATA_INVALID", `${name} ${v} must be 512 or 4096`, name, fileOffset);
+  if (v !== 512 && v !== 4096)
+    throw new VhdxError("METADATA_INVALID", `${name} ${v} must be 512 or 4096`, name, fileOffset);
   return v;
 }
 
@@ -236,7 +278,13 @@ export function parseDiskParameters(
   };
   const need = (guid: Guid) => {
     const r = get(guid);
-    if (!r) throw new VhdxError("METADATA_MISSING", `required metadata item ${itemName(guid)} (${guid}) is missing`, "metadata table", regionOffset);
+    if (!r)
+      throw new VhdxError(
+        "METADATA_MISSING",
+        `required metadata item ${itemName(guid)} (${guid}) is missing`,
+        "metadata table",
+        regionOffset,
+      );
     return r;
   };
   for (const e of table.entries) {
@@ -270,7 +318,13 @@ export function parseDiskParameters(
   let parentLocator: ParentLocator | null = null;
   const pl = get(PARENT_LOCATOR_GUID);
   if (fileParameters.hasParent) {
-    if (!pl) throw new VhdxError("METADATA_MISSING", "HasParent is set but the Parent Locator item is missing", "metadata table", regionOffset);
+    if (!pl)
+      throw new VhdxError(
+        "METADATA_MISSING",
+        "HasParent is set but the Parent Locator item is missing",
+        "metadata table",
+        regionOffset,
+      );
     parentLocator = parseParentLocator(pl.item, pl.at);
   } else if (pl) {
     parentLocator = parseParentLocator(pl.item, pl.at);

@@ -45,7 +45,12 @@ export function parseRegionTable(bytes: Uint8Array, fileOffset: number): RegionT
   const where = "region table";
   const signature = ascii(bytes, 0, 4);
   if (signature !== REGION_TABLE_SIGNATURE) {
-    throw new VhdxError("REGION_TABLE_INVALID", `region table signature is ${JSON.stringify(signature)}, expected "regi"`, where, fileOffset);
+    throw new VhdxError(
+      "REGION_TABLE_INVALID",
+      `region table signature is ${JSON.stringify(signature)}, expected "regi"`,
+      where,
+      fileOffset,
+    );
   }
   const checksum = dv.getUint32(4, true);
   const computed = crc32cWithZeroField(bytes.subarray(0, REGION_TABLE_SIZE), 4);
@@ -59,7 +64,12 @@ export function parseRegionTable(bytes: Uint8Array, fileOffset: number): RegionT
   }
   const entryCount = dv.getUint32(8, true);
   if (entryCount > REGION_TABLE_MAX_ENTRIES) {
-    throw new VhdxError("REGION_TABLE_INVALID", `region table entry count ${entryCount} exceeds 2047`, where, fileOffset + 8);
+    throw new VhdxError(
+      "REGION_TABLE_INVALID",
+      `region table entry count ${entryCount} exceeds 2047`,
+      where,
+      fileOffset + 8,
+    );
   }
   const entries: RegionTableEntry[] = [];
   const seen = new Set<Guid>();
@@ -74,7 +84,12 @@ export function parseRegionTable(bytes: Uint8Array, fileOffset: number): RegionT
       required: dv.getUint32(at + 28, true),
     };
     if (seen.has(guid)) {
-      throw new VhdxError("REGION_TABLE_INVALID", `region ${guid} appears twice in the region table`, entryWhere, fileOffset + at);
+      throw new VhdxError(
+        "REGION_TABLE_INVALID",
+        `region ${guid} appears twice in the region table`,
+        entryWhere,
+        fileOffset + at,
+      );
     }
     seen.add(guid);
     if (e.fileOffset % MiB !== 0 || e.fileOffset < MiB) {
@@ -86,7 +101,12 @@ export function parseRegionTable(bytes: Uint8Array, fileOffset: number): RegionT
       );
     }
     if (e.length % MiB !== 0) {
-      throw new VhdxError("REGION_TABLE_INVALID", `region ${regionName(guid)} length ${e.length} must be a multiple of 1 MiB`, entryWhere, fileOffset + at + 24);
+      throw new VhdxError(
+        "REGION_TABLE_INVALID",
+        `region ${regionName(guid)} length ${e.length} must be a multiple of 1 MiB`,
+        entryWhere,
+        fileOffset + at + 24,
+      );
     }
     entries.push(e);
   }

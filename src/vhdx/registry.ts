@@ -7,13 +7,7 @@ import { hex, VhdxError } from "./errors";
  * Structures are kept as objects; blocks, which can number in the millions, in typed arrays.
  */
 export type ExtentKind =
-  | "header-section"
-  | "log"
-  | "bat"
-  | "metadata"
-  | "region"
-  | "payload-block"
-  | "sector-bitmap-block";
+  "header-section" | "log" | "bat" | "metadata" | "region" | "payload-block" | "sector-bitmap-block";
 
 export interface Extent {
   start: number;
