@@ -238,6 +238,9 @@ test("a differencing image and its parent: the locator, the chain, a read throug
   await openPicked(page, "child.vhdx");
   const d = page.getByRole("dialog", { name: "Differencing chain" });
   await expect(d).toBeVisible();
+  // Nothing of the child is shown before its parent is verified (issue 9).
+  await expect(page.getByRole("tabpanel")).toHaveCount(0);
+  await expect(page.getByRole("tab", { name: "Headers", exact: true })).toHaveCount(0);
   const rel = (JSON.parse(vhdx("info", child, "--json")) as InfoJson).parentLocator!.entries.find(
     (e) => e.key === "relative_path",
   )!;
@@ -255,6 +258,7 @@ test("a differencing image and its parent: the locator, the chain, a read throug
   await expect(rows.nth(1).getByLabel("3 of 16 blocks allocated")).toBeVisible();
   await page.screenshot({ path: "e2e/screenshots/toolbox-chain.png" });
   await d.getByRole("button", { name: "Close" }).click();
+  await expect(page.getByRole("tabpanel", { name: "Headers" })).toBeVisible();
 
   // The BAT view shades partially present blocks by their sector bitmap; as many as Node counts.
   const partial = (JSON.parse(vhdx("info", child, "--json")) as { bat: { payload: Record<string, number> } }).bat
@@ -331,10 +335,31 @@ test("a parent whose DataWriteGuid changed: both GUIDs named, then opened read-o
   const alert = d.getByRole("alert");
   await expect(alert).toContainText(actual);
   await expect(alert).toContainText(expected);
+  // A mismatch shows nothing either until the user chooses to open read-only anyway.
+  await expect(page.getByRole("tabpanel")).toHaveCount(0);
   await page.screenshot({ path: "e2e/screenshots/toolbox-chain-mismatch.png" });
   await d.getByRole("button", { name: "Open read-only anyway" }).click();
   await expect(d.getByRole("table", { name: "Chain" }).locator("tbody tr")).toHaveCount(2);
   await d.getByRole("button", { name: "Close" }).click();
+  await expect(page.getByRole("tabpanel", { name: "Headers" })).toBeVisible();
+  await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("read-only");
+});
+
+test("a differencing image without its parent: hidden until opened read-only anyway", async ({ page }) => {
+  const { child } = makeChain("lone-");
+  await stubPickers(page, { "lone-child.vhdx": child });
+  await openPicked(page, "lone-child.vhdx");
+  const d = page.getByRole("dialog", { name: "Differencing chain" });
+  await expect(d).toBeVisible();
+  await expect(page.getByRole("tabpanel")).toHaveCount(0);
+  // Dismissing the dialog still shows nothing of the image; it can be asked for again.
+  await page.keyboard.press("Escape");
+  await expect(d).toBeHidden();
+  await expect(page.getByRole("tabpanel")).toHaveCount(0);
+  await page.getByRole("button", { name: "Attach parent…" }).click();
+  await d.getByRole("button", { name: "Open read-only anyway" }).click();
+  await expect(d).toBeHidden();
+  await expect(page.getByRole("tabpanel", { name: "Headers" })).toBeVisible();
   await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("read-only");
 });
 

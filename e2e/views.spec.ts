@@ -173,6 +173,18 @@ test("Open sample shows the sample's replayed state with the replay banner", asy
   else await expect(banner).toHaveCount(0);
   await expect(page.getByText(want.creator)).toBeVisible();
   await tab(page, "Log");
+  // Entries an earlier session left intact are stale (muted), as Node's `vhdx log` counts them; none is shown invalid.
+  const log = JSON.parse(vhdx("log", "public/sample.vhdx", "--json")) as {
+    entries: { stale: boolean; valid: boolean }[];
+  };
+  const stale = log.entries.filter((e) => e.stale).length;
+  const invalid = log.entries.filter((e) => !e.valid && !e.stale).length;
+  expect(stale).toBeGreaterThan(0);
+  const entryRows = page.getByRole("table", { name: "Log entries" }).locator("tbody tr");
+  await expect(entryRows).toHaveCount(log.entries.length);
+  await expect(entryRows.filter({ hasText: "stale: written under an earlier LogGuid" })).toHaveCount(stale);
+  await expect(entryRows.and(page.locator(".stale"))).toHaveCount(stale);
+  await expect(entryRows.and(page.locator(".invalid"))).toHaveCount(invalid);
   await page.screenshot({ path: "e2e/screenshots/log.png" });
 });
 

@@ -13,6 +13,23 @@ import { HexView } from "./views/HexView";
 import { LogView } from "./views/LogView";
 import { MetadataView } from "./views/MetadataView";
 import { RegionsView } from "./views/RegionsView";
+import { useJob } from "./toolbox/jobStore";
+
+/** A differencing image before its parent is verified: nothing of it is shown yet (issue 9). */
+function AwaitingParent() {
+  const show = useJob((s) => s.show);
+  return (
+    <div className="empty" role="region" aria-label="Waiting for the parent image">
+      <p>
+        This is a differencing image. Its views open once its parent is attached and the parent's DataWriteGuid matches{" "}
+        <code>parent_linkage</code>, or when you choose to open it read-only anyway.
+      </p>
+      <button type="button" className="primary" onClick={() => show("chain")}>
+        Attach parent…
+      </button>
+    </div>
+  );
+}
 
 /** Follows the theme choice and, for "system", the OS preference; canvases repaint on change. */
 function useThemeKey(): string {
@@ -85,7 +102,7 @@ export function App() {
   const themeKey = useThemeKey();
   useSampleFromUrl();
   const dropping = useDropAnywhere();
-  const { info, tab, findingsOpen, check, status } = useApp();
+  const { info, tab, findingsOpen, check, status, awaitingParent } = useApp();
   const views: Record<Tab, () => ReactNode> = {
     Headers: () => <HeadersView />,
     Regions: () => <RegionsView themeKey={themeKey} />,
@@ -100,7 +117,9 @@ export function App() {
       <Banners />
       <div className="workspace">
         <main className="main" aria-busy={status === "opening"}>
-          {info ? (
+          {info && awaitingParent ? (
+            <AwaitingParent />
+          ) : info ? (
             <>
               <Tabs />
               {TABS.map((t) => (
@@ -121,7 +140,7 @@ export function App() {
             <EmptyState />
           )}
         </main>
-        {findingsOpen && check && <FindingsPanel />}
+        {findingsOpen && check && !awaitingParent && <FindingsPanel />}
       </div>
       <StatusBar />
       {dropping && (

@@ -9,14 +9,6 @@ import { flagString, ParsedArgs, parseSize, UsageError } from "./args";
 import type { Io } from "./commands";
 import { formatSize } from "./format";
 
-export const CONVERT_FLAGS = {
-  format: "value",
-  type: "value",
-  "block-size": "value",
-  sync: "bool",
-  help: "bool",
-} as const;
-
 /** `vhdx convert`: raw → VHDX, VHDX → raw, VHDX → VHDX (compacted). The output must not exist yet. */
 export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
   if (a.positionals.length !== 2)

@@ -8,17 +8,6 @@ import { flagString, oneImage, ParsedArgs, parseSize, UsageError } from "./args"
 import type { Io } from "./commands";
 import { formatSize } from "./format";
 
-export const CREATE_FLAGS = {
-  size: "value",
-  type: "value",
-  parent: "value",
-  "block-size": "value",
-  "logical-sector": "value",
-  "physical-sector": "value",
-  "log-size": "value",
-  help: "bool",
-} as const;
-
 function sectorFlag(a: ParsedArgs, name: string): number | undefined {
   const v = flagString(a, name);
   if (v === undefined) return undefined;

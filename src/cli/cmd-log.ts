@@ -34,7 +34,13 @@ export async function logCommand(a: ParsedArgs, io: Io): Promise<number> {
           e.checksumOk ? "ok" : "bad",
           hexOffset(e.flushedFileOffset),
           hexOffset(e.lastFileOffset),
-          e.active ? "ACTIVE" : e.valid ? "valid, not active" : `invalid: ${e.reason}`,
+          e.active
+            ? "ACTIVE"
+            : e.valid
+              ? "valid, not active"
+              : e.stale
+                ? "stale (earlier LogGuid)"
+                : `invalid: ${e.reason}`,
         ]);
       }
       io.out(table(rows) + "\n");

@@ -8,8 +8,6 @@ import { oneImage, ParsedArgs, UsageError } from "./args";
 import type { Io } from "./commands";
 import { formatSize } from "./format";
 
-export const MERGE_FLAGS = { help: "bool" } as const;
-
 /** `vhdx merge`: folds a differencing image into its parent; the child is obsolete afterwards. */
 export async function mergeCommand(a: ParsedArgs, io: Io): Promise<number> {
   const path = oneImage(a, "merge");

@@ -7,8 +7,6 @@ import { flagString, oneImage, ParsedArgs, parseSize, UsageError } from "./args"
 import type { Io } from "./commands";
 import { formatSize } from "./format";
 
-export const WRITE_FLAGS = { offset: "value", input: "value", help: "bool" } as const;
-
 async function readStdin(): Promise<Uint8Array> {
   const parts: Buffer[] = [];
   for await (const chunk of process.stdin) parts.push(chunk as Buffer);

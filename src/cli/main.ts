@@ -1,30 +1,27 @@
 import { VhdxError } from "../vhdx/errors";
-import { parseArgs, UsageError } from "./args";
-import { catCommand, infoCommand, Io, mapCommand } from "./commands";
-import { checkCommand } from "./cmd-check";
+import { parseArgs, UsageError, type ParsedArgs } from "./args";
+import type { Io } from "./commands";
+import * as F from "./flags";
 import { COMMAND_HELP, MAIN_HELP } from "./help";
-import { logCommand, replayCommand } from "./cmd-log";
-import { CREATE_FLAGS, createCommand } from "./cmd-create";
-import { WRITE_FLAGS, writeCommand } from "./cmd-write";
-import { CONVERT_FLAGS, convertCommand } from "./cmd-convert";
-import { MERGE_FLAGS, mergeCommand } from "./cmd-merge";
 
+type Run = (a: ParsedArgs, io: Io) => Promise<number>;
 type Command = {
-  flags: Record<string, "bool" | "value">;
-  run: (a: ReturnType<typeof parseArgs>, io: Io) => Promise<number>;
+  flags: F.FlagSpec;
+  /** The command's modules load only when it runs: `vhdx --version` or `vhdx info` never parse the writer. */
+  load: () => Promise<Run>;
 };
 
 const COMMANDS: Record<string, Command> = {
-  info: { flags: { json: "bool", help: "bool" }, run: infoCommand },
-  cat: { flags: { offset: "value", length: "value", help: "bool" }, run: catCommand },
-  map: { flags: { json: "bool", help: "bool" }, run: mapCommand },
-  check: { flags: { json: "bool", repair: "bool", help: "bool" }, run: checkCommand },
-  log: { flags: { json: "bool", help: "bool" }, run: logCommand },
-  replay: { flags: { help: "bool" }, run: replayCommand },
-  create: { flags: CREATE_FLAGS, run: createCommand },
-  write: { flags: WRITE_FLAGS, run: writeCommand },
-  convert: { flags: CONVERT_FLAGS, run: convertCommand },
-  merge: { flags: MERGE_FLAGS, run: mergeCommand },
+  info: { flags: F.INFO_FLAGS, load: async () => (await import("./commands")).infoCommand },
+  cat: { flags: F.CAT_FLAGS, load: async () => (await import("./commands")).catCommand },
+  map: { flags: F.MAP_FLAGS, load: async () => (await import("./commands")).mapCommand },
+  check: { flags: F.CHECK_FLAGS, load: async () => (await import("./cmd-check")).checkCommand },
+  log: { flags: F.LOG_FLAGS, load: async () => (await import("./cmd-log")).logCommand },
+  replay: { flags: F.REPLAY_FLAGS, load: async () => (await import("./cmd-log")).replayCommand },
+  create: { flags: F.CREATE_FLAGS, load: async () => (await import("./cmd-create")).createCommand },
+  write: { flags: F.WRITE_FLAGS, load: async () => (await import("./cmd-write")).writeCommand },
+  convert: { flags: F.CONVERT_FLAGS, load: async () => (await import("./cmd-convert")).convertCommand },
+  merge: { flags: F.MERGE_FLAGS, load: async () => (await import("./cmd-merge")).mergeCommand },
 };
 
 // A closed pipe (`vhdx cat img | head`) ends the output quietly, as other Unix tools do.
@@ -65,7 +62,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       return 0;
     }
     file = a.positionals[0] ?? "";
-    return await cmd.run(a, io);
+    const run = await cmd.load();
+    return await run(a, io);
   } catch (e) {
     return report(e, name, file);
   }

@@ -15,6 +15,11 @@ export interface LogEntrySummary {
   flushedFileOffset: number;
   lastFileOffset: number;
   valid: boolean;
+  /**
+   * Left by an earlier session: intact (checksum and every other rule hold) but written under
+   * another LogGuid, which §2.3.1.1 says must not be taken as valid. Not damage.
+   */
+  stale: boolean;
   reason: string | null;
   active: boolean;
   descriptors: {
@@ -88,6 +93,8 @@ export async function logReport(img: VhdxImage, opts: { previewBytes?: number } 
       flushedFileOffset: e.flushedFileOffset,
       lastFileOffset: e.lastFileOffset,
       valid: e.valid,
+      // The LogGuid mismatch is then the entry's one and only problem.
+      stale: !e.logGuidMatch && e.checksumOk && e.problems.length === 1,
       reason: e.reason,
       active: activePositions.has(e.position),
       descriptors: e.descriptors.map((d) => ({

@@ -80,6 +80,13 @@ export interface AppState {
   recent: RecentFile[];
   theme: Theme;
   findingsOpen: boolean;
+  /**
+   * A differencing image just opened: its views wait behind the parent dialog until a parent is
+   * attached and its DataWriteGuid verified, or the user opens it read-only anyway.
+   */
+  awaitingParent: boolean;
+  /** The parent question is settled (attached, verified or waived): the views may show. */
+  parentSettled(): void;
 
   openSource(source: OpenSource, name: string, opts?: { writable?: boolean }): Promise<void>;
   /** Asks for write access to the open file (a picked handle) and reopens it editable; a File becomes a working copy. */
@@ -208,6 +215,7 @@ export const useApp = create<AppState>()((set, get) => {
     recent: [],
     theme: applyTheme(initialTheme()),
     findingsOpen: false,
+    awaitingParent: false,
     workingCopy: false,
     openedFromFile: false,
 
@@ -232,13 +240,16 @@ export const useApp = create<AppState>()((set, get) => {
         openedSource = { source, name };
         set({ workingCopy: false, openedFromFile: source instanceof File });
         await refresh(eng);
+        // Issue 9: the identity check runs before anything is shown; the chain dialog settles it.
+        const awaitingParent = get().info?.diskType === "differencing";
         // Reopening the same file for editing keeps the view and the staged edits; a new file
         // starts at its headers.
         set(
           opts?.writable && openedBefore === source
-            ? { status: "ready", progress: null, commit: { phase: "idle" } }
+            ? { status: "ready", awaitingParent, progress: null, commit: { phase: "idle" } }
             : {
                 status: "ready",
+                awaitingParent,
                 progress: null,
                 tab: "Headers",
                 focus: { space: "virtual", offset: 0 },
@@ -328,6 +339,7 @@ export const useApp = create<AppState>()((set, get) => {
           access = await eng.openWorkingCopy(o.source, { onProgress: (p) => set({ progress: p }) });
           set({ fileName: `${o.name} (working copy)`, workingCopy: true });
           await refresh(eng);
+          set({ awaitingParent: get().info?.diskType === "differencing" });
         } catch (e) {
           set({ error: `Could not make a working copy of ${o.name}: ${message(e)}` });
         } finally {
@@ -473,6 +485,10 @@ export const useApp = create<AppState>()((set, get) => {
         // Not persisted; still applied for this page.
       }
       set({ theme: applyTheme(theme) });
+    },
+
+    parentSettled() {
+      set({ awaitingParent: false });
     },
 
     setFindingsOpen(findingsOpen) {

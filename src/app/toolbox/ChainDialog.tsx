@@ -67,7 +67,7 @@ function ChainTable({ chain }: { chain: ChainView }) {
 
 export function ChainDialog() {
   const { dialog, show, hide } = useJob();
-  const { locator, chain, busy, error, mismatch, load, attach, reset } = useChain();
+  const { locator, chain, busy, error, mismatch, load, attach, openWithoutParent, reset } = useChain();
   const info = useApp((s) => s.info);
   const fileName = useApp((s) => s.fileName);
   const differencing = info?.diskType === "differencing";
@@ -167,9 +167,25 @@ export function ChainDialog() {
             </button>
           </>
         )}
-        <button type="button" onClick={hide} className={chain ? "primary" : undefined}>
-          {chain ? "Close" : "Not now"}
-        </button>
+        {chain ? (
+          <button type="button" onClick={hide} className="primary">
+            Close
+          </button>
+        ) : (
+          // The views stay hidden until a parent is verified or this is chosen (issue 9).
+          !mismatch && (
+            <button
+              type="button"
+              disabled={busy}
+              onClick={async () => {
+                await openWithoutParent();
+                hide();
+              }}
+            >
+              Open read-only anyway
+            </button>
+          )
+        )}
       </div>
     </Dialog>
   );

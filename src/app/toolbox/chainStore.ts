@@ -19,6 +19,8 @@ interface ChainState {
   mismatch: ParentSource | null;
   load(): Promise<void>;
   attach(source: ParentSource, force?: boolean): Promise<void>;
+  /** No parent at hand: show the image's own structures, read-only, without reading through it. */
+  openWithoutParent(): Promise<void>;
   reset(): void;
 }
 
@@ -36,6 +38,8 @@ export const useChain = create<ChainState>()((set, get) => ({
       const locator = await client.parentLocator();
       const chain = locator?.attached ? await client.chain() : null;
       set({ locator, chain, error: null });
+      // Nothing to verify: no parent locator, or the parents are already attached.
+      if (!locator || locator.attached) useApp.getState().parentSettled();
     } catch (e) {
       set({ error: errorText(e) });
     }
@@ -49,6 +53,7 @@ export const useChain = create<ChainState>()((set, get) => ({
       const chain = await client.attachChain(source, { force });
       set({ chain, locator: get().locator ? { ...get().locator!, attached: true } : null });
       const info = useApp.getState().info;
+      useApp.getState().parentSettled();
       // Reads through the chain now work; a forced attach leaves the image read-only.
       await useApp.getState().imageChanged({
         readOnly: force ? true : (info?.readOnly ?? true),
@@ -63,6 +68,16 @@ export const useChain = create<ChainState>()((set, get) => ({
     } finally {
       set({ busy: false });
     }
+  },
+
+  async openWithoutParent() {
+    const app = useApp.getState();
+    app.parentSettled();
+    await app.imageChanged({
+      readOnly: true,
+      readOnlyReason: "its parent is not attached (opened read-only anyway)",
+      logAwaitsReplay: app.info?.logAwaitsReplay ?? false,
+    });
   },
 
   reset() {

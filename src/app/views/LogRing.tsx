@@ -47,7 +47,7 @@ export function LogRing({ log, selected }: { log: LogReport; selected: number | 
         const to = (e.position + Math.max(e.entryLength, len * MIN_ARC)) / len;
         const cls = [
           "ring-entry",
-          e.active ? "active" : e.valid ? "valid" : "invalid",
+          e.active ? "active" : e.valid ? "valid" : e.stale ? "stale" : "invalid",
           selected === i ? "selected" : "",
         ].join(" ");
         // An entry that wraps past the end of the ring is drawn in two pieces.

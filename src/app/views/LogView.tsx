@@ -23,7 +23,14 @@ const entryColumns = columnList(
   ec.accessor("flushedFileOffset", { header: "FlushedFileOffset", cell: (c) => <code>{hex(c.getValue())}</code> }),
   ec.accessor("lastFileOffset", { header: "LastFileOffset", cell: (c) => <code>{hex(c.getValue())}</code> }),
   ec.accessor(
-    (e) => (e.active ? "active" : e.valid ? "valid, not in the active sequence" : `invalid: ${e.reason ?? "?"}`),
+    (e) =>
+      e.active
+        ? "active"
+        : e.valid
+          ? "valid, not in the active sequence"
+          : e.stale
+            ? "stale: written under an earlier LogGuid"
+            : `invalid: ${e.reason ?? "?"}`,
     { id: "verdict", header: "Verdict" },
   ),
 );
@@ -168,7 +175,7 @@ export function LogView() {
           label="Log entries"
           data={log.entries}
           columns={entryColumns}
-          rowClass={(e) => (e.active ? "active" : e.valid ? undefined : "invalid")}
+          rowClass={(e) => (e.active ? "active" : e.valid ? undefined : e.stale ? "stale" : "invalid")}
           selected={(e) => sel === e}
           onRowActivate={(e) => setSelected(log.entries.indexOf(e))}
           empty="No log entries in the ring."
