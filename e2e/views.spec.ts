@@ -147,6 +147,15 @@ test("an image with overlapping regions shows the highlight and names both owner
   const table = page.getByRole("table", { name: "Overlaps" });
   await expect(table).toContainText(map.overlaps[0].a.name);
   await expect(table).toContainText(map.overlaps[0].b.name);
+  // The checker's finding sits in the side panel, and the image is in inspection mode.
+  await expect(page.getByText("Inspection mode.")).toBeVisible();
+  const findings = page.getByRole("complementary", { name: "Findings" });
+  await expect(findings).toContainText("REGION_OVERLAP");
+  await findings
+    .getByRole("button", { name: /^Show REGION_OVERLAP .* in the hex view$/ })
+    .first()
+    .click();
+  await expect(page.getByRole("tab", { name: "Hex", exact: true })).toHaveAttribute("aria-selected", "true");
   await page.screenshot({ path: "e2e/screenshots/regions-overlap.png" });
 });
 
@@ -173,6 +182,17 @@ test("Open sample shows the sample's replayed state with the replay banner", asy
   else await expect(banner).toHaveCount(0);
   await expect(page.getByText(want.creator)).toBeVisible();
   await tab(page, "Log");
+  const log = JSON.parse(vhdx("log", "public/sample.vhdx", "--json")) as {
+    active: { headSequenceNumber: string } | null;
+    entries: { position: number; active: boolean }[];
+  };
+  expect(log.active).not.toBeNull();
+  await expect(page.getByText(`up to sequence ${log.active!.headSequenceNumber}`)).toBeVisible();
+  const rows = page.getByRole("table", { name: "Log entries" }).locator("tbody tr");
+  await expect(rows).toHaveCount(log.entries.length);
+  await expect(page.getByRole("table", { name: "Log entries" }).locator("tbody tr.active")).toHaveCount(
+    log.entries.filter((e) => e.active).length,
+  );
   await page.screenshot({ path: "e2e/screenshots/log.png" });
 });
 
