@@ -147,6 +147,15 @@ test("an image with overlapping regions shows the highlight and names both owner
   const table = page.getByRole("table", { name: "Overlaps" });
   await expect(table).toContainText(map.overlaps[0].a.name);
   await expect(table).toContainText(map.overlaps[0].b.name);
+  // The checker's finding sits in the side panel, and the image is in inspection mode.
+  await expect(page.getByText("Inspection mode.")).toBeVisible();
+  const findings = page.getByRole("complementary", { name: "Findings" });
+  await expect(findings).toContainText("REGION_OVERLAP");
+  await findings
+    .getByRole("button", { name: /^Show REGION_OVERLAP .* in the hex view$/ })
+    .first()
+    .click();
+  await expect(page.getByRole("tab", { name: "Hex", exact: true })).toHaveAttribute("aria-selected", "true");
   await page.screenshot({ path: "e2e/screenshots/regions-overlap.png" });
 });
 
@@ -173,10 +182,14 @@ test("Open sample shows the sample's replayed state with the replay banner", asy
   else await expect(banner).toHaveCount(0);
   await expect(page.getByText(want.creator)).toBeVisible();
   await tab(page, "Log");
-  // Entries an earlier session left intact are stale (muted), as Node's `vhdx log` counts them; none is shown invalid.
+  // Entries an earlier session left intact are stale (muted), as Node's `vhdx log` counts them; the
+  // active sequence is the one Node reports.
   const log = JSON.parse(vhdx("log", "public/sample.vhdx", "--json")) as {
-    entries: { stale: boolean; valid: boolean }[];
+    active: { headSequenceNumber: string } | null;
+    entries: { stale: boolean; valid: boolean; active: boolean }[];
   };
+  expect(log.active).not.toBeNull();
+  await expect(page.getByText(`up to sequence ${log.active!.headSequenceNumber}`)).toBeVisible();
   const stale = log.entries.filter((e) => e.stale).length;
   const invalid = log.entries.filter((e) => !e.valid && !e.stale).length;
   expect(stale).toBeGreaterThan(0);
@@ -185,6 +198,7 @@ test("Open sample shows the sample's replayed state with the replay banner", asy
   await expect(entryRows.filter({ hasText: "stale: written under an earlier LogGuid" })).toHaveCount(stale);
   await expect(entryRows.and(page.locator(".stale"))).toHaveCount(stale);
   await expect(entryRows.and(page.locator(".invalid"))).toHaveCount(invalid);
+  await expect(entryRows.and(page.locator(".active"))).toHaveCount(log.entries.filter((e) => e.active).length);
   await page.screenshot({ path: "e2e/screenshots/log.png" });
 });
 

@@ -1,13 +1,8 @@
 /**
  * The one place the store gets its engine from: the worker client (src/app/engine/) adapted to
  * the EngineApi the store calls. Everything else in the app talks to EngineApi only.
- *
- * The Log view and the checker's findings light up as soon as the worker's method table gains
- * `log` (logReport) and `check` (checkImage): add the matching lines below; until then the UI
- * says they are unavailable rather than pretending.
-    log: () => client.log(),
-    check: (opts) =>
-      client.call("check", [], { signal: opts?.signal, onProgress: progress("checking", opts?.onProgress) }),
+ * Methods the worker lacks are left out of the adapter; the UI then says what is unavailable
+ * (see Capabilities in the store) rather than offering it.
  */
 import {
   chooseSaveTarget,
