@@ -4,121 +4,13 @@
  * same way.
  */
 import { create } from "zustand";
-import {
-  EMPTY_STAGE,
-  redo as redoStage,
-  stageWrite,
-  toPatch,
-  undo as undoStage,
-  type EditStage,
-  type StagedWrite,
-} from "../lib/editStage";
-import type {
-  Access,
-  ByteSpace,
-  CheckReport,
-  CommitCost,
-  CommitResult,
-  EngineApi,
-  FileMap,
-  ImageInfo,
-  LogReport,
-  OpenSource,
-  Progress,
-} from "./engineApi";
-import { connectEngine, recentFiles, type RecentFile } from "./engineConnection";
+import { EMPTY_STAGE, redo as redoStage, stageWrite, toPatch, undo as undoStage } from "../lib/editStage";
+import type { Access, EngineApi, ImageInfo, OpenSource } from "./engineApi";
+import { connectEngine, recentFiles } from "./engineConnection";
+import { TABS, type AppState, type Capabilities, type CommitState, type Focus, type Tab, type Theme } from "./state";
 
-export const TABS = ["Headers", "Regions", "Metadata", "BAT", "Log", "Hex"] as const;
-export type Tab = (typeof TABS)[number];
-export type Theme = "system" | "light" | "dark";
-
-export type CommitState =
-  | { phase: "idle" }
-  | { phase: "costing" }
-  | { phase: "confirm"; cost: CommitCost; bytesStaged: number }
-  | { phase: "running"; progress: Progress | null }
-  | { phase: "done"; result: CommitResult }
-  | { phase: "error"; message: string };
-
-export interface Focus {
-  space: ByteSpace;
-  offset: number;
-  length?: number;
-}
-
-/** What the connected engine can do beyond viewing. */
-export interface Capabilities {
-  log: boolean;
-  check: boolean;
-  replay: boolean;
-  commit: boolean;
-  /** Edit a File (input, drop, sample) through a copy in browser storage. */
-  workingCopy: boolean;
-  save: boolean;
-}
-
-export interface AppState {
-  engineAvailable: boolean;
-  caps: Capabilities;
-  status: "empty" | "opening" | "ready" | "error";
-  error: string | null;
-  progress: Progress | null;
-  fileName: string | null;
-  info: ImageInfo | null;
-  map: FileMap | null;
-  batWords: Uint32Array | null;
-  log: LogReport | null;
-  check: CheckReport | null;
-  /** A damaged image: findings with errors are shown and nothing is written unless asked. */
-  inspection: boolean;
-  tab: Tab;
-  /** Where the hex view stands (and the region map highlights, for findings). */
-  focus: Focus;
-  stage: EditStage;
-  commit: CommitState;
-  replaying: boolean;
-  recent: RecentFile[];
-  theme: Theme;
-  findingsOpen: boolean;
-  /**
-   * A differencing image just opened: its views wait behind the parent dialog until a parent is
-   * attached and its DataWriteGuid verified, or the user opens it read-only anyway.
-   */
-  awaitingParent: boolean;
-  /** The parent question is settled (attached, verified or waived): the views may show. */
-  parentSettled(): void;
-
-  openSource(source: OpenSource, name: string, opts?: { writable?: boolean }): Promise<void>;
-  /** Asks for write access to the open file (a picked handle) and reopens it editable; a File becomes a working copy. */
-  enableEditing(): Promise<void>;
-  /** Saves the open image (a working copy's edits) to a file or a download. */
-  saveCopy(): Promise<void>;
-  /** True when the open image is a working copy in browser storage. */
-  workingCopy: boolean;
-  /** True when the open image came as a File (input, drop, sample): no write access to it. */
-  openedFromFile: boolean;
-  openSample(): Promise<void>;
-  openRecent(entry: RecentFile): Promise<void>;
-  loadRecentList(): Promise<void>;
-  cancelOpen(): void;
-  setTab(tab: Tab): void;
-  goTo(space: ByteSpace, offset: number, length?: number): void;
-  read(space: ByteSpace, offset: number, length: number): Promise<Uint8Array>;
-  stageEdit(w: Omit<StagedWrite, "time">): void;
-  undo(): void;
-  redo(): void;
-  discardEdits(): void;
-  prepareCommit(): Promise<void>;
-  confirmCommit(): Promise<void>;
-  cancelCommit(): void;
-  closeCommit(): void;
-  replayLog(): Promise<void>;
-  /** After the engine changed the open image (a repair): how it is open now, and every view fetched again. */
-  imageChanged(next: Access): Promise<void>;
-  setTheme(t: Theme): void;
-  setFindingsOpen(open: boolean): void;
-  dismissError(): void;
-}
+export { TABS };
+export type { AppState, Capabilities, CommitState, Focus, Tab, Theme };
 
 const SAMPLE_URL = "sample.vhdx";
 const NO_ENGINE = "This build carries no engine worker, so images cannot be opened.";
