@@ -1,6 +1,6 @@
 import { closeChain } from "../vhdx/chain";
 import { mergeIntoParent } from "../vhdx/merge";
-import { openWritable } from "../vhdx/openWritable";
+import { openImage } from "../vhdx/image";
 import { VhdxWriter } from "../vhdx/write";
 import { NodeFileBackend } from "../node/fileBackend";
 import { openWithParents } from "../node/resolveParent";
@@ -18,7 +18,9 @@ export async function mergeCommand(a: ParsedArgs, io: Io): Promise<number> {
     const parentFile = chain[1].file;
     if (!(parentFile instanceof NodeFileBackend)) throw new UsageError("the parent is not a local file");
     const parentPath = parentFile.path;
-    const w = new VhdxWriter(await openWritable(await NodeFileBackend.open(parentPath, { readOnly: false })));
+    const w = new VhdxWriter(
+      await openImage(await NodeFileBackend.open(parentPath, { readOnly: false }), { readOnly: false }),
+    );
     try {
       const r = await mergeIntoParent(image, w);
       io.out(

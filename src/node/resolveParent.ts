@@ -2,7 +2,6 @@ import { existsSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { attachParents, type ParentPathKey, type ParentResolver } from "../vhdx/chain";
 import { openImage, type VhdxImage } from "../vhdx/image";
-import { openWritable } from "../vhdx/openWritable";
 import { NodeFileBackend } from "./fileBackend";
 
 const WIN32_PREFIX = "\\\\?\\";
@@ -56,7 +55,7 @@ export async function openWithParents(
   // Writable: a log left by an interrupted session is replayed into the file first (§2.3.3).
   let image: VhdxImage;
   try {
-    image = readOnly ? await openImage(file, { readOnly }) : await openWritable(file);
+    image = await openImage(file, { readOnly });
   } catch (e) {
     await file.close();
     throw e;

@@ -1,7 +1,6 @@
 import { VhdxError } from "../vhdx/errors";
 import { openImage } from "../vhdx/image";
 import type { RandomAccess } from "../vhdx/io";
-import { openWritable } from "../vhdx/openWritable";
 import { commitPatch as commitVirtualPatch, estimatePatch, type PatchCost } from "../vhdx/patch";
 import { checkStructurePatch, commitStructurePatch, type StructureEdit } from "../vhdx/structurePatch";
 import { VhdxWriter } from "../vhdx/write";
@@ -142,7 +141,7 @@ export function replay(_ctx: CallContext): Promise<{ replayed: boolean }> {
     if (!s.logAwaitsReplay) return { replayed: false };
     try {
       await commitOnStorage(s.backend, async () => {
-        s.image = await openWritable(s.backend as RandomAccess);
+        s.image = await openImage(s.backend as RandomAccess, { readOnly: false });
       });
     } catch (e) {
       await reload(s);

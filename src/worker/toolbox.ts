@@ -12,7 +12,6 @@ import type { RandomAccess } from "../vhdx/io";
 import { normalizeGuid } from "../vhdx/guid";
 import { mergeIntoParent, type MergeResult } from "../vhdx/merge";
 import { locatorValue } from "../vhdx/parentLocator";
-import { openWritable } from "../vhdx/openWritable";
 import { VhdxWriter } from "../vhdx/write";
 import type { CallContext } from "./protocol";
 import { current, exclusive } from "./state";
@@ -208,7 +207,7 @@ export function mergeOpen(ctx: CallContext, parentHandle: FileSystemFileHandle):
     const out = await WritableHandleBackend.open(parentHandle, { overlayBudget: 32 * 1024 * 1024 });
     try {
       const { value } = await out.batch(async () => {
-        const image: VhdxImage = await openWritable(out);
+        const image: VhdxImage = await openImage(out, { readOnly: false });
         const expected = linkages(child);
         if (!expected.includes(image.header.dataWriteGuid)) {
           throw new VhdxError(

@@ -6,7 +6,6 @@ import { MiB } from "../../src/vhdx/bytes";
 import { openImage } from "../../src/vhdx/image";
 import { MemoryBackend } from "../../src/vhdx/io";
 import { NO_LAYER, partialPresence, sectorLayers } from "../../src/vhdx/layers";
-import { openWritable } from "../../src/vhdx/openWritable";
 import { VhdxWriter } from "../../src/vhdx/write";
 
 const SIZE = 4 * MiB;
@@ -14,7 +13,7 @@ const SS = 512;
 
 /** Writes through the engine and records, per sector, that this layer wrote it. */
 async function write(io: MemoryBackend, writes: [number, number, number][], mark: Uint8Array): Promise<void> {
-  const w = new VhdxWriter(await openWritable(io));
+  const w = new VhdxWriter(await openImage(io, { readOnly: false }));
   for (const [offset, length, value] of writes) {
     await w.write(offset, new Uint8Array(length).fill(value));
     mark.fill(1, offset / SS, (offset + length) / SS);
@@ -54,7 +53,7 @@ describe("sectorLayers", () => {
     const resolve = async () => ({ io: baseIo, location: "base.vhdx" });
     // The child writes part of block 0 (PARTIALLY_PRESENT over the base's data) and all of block 3.
     {
-      const child = await openWritable(childIo);
+      const child = await openImage(childIo, { readOnly: false });
       await attachParents(child, "child.vhdx", { resolve });
       const w = new VhdxWriter(child);
       for (const [offset, length, value] of [

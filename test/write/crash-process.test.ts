@@ -11,7 +11,6 @@ import { fileURLToPath } from "node:url";
 import { createImage } from "../../src/vhdx/create";
 import { openImage } from "../../src/vhdx/image";
 import { NodeFileBackend } from "../../src/node/fileBackend";
-import { openWritable } from "../../src/vhdx/openWritable";
 import { openWithParents } from "../../src/node/resolveParent";
 import { closeChain } from "../../src/vhdx/chain";
 import { VhdxWriter } from "../../src/vhdx/write";
@@ -57,7 +56,7 @@ describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
           const r = runKilledAt(process.execPath, args, n);
           expect(r.killed).toBe(true);
           const file = await NodeFileBackend.open(img, { readOnly: false });
-          const reopened = await openWritable(file); // replays the log in place
+          const reopened = await openImage(file, { readOnly: false }); // replays the log in place
           const bytes = Buffer.from(await reopened.read(0, SIZE));
           await reopened.close();
           const isBefore = bytes.equals(Buffer.from(before));

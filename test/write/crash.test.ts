@@ -13,7 +13,6 @@ import { VhdxWriter } from "../../src/vhdx/write";
 import { commitPatch, PatchEdit } from "../../src/vhdx/patch";
 import { commitStructurePatch } from "../../src/vhdx/structurePatch";
 import { serializeGuidItem, VIRTUAL_DISK_ID_GUID } from "../../src/vhdx/metadata";
-import { openWritable } from "../../src/vhdx/openWritable";
 import { forEachCrash, RecordingBackend } from "./recording";
 import { pattern } from "./helpers";
 
@@ -71,7 +70,7 @@ async function checkCommits(
     tried += await forEachCrash(initial, script.rec.ops, c.start, c.end, async (crash) => {
       let img: VhdxImage;
       try {
-        img = await openWritable(new MemoryBackend(crash.bytes));
+        img = await openImage(new MemoryBackend(crash.bytes), { readOnly: false });
       } catch (e) {
         throw new Error(
           `${c.name}: crash after op ${crash.op} (${crash.variant}) leaves a file that does not open: ${(e as Error).message}`,
@@ -269,11 +268,11 @@ describe("crash consistency", () => {
     for (const e of edits) model.set(e.data, e.offset);
     // Replay on a recording backend, then cut it at every write.
     const rec = new RecordingBackend(dirty);
-    const replayed = await openWritable(rec);
+    const replayed = await openImage(rec, { readOnly: false });
     expect(same(await replayed.read(0, SIZE), model)).toBe(true);
     let tried = 0;
     tried += await forEachCrash(dirty, rec.ops, 0, rec.ops.length, async (crash) => {
-      const img = await openWritable(new MemoryBackend(crash.bytes));
+      const img = await openImage(new MemoryBackend(crash.bytes), { readOnly: false });
       if (!same(await img.read(0, SIZE), model))
         throw new Error(`cut during replay after op ${crash.op} (${crash.variant}) lost the committed patch`);
     });

@@ -9,7 +9,6 @@ import { VhdxWriter } from "../../src/vhdx/write";
 import { mergeIntoParent } from "../../src/vhdx/merge";
 import { commitStructurePatch } from "../../src/vhdx/structurePatch";
 import { serializeGuidItem, VIRTUAL_DISK_ID_GUID } from "../../src/vhdx/metadata";
-import { openWritable } from "../../src/vhdx/openWritable";
 import { hasTool, pattern, qemuCheck, qemuToRaw, tempDir } from "./helpers";
 import { readFileSync } from "node:fs";
 
@@ -70,7 +69,9 @@ describe("merge", () => {
       await closeChain(chain);
     }
     const { image: c, chain } = await openWithParents(child);
-    const pw = new VhdxWriter(await openWritable(await NodeFileBackend.open(base, { readOnly: false })));
+    const pw = new VhdxWriter(
+      await openImage(await NodeFileBackend.open(base, { readOnly: false }), { readOnly: false }),
+    );
     const seen: number[] = [];
     const r = await mergeIntoParent(c, pw, { onProgress: (p) => seen.push(p.done) });
     await pw.close();
