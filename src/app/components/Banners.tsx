@@ -1,7 +1,7 @@
 /** Messages above the views: a log that needs replay, inspection mode, errors. */
 import { useState } from "react";
 import { useApp } from "../store/store";
-import { ConfirmDialog } from "./Dialog";
+import { ReplayConfirm } from "./ReplayConfirm";
 
 /** Why "Replay now" cannot run, or undefined when it can. */
 export function replayBlocker(
@@ -17,7 +17,7 @@ export function replayBlocker(
 }
 
 export function Banners() {
-  const { info, error, dismissError, inspection, replaying, replayLog, setTab, caps } = useApp();
+  const { info, error, dismissError, inspection, replaying, setTab, caps } = useApp();
   const [confirm, setConfirm] = useState(false);
   return (
     <div className="banners">
@@ -56,18 +56,7 @@ export function Banners() {
           </span>
         </div>
       )}
-      <ConfirmDialog
-        title="Replay the log"
-        open={confirm}
-        confirmLabel="Replay now"
-        onConfirm={() => void replayLog()}
-        onClose={() => setConfirm(false)}
-      >
-        <p>
-          Replaying writes the log's active sequence into the file in place (MS-VHDX §2.3.3) and then marks the log
-          empty. This changes the file on disk.
-        </p>
-      </ConfirmDialog>
+      <ReplayConfirm open={confirm} onClose={() => setConfirm(false)} />
     </div>
   );
 }

@@ -2,7 +2,7 @@
 import { createColumnHelper } from "@tanstack/react-table";
 import { useState } from "react";
 import { replayBlocker } from "../components/Banners";
-import { ConfirmDialog } from "../components/Dialog";
+import { ReplayConfirm } from "../components/ReplayConfirm";
 import { DataTable, columnList } from "../components/DataTable";
 import { formatSize, hex } from "../lib/format";
 import { bytesText, diffBytes } from "../lib/byteDiff";
@@ -102,7 +102,7 @@ const replayColumns = columnList(
 );
 
 export function LogView() {
-  const { log, info, replayLog, replaying, goTo, caps } = useApp();
+  const { log, info, replaying, goTo, caps } = useApp();
   const [selected, setSelected] = useState<number | null>(null);
   const [confirm, setConfirm] = useState(false);
   if (!info) return null;
@@ -205,18 +205,7 @@ export function LogView() {
           empty="Replay would write nothing."
         />
       </section>
-      <ConfirmDialog
-        title="Replay the log"
-        open={confirm}
-        confirmLabel="Replay now"
-        onConfirm={() => void replayLog()}
-        onClose={() => setConfirm(false)}
-      >
-        <p>
-          Replay writes the {log.preview.length} changes above into the file in place (MS-VHDX §2.3.3), then marks the
-          log empty. This changes the file on disk.
-        </p>
-      </ConfirmDialog>
+      <ReplayConfirm open={confirm} onClose={() => setConfirm(false)} changes={log.preview.length} />
     </div>
   );
 }

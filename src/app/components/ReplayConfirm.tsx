@@ -1,0 +1,22 @@
+/** The confirmation before a log replay, the one place it is worded; the banner and the Log view open it. */
+import { useApp } from "../store/store";
+import { ConfirmDialog } from "./Dialog";
+
+export function ReplayConfirm(props: { open: boolean; onClose: () => void; changes?: number }) {
+  const replayLog = useApp((s) => s.replayLog);
+  const what = props.changes === undefined ? "the log's active sequence" : `the ${props.changes} changes listed`;
+  return (
+    <ConfirmDialog
+      title="Replay the log"
+      open={props.open}
+      confirmLabel="Replay now"
+      onConfirm={() => void replayLog()}
+      onClose={props.onClose}
+    >
+      <p>
+        Replaying writes {what} into the file in place (MS-VHDX §2.3.3), then marks the log empty. This changes the file
+        on disk.
+      </p>
+    </ConfirmDialog>
+  );
+}
