@@ -1,6 +1,6 @@
 import { isZeroGuid } from "./guid";
 import type { VhdxImage } from "./image";
-import { LogScan, replayPreview, scanLog } from "./log";
+import { LogScan, OverlayBackend, previewOfOverlay, replayPreview, scanLog } from "./log";
 
 /** One log entry as the CLI and the editor show it. */
 export interface LogEntrySummary {
@@ -73,7 +73,12 @@ export async function logReport(img: VhdxImage, opts: { previewBytes?: number } 
   const activePositions = new Set(scan.active?.entries.map((e) => e.position) ?? []);
   const where = (offset: number | null): string | null =>
     offset === null ? null : (img.registry.find(offset)?.name ?? "unallocated space");
-  const preview = await replayPreview(img.file, scan, opts.previewBytes ?? 4096);
+  const shown = opts.previewBytes ?? 4096;
+  // A read-only open of a dirty image already replayed the log into memory: list that, not a second replay.
+  const preview =
+    img.logNeedsReplay && img.io instanceof OverlayBackend
+      ? await previewOfOverlay(img.io, shown)
+      : await replayPreview(img.file, scan, shown);
   return {
     logGuid: header.logGuid,
     logOffset: header.logOffset,

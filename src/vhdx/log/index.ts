@@ -5,7 +5,7 @@ export { validateEntry, hasEntrySignature, LOG_FORBIDDEN_PREFIX } from "./valida
 export type { DescriptorReport, EntryReport, ValidationContext } from "./validate";
 export { scanLog, findActiveSequence, dataKey } from "./search";
 export type { ActiveSequence, LogScan } from "./search";
-export { replayLog, replayLogInPlace, replayPreview } from "./replay";
+export { previewOfOverlay, replayLog, replayLogInPlace, replayPreview } from "./replay";
 export type { ReplayResult, ReplayPreviewItem } from "./replay";
 export { OverlayBackend } from "./overlay";
 export { HeaderUpdater } from "./headerUpdate";

@@ -117,6 +117,12 @@ export async function replayPreview(io: RandomAccess, scan: LogScan, maxShown = 
   if (!scan.active) return [];
   const overlay = await OverlayBackend.over(io);
   await replayLog(overlay, scan);
+  return previewOfOverlay(overlay, maxShown);
+}
+
+/** The same listing for an overlay that already holds the replay (a read-only open made one). */
+export async function previewOfOverlay(overlay: OverlayBackend, maxShown = MiB): Promise<ReplayPreviewItem[]> {
+  const io = overlay.base;
   const items: ReplayPreviewItem[] = [];
   for (const r of overlay.changedRanges()) {
     const shownLength = Math.min(r.length, maxShown);
