@@ -13,6 +13,11 @@ export interface RandomAccess {
   readInto?(offset: number, target: Uint8Array): Promise<void>;
   /** Writes all of `data` at `offset`, extending the storage if needed. */
   write(offset: number, data: Uint8Array): Promise<void>;
+  /**
+   * Optional: as writing `length` zero bytes at `offset`, for a backend that can record that
+   * without the bytes (a log's zero descriptors may cover far more than memory holds).
+   */
+  writeZeros?(offset: number, length: number): Promise<void>;
   /** Makes every completed write durable (fsync or the backend's equivalent). */
   flush(): Promise<void>;
   /** Current size in bytes. */

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { expectBytes } from "./builder";
 import { describe, expect, it } from "vitest";
+import { MiB } from "../../src/vhdx/bytes";
 import { VhdxError } from "../../src/vhdx/errors";
 import { MemoryBackend } from "../../src/vhdx/io";
 import { OverlayBackend } from "../../src/vhdx/log/overlay";
@@ -14,6 +15,7 @@ function baseBytes(n: number): Uint8Array {
 type Op =
   | { kind: "write"; offset: number; length: number; byte: number }
   | { kind: "truncate"; size: number }
+  | { kind: "zero"; offset: number; length: number }
   | { kind: "read"; offset: number; length: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -24,6 +26,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     byte: fc.oneof(fc.constant(0), fc.nat(255)),
   }),
   fc.record({ kind: fc.constant("truncate" as const), size: fc.nat(50000) }),
+  fc.record({ kind: fc.constant("zero" as const), offset: fc.nat(40000), length: fc.integer({ min: 1, max: 20000 }) }),
   fc.record({ kind: fc.constant("read" as const), offset: fc.nat(50000), length: fc.nat(12000) }),
 );
 
@@ -40,6 +43,9 @@ describe("OverlayBackend", () => {
             const data = new Uint8Array(o.length).fill(o.byte);
             await model.write(o.offset, data);
             await overlay.write(o.offset, data);
+          } else if (o.kind === "zero") {
+            await model.write(o.offset, new Uint8Array(o.length));
+            await overlay.writeZeros(o.offset, o.length);
           } else if (o.kind === "truncate") {
             await model.truncate(o.size);
             await overlay.truncate(o.size);
@@ -52,7 +58,7 @@ describe("OverlayBackend", () => {
         expectBytes(await overlay.read(0, n + 100), await model.read(0, n + 100));
         expectBytes(base.bytes(), initial);
       }),
-      { numRuns: 200 },
+      { numRuns: 300 },
     );
   });
 
@@ -71,5 +77,22 @@ describe("OverlayBackend", () => {
     await expect(o.write(0, new Uint8Array(1))).rejects.toBeInstanceOf(VhdxError);
     await expect(o.truncate(0)).rejects.toBeInstanceOf(VhdxError);
     expect(base.flushes).toBe(0);
+  });
+
+  it("keeps a zero range as large as a terabyte as one run, not sectors (a zero descriptor claims it)", async () => {
+    const base = new MemoryBackend(baseBytes(MiB), { readOnly: true });
+    const overlay = await OverlayBackend.over(base);
+    await overlay.write(8192, new Uint8Array(4096).fill(0x5a));
+    await overlay.writeZeros(4096, 1024 * 1024 * MiB);
+    // A later write inside the run wins over it; the bytes around stay zero.
+    await overlay.write(3 * MiB + 100, new Uint8Array([1, 2, 3]));
+    expect(await overlay.size()).toBe(4096 + 1024 * 1024 * MiB);
+    expectBytes(await overlay.read(0, 4096), baseBytes(4096));
+    expectBytes(await overlay.read(8192, 4096), new Uint8Array(4096));
+    const around = await overlay.read(3 * MiB + 96, 12);
+    expectBytes(around, Uint8Array.from([0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 0]));
+    expectBytes(await overlay.read(512 * 1024 * MiB, 4096), new Uint8Array(4096));
+    expect(overlay.changedRanges()).toEqual([{ start: 4096, length: 1024 * 1024 * MiB }]);
+    expectBytes(base.bytes(), baseBytes(MiB));
   });
 });

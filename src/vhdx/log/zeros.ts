@@ -9,6 +9,7 @@ const ZERO_CHUNK = new Uint8Array(MiB);
  */
 export async function writeZeros(io: RandomAccess, offset: number, length: number): Promise<void> {
   if (length <= 0) return;
+  if (io.writeZeros) return io.writeZeros(offset, length);
   const end = offset + length;
   const size = await io.size();
   const inFileEnd = Math.min(end, size);
