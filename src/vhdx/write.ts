@@ -123,6 +123,12 @@ export class VhdxWriter {
     return this.logUsed;
   }
 
+  /** §2.2.2.1: before the first modification of the file, a header update with a fresh FileWriteGuid. */
+  async beginFileWrite(): Promise<void> {
+    await this.updater.beginFileWrite();
+    this.syncHeader();
+  }
+
   /** §2.2.2 DataWriteGuid: renewed (with FileWriteGuid, on the session's first update) before the first visible change. */
   async beginDataWrite(): Promise<void> {
     if (this.dirty) return;
