@@ -1,5 +1,6 @@
 import { open } from "node:fs/promises";
 import { closeChain } from "../vhdx/chain";
+import { describeParentPathChange } from "../vhdx/parentLocatorUpdate";
 import { commitPatch, estimatePatch } from "../vhdx/patch";
 import { VhdxWriter } from "../vhdx/write";
 import { openWithParents } from "../node/resolveParent";
@@ -41,7 +42,9 @@ export async function writeCommand(a: ParsedArgs, io: Io): Promise<number> {
   const offset = parseSize(flagString(a, "offset")!, "--offset");
   const input = flagString(a, "input");
   const data = input && input !== "-" ? await readWhole(input) : await readStdin();
-  const { image, chain } = await openWithParents(path, { readOnly: false });
+  const { image, chain, locatorUpdates } = await openWithParents(path, { readOnly: false });
+  // §2.6.2.6.3: stale parent paths were rewritten by the open; say so where diagnostics go.
+  for (const c of locatorUpdates) process.stderr.write(`vhdx: ${path}: ${describeParentPathChange(c)}\n`);
   try {
     if (offset + data.length > image.virtualSize) {
       throw new UsageError(

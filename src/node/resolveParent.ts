@@ -1,7 +1,10 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
-import { attachParents, type ParentPathKey, type ParentResolver } from "../vhdx/chain";
+import { attachParents, closeChain, PARENT_PATH_KEYS, type ParentPathKey, type ParentResolver } from "../vhdx/chain";
 import { openImage, type VhdxImage } from "../vhdx/image";
+import { locatorValue, type ParentLocator } from "../vhdx/parentLocator";
+import { rewriteParentPaths, type ParentPathChange } from "../vhdx/parentLocatorUpdate";
+import { VhdxWriter } from "../vhdx/write";
 import { NodeFileBackend } from "./fileBackend";
 
 const WIN32_PREFIX = "\\\\?\\";
@@ -45,11 +48,63 @@ export function parentLocatorPaths(
   return { relativePath, absoluteWin32Path };
 }
 
-/** Opens an image file and, for a differencing image, its parent chain from the file system. */
+/** True when both paths name the same file (hard links and symbolic links included). */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = statSync(a, { bigint: true });
+    const y = statSync(b, { bigint: true });
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The path entries of `pl` that are stale now that the parent of `childPath` was found at
+ * `parentPath` (§2.6.2.6.3), each with the value that names the parent as it is now: the forms
+ * `parentLocatorPaths` writes for a new child, which `localParentPath` reads back.
+ *
+ * An entry is stale when it names, on this system, another file or nothing. An entry this system
+ * cannot evaluate is left alone: a drive letter, a UNC share or a volume_path on a POSIX host may
+ * well be right on the Windows host the image came from. volume_path is never rewritten: the
+ * volume GUID of a folder is not known here.
+ */
+export function staleParentPaths(childPath: string, parentPath: string, pl: ParentLocator): ParentPathChange[] {
+  const fresh = parentLocatorPaths(childPath, parentPath);
+  const out: ParentPathChange[] = [];
+  for (const key of PARENT_PATH_KEYS) {
+    const value = locatorValue(pl, key);
+    if (value === undefined || key === "volume_path") continue;
+    const local = localParentPath(key, value, childPath);
+    if (local === null || sameFile(local, parentPath)) continue;
+    const to = key === "relative_path" ? fresh.relativePath : fresh.absoluteWin32Path;
+    if (to !== value) out.push({ key, from: value, to });
+  }
+  return out;
+}
+
+export interface OpenedChain {
+  image: VhdxImage;
+  chain: VhdxImage[];
+  /** Stale parent locator paths rewritten by a writable open (empty when none, and always when read-only). */
+  locatorUpdates: ParentPathChange[];
+}
+
+/**
+ * Opens an image file and, for a differencing image, its parent chain from the file system.
+ *
+ * Opened writable, the chain once resolved also brings stale path entries of the image's parent
+ * locator up to date (§2.6.2.6.3), as one log commit before this returns. That is done at the
+ * open, not with the first write, because the spec ties it to the open of the chain and a
+ * writable open is the caller's consent to change the file: a session that ends up writing
+ * nothing else still leaves a locator that finds the parent. A read-only open never writes; the
+ * parents, opened read-only, keep their locators as they are; and a parent accepted despite a
+ * DataWriteGuid mismatch (force) is no successful open, so nothing is rewritten then.
+ */
 export async function openWithParents(
   path: string,
   opts: { readOnly?: boolean; force?: boolean; maxDepth?: number } = {},
-): Promise<{ image: VhdxImage; chain: VhdxImage[] }> {
+): Promise<OpenedChain> {
   const readOnly = opts.readOnly ?? true;
   const file = await NodeFileBackend.open(path, { readOnly });
   // Writable: a log left by an interrupted session is replayed into the file first (§2.3.3).
@@ -60,15 +115,36 @@ export async function openWithParents(
     await file.close();
     throw e;
   }
+  const located: string[] = [];
+  let chain: VhdxImage[];
   try {
-    const chain = await attachParents(image, resolve(path), {
-      resolve: nodeParentResolver,
+    chain = await attachParents(image, resolve(path), {
+      resolve: async (key, value, childLocation) => {
+        const found = await nodeParentResolver(key, value, childLocation);
+        if (found) located.push(found.location);
+        return found;
+      },
       force: opts.force,
       maxDepth: opts.maxDepth,
     });
-    return { image, chain };
   } catch (e) {
     await image.close();
+    throw e;
+  }
+  const pl = image.params.parentLocator;
+  const linked = !image.warnings.some((w) => w.code === "PARENT_MISMATCH");
+  if (readOnly || chain.length < 2 || !pl || !linked) return { image, chain, locatorUpdates: [] };
+  try {
+    // located[0] is where the image's own parent was found (the resolver runs child first).
+    const locatorUpdates = staleParentPaths(resolve(path), located[0], pl);
+    if (locatorUpdates.length > 0) {
+      const w = new VhdxWriter(image);
+      await rewriteParentPaths(w, locatorUpdates);
+      await w.finish();
+    }
+    return { image, chain, locatorUpdates };
+  } catch (e) {
+    await closeChain(chain);
     throw e;
   }
 }

@@ -134,20 +134,15 @@ export async function estimatePatch(writer: VhdxWriter, edits: readonly PatchEdi
   bytes += (1 + logSectors) * SECTOR + logSectors * SECTOR;
   // §2.2.2: a session's first change renews the write GUIDs, and its first log entry the LogGuid (two flushes each).
   const sessionFlushes = (writer.sessionStarted ? 0 : 2) + (writer.logStarted ? 0 : 2);
-  // Data flush, entry flush, apply flush; one more when the file grows first.
-  const grows = copied + allocated > 0 && !hasFreeSpaceFor(writer, copied + allocated);
+  // Data flush (which also makes a grown file's size durable), entry flush, apply flush.
   return {
     blocksCopied: copied,
     blocksAllocated: allocated,
     bitmapBlocksAllocated: newBitmapChunks.size,
     bytesWritten: bytes,
     logSectors,
-    flushes: sessionFlushes + 3 + (grows ? 1 : 0),
+    flushes: sessionFlushes + 3,
   };
-}
-
-function hasFreeSpaceFor(writer: VhdxWriter, blocks: number): boolean {
-  return writer.allocator.freeBytes() >= blocks * writer.image.blockSize;
 }
 
 /**

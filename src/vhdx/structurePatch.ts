@@ -97,11 +97,25 @@ export async function checkStructurePatch(img: VhdxImage, edits: readonly Struct
   return { ok: true, sectors };
 }
 
+export interface StructurePatchOptions {
+  /**
+   * False when the edit cannot change what the virtual disk reads (a parent locator path): the
+   * session's header update then renews FileWriteGuid only, not DataWriteGuid (§2.2.2), so
+   * children linked to this image's DataWriteGuid stay linked. Default true: a raw edit of the
+   * BAT or the metadata may change the virtual disk.
+   */
+  virtualDiskChanges?: boolean;
+}
+
 /**
  * Commits raw structure edits as ONE log entry of data descriptors (§2.3), after checking them
  * (refused with the reason otherwise), then re-reads the structures into the open image.
  */
-export async function commitStructurePatch(writer: VhdxWriter, edits: readonly StructureEdit[]): Promise<void> {
+export async function commitStructurePatch(
+  writer: VhdxWriter,
+  edits: readonly StructureEdit[],
+  opts: StructurePatchOptions = {},
+): Promise<void> {
   await writer.mutex.run(async () => {
     const img = writer.image;
     const check = await checkStructurePatch(img, edits);
@@ -112,7 +126,8 @@ export async function commitStructurePatch(writer: VhdxWriter, edits: readonly S
         "structure patch",
         edits[0]?.fileOffset,
       );
-    await writer.beginDataWrite();
+    if (opts.virtualDiskChanges ?? true) await writer.beginDataWrite();
+    else await writer.beginFileWrite();
     await writer.commitSectors(check.sectors, async () => {
       const s = await readStructures(img.file);
       img.fileSize = s.fileSize;

@@ -95,7 +95,7 @@ export class VhdxWriter {
 
   /** Makes every write so far durable. */
   flush(): Promise<void> {
-    return this.mutex.run(() => this.image.file.flush());
+    return this.mutex.run(() => this.log.flushData());
   }
 
   /** Ends the session: every log entry is applied, so the log is marked empty (LogGuid zero), then flushed. */
@@ -103,7 +103,7 @@ export class VhdxWriter {
     return this.mutex.run(async () => {
       await this.log.markLogEmpty();
       this.logUsed = false;
-      await this.image.file.flush();
+      await this.log.flushData();
       this.syncHeader();
     });
   }
@@ -121,6 +121,12 @@ export class VhdxWriter {
   /** True while the log holds this session's entries (LogGuid set). */
   get logStarted(): boolean {
     return this.logUsed;
+  }
+
+  /** §2.2.2.1: before the first modification of the file, a header update with a fresh FileWriteGuid. */
+  async beginFileWrite(): Promise<void> {
+    await this.updater.beginFileWrite();
+    this.syncHeader();
   }
 
   /** §2.2.2 DataWriteGuid: renewed (with FileWriteGuid, on the session's first update) before the first visible change. */
@@ -180,8 +186,9 @@ export class VhdxWriter {
         }
       }
       if (update.empty) return;
-      // Payload durable before any metadata points at it.
-      if (needFlush) await img.file.flush();
+      // Payload (and the file's growth) durable before any metadata points at it; the log writer
+      // counts this flush, so the commit costs only its entry and apply flushes on top.
+      if (needFlush) await this.log.flushData();
       img.fileSize = await img.file.size();
       await this.commit(update, lastFileOffset);
       for (const a of allocated) this.allocator.settle(a.start);

@@ -148,6 +148,10 @@ export async function chain(): Promise<ChainView> {
  * (the parent's DataWriteGuid against parent_linkage / parent_linkage2) runs first: a mismatch is
  * PARENT_MISMATCH naming both GUIDs, unless `force`, which attaches anyway and keeps the image
  * read-only with the reason.
+ *
+ * Stale locator paths are not rewritten here (§2.6.2.6.3 asks it of an implementation that knows
+ * where the parent now is): a picked file or a granted folder gives names, never the absolute or
+ * child-relative path a locator entry would need, so any value written would be a guess.
  */
 export function attachChain(
   _ctx: CallContext,

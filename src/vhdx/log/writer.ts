@@ -112,10 +112,15 @@ export class LogWriter {
     // §2.2.2 LogGuid: a fresh non-zero LogGuid before the log region is first overwritten; entries
     // from earlier sessions are then invalid, so this writer starts its own numbering at the ring start.
     if (this.sequenceNumber === 0n) {
+      // The header update flushes, so the size before it is durable afterwards.
+      const before = await this.io.size();
       this.logGuid = (await this.updater.update({}, { newLogGuid: true })).logGuid;
+      this.stableSize = before;
       this.head = 0;
     }
-    // §2.3.1.1 FlushedFileOffset: a size already stable on disk; flush first if the file changed size.
+    // §2.3.1.1 FlushedFileOffset: a size already stable on disk. A flush since the last size change
+    // (the caller's data flush, see flushData, or the header update above) already made it so;
+    // only a size nobody flushed costs one more flush here.
     let size = await this.io.size();
     if (size !== this.stableSize) {
       await this.io.flush();
@@ -170,6 +175,19 @@ export class LogWriter {
     size = await this.io.size();
     this.stableSize = size;
     return info;
+  }
+
+  /**
+   * Flushes the file and remembers its size as durable. A caller that writes payload before a
+   * commit (an allocation's new block, which may grow the file) flushes through here: that one
+   * flush makes both the data and the new size stable, so the commit's FlushedFileOffset
+   * (§2.3.1.1) needs no flush of its own — data, flush, entry, flush, apply, flush.
+   */
+  async flushData(): Promise<void> {
+    // The size read before the flush is durable once it returns (the file only grows while open).
+    const size = await this.io.size();
+    await this.io.flush();
+    this.stableSize = size;
   }
 
   /** After the last commit of a session: every entry is applied, so the log is marked empty (LogGuid zero). */

@@ -1,0 +1,102 @@
+/**
+ * A stale parent locator rewritten by `vhdx write` (§2.6.2.6.3), with real processes: the command
+ * is killed (SIGKILL, the shared LD_PRELOAD shim) right before each of its positional writes in
+ * turn. Afterwards the child opens with its parent, its locator holds the old or the new path
+ * (never a mix: the rewrite is one log entry), its virtual disk reads as before or after the
+ * write, and the new data never shows without the new locator (the rewrite commits first).
+ */
+import { describe, expect, it } from "vitest";
+import { copyFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createImage } from "../../src/vhdx/create";
+import { openImage } from "../../src/vhdx/image";
+import { NodeFileBackend } from "../../src/node/fileBackend";
+import { openWithParents, parentLocatorPaths } from "../../src/node/resolveParent";
+import { closeChain } from "../../src/vhdx/chain";
+import { locatorValue } from "../../src/vhdx/parentLocator";
+import { VhdxWriter } from "../../src/vhdx/write";
+import { MiB } from "../../src/vhdx/bytes";
+import { countWrites, crashShimUnavailable, runKilledAt } from "../helpers/crash";
+import { pattern, tempDir } from "./helpers";
+
+const VHDX = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vhdx.mjs");
+const SIZE = 8 * MiB;
+
+describe.skipIf(crashShimUnavailable() !== undefined)(
+  "vhdx write rewriting a stale locator, killed at each write",
+  () => {
+    it("leaves the old or the new locator, and the before or after disk, never the data without the locator", async () => {
+      const tmp = tempDir("vhdx-killat-locator-");
+      try {
+        const base = tmp.path("base.vhdx");
+        const orig = tmp.path("child.orig");
+        const img = tmp.path("child.vhdx");
+        const before = new Uint8Array(SIZE);
+        const stale = parentLocatorPaths(img, tmp.path("moved-away/base.vhdx")).absoluteWin32Path;
+        {
+          const f = await NodeFileBackend.open(base, { create: "overwrite" });
+          await createImage(f, { type: "dynamic", virtualSize: SIZE, blockSize: MiB });
+          const w = new VhdxWriter(await openImage(f, { readOnly: false }));
+          await w.write(0, pattern(7, 2 * MiB));
+          before.set(pattern(7, 2 * MiB));
+          await w.close();
+          const p = await openImage(await NodeFileBackend.open(base));
+          const c = await NodeFileBackend.open(orig, { create: "overwrite" });
+          await createImage(c, {
+            type: "differencing",
+            blockSize: MiB,
+            parent: {
+              dataWriteGuid: p.header.dataWriteGuid,
+              virtualDiskSize: SIZE,
+              virtualDiskId: p.params.virtualDiskId,
+              logicalSectorSize: 512,
+              physicalSectorSize: 4096,
+              relativePath: "base.vhdx",
+              absoluteWin32Path: stale,
+            },
+          });
+          await c.close();
+          await p.close();
+        }
+        const fresh = parentLocatorPaths(img, base).absoluteWin32Path;
+        const data = pattern(8, 3000);
+        const offset = MiB + 700;
+        writeFileSync(tmp.path("patch.bin"), data);
+        const after = before.slice();
+        after.set(data, offset);
+        const args = [VHDX, "write", img, "--offset", String(offset), "--input", tmp.path("patch.bin")];
+        copyFileSync(orig, img);
+        const { count, result } = countWrites(process.execPath, args);
+        expect(result.exitCode).toBe(0);
+        expect(result.stderr).toContain(`absolute_win32_path updated from "${stale}" to "${fresh}"`);
+        const seen = { oldLocator: 0, newLocator: 0, before: 0, after: 0 };
+        for (let n = 1; n <= count; n++) {
+          copyFileSync(orig, img);
+          expect(runKilledAt(process.execPath, args, n).killed).toBe(true);
+          // Read-only: the log is replayed in memory, and nothing is rewritten by this look.
+          const { image, chain } = await openWithParents(img);
+          const abs = locatorValue(image.params.parentLocator!, "absolute_win32_path");
+          const bytes = Buffer.from(await image.read(0, SIZE));
+          await closeChain(chain);
+          const where = `killed before write ${n} of ${count}`;
+          if (abs !== stale && abs !== fresh) throw new Error(`${where}: absolute_win32_path is ${abs}`);
+          const isBefore = bytes.equals(Buffer.from(before));
+          if (!isBefore && !bytes.equals(Buffer.from(after))) throw new Error(`${where}: neither before nor after`);
+          if (!isBefore && abs !== fresh) throw new Error(`${where}: the new data shows with the stale locator`);
+          seen[abs === fresh ? "newLocator" : "oldLocator"]++;
+          seen[isBefore ? "before" : "after"]++;
+        }
+        console.log(
+          `vhdx write with a locator rewrite killed at each of its ${count} positional writes: ` +
+            `${seen.oldLocator} old / ${seen.newLocator} new locators, ${seen.before} before / ${seen.after} after disks`,
+        );
+        expect(seen.oldLocator).toBeGreaterThan(0);
+        expect(seen.newLocator).toBeGreaterThan(0);
+        expect(seen.after).toBeGreaterThan(0);
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  },
+);
