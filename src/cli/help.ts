@@ -43,7 +43,9 @@ counts and whether the log needs replay. --json prints the same as one JSON obje
   cat: `Usage: vhdx cat <image> [--offset N] [--length N]
 
 Writes virtual disk bytes to stdout, from --offset (default 0) for --length bytes
-(default: to the end of the disk). Unallocated blocks read as zeros.
+(default: to the end of the disk). Unallocated blocks read as zeros; on a differencing
+disk, blocks and sectors it does not hold read from its parents, found through its parent
+locator (relative_path, then absolute_win32_path) and opened read-only.
 `,
   map: `Usage: vhdx map <image> [--json]
 

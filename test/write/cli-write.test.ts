@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -72,6 +73,19 @@ describe.skipIf(!hasTool("qemu-img"))("vhdx create / write / convert / merge", (
     ok(["convert", tmp.path("kid.vhdx"), tmp.path("flat.vhdx")]);
     qemuToRaw(tmp.path("flat.vhdx"), tmp.path("flat.raw"));
     expect(readFileSync(tmp.path("flat.raw")).equals(Buffer.from(raw))).toBe(true);
+    // `cat` reads the child through its parent, whole and in part, and writes to neither file.
+    const before = [readFileSync(tmp.path("kid.vhdx")), readFileSync(tmp.path("in.vhdx"))];
+    const cat = (args: string[]) => {
+      const r = spawnSync(process.execPath, [VHDX, "cat", tmp.path("kid.vhdx"), ...args], { maxBuffer: 64 * MiB });
+      expect(r.status, r.stderr?.toString()).toBe(0);
+      return r.stdout;
+    };
+    expect(cat([]).equals(Buffer.from(raw))).toBe(true);
+    expect(cat(["--offset", "4000", "--length", String(MiB)]).equals(Buffer.from(raw.subarray(4000, 4000 + MiB)))).toBe(
+      true,
+    );
+    expect(readFileSync(tmp.path("kid.vhdx")).equals(before[0])).toBe(true);
+    expect(readFileSync(tmp.path("in.vhdx")).equals(before[1])).toBe(true);
     expect(ok(["merge", tmp.path("kid.vhdx")])).toMatch(/merged/);
     qemuToRaw(tmp.path("in.vhdx"), tmp.path("merged.raw"));
     expect(readFileSync(tmp.path("merged.raw")).equals(Buffer.from(raw))).toBe(true);
