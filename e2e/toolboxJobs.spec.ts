@@ -343,6 +343,11 @@ test("a parent whose DataWriteGuid changed: both GUIDs named, then opened read-o
   await d.getByRole("button", { name: "Close" }).click();
   await expect(page.getByRole("tabpanel", { name: "Headers" })).toBeVisible();
   await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("read-only");
+  // The hex view says why edits cannot be committed, in words, not only by a disabled button.
+  await page.getByRole("tab", { name: "Hex", exact: true }).click();
+  await expect(page.getByRole("note", { name: "Why edits cannot be committed" })).toContainText(
+    "parent is not attached",
+  );
 });
 
 test("a differencing image without its parent: hidden until opened read-only anyway", async ({ page }) => {
@@ -361,6 +366,11 @@ test("a differencing image without its parent: hidden until opened read-only any
   await expect(d).toBeHidden();
   await expect(page.getByRole("tabpanel", { name: "Headers" })).toBeVisible();
   await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("read-only");
+  // The hex view says why edits cannot be committed, in words, not only by a disabled button.
+  await page.getByRole("tab", { name: "Hex", exact: true }).click();
+  await expect(page.getByRole("note", { name: "Why edits cannot be committed" })).toContainText(
+    "parent is not attached",
+  );
 });
 
 test("a cancelled conversion keeps nothing: the OPFS output is removed", async ({ page }) => {

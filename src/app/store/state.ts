@@ -55,6 +55,11 @@ export interface AppState {
   batWords: Uint32Array | null;
   log: LogReport | null;
   check: CheckReport | null;
+  /**
+   * Why the engine refuses edits on the open image although it may be open for writing (a
+   * differencing image without its parent); null when it takes them.
+   */
+  editRefusal: string | null;
   /** A damaged image: findings with errors are shown and nothing is written unless asked. */
   inspection: boolean;
   tab: Tab;

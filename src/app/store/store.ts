@@ -77,13 +77,23 @@ export const useApp = create<AppState>()((set, get) => {
     const [engineInfo, map, batWords] = await Promise.all([eng.info(), eng.map(), eng.batWords()]);
     const info: ImageInfo = { ...engineInfo, ...access, fileName: get().fileName ?? undefined };
     // The log and the checker report separately: an image whose log cannot be read still shows.
-    const [log, check] = await Promise.all([
+    const [log, check, editRefusal] = await Promise.all([
       eng.log ? eng.log().catch(() => null) : null,
       eng.check ? eng.check().catch(() => null) : null,
+      eng.editRefusal ? eng.editRefusal().catch(() => null) : null,
     ]);
     // A log that needs replay has its own banner; inspection mode is for damage.
     const inspection = !!check && check.findings.some((f) => f.severity === "error" && f.code !== "LOG_NEEDS_REPLAY");
-    set({ info, map, batWords, log, check, inspection, findingsOpen: get().findingsOpen || inspection });
+    set({
+      info,
+      map,
+      batWords,
+      log,
+      check,
+      editRefusal,
+      inspection,
+      findingsOpen: get().findingsOpen || inspection,
+    });
   }
 
   return {
@@ -98,6 +108,7 @@ export const useApp = create<AppState>()((set, get) => {
     batWords: null,
     log: null,
     check: null,
+    editRefusal: null,
     inspection: false,
     tab: "Headers",
     focus: { space: "virtual", offset: 0 },

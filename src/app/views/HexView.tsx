@@ -40,6 +40,7 @@ export function HexView() {
     caps,
     enableEditing,
     openedFromFile,
+    editRefusal,
   } = useApp();
   const [goto, setGoto] = useState("");
   const [gotoError, setGotoError] = useState<string | null>(null);
@@ -85,7 +86,7 @@ export function HexView() {
       ? "The log must be replayed before the image can be edited"
       : info.readOnly
         ? `The image is open read-only${info.readOnlyReason ? `: ${info.readOnlyReason}` : ""}`
-        : undefined;
+        : (editRefusal ?? undefined);
   const staged = patch.reduce((n, w) => n + w.data.length, 0);
 
   const submitGoto = () => {
@@ -184,7 +185,7 @@ export function HexView() {
                 type="button"
                 className="primary"
                 onClick={() => void prepareCommit()}
-                disabled={staged === 0 || !caps.commit || info.readOnly || commit.phase === "running"}
+                disabled={staged === 0 || !!commitBlocker || commit.phase === "running"}
                 title={commitBlocker}
               >
                 Commit
@@ -215,10 +216,13 @@ export function HexView() {
             )}
             <p className="muted small">
               {staged} bytes staged in {stage.writes.length} steps.
-              {commitBlocker && staged > 0
-                ? ` Cannot commit: ${commitBlocker.charAt(0).toLowerCase()}${commitBlocker.slice(1)}.`
-                : ""}
             </p>
+            {commitBlocker && (
+              <p className="edit-blocker" role="note" aria-label="Why edits cannot be committed">
+                <strong>Cannot commit.</strong> {commitBlocker.charAt(0).toUpperCase()}
+                {commitBlocker.slice(1)}.
+              </p>
+            )}
           </section>
           {space === "virtual" && annotations.length > 0 && (
             <section aria-labelledby="pt-h">
