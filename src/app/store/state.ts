@@ -28,8 +28,11 @@ export type CommitState =
 
 export interface Focus {
   space: ByteSpace;
+  /** The hex view's cursor. */
   offset: number;
   length?: number;
+  /** The other end of the hex view's selection (the cursor is one end); none when undefined. */
+  anchor?: number;
 }
 
 /** What the connected engine can do beyond viewing. */

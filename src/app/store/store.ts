@@ -287,7 +287,9 @@ export const useApp = create<AppState>()((set, get) => {
     },
 
     goTo(space, offset, length) {
-      set({ tab: "Hex", focus: { space, offset, length } });
+      // A range (a finding, a structure) opens selected, its first byte under the cursor.
+      const anchor = length !== undefined && length > 1 ? offset + length - 1 : undefined;
+      set({ tab: "Hex", focus: { space, offset, length, anchor } });
     },
 
     async read(space, offset, length) {

@@ -11,6 +11,10 @@ import { useApp } from "../store/store";
 import { CommitDialog } from "./CommitDialog";
 import { HexGrid } from "./HexGrid";
 import { SectorSources } from "../toolbox/SectorSources";
+import { selectionRange } from "../lib/hexSelection";
+import { HexSelectionBar, useHexCopy } from "./HexSelectionBar";
+
+const NO_ANNOTATIONS: Annotation[] = [];
 
 const STATE_NAMES = [
   "NOT_PRESENT",
@@ -48,7 +52,14 @@ export function HexView() {
   const space = focus.space;
   const size = info ? (space === "virtual" ? info.virtualSize : info.fileSize) : 0;
   const cursor = Math.min(focus.offset, Math.max(0, size - 1));
-  const setCursor = (offset: number, s: ByteSpace = space) => useApp.setState({ focus: { space: s, offset } });
+  const anchor = focus.anchor !== undefined ? Math.min(focus.anchor, Math.max(0, size - 1)) : undefined;
+  const setCursor = (offset: number, s: ByteSpace = space, a?: number) =>
+    useApp.setState({ focus: { space: s, offset, anchor: a } });
+  const selection = selectionRange(cursor, anchor);
+  const copyRange = selection ?? { start: cursor, end: cursor };
+  const { copy, note: copyNote } = useHexCopy(space, stage, read);
+  // The cursor at the start, so the view stays at the top of the space rather than its end.
+  const selectAll = () => setCursor(0, space, Math.max(0, size - 1));
   const sectorSize = space === "virtual" ? (info?.logicalSectorSize ?? 512) : 4096;
   const chunkRatio = info ? (info.chunkRatio ?? (2 ** 23 * info.logicalSectorSize) / info.blockSize) : 1;
 
@@ -147,22 +158,33 @@ export function HexView() {
           {owners.length > 0 && <> · in {owners.map((o) => o.name).join(", ")}</>}
         </span>
       </div>
+      <HexSelectionBar
+        range={copyRange}
+        selected={selection !== null}
+        note={copyNote}
+        onCopy={(format) => void copy(copyRange, format)}
+        onSelectAll={selectAll}
+        onClear={() => setCursor(cursor)}
+      />
       <div className="hex-main">
         <HexGrid
           space={space}
           size={size}
           sectorSize={sectorSize}
           cursor={cursor}
+          anchor={anchor}
           version={info}
           stage={stage}
-          annotations={space === "virtual" ? annotations : []}
+          annotations={space === "virtual" ? annotations : NO_ANNOTATIONS}
           isUnallocated={(o) => {
             if (space !== "virtual") return false;
             const s = blockState(o);
             return s !== null && s !== 6 && s !== 7;
           }}
           read={read}
-          onCursor={(o) => setCursor(o)}
+          onCursor={(o, a) => setCursor(o, space, a)}
+          onCopy={() => void copy(copyRange, "hex")}
+          onSelectAll={selectAll}
           onStage={stageEdit}
           onUndo={undo}
           onRedo={redo}
