@@ -346,7 +346,7 @@ test("a parent whose DataWriteGuid changed: both GUIDs named, then opened read-o
   // The hex view says why edits cannot be committed, in words, not only by a disabled button.
   await page.getByRole("tab", { name: "Hex", exact: true }).click();
   await expect(page.getByRole("note", { name: "Why edits cannot be committed" })).toContainText(
-    "parent is not attached",
+    "DataWriteGuid does not match",
   );
 });
 

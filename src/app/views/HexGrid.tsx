@@ -151,7 +151,7 @@ export function HexGrid(p: HexGridProps) {
   // Dragging: the anchor is where the button went down; the cursor follows the pointer, a move
   // only when it crosses into another byte.
   const drag = useRef<{ anchor: number } | null>(null);
-  const latest = useRef({ move, extendTo: (_off: number) => {}, top: 0, visible: 0 });
+  const latest = useRef({ extendTo: (_off: number) => {} });
   const extendTo = (off: number) => {
     const d = drag.current;
     if (!d) return;
@@ -160,7 +160,7 @@ export function HexGrid(p: HexGridProps) {
     live.current = { cursor: c, anchor: d.anchor, nibble: 0, typed: null };
     p.onCursor(c, d.anchor);
   };
-  latest.current = { move, extendTo, top, visible };
+  latest.current = { extendTo };
 
   useEffect(() => {
     const onMove = (e: MouseEvent) => {
