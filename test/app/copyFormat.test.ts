@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -90,6 +90,21 @@ describe.skipIf(!!skip)("dump and C array (hexdump -C and xxd -i as the oracles)
       });
       expect(toHexDump(b, offset)).toBe(want);
     }
+  });
+
+  it("offsets crossing 4 GiB widen line by line as hexdump's do (a sparse file as the oracle)", () => {
+    const p = join(dir, "sparse");
+    const at = 2 ** 32 - 24;
+    const b = sample(64, 3);
+    const fd = openSync(p, "w");
+    try {
+      ftruncateSync(fd, at + 64);
+      writeSync(fd, b, 0, b.length, at);
+    } finally {
+      closeSync(fd);
+    }
+    const want = execFileSync("hexdump", ["-C", "-v", "-s", String(at), "-n", "64", p], { encoding: "latin1" });
+    expect(toHexDump(b, at)).toBe(want);
   });
 
   it("offsets past 4 GiB widen as hexdump's do", () => {
