@@ -21,14 +21,14 @@ export function vhdx(...args) {
  * stdout: "null" (discarded, as `> /dev/null`), "pipe" (captured, returned), or a file path.
  * Throws with the command's stderr when it fails: a failing command has no timing worth showing.
  */
-export function timeProcess({ cmd, args }, { stdout = "null" } = {}) {
+export function timeProcess({ cmd, args }, { stdout = "null", env = process.env } = {}) {
   let fd = -1;
   let out = "pipe";
   if (stdout === "null") out = "ignore";
   else if (stdout !== "pipe") out = fd = openSync(stdout, "w");
   try {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { stdio: ["ignore", out, "pipe"], maxBuffer: 256 * MiB });
+    const r = spawnSync(cmd, args, { stdio: ["ignore", out, "pipe"], maxBuffer: 256 * MiB, env });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.error) throw r.error;
     if (r.status !== 0) {

@@ -39,10 +39,36 @@ export function writeU64(dv: DataView, at: number, value: number): void {
   dv.setUint32(at + 4, Math.floor(value / 0x100000000), true);
 }
 
+/**
+ * A host's native byte comparison, where it has one: Node's Buffer.compare is a memcmp, several
+ * times faster than any loop here on the long zero runs of a sparse disk. Found by feature
+ * detection, so the engine imports nothing and runs unchanged where there is no Buffer.
+ */
+const nativeCompare = (globalThis as { Buffer?: { compare(a: Uint8Array, b: Uint8Array): number } }).Buffer?.compare;
+const ZERO_RUN = 256 * KiB;
+let zeroRun: Uint8Array | null = null;
+
 export function isAllZero(b: Uint8Array): boolean {
-  // Compare 4 bytes at a time where alignment allows.
+  const n = b.length;
+  // The first word decides most non-zero ranges at once.
+  if (n >= 8 && (b[0] | b[n >>> 1] | b[n - 1]) !== 0) return false;
+  if (nativeCompare && n >= 4 * KiB) {
+    zeroRun ??= new Uint8Array(ZERO_RUN);
+    for (let at = 0; at < n; at += ZERO_RUN) {
+      const len = Math.min(ZERO_RUN, n - at);
+      if (nativeCompare(b.subarray(at, at + len), len === ZERO_RUN ? zeroRun : zeroRun.subarray(0, len)) !== 0)
+        return false;
+    }
+    return true;
+  }
+  return scanAllZero(b);
+}
+
+/** isAllZero without the native comparison: the path taken where the host has none (browsers). */
+export function scanAllZero(b: Uint8Array): boolean {
   const n = b.length;
   let i = 0;
+  // Compare 4 bytes at a time where alignment allows.
   if ((b.byteOffset & 3) === 0) {
     const w = new Uint32Array(b.buffer, b.byteOffset, n >>> 2);
     // Eight words OR-ed per test: half the time of one test per word on long zero runs.

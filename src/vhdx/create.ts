@@ -11,7 +11,7 @@ import { VhdxError } from "./errors";
 import { serializeFileIdentifier } from "./fileIdentifier";
 import { Guid, newGuid, ZERO_GUID } from "./guid";
 import { HEADER_OFFSETS, HEADER_VERSION, LOG_VERSION, serializeHeader } from "./header";
-import { RandomAccess } from "./io";
+import { discardContents, RandomAccess } from "./io";
 import { writeNonZeroRuns } from "./sparse";
 import {
   FILE_PARAMETERS_GUID,
@@ -213,7 +213,7 @@ export async function createImage(
 ): Promise<CreateLayout> {
   const o = resolveCreateOptions(options);
   const layout = createLayout(o);
-  await io.truncate(0);
+  await discardContents(io);
   await io.truncate(layout.fileSize);
   // Zero runs are not written: the file was just extended with zeros (and stays sparse where it can).
   await writeNonZeroRuns(io, layout.metadataOffset, buildMetadataRegion(o));

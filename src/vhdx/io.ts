@@ -85,3 +85,13 @@ export class MemoryBackend implements RandomAccess {
     if (this.readOnly) throw new Error("MemoryBackend is read-only");
   }
 }
+
+/**
+ * Empties a file that is to be written anew. A file that is empty already is left alone: on ext4,
+ * truncating to zero marks the file so that closing it forces out every page written since (its
+ * "auto_da_alloc" safeguard for rewritten files), which made closing a new 500 MiB output cost
+ * over 100 ms of writeback.
+ */
+export async function discardContents(io: RandomAccess): Promise<void> {
+  if ((await io.size()) !== 0) await io.truncate(0);
+}

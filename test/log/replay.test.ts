@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MiB } from "../../src/vhdx/bytes";
 import { isZeroGuid } from "../../src/vhdx/guid";
 import { MemoryBackend } from "../../src/vhdx/io";
+import { parseHeader } from "../../src/vhdx/header";
 import { HeaderUpdater } from "../../src/vhdx/log/headerUpdate";
 import { OverlayBackend } from "../../src/vhdx/log/overlay";
 import { replayLog, replayLogInPlace, replayPreview } from "../../src/vhdx/log/replay";
@@ -100,6 +101,32 @@ describe("log replay (§2.3.3)", () => {
     expect(isZeroGuid(again.current.logGuid)).toBe(true);
     expect((await scanLog(f.io, again.current)).needsReplay).toBe(false);
     expectBytes(await f.io.read(TARGET, 4096), sectorOf(0x77, TARGET >>> 12));
+  });
+
+  it("in place costs four flushes: one header pass, the replay, then both slots marked empty", async () => {
+    const f = makeFile();
+    await put(f, 0, { sequenceNumber: 1n, updates: [dataUpdate(TARGET, 0x78)] });
+    const u = await HeaderUpdater.load(f.io);
+    const before = u.current.sequenceNumber;
+    const scan = await scanLog(f.io, u.current);
+    const written: number[] = [];
+    const write = f.io.write.bind(f.io);
+    f.io.write = async (offset, data) => {
+      written.push(offset);
+      return write(offset, data);
+    };
+    const flushesBefore = f.io.flushes;
+    await replayLogInPlace(u, scan);
+    expect(f.io.flushes - flushesBefore).toBe(4);
+    // §2.2.2.1: a header slot is written before anything else, and both slots end up current.
+    expect(written[0]).toBeGreaterThanOrEqual(64 * 1024);
+    expect(written[0]).toBeLessThan(192 * 1024);
+    expect(written.filter((o) => o < 192 * 1024)).toHaveLength(3);
+    const slots = [64 * 1024, 128 * 1024].map(async (at) => parseHeader(await f.io.read(at, 4096)));
+    const [a, b] = await Promise.all(slots);
+    expect([a.sequenceNumber, b.sequenceNumber].sort()).toEqual([before + 2n, before + 3n]);
+    expect(isZeroGuid(a.logGuid) && isZeroGuid(b.logGuid)).toBe(true);
+    expect(a.fileWriteGuid).toBe(b.fileWriteGuid);
   });
 
   it("in place with LogGuid set but no valid sequence: only marks the log empty", async () => {

@@ -31,9 +31,9 @@ async function toFile(path: string, f: (out: NodeFileBackend) => Promise<unknown
 }
 
 describe("convert", () => {
-  it("raw file → VHDX through the reused read buffers: data, long zero runs, data again, all intact", async () => {
-    // The file reader hands out a small ring of reused buffers; runs of zero pieces between data
-    // pieces are where a buffer could be refilled while its bytes are still being written.
+  it("raw file → VHDX through the pump's reused buffers: data, long zero runs, data again, all intact", async () => {
+    // The pump reads into a fixed set of buffers and lets writes run behind; runs of zero pieces
+    // between data pieces are where a buffer could be refilled while its bytes are still being written.
     const raw = new Uint8Array(96 * MiB);
     for (const at of [0, 4 * MiB, 45 * MiB + 777, 46 * MiB, 90 * MiB]) raw.set(pattern(at % 251, 3 * MiB + 5), at);
     const input = tmp.path("runs.raw");

@@ -13,6 +13,12 @@ export interface HeaderUpdateOptions {
   newDataWriteGuid?: boolean;
   /** Give LogGuid a fresh non-zero value (before the log region is overwritten). */
   newLogGuid?: boolean;
+  /**
+   * Write the non-current slot only, skipping the recommended second pass (§2.2.2.1 "SHOULD
+   * perform the update procedure a second time"): for an update that another one follows before
+   * the session's work is done, which then brings both slots up to date. Saves a write and a flush.
+   */
+  onePass?: boolean;
 }
 
 /**
@@ -75,7 +81,7 @@ export class HeaderUpdater {
     if (opts.newLogGuid) next.logGuid = newGuid();
     // Steps 1–5, then the recommended second pass so both slots agree.
     await this.writeSlot(next);
-    await this.writeSlot(next);
+    if (!opts.onePass) await this.writeSlot(next);
     this.fileWriteGuidRenewed = true;
     if (opts.newDataWriteGuid) this.dataWriteGuidRenewed = true;
     if (opts.newLogGuid) this.logGuidRenewed = true;
@@ -83,8 +89,8 @@ export class HeaderUpdater {
   }
 
   /** Before the first modification of the file in this session: a header update with a fresh FileWriteGuid. */
-  async beginFileWrite(): Promise<void> {
-    if (!this.fileWriteGuidRenewed) await this.update();
+  async beginFileWrite(opts: Pick<HeaderUpdateOptions, "onePass"> = {}): Promise<void> {
+    if (!this.fileWriteGuidRenewed) await this.update({}, opts);
   }
 
   /** Before the first user-visible change in this session: a fresh DataWriteGuid (§2.2.2 DataWriteGuid). */

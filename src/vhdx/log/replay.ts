@@ -102,7 +102,8 @@ export async function replayLogInPlace(updater: HeaderUpdater, scan: LogScan): P
   if (!scan.active && !scan.warning) return { entries: 0, descriptors: 0, sizeBefore: size, sizeAfter: size };
   // Refuse a truncated file before any write.
   if (scan.active && size < scan.active.flushedFileOffset) return replayLog(updater.io, scan);
-  await updater.beginFileWrite();
+  // One pass suffices here: the update marking the log empty follows and writes both slots.
+  await updater.beginFileWrite({ onePass: true });
   const result = await replayLog(updater.io, scan);
   await updater.update({ logGuid: ZERO_GUID });
   return result;
