@@ -373,6 +373,28 @@ test("a differencing image without its parent: hidden until opened read-only any
   );
 });
 
+test("a parent attached after opening read-only anyway: the reason for read-only follows the worker", async ({
+  page,
+}) => {
+  const { child } = makeChain("late-");
+  await stubPickers(page, { "late-base.vhdx": join(dir, "late-base.vhdx"), "late-child.vhdx": child });
+  await openPicked(page, "late-child.vhdx");
+  const d = page.getByRole("dialog", { name: "Differencing chain" });
+  await d.getByRole("button", { name: "Open read-only anyway" }).click();
+  await page.getByRole("tab", { name: "Hex", exact: true }).click();
+  const why = page.getByRole("note", { name: "Why edits cannot be committed" });
+  await expect(why).toContainText("parent is not attached");
+  await why.getByRole("button", { name: "Attach the parent…" }).click();
+  await willPick(page, "late-base.vhdx");
+  await d.getByRole("button", { name: "Choose parent…" }).click();
+  await expect(d.getByRole("table", { name: "Chain" }).locator("tbody tr")).toHaveCount(2);
+  await d.getByRole("button", { name: "Close" }).click();
+  // The parent is there now: what still keeps the image read-only is how the file was opened.
+  await expect(why).toContainText("opened read-only as asked");
+  await expect(why).not.toContainText("parent");
+  await expect(why.getByRole("button")).toHaveCount(0);
+});
+
 test("a cancelled conversion keeps nothing: the OPFS output is removed", async ({ page }) => {
   await stubPickers(page, {});
   // A 512 MiB raw disk made in the browser, with data every 16 MiB, long enough to cancel.

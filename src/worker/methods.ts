@@ -260,6 +260,12 @@ async function commitCost(): Promise<CommitCost | null> {
   return b instanceof WritableHandleBackend ? b.commitCost() : null;
 }
 
+/** How the open image is open now: after a parent is attached (a mismatch forces read-only), a repair or a replay. */
+async function access(): Promise<{ readOnly: boolean; readOnlyReason: string | null; logAwaitsReplay: boolean }> {
+  const s = current();
+  return { readOnly: s.readOnly, readOnlyReason: s.readOnlyReason, logAwaitsReplay: s.logAwaitsReplay };
+}
+
 /**
  * Why the open image cannot be edited now (read-only storage, or a differencing image without its
  * parent), as the error a commit would raise; null when edits can be committed.
@@ -290,6 +296,7 @@ export const methods = {
   stats,
   capabilities,
   commitCost,
+  access,
   editRefusal,
   patchCost,
   commitPatch,

@@ -11,6 +11,8 @@ import { useApp } from "../store/store";
 import { CommitDialog } from "./CommitDialog";
 import { HexGrid } from "./HexGrid";
 import { SectorSources } from "../toolbox/SectorSources";
+import { useChain } from "../toolbox/chainStore";
+import { useJob } from "../toolbox/jobStore";
 import { selectionRange } from "../lib/hexSelection";
 import { HexSelectionBar, useHexCopy } from "./HexSelectionBar";
 
@@ -46,6 +48,8 @@ export function HexView() {
     openedFromFile,
     editRefusal,
   } = useApp();
+  const parentAttached = useChain((s) => s.locator?.attached ?? false);
+  const showJob = useJob((s) => s.show);
   const [goto, setGoto] = useState("");
   const [gotoError, setGotoError] = useState<string | null>(null);
   const [annotations, setAnnotations] = useState<Annotation[]>([]);
@@ -99,6 +103,8 @@ export function HexView() {
         ? `The image is open read-only${info.readOnlyReason ? `: ${info.readOnlyReason}` : ""}`
         : (editRefusal ?? undefined);
   const staged = patch.reduce((n, w) => n + w.data.length, 0);
+  // A differencing image takes edits only over its parent (the worker refuses them otherwise).
+  const parentMissing = info.diskType === "differencing" && !parentAttached;
 
   const submitGoto = () => {
     const r = parseOffset(goto, sectorSize, size);
@@ -243,6 +249,14 @@ export function HexView() {
               <p className="edit-blocker" role="note" aria-label="Why edits cannot be committed">
                 <strong>Cannot commit.</strong> {commitBlocker.charAt(0).toUpperCase()}
                 {commitBlocker.slice(1)}.
+                {parentMissing && (
+                  <>
+                    {" "}
+                    <button type="button" className="link" onClick={() => showJob("chain")}>
+                      Attach the parent…
+                    </button>
+                  </>
+                )}
               </p>
             )}
           </section>
