@@ -343,6 +343,11 @@ test("a parent whose DataWriteGuid changed: both GUIDs named, then opened read-o
   await d.getByRole("button", { name: "Close" }).click();
   await expect(page.getByRole("tabpanel", { name: "Headers" })).toBeVisible();
   await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("read-only");
+  // The hex view says why edits cannot be committed, in words, not only by a disabled button.
+  await page.getByRole("tab", { name: "Hex", exact: true }).click();
+  await expect(page.getByRole("note", { name: "Why edits cannot be committed" })).toContainText(
+    "DataWriteGuid does not match",
+  );
 });
 
 test("a differencing image without its parent: hidden until opened read-only anyway", async ({ page }) => {
@@ -361,6 +366,33 @@ test("a differencing image without its parent: hidden until opened read-only any
   await expect(d).toBeHidden();
   await expect(page.getByRole("tabpanel", { name: "Headers" })).toBeVisible();
   await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("read-only");
+  // The hex view says why edits cannot be committed, in words, not only by a disabled button.
+  await page.getByRole("tab", { name: "Hex", exact: true }).click();
+  await expect(page.getByRole("note", { name: "Why edits cannot be committed" })).toContainText(
+    "parent is not attached",
+  );
+});
+
+test("a parent attached after opening read-only anyway: the reason for read-only follows the worker", async ({
+  page,
+}) => {
+  const { child } = makeChain("late-");
+  await stubPickers(page, { "late-base.vhdx": join(dir, "late-base.vhdx"), "late-child.vhdx": child });
+  await openPicked(page, "late-child.vhdx");
+  const d = page.getByRole("dialog", { name: "Differencing chain" });
+  await d.getByRole("button", { name: "Open read-only anyway" }).click();
+  await page.getByRole("tab", { name: "Hex", exact: true }).click();
+  const why = page.getByRole("note", { name: "Why edits cannot be committed" });
+  await expect(why).toContainText("parent is not attached");
+  await why.getByRole("button", { name: "Attach the parent…" }).click();
+  await willPick(page, "late-base.vhdx");
+  await d.getByRole("button", { name: "Choose parent…" }).click();
+  await expect(d.getByRole("table", { name: "Chain" }).locator("tbody tr")).toHaveCount(2);
+  await d.getByRole("button", { name: "Close" }).click();
+  // The parent is there now: what still keeps the image read-only is how the file was opened.
+  await expect(why).toContainText("opened read-only as asked");
+  await expect(why).not.toContainText("parent");
+  await expect(why.getByRole("button")).toHaveCount(0);
 });
 
 test("a cancelled conversion keeps nothing: the OPFS output is removed", async ({ page }) => {

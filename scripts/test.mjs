@@ -27,6 +27,12 @@ const REQUIREMENTS = [
   { what: "/usr/bin/chromium", pkg: "chromium", present: () => executable("/usr/bin/chromium") },
   { what: "strace", pkg: "strace", present: () => onPath("strace") },
   { what: "gcc (builds the crash-test shim)", pkg: "gcc", present: () => onPath("gcc") },
+  {
+    what: "hexdump (the hex view's dump format is checked against it)",
+    pkg: "bsdextrautils",
+    present: () => onPath("hexdump"),
+  },
+  { what: "xxd (the hex view's C array format is checked against it)", pkg: "xxd", present: () => onPath("xxd") },
 ];
 
 function executable(p) {

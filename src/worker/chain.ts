@@ -10,6 +10,7 @@ import type { DiskType, VhdxImage } from "../vhdx/image";
 import { partialPresence, sectorLayers, type PartialPresence } from "../vhdx/layers";
 import { locatorValue } from "../vhdx/parentLocator";
 import { transfer, type CallContext, type Transfer } from "./protocol";
+import { MISMATCH_REASON } from "./session";
 import { current, exclusive } from "./state";
 import { BlobBackend } from "./storage/blobBackend";
 
@@ -180,8 +181,7 @@ export function attachChain(
     chainNames = names.slice(0, found.length);
     if (opts.force && s.image.warnings.some((w) => w.code === "PARENT_MISMATCH")) {
       s.readOnly = true;
-      s.readOnlyReason =
-        "its parent's DataWriteGuid does not match the child's parent_linkage (opened read-only anyway)";
+      s.readOnlyReason = MISMATCH_REASON;
     }
     return chain();
   });

@@ -5,7 +5,15 @@ import { commitPatch as commitVirtualPatch, estimatePatch, type PatchCost } from
 import { checkStructurePatch, commitStructurePatch, type StructureEdit } from "../vhdx/structurePatch";
 import { VhdxWriter } from "../vhdx/write";
 import type { CallContext } from "./protocol";
-import { commitOnStorage, LOG_REASON, runCommit, type Session } from "./session";
+import {
+  assertEditable,
+  carryChain,
+  commitOnStorage,
+  editRefusal,
+  LOG_REASON,
+  runCommit,
+  type Session,
+} from "./session";
 import { current, exclusive } from "./state";
 import { throwIfCancelled } from "./storage/copy";
 import { WritableHandleBackend, type CommitCost } from "./storage/writableHandleBackend";
@@ -62,6 +70,7 @@ function writerOf(s: Session): VhdxWriter {
  */
 async function reload(s: Session): Promise<void> {
   s.writer = null;
+  const before = s.image;
   try {
     s.image = await openImage(s.backend as RandomAccess, { readOnly: false, replay: "refuse" });
   } catch (e) {
@@ -71,6 +80,7 @@ async function reload(s: Session): Promise<void> {
     s.readOnlyReason = LOG_REASON;
     s.logAwaitsReplay = true;
   }
+  carryChain(before, s.image);
 }
 
 /** What committing `patch` would cost and whether it can be committed, without writing anything. */
@@ -80,6 +90,8 @@ export async function patchCost(_ctx: CallContext, patch: PatchWrite[]): Promise
   if (s.readOnly) {
     return { virtual: null, structureSectors: 0, problems: [`read-only: ${s.readOnlyReason}`], storage };
   }
+  const refusal = editRefusal(s);
+  if (refusal) return { virtual: null, structureSectors: 0, problems: [refusal.message], storage };
   const { virtual, structure } = split(patch);
   const problems: string[] = [];
   const cost = virtual.length ? await estimatePatch(writerOf(s), virtual) : null;
@@ -100,7 +112,8 @@ export async function patchCost(_ctx: CallContext, patch: PatchWrite[]): Promise
 export function commitPatch(ctx: CallContext, patch: PatchWrite[]): Promise<CommitReport> {
   return exclusive(async () => {
     const s = current();
-    if (s.readOnly) throw new VhdxError("READ_ONLY", `${s.name} is open read-only: ${s.readOnlyReason}`, s.name);
+    // Refused before the writer exists: nothing (not even the session's header update) is written.
+    assertEditable(s);
     const { virtual, structure } = split(patch);
     const w = writerOf(s);
     const cost = virtual.length ? await estimatePatch(w, virtual) : null;
@@ -139,9 +152,11 @@ export function replay(_ctx: CallContext): Promise<{ replayed: boolean }> {
   return exclusive(async () => {
     const s = current();
     if (!s.logAwaitsReplay) return { replayed: false };
+    const before = s.image;
     try {
       await commitOnStorage(s.backend, async () => {
         s.image = await openImage(s.backend as RandomAccess, { readOnly: false });
+        carryChain(before, s.image);
       });
     } catch (e) {
       await reload(s);

@@ -10,7 +10,7 @@ import type { RandomAccess } from "../vhdx/io";
 import { OverlayBackend } from "../vhdx/log";
 import { logReport, type LogReport } from "../vhdx/logReport";
 import { transfer, type CallContext, type Transfer } from "./protocol";
-import { commitOnStorage, LOG_REASON, type Session } from "./session";
+import { carryChain, commitOnStorage, LOG_REASON, MISMATCH_REASON, type Session } from "./session";
 import { current, exclusive } from "./state";
 import { BlobBackend } from "./storage/blobBackend";
 import { throwIfCancelled } from "./storage/copy";
@@ -135,6 +135,7 @@ export function repair(ctx: CallContext): Promise<RepairReport> {
 async function reopen(s: Session): Promise<void> {
   s.writer = null;
   s.image.invalidateCaches();
+  const before = s.image;
   const io = s.backend as RandomAccess;
   try {
     s.image = await openImage(io, { readOnly: false, replay: "refuse" });
@@ -147,5 +148,11 @@ async function reopen(s: Session): Promise<void> {
     s.readOnly = true;
     s.logAwaitsReplay = e.code === "LOG_NEEDS_REPLAY";
     s.readOnlyReason = s.logAwaitsReplay ? LOG_REASON : `the engine refuses to edit this image: ${e.message}`;
+  }
+  carryChain(before, s.image);
+  // A parent attached over a linkage mismatch keeps the image read-only, repaired or not.
+  if (!s.readOnly && s.image.warnings.some((w) => w.code === "PARENT_MISMATCH")) {
+    s.readOnly = true;
+    s.readOnlyReason = MISMATCH_REASON;
   }
 }

@@ -8,6 +8,7 @@ import { attachChain, chain, layers, parentLocator, partialBlocks } from "./chai
 import { compact, convertOpenToRaw, convertRaw, createNew, mergeOpen } from "./toolbox";
 import {
   closeSession,
+  editRefusal as refusalOf,
   openSession,
   CHUNK_CACHE_BUDGET,
   OVERLAY_BUDGET,
@@ -259,6 +260,21 @@ async function commitCost(): Promise<CommitCost | null> {
   return b instanceof WritableHandleBackend ? b.commitCost() : null;
 }
 
+/** How the open image is open now: after a parent is attached (a mismatch forces read-only), a repair or a replay. */
+async function access(): Promise<{ readOnly: boolean; readOnlyReason: string | null; logAwaitsReplay: boolean }> {
+  const s = current();
+  return { readOnly: s.readOnly, readOnlyReason: s.readOnlyReason, logAwaitsReplay: s.logAwaitsReplay };
+}
+
+/**
+ * Why the open image cannot be edited now (read-only storage, or a differencing image without its
+ * parent), as the error a commit would raise; null when edits can be committed.
+ */
+async function editRefusal(): Promise<{ code: string; message: string; structure: string } | null> {
+  const r = refusalOf(current());
+  return r ? { code: r.code, message: r.message, structure: r.structure } : null;
+}
+
 async function close(): Promise<void> {
   return exclusive(async () => {
     const s = getSession();
@@ -280,6 +296,8 @@ export const methods = {
   stats,
   capabilities,
   commitCost,
+  access,
+  editRefusal,
   patchCost,
   commitPatch,
   replay,

@@ -188,8 +188,46 @@ export async function closeSession(s: Session): Promise<void> {
  * Methods that write (commitPatch, replay, convert) wrap their engine call in this.
  */
 export async function runCommit<T>(s: Session, fn: () => Promise<T>): Promise<{ value: T; atomic: boolean }> {
-  if (s.readOnly) throw new VhdxError("READ_ONLY", `${s.name} is open read-only: ${s.readOnlyReason}`, s.name);
+  assertEditable(s);
   return commitOnStorage(s.backend, fn);
+}
+
+/**
+ * Why the session's image cannot take edits now, or null. Read-only storage is one reason; a
+ * differencing image without its parent is the other: its NOT_PRESENT sectors and the unset bits
+ * of its sector bitmaps belong to the parent (§2.4, §2.5.1.1), so a sector-widened write or a
+ * copy-on-write would read them as they are not (zeros, or an error half-way through a commit).
+ */
+export function editRefusal(s: Session): VhdxError | null {
+  if (s.readOnly) return new VhdxError("READ_ONLY", `${s.name} is open read-only: ${s.readOnlyReason}`, s.name);
+  if (s.image.diskType === "differencing" && s.image.parent === null) {
+    return new VhdxError("PARENT_NOT_FOUND", `${s.name}: ${PARENT_MISSING_REASON}`, "parent locator");
+  }
+  return null;
+}
+
+/** Why an image whose parent was attached over a linkage mismatch stays read-only. */
+export const MISMATCH_REASON =
+  "its parent's DataWriteGuid does not match the child's parent_linkage (opened read-only anyway)";
+
+export const PARENT_MISSING_REASON =
+  "this differencing image is open without its parent; sectors it does not hold come from the parent, so edits are refused until the parent is attached";
+
+/** Throws editRefusal(s) when there is one. */
+export function assertEditable(s: Session): void {
+  const refusal = editRefusal(s);
+  if (refusal) throw refusal;
+}
+
+/**
+ * After the image was opened again on the same storage (a failed commit, a replay, a repair): the
+ * parents attached before are other files, unchanged, so they stay attached, with the linkage
+ * warning a forced attach left.
+ */
+export function carryChain(from: VhdxImage, to: VhdxImage): void {
+  if (to.diskType !== "differencing") return;
+  to.parent = from.parent;
+  for (const w of from.warnings) if (w.code === "PARENT_MISMATCH") to.warnings.push(w);
 }
 
 /** runCommit without the read-only check, for the replay that makes a session writable. */

@@ -132,6 +132,9 @@ describe("store", () => {
   it("goes to an offset by switching to the hex view", () => {
     useApp.getState().goTo("file", 0x20000, 4096);
     expect(useApp.getState().tab).toBe("Hex");
-    expect(useApp.getState().focus).toEqual({ space: "file", offset: 0x20000, length: 4096 });
+    // The range opens selected: the cursor on its first byte, the anchor on its last.
+    expect(useApp.getState().focus).toEqual({ space: "file", offset: 0x20000, length: 4096, anchor: 0x20fff });
+    useApp.getState().goTo("virtual", 0x200);
+    expect(useApp.getState().focus.anchor).toBeUndefined();
   });
 });

@@ -15,6 +15,8 @@ export const TOOL_PACKAGES: Record<string, string> = {
   chromium: "chromium",
   strace: "strace",
   gcc: "gcc",
+  hexdump: "bsdextrautils",
+  xxd: "xxd",
 };
 
 /** Absolute path of an executable on PATH, or undefined. */

@@ -3,7 +3,7 @@ import { formatSize } from "../lib/format";
 import { useApp } from "../store/store";
 
 export function StatusBar() {
-  const { info, fileName, status, progress, workingCopy, caps, saveCopy } = useApp();
+  const { info, fileName, status, progress, workingCopy, caps, saveCopy, editRefusal } = useApp();
   return (
     <footer className="statusbar" aria-label="Status">
       {status === "opening" && (
@@ -26,8 +26,17 @@ export function StatusBar() {
           <span title="Logical / physical sector size">
             sectors {info.logicalSectorSize} / {info.physicalSectorSize}
           </span>
-          <span className={info.readOnly ? "badge" : "badge editable"} title={info.readOnlyReason ?? undefined}>
-            {info.readOnly ? (info.logAwaitsReplay ? "read-only until the log is replayed" : "read-only") : "editable"}
+          <span
+            className={info.readOnly || editRefusal ? "badge" : "badge editable"}
+            title={info.readOnlyReason ?? editRefusal ?? undefined}
+          >
+            {info.readOnly
+              ? info.logAwaitsReplay
+                ? "read-only until the log is replayed"
+                : "read-only"
+              : editRefusal
+                ? "not editable"
+                : "editable"}
           </span>
           {workingCopy && caps.save && (
             <button type="button" className="statusbar-button" onClick={() => void saveCopy()}>

@@ -119,6 +119,8 @@ export interface EngineApi {
   log?(): Promise<LogReport>;
   check?(opts?: TaskOptions): Promise<CheckReport>;
   replay?(opts?: TaskOptions): Promise<{ replayed: boolean }>;
+  /** Why the open image cannot take edits now (e.g. a differencing image without its parent); null when it can. */
+  editRefusal?(): Promise<string | null>;
   commitCost?(patch: PatchWrite[]): Promise<CommitCost>;
   commitPatch?(patch: PatchWrite[], opts?: TaskOptions): Promise<CommitResult>;
   /** Copies a File (no write access in browsers) into browser storage and opens the copy writable. */

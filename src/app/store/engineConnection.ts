@@ -37,6 +37,7 @@ function adapt(client: EngineClient): EngineApi {
     map: () => client.map(),
     read: (space, offset, length) => client.read(space, offset, length),
     batWords: () => client.batWords(),
+    editRefusal: async () => (await client.editRefusal())?.message ?? null,
     commitCost: (patch) => client.patchCost(patch),
     commitPatch: (patch, opts) =>
       client.call("commitPatch", [patch], {

@@ -28,8 +28,11 @@ export type CommitState =
 
 export interface Focus {
   space: ByteSpace;
+  /** The hex view's cursor. */
   offset: number;
   length?: number;
+  /** The other end of the hex view's selection (the cursor is one end); none when undefined. */
+  anchor?: number;
 }
 
 /** What the connected engine can do beyond viewing. */
@@ -55,6 +58,11 @@ export interface AppState {
   batWords: Uint32Array | null;
   log: LogReport | null;
   check: CheckReport | null;
+  /**
+   * Why the engine refuses edits on the open image although it may be open for writing (a
+   * differencing image without its parent); null when it takes them.
+   */
+  editRefusal: string | null;
   /** A damaged image: findings with errors are shown and nothing is written unless asked. */
   inspection: boolean;
   tab: Tab;

@@ -77,13 +77,23 @@ export const useApp = create<AppState>()((set, get) => {
     const [engineInfo, map, batWords] = await Promise.all([eng.info(), eng.map(), eng.batWords()]);
     const info: ImageInfo = { ...engineInfo, ...access, fileName: get().fileName ?? undefined };
     // The log and the checker report separately: an image whose log cannot be read still shows.
-    const [log, check] = await Promise.all([
+    const [log, check, editRefusal] = await Promise.all([
       eng.log ? eng.log().catch(() => null) : null,
       eng.check ? eng.check().catch(() => null) : null,
+      eng.editRefusal ? eng.editRefusal().catch(() => null) : null,
     ]);
     // A log that needs replay has its own banner; inspection mode is for damage.
     const inspection = !!check && check.findings.some((f) => f.severity === "error" && f.code !== "LOG_NEEDS_REPLAY");
-    set({ info, map, batWords, log, check, inspection, findingsOpen: get().findingsOpen || inspection });
+    set({
+      info,
+      map,
+      batWords,
+      log,
+      check,
+      editRefusal,
+      inspection,
+      findingsOpen: get().findingsOpen || inspection,
+    });
   }
 
   return {
@@ -98,6 +108,7 @@ export const useApp = create<AppState>()((set, get) => {
     batWords: null,
     log: null,
     check: null,
+    editRefusal: null,
     inspection: false,
     tab: "Headers",
     focus: { space: "virtual", offset: 0 },
@@ -276,7 +287,9 @@ export const useApp = create<AppState>()((set, get) => {
     },
 
     goTo(space, offset, length) {
-      set({ tab: "Hex", focus: { space, offset, length } });
+      // A range (a finding, a structure) opens selected, its first byte under the cursor.
+      const anchor = length !== undefined && length > 1 ? offset + length - 1 : undefined;
+      set({ tab: "Hex", focus: { space, offset, length, anchor } });
     },
 
     async read(space, offset, length) {

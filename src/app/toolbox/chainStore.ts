@@ -52,16 +52,11 @@ export const useChain = create<ChainState>()((set, get) => ({
     try {
       const chain = await client.attachChain(source, { force });
       set({ chain, locator: get().locator ? { ...get().locator!, attached: true } : null });
-      const info = useApp.getState().info;
       useApp.getState().parentSettled();
-      // Reads through the chain now work; a forced attach leaves the image read-only.
-      await useApp.getState().imageChanged({
-        readOnly: force ? true : (info?.readOnly ?? true),
-        readOnlyReason: force
-          ? "its parent's DataWriteGuid does not match the child's parent_linkage (opened read-only anyway)"
-          : (info?.readOnlyReason ?? null),
-        logAwaitsReplay: info?.logAwaitsReplay ?? false,
-      });
+      // Reads through the chain now work. How the image is open comes from the worker: a forced
+      // attach leaves it read-only, and a "read-only anyway" chosen before the parent came no
+      // longer applies.
+      await useApp.getState().imageChanged(await client.access());
     } catch (e) {
       const code = (e as { code?: string }).code;
       set({ error: errorText(e), mismatch: code === "PARENT_MISMATCH" ? source : null });

@@ -4,42 +4,58 @@
  * wheel, the keyboard and a range input. Bytes come from the engine through the store; staged
  * edits are laid over them.
  */
-import { useEffect, useMemo, useRef, useState, type ClipboardEvent, type KeyboardEvent } from "react";
-import { overlay, type EditStage, type StagedWrite } from "../lib/editStage";
 import {
-  BYTES_PER_ROW,
-  asciiChar,
-  formatOffset,
-  hexByte,
-  offsetDigits,
-  parseHexBytes,
-  rowCount,
-  textBytes,
-} from "../lib/hexFormat";
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type ClipboardEvent,
+  type KeyboardEvent,
+  type MouseEvent as ReactMouseEvent,
+} from "react";
+import { overlay, type EditStage, type StagedWrite } from "../lib/editStage";
+import { BYTES_PER_ROW, hexByte, offsetDigits, parseHexBytes, rowCount, textBytes } from "../lib/hexFormat";
+import { rowColumns, selectionRange } from "../lib/hexSelection";
 import type { Annotation } from "../lib/partitionTable";
 import type { ByteSpace } from "../store/engineApi";
+import { HexRow, type ShownBytes } from "./HexRow";
 
 const ROW_H = 18;
+
+/** The byte cell under a pointer event's target, and which column (hex or text) it sits in. */
+function cellAt(target: EventTarget | null): { off: number; pane: "hex" | "text" } | null {
+  if (!(target instanceof Element)) return null;
+  const el = target.closest<HTMLElement>("[data-off]");
+  if (!el) return null;
+  return { off: Number(el.dataset.off), pane: el.parentElement?.dataset.pane === "text" ? "text" : "hex" };
+}
 
 export interface HexGridProps {
   space: ByteSpace;
   size: number;
   sectorSize: number;
   cursor: number;
+  /** The other end of the selection (the cursor is one end); undefined when nothing is selected. */
+  anchor: number | undefined;
   /** Bumps when the image changed (commit, replay), so the window is read again. */
   version: unknown;
   stage: EditStage;
   annotations: Annotation[];
   isUnallocated: (offset: number) => boolean;
   read: (space: ByteSpace, offset: number, length: number) => Promise<Uint8Array>;
-  onCursor: (offset: number) => void;
+  /** Moves the cursor; with `anchor` the bytes between them are selected. */
+  onCursor: (offset: number, anchor?: number) => void;
+  /** Ctrl/Cmd+C (or the browser's copy): the selection, or the byte under the cursor. */
+  onCopy: () => void;
+  /** Ctrl/Cmd+A. */
+  onSelectAll: () => void;
   onStage: (w: Omit<StagedWrite, "time">) => void;
   onUndo: () => void;
   onRedo: () => void;
 }
 
 export function HexGrid(p: HexGridProps) {
-  const { space, size, cursor, stage, annotations } = p;
+  const { space, size, cursor, anchor, stage, annotations } = p;
   const wrap = useRef<HTMLDivElement>(null);
   const [visible, setVisible] = useState(24);
   const [topRow, setTopRow] = useState(0);
@@ -100,7 +116,7 @@ export function HexGrid(p: HexGridProps) {
 
   // The last window read stays on screen while the next one loads, so scrolling never blanks
   // the rows both windows share.
-  const shown = useMemo(() => {
+  const shown = useMemo((): ShownBytes | null => {
     if (!data || data.space !== space) return null;
     return { offset: data.offset, ...overlay(stage, space, data.offset, data.bytes) };
   }, [data, stage, space]);
@@ -109,26 +125,82 @@ export function HexGrid(p: HexGridProps) {
     shown && off >= shown.offset && off < shown.offset + shown.bytes.length
       ? shown.bytes[off - shown.offset]
       : undefined;
-  const isStaged = (off: number): boolean =>
-    !!shown &&
-    off >= shown.offset &&
-    off < shown.offset + shown.staged.length &&
-    shown.staged[off - shown.offset] === 1;
-  const annotationAt = (off: number) => annotations.find((a) => off >= a.start && off < a.start + a.length);
 
-  // Keys can arrive faster than React renders: the cursor, the nibble and the byte being typed
-  // live in refs so each keystroke sees the previous one's effect.
-  const live = useRef({ cursor, nibble: 0, typed: null as { offset: number; value: number } | null });
+  // Keys can arrive faster than React renders: the cursor, the selection's anchor, the nibble and
+  // the byte being typed live in refs so each keystroke sees the previous one's effect.
+  const live = useRef({
+    cursor,
+    anchor,
+    nibble: 0,
+    typed: null as { offset: number; value: number } | null,
+  });
   // The store updates synchronously, so a render never sees an older cursor than the last move:
   // a different cursor here came from outside (Go to offset, a click, another view).
-  if (live.current.cursor !== cursor) {
-    live.current = { cursor, nibble: 0, typed: null };
+  if (live.current.cursor !== cursor || live.current.anchor !== anchor) {
+    live.current = { cursor, anchor, nibble: 0, typed: null };
     pendingKeys.current = [];
   }
-  const move = (to: number) => {
+  /** Moves the cursor; `extend` keeps (or starts, at the old cursor) the selection's anchor. */
+  const move = (to: number, extend = false) => {
     const c = Math.max(0, Math.min(size - 1, to));
-    live.current = { cursor: c, nibble: 0, typed: null };
-    p.onCursor(c);
+    const a = extend ? (live.current.anchor ?? live.current.cursor) : undefined;
+    live.current = { cursor: c, anchor: a, nibble: 0, typed: null };
+    p.onCursor(c, a);
+  };
+
+  // Dragging: the anchor is where the button went down; the cursor follows the pointer, a move
+  // only when it crosses into another byte.
+  const drag = useRef<{ anchor: number } | null>(null);
+  const latest = useRef({ extendTo: (_off: number) => {} });
+  const extendTo = (off: number) => {
+    const d = drag.current;
+    if (!d) return;
+    const c = Math.max(0, Math.min(size - 1, off));
+    if (c === live.current.cursor && live.current.anchor === d.anchor) return;
+    live.current = { cursor: c, anchor: d.anchor, nibble: 0, typed: null };
+    p.onCursor(c, d.anchor);
+  };
+  latest.current = { extendTo };
+
+  useEffect(() => {
+    const onMove = (e: MouseEvent) => {
+      if (!drag.current) return;
+      const cell = cellAt(e.target);
+      if (cell) {
+        latest.current.extendTo(cell.off);
+        return;
+      }
+      // Past the top or bottom edge: the selection grows a row at a time and the view follows.
+      const rect = wrap.current?.getBoundingClientRect();
+      if (!rect) return;
+      const cur = live.current.cursor;
+      if (e.clientY < rect.top + ROW_H) latest.current.extendTo(cur - BYTES_PER_ROW);
+      else if (e.clientY > rect.bottom) latest.current.extendTo(cur + BYTES_PER_ROW);
+    };
+    const onUp = () => {
+      drag.current = null;
+    };
+    window.addEventListener("mousemove", onMove);
+    window.addEventListener("mouseup", onUp);
+    return () => {
+      window.removeEventListener("mousemove", onMove);
+      window.removeEventListener("mouseup", onUp);
+    };
+  }, []);
+
+  const onMouseDown = (e: ReactMouseEvent<HTMLDivElement>) => {
+    if (e.button !== 0) return;
+    const cell = cellAt(e.target);
+    if (!cell) return;
+    e.preventDefault(); // no native text selection; keep the focus on the grid
+    setPane(cell.pane);
+    wrap.current?.focus();
+    if (e.shiftKey) {
+      move(cell.off, true);
+      return;
+    }
+    drag.current = { anchor: cell.off };
+    move(cell.off);
   };
   const write = (data: Uint8Array, kind: "type" | "paste") => {
     const at = live.current.cursor;
@@ -151,6 +223,21 @@ export function HexGrid(p: HexGridProps) {
       p.onRedo();
       return;
     }
+    if (mod && (k === "c" || k === "C")) {
+      e.preventDefault();
+      p.onCopy();
+      return;
+    }
+    if (mod && (k === "a" || k === "A")) {
+      e.preventDefault();
+      p.onSelectAll();
+      return;
+    }
+    if (k === "Escape" && live.current.anchor !== undefined) {
+      e.preventDefault();
+      move(live.current.cursor);
+      return;
+    }
     const nav: Record<string, number> = {
       ArrowRight: 1,
       ArrowLeft: -1,
@@ -159,19 +246,22 @@ export function HexGrid(p: HexGridProps) {
       PageDown: BYTES_PER_ROW * visible,
       PageUp: -BYTES_PER_ROW * visible,
     };
+    // Shift with any movement key extends the selection from where the cursor was.
+    const extend = e.shiftKey;
+    const at = live.current.cursor;
     if (k in nav) {
       e.preventDefault();
-      move(live.current.cursor + nav[k]);
+      move(at + nav[k], extend);
       return;
     }
     if (k === "Home") {
       e.preventDefault();
-      move(mod ? 0 : cursor - (cursor % BYTES_PER_ROW));
+      move(mod ? 0 : at - (at % BYTES_PER_ROW), extend);
       return;
     }
     if (k === "End") {
       e.preventDefault();
-      move(mod ? size - 1 : cursor - (cursor % BYTES_PER_ROW) + BYTES_PER_ROW - 1);
+      move(mod ? size - 1 : at - (at % BYTES_PER_ROW) + BYTES_PER_ROW - 1, extend);
       return;
     }
     if (mod || e.altKey || k.length !== 1) return;
@@ -192,7 +282,8 @@ export function HexGrid(p: HexGridProps) {
       const first = live.current.nibble === 0;
       const next = first ? (v << 4) | (cur & 0x0f) : (cur & 0xf0) | v;
       write(Uint8Array.of(next), "type");
-      if (first) live.current = { cursor: at, nibble: 1, typed: { offset: at, value: next } };
+      if (first)
+        live.current = { cursor: at, anchor: live.current.anchor, nibble: 1, typed: { offset: at, value: next } };
       else move(at + 1);
     } else {
       write(textBytes(k) as Uint8Array, "type");
@@ -216,59 +307,27 @@ export function HexGrid(p: HexGridProps) {
     move(live.current.cursor + n);
   };
 
+  const sel = selectionRange(cursor, anchor);
   const rows = [];
   for (let r = 0; r < visible; r++) {
     const rowOff = start + r * BYTES_PER_ROW;
     if (rowOff >= size) break;
-    const unalloc = p.isUnallocated(rowOff);
-    const sectorStart = rowOff % p.sectorSize === 0;
-    const hexCells = [];
-    const asciiCells = [];
-    for (let i = 0; i < BYTES_PER_ROW; i++) {
-      const off = rowOff + i;
-      if (off >= size) break;
-      const b = byteAt(off);
-      const staged = isStaged(off);
-      const ann = off < 0x10000 ? annotationAt(off) : undefined;
-      const cls = [
-        "hx",
-        off === cursor ? (pane === "hex" ? "cursor" : "cursor-alt") : "",
-        staged ? "staged" : "",
-        ann ? "annotated" : "",
-        i === 8 ? "mid" : "",
-      ].join(" ");
-      const onClick = (which: "hex" | "text") => () => {
-        setPane(which);
-        p.onCursor(off);
-        wrap.current?.focus();
-      };
-      hexCells.push(
-        <span key={i} className={cls} title={ann?.label} onMouseDown={onClick("hex")}>
-          {b === undefined ? "··" : hexByte(b)}
-        </span>,
-      );
-      asciiCells.push(
-        <span
-          key={i}
-          className={[
-            "ax",
-            off === cursor ? (pane === "text" ? "cursor" : "cursor-alt") : "",
-            staged ? "staged" : "",
-          ].join(" ")}
-          onMouseDown={onClick("text")}
-        >
-          {b === undefined ? " " : asciiChar(b)}
-        </span>,
-      );
-    }
+    const cols = rowColumns(sel, rowOff, BYTES_PER_ROW);
     rows.push(
-      <div key={rowOff} className={["hex-row", unalloc ? "unalloc" : "", sectorStart ? "sector-start" : ""].join(" ")}>
-        <span className="hex-off" title={sectorStart ? `LBA ${Math.floor(rowOff / p.sectorSize)}` : undefined}>
-          {formatOffset(rowOff, digits)}
-        </span>
-        <span className="hex-bytes">{hexCells}</span>
-        <span className="hex-ascii">{asciiCells}</span>
-      </div>,
+      <HexRow
+        key={rowOff}
+        rowOffset={rowOff}
+        count={Math.min(BYTES_PER_ROW, size - rowOff)}
+        digits={digits}
+        sectorSize={p.sectorSize}
+        unallocated={p.isUnallocated(rowOff)}
+        shown={shown}
+        cursorColumn={cursor >= rowOff && cursor < rowOff + BYTES_PER_ROW ? cursor - rowOff : -1}
+        pane={pane}
+        selFirst={cols ? cols[0] : -1}
+        selLast={cols ? cols[1] : -1}
+        annotations={annotations}
+      />,
     );
   }
 
@@ -284,6 +343,11 @@ export function HexGrid(p: HexGridProps) {
         aria-describedby="hex-cursor-status"
         onKeyDown={onKey}
         onPaste={onPaste}
+        onCopy={(e) => {
+          e.preventDefault();
+          p.onCopy();
+        }}
+        onMouseDown={onMouseDown}
       >
         <div className="hex-row hex-head" aria-hidden="true">
           <span className="hex-off">offset</span>

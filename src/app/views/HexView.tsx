@@ -11,6 +11,12 @@ import { useApp } from "../store/store";
 import { CommitDialog } from "./CommitDialog";
 import { HexGrid } from "./HexGrid";
 import { SectorSources } from "../toolbox/SectorSources";
+import { useChain } from "../toolbox/chainStore";
+import { useJob } from "../toolbox/jobStore";
+import { selectionRange } from "../lib/hexSelection";
+import { HexSelectionBar, useHexCopy } from "./HexSelectionBar";
+
+const NO_ANNOTATIONS: Annotation[] = [];
 
 const STATE_NAMES = [
   "NOT_PRESENT",
@@ -40,14 +46,24 @@ export function HexView() {
     caps,
     enableEditing,
     openedFromFile,
+    editRefusal,
   } = useApp();
+  const parentAttached = useChain((s) => s.locator?.attached ?? false);
+  const showJob = useJob((s) => s.show);
   const [goto, setGoto] = useState("");
   const [gotoError, setGotoError] = useState<string | null>(null);
   const [annotations, setAnnotations] = useState<Annotation[]>([]);
   const space = focus.space;
   const size = info ? (space === "virtual" ? info.virtualSize : info.fileSize) : 0;
   const cursor = Math.min(focus.offset, Math.max(0, size - 1));
-  const setCursor = (offset: number, s: ByteSpace = space) => useApp.setState({ focus: { space: s, offset } });
+  const anchor = focus.anchor !== undefined ? Math.min(focus.anchor, Math.max(0, size - 1)) : undefined;
+  const setCursor = (offset: number, s: ByteSpace = space, a?: number) =>
+    useApp.setState({ focus: { space: s, offset, anchor: a } });
+  const selection = selectionRange(cursor, anchor);
+  const copyRange = selection ?? { start: cursor, end: cursor };
+  const { copy, note: copyNote } = useHexCopy(space, stage, read);
+  // The cursor at the start, so the view stays at the top of the space rather than its end.
+  const selectAll = () => setCursor(0, space, Math.max(0, size - 1));
   const sectorSize = space === "virtual" ? (info?.logicalSectorSize ?? 512) : 4096;
   const chunkRatio = info ? (info.chunkRatio ?? (2 ** 23 * info.logicalSectorSize) / info.blockSize) : 1;
 
@@ -85,8 +101,10 @@ export function HexView() {
       ? "The log must be replayed before the image can be edited"
       : info.readOnly
         ? `The image is open read-only${info.readOnlyReason ? `: ${info.readOnlyReason}` : ""}`
-        : undefined;
+        : (editRefusal ?? undefined);
   const staged = patch.reduce((n, w) => n + w.data.length, 0);
+  // A differencing image takes edits only over its parent (the worker refuses them otherwise).
+  const parentMissing = info.diskType === "differencing" && !parentAttached;
 
   const submitGoto = () => {
     const r = parseOffset(goto, sectorSize, size);
@@ -146,22 +164,33 @@ export function HexView() {
           {owners.length > 0 && <> · in {owners.map((o) => o.name).join(", ")}</>}
         </span>
       </div>
+      <HexSelectionBar
+        range={copyRange}
+        selected={selection !== null}
+        note={copyNote}
+        onCopy={(format) => void copy(copyRange, format)}
+        onSelectAll={selectAll}
+        onClear={() => setCursor(cursor)}
+      />
       <div className="hex-main">
         <HexGrid
           space={space}
           size={size}
           sectorSize={sectorSize}
           cursor={cursor}
+          anchor={anchor}
           version={info}
           stage={stage}
-          annotations={space === "virtual" ? annotations : []}
+          annotations={space === "virtual" ? annotations : NO_ANNOTATIONS}
           isUnallocated={(o) => {
             if (space !== "virtual") return false;
             const s = blockState(o);
             return s !== null && s !== 6 && s !== 7;
           }}
           read={read}
-          onCursor={(o) => setCursor(o)}
+          onCursor={(o, a) => setCursor(o, space, a)}
+          onCopy={() => void copy(copyRange, "hex")}
+          onSelectAll={selectAll}
           onStage={stageEdit}
           onUndo={undo}
           onRedo={redo}
@@ -184,7 +213,7 @@ export function HexView() {
                 type="button"
                 className="primary"
                 onClick={() => void prepareCommit()}
-                disabled={staged === 0 || !caps.commit || info.readOnly || commit.phase === "running"}
+                disabled={staged === 0 || !!commitBlocker || commit.phase === "running"}
                 title={commitBlocker}
               >
                 Commit
@@ -215,10 +244,21 @@ export function HexView() {
             )}
             <p className="muted small">
               {staged} bytes staged in {stage.writes.length} steps.
-              {commitBlocker && staged > 0
-                ? ` Cannot commit: ${commitBlocker.charAt(0).toLowerCase()}${commitBlocker.slice(1)}.`
-                : ""}
             </p>
+            {commitBlocker && (
+              <p className="edit-blocker" role="note" aria-label="Why edits cannot be committed">
+                <strong>Cannot commit.</strong> {commitBlocker.charAt(0).toUpperCase()}
+                {commitBlocker.slice(1)}.
+                {parentMissing && (
+                  <>
+                    {" "}
+                    <button type="button" className="link" onClick={() => showJob("chain")}>
+                      Attach the parent…
+                    </button>
+                  </>
+                )}
+              </p>
+            )}
           </section>
           {space === "virtual" && annotations.length > 0 && (
             <section aria-labelledby="pt-h">

@@ -1,0 +1,142 @@
+/**
+ * The hex view's selection and copy on the sample: a drag, shift+click and shift+keys select; the
+ * clipboard then holds exactly what `vhdx cat --offset --length` reads in Node for the same range
+ * (the replayed state both sides show), in each format checked against its own oracle: Node's
+ * Buffer for hex and Base64, `hexdump -C -v` for the dump. Staged edits are copied as shown.
+ */
+import { expect, test, type Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const SAMPLE = "public/sample.vhdx";
+const cat = (offset: number, length: number): Buffer =>
+  execFileSync("node", ["bin/vhdx.mjs", "cat", SAMPLE, "--offset", String(offset), "--length", String(length)]);
+
+test.use({ permissions: ["clipboard-read", "clipboard-write"] });
+
+let dir = "";
+test.beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "vhdx-hexsel-"));
+});
+test.afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function openSampleHex(page: Page): Promise<void> {
+  await page.goto("/?sample");
+  await page.getByRole("tab", { name: "Hex", exact: true }).click();
+  await expect(page.locator(".hex-row").nth(1)).toContainText("0000_0000");
+}
+
+async function goTo(page: Page, where: string, rowText: string): Promise<void> {
+  const goto = page.getByLabel("Go to offset");
+  await goto.fill(where);
+  await goto.press("Enter");
+  await expect(page.locator(".hex-row").nth(1)).toContainText(rowText);
+}
+
+const cell = (page: Page, off: number, pane: "hex" | "text" = "hex") =>
+  page.locator(`.hex-${pane === "hex" ? "bytes" : "ascii"} [data-off="${off}"]`);
+
+async function center(page: Page, off: number, pane: "hex" | "text" = "hex"): Promise<{ x: number; y: number }> {
+  const box = await cell(page, off, pane).boundingBox();
+  if (!box) throw new Error(`cell ${off} is not on screen`);
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+}
+
+/** The clipboard after a copy the page confirmed. */
+async function copied(page: Page, what: string): Promise<string> {
+  await expect(page.getByRole("status").filter({ hasText: `Copied ${what}` })).toBeVisible();
+  return page.evaluate(() => navigator.clipboard.readText());
+}
+
+const status = (page: Page) => page.getByTestId("selection-status");
+
+test("drag, shift+click and shift+keys select; the clipboard holds what vhdx cat reads", async ({ page }) => {
+  await openSampleHex(page);
+  await goTo(page, "0x1b0", "0000_01b0");
+
+  // Drag across the hex column: the MBR's partition entries and its signature.
+  const from = await center(page, 0x1be);
+  const to = await center(page, 0x1fd);
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  await page.mouse.move(to.x, to.y, { steps: 12 });
+  await page.mouse.up();
+  await expect(status(page)).toHaveText("Selection 0x1be–0x1fd (446–509) · 64 bytes (0x40)");
+  await expect(page.locator(".hx.sel")).toHaveCount(64);
+  await expect(page.locator(".ax.sel")).toHaveCount(64);
+  mkdirSync("e2e/screenshots", { recursive: true });
+  await page.screenshot({ path: "e2e/screenshots/hex-selection.png" });
+  await page.keyboard.press("Control+C");
+  expect(await copied(page, "64 bytes as Hex")).toBe(cat(0x1be, 64).toString("hex"));
+
+  // Shift+click in the text column extends from the same anchor: into the GPT header at LBA 1.
+  await cell(page, 0x207, "text").click({ modifiers: ["Shift"] });
+  await expect(status(page)).toContainText("0x1be–0x207 (446–519) · 74 bytes");
+  await page.getByRole("button", { name: "Copy as Base64" }).click();
+  expect(await copied(page, "74 bytes as Base64")).toBe(cat(0x1be, 74).toString("base64"));
+
+  // A plain click drops the selection; shift+click makes a new one from there.
+  await cell(page, 0x200).click();
+  await expect(status(page)).toHaveText("No selection");
+  await cell(page, 0x21f).click({ modifiers: ["Shift"] });
+  await page.getByRole("button", { name: "Copy as Dump" }).click();
+  const dumpFile = join(dir, "dump.bin");
+  writeFileSync(dumpFile, Buffer.concat([Buffer.alloc(0x200), cat(0x200, 32)]));
+  const dump = execFileSync("hexdump", ["-C", "-v", "-s", "0x200", "-n", "32", dumpFile], { encoding: "latin1" });
+  expect(await copied(page, "32 bytes as Dump")).toBe(dump);
+  await page.getByRole("button", { name: "Copy as Text" }).click();
+  expect(await copied(page, "32 bytes as Text")).toContain("EFI PART");
+
+  // Go to with a K suffix, then shift+arrows from the cursor: the first GPT partition entry.
+  await goTo(page, "1K", "0000_0400");
+  await page.locator(".hex-grid").focus();
+  for (let i = 0; i < 3; i++) await page.keyboard.press("Shift+ArrowRight");
+  await page.keyboard.press("Shift+ArrowDown");
+  await expect(status(page)).toHaveText("Selection 0x400–0x413 (1024–1043) · 20 bytes (0x14)");
+  await page.keyboard.press("Control+C");
+  expect(await copied(page, "20 bytes as Hex")).toBe(cat(0x400, 20).toString("hex"));
+  await page.keyboard.press("Escape");
+  await expect(status(page)).toHaveText("No selection");
+});
+
+test("staged edits are copied as the grid shows them", async ({ page }) => {
+  await openSampleHex(page);
+  await goTo(page, "1024", "0000_0400");
+  await cell(page, 0x400).click();
+  await page.keyboard.type("c0ffee");
+  await expect(page.locator(".hx.staged")).toHaveCount(3);
+  await cell(page, 0x40f).click();
+  await cell(page, 0x400).click({ modifiers: ["Shift"] });
+  await expect(status(page)).toContainText("16 bytes");
+  await page.keyboard.press("Control+C");
+  expect(await copied(page, "16 bytes as Hex")).toBe("c0ffee" + cat(0x403, 13).toString("hex"));
+});
+
+test("the raw file view: go to 1M, select a row, copy the file's bytes; select all is capped", async ({ page }) => {
+  await openSampleHex(page);
+  await page.getByRole("radio", { name: "Raw file" }).click();
+  await goTo(page, "1M", "0010_0000");
+  await page.locator(".hex-grid").focus();
+  await page.keyboard.press("Shift+End");
+  await expect(status(page)).toHaveText("Selection 0x10_0000–0x10_000f (1048576–1048591) · 16 bytes (0x10)");
+  await page.keyboard.press("Control+C");
+  // The log region: a read-only replay never changes it, so the file on disk is the oracle.
+  const file = readFileSync(SAMPLE);
+  expect(await copied(page, "16 bytes as Hex")).toBe(file.subarray(0x100000, 0x100010).toString("hex"));
+
+  // Select all on the 256 MiB virtual disk: shown, but copying says why it will not.
+  await page.getByRole("radio", { name: "Virtual disk" }).click();
+  await page.locator(".hex-grid").focus();
+  await page.keyboard.press("Control+A");
+  await expect(status(page)).toContainText("268435456 bytes (0x1000_0000, 256 MiB)");
+  await expect(page.getByRole("note").filter({ hasText: "copying is limited to 16 MiB" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Copy as Hex" })).toBeDisabled();
+  await page.evaluate(() => navigator.clipboard.writeText("unchanged"));
+  await page.keyboard.press("Control+C");
+  await expect(page.getByRole("note").filter({ hasText: "Select a smaller range" })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe("unchanged");
+});
