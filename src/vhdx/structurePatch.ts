@@ -100,8 +100,14 @@ export async function checkStructurePatch(img: VhdxImage, edits: readonly Struct
 /**
  * Commits raw structure edits as ONE log entry of data descriptors (§2.3), after checking them
  * (refused with the reason otherwise), then re-reads the structures into the open image.
+ * `visible: false` is for edits no virtual disk read can observe (a parent locator's linkage):
+ * §2.2.2 then asks for no new DataWriteGuid, so the image's own children stay linked to it.
  */
-export async function commitStructurePatch(writer: VhdxWriter, edits: readonly StructureEdit[]): Promise<void> {
+export async function commitStructurePatch(
+  writer: VhdxWriter,
+  edits: readonly StructureEdit[],
+  o: { visible?: boolean } = {},
+): Promise<void> {
   await writer.mutex.run(async () => {
     const img = writer.image;
     const check = await checkStructurePatch(img, edits);
@@ -112,21 +118,26 @@ export async function commitStructurePatch(writer: VhdxWriter, edits: readonly S
         "structure patch",
         edits[0]?.fileOffset,
       );
-    await writer.beginDataWrite();
-    await writer.commitSectors(check.sectors, async () => {
-      const s = await readStructures(img.file);
-      img.fileSize = s.fileSize;
-      img.regionTableSlots = s.section.regionTableSlots;
-      img.regions = s.section.regions;
-      img.batRegion = s.section.batRegion;
-      img.metadataRegion = s.section.metadataRegion;
-      img.metadataTable = s.table;
-      img.params = s.params;
-      img.bat = s.bat;
-      img.registry = s.registry;
-      img.warnings = s.warnings;
-      img.invalidateCaches();
-      writer.allocator.reset();
-    });
+    if (o.visible === false) await writer.beginFileWrite();
+    else await writer.beginDataWrite();
+    await writer.commitSectors(check.sectors, () => reloadStructures(writer));
   });
+}
+
+/** After a commit changed structures: the open image re-reads them all from its file. */
+export async function reloadStructures(writer: VhdxWriter): Promise<void> {
+  const img = writer.image;
+  const s = await readStructures(img.file);
+  img.fileSize = s.fileSize;
+  img.regionTableSlots = s.section.regionTableSlots;
+  img.regions = s.section.regions;
+  img.batRegion = s.section.batRegion;
+  img.metadataRegion = s.section.metadataRegion;
+  img.metadataTable = s.table;
+  img.params = s.params;
+  img.bat = s.bat;
+  img.registry = s.registry;
+  img.warnings = s.warnings;
+  img.invalidateCaches();
+  writer.allocator.reset();
 }

@@ -210,13 +210,17 @@ export class VhdxWriter {
    * Makes the staged blocks visible: their data flushed, then ONE log entry with every BAT and
    * sector bitmap change (and `extra` metadata sectors, e.g. the metadata region of a merge).
    */
-  async commitStaged(staged: StagedBlocks, extra: readonly MetadataUpdate[] = []): Promise<void> {
+  async commitStaged(
+    staged: StagedBlocks,
+    extra: readonly MetadataUpdate[] = [],
+    after?: () => Promise<void>,
+  ): Promise<void> {
     const img = this.image;
     if (staged.update.empty && extra.length === 0) return;
     // Payload durable before any metadata points at it.
     if (staged.needFlush) await img.file.flush();
     img.fileSize = await img.file.size();
-    await this.commit(staged.update, staged.lastFileOffset, extra);
+    await this.commit(staged.update, staged.lastFileOffset, extra, after);
     for (const a of staged.allocated) this.allocator.settle(a.start);
   }
 
@@ -227,13 +231,19 @@ export class VhdxWriter {
   }
 
   /** One log entry, with no read in flight; afterwards the in-memory BAT follows and freed space is reusable. */
-  async commit(update: BatUpdate, lastFileOffset = 0, extra: readonly MetadataUpdate[] = []): Promise<void> {
+  async commit(
+    update: BatUpdate,
+    lastFileOffset = 0,
+    extra: readonly MetadataUpdate[] = [],
+    after?: () => Promise<void>,
+  ): Promise<void> {
     await this.commitSectors(
       [...(await update.sectors()), ...extra],
       async () => {
         const { freed } = update.applyToImage();
         this.image.fileSize = await this.image.file.size();
         for (const f of freed) this.allocator.release(f.start, f.length);
+        await after?.();
       },
       lastFileOffset,
     );

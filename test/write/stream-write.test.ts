@@ -220,4 +220,3 @@ function existsTime(): boolean {
     return false;
   }
 }
-
