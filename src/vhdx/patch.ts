@@ -180,7 +180,7 @@ export function requireLogRoom(img: VhdxImage, sectors: number, what: string): v
   if (need <= have) return;
   throw new VhdxError(
     "LOG_FULL",
-    `${what} switches ${sectors} metadata sectors in one log entry of ${formatMiB(need)}, but the log holds ${formatMiB(have)}: it needs a log of at least ${Math.ceil(need / MiB)} MiB (vhdx convert --log-size, or a smaller change)`,
+    `${what} switches ${sectors} metadata sectors in one log entry of ${formatMiB(need)}, but the log holds ${formatMiB(have)}: it needs a log of at least ${Math.ceil(need / MiB)} MiB`,
     "log",
     img.header.logOffset,
   );
