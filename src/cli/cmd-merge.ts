@@ -42,16 +42,22 @@ export async function mergeCommand(a: ParsedArgs, io: Io): Promise<number> {
         },
       });
       await w.finish();
-      if (unlink) {
+      if (!unlink) {
+        io.out(`nothing to merge: ${path} holds no sectors or metadata of its own; ${parentPath} is unchanged\n`);
+        return 0;
+      }
+      // The merge has committed; the child's extra linkage is only taken back now. Failing that
+      // leaves a child that opens over the merged parent and reads as it: worth a word, not an error.
+      let child = `${path} is no longer linked to it`;
+      try {
         await unlink();
         await childWriter!.finish();
+      } catch (e) {
+        child = `${path} still links to it (${e instanceof Error ? e.message : String(e)})`;
       }
-      if (!unlink)
-        io.out(`nothing to merge: ${path} holds no sectors or metadata of its own; ${parentPath} is unchanged\n`);
-      else
-        io.out(
-          `merged ${path} into ${parentPath}: ${r.blocksMerged} blocks, ${formatSize(r.bytesCopied)}${r.metadataChanged ? ", metadata updated" : ""}; ${path} is no longer linked to it\n`,
-        );
+      io.out(
+        `merged ${path} into ${parentPath}: ${r.blocksMerged} blocks, ${formatSize(r.bytesCopied)}${r.metadataChanged ? ", metadata updated" : ""}; ${child}\n`,
+      );
     } finally {
       await w.close();
       if (childWriter) await childWriter.close();

@@ -77,7 +77,8 @@ export async function mergeIntoParent(
     () => blocksMerged++,
   );
   // Entries past 126 descriptors continue into further descriptor sectors (§2.3.1); the log writer
-  // writes them, so only the log's size limits the merge.
+  // writes them, so only the log's size limits the merge. (QEMU 7.2 reads only the first descriptor
+  // sector: such an entry that a crash leaves unapplied is replayed by vhdx, not by qemu-img.)
   requireLogRoom(p, counter.logSectors + metadata.length, "merging the child into its parent");
   if (counter.logSectors === 0 && metadata.length === 0) {
     o.onProgress?.({ done: child.virtualSize, total: child.virtualSize });

@@ -214,6 +214,23 @@ describe("announceParentLinkage", () => {
   });
 });
 
+describe("vhdx merge of a child with nothing of its own", () => {
+  it("says so and leaves both files byte for byte as they were", () => {
+    const dir = tmp.path("empty");
+    runOk("mkdir", ["-p", dir]);
+    const p = resolve(dir, "p.vhdx");
+    const c = resolve(dir, "c.vhdx");
+    runOk(process.execPath, [VHDX, "create", p, "--size", "8M", "--block-size", "1M"]);
+    runOk(process.execPath, [VHDX, "create", c, "--parent", p]);
+    const before = [readFileSync(p), readFileSync(c)];
+    const r = run(process.execPath, [VHDX, "merge", c]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/nothing to merge/);
+    expect(readFileSync(p).equals(before[0])).toBe(true);
+    expect(readFileSync(c).equals(before[1])).toBe(true);
+  });
+});
+
 /** Counts calls that could change the storage. */
 class CountingBackend implements RandomAccess {
   changes = 0;
@@ -289,12 +306,11 @@ describe("merge log capacity", () => {
     await cw.finish();
     await closeChain(chain);
     const { image: c, chain: ch } = await openWithParents(child);
+    const descriptors: number[] = [];
     const w = new VhdxWriter(
       await openImage(await NodeFileBackend.open(parent, { readOnly: false }), { readOnly: false }),
+      { afterLogFlush: (i) => void descriptors.push(i.descriptorSectors) },
     );
-    const descriptors: number[] = [];
-    (w.log as unknown as { opts: { afterLogFlush?: (i: { descriptorSectors: number }) => void } }).opts.afterLogFlush =
-      (i) => void descriptors.push(i.descriptorSectors);
     await mergeIntoParent(c, w);
     await w.close();
     await closeChain(ch);
