@@ -110,6 +110,8 @@ export interface StructurePatchOptions {
 /**
  * Commits raw structure edits as ONE log entry of data descriptors (§2.3), after checking them
  * (refused with the reason otherwise), then re-reads the structures into the open image.
+ * `virtualDiskChanges: false` is for edits no virtual disk read can observe (a parent locator's linkage):
+ * §2.2.2 then asks for no new DataWriteGuid, so the image's own children stay linked to it.
  */
 export async function commitStructurePatch(
   writer: VhdxWriter,
@@ -128,20 +130,24 @@ export async function commitStructurePatch(
       );
     if (opts.virtualDiskChanges ?? true) await writer.beginDataWrite();
     else await writer.beginFileWrite();
-    await writer.commitSectors(check.sectors, async () => {
-      const s = await readStructures(img.file);
-      img.fileSize = s.fileSize;
-      img.regionTableSlots = s.section.regionTableSlots;
-      img.regions = s.section.regions;
-      img.batRegion = s.section.batRegion;
-      img.metadataRegion = s.section.metadataRegion;
-      img.metadataTable = s.table;
-      img.params = s.params;
-      img.bat = s.bat;
-      img.registry = s.registry;
-      img.warnings = s.warnings;
-      img.invalidateCaches();
-      writer.allocator.reset();
-    });
+    await writer.commitSectors(check.sectors, () => reloadStructures(writer));
   });
+}
+
+/** After a commit changed structures: the open image re-reads them all from its file. */
+export async function reloadStructures(writer: VhdxWriter): Promise<void> {
+  const img = writer.image;
+  const s = await readStructures(img.file);
+  img.fileSize = s.fileSize;
+  img.regionTableSlots = s.section.regionTableSlots;
+  img.regions = s.section.regions;
+  img.batRegion = s.section.batRegion;
+  img.metadataRegion = s.section.metadataRegion;
+  img.metadataTable = s.table;
+  img.params = s.params;
+  img.bat = s.bat;
+  img.registry = s.registry;
+  img.warnings = s.warnings;
+  img.invalidateCaches();
+  writer.allocator.reset();
 }

@@ -10,6 +10,7 @@ import { Allocator } from "./allocator";
 import { BatUpdate } from "./batUpdate";
 import { MiB } from "./bytes";
 import { VhdxError } from "./errors";
+import type { Guid } from "./guid";
 import { HEADER_OFFSETS } from "./header";
 import { checkRange, VhdxImage } from "./image";
 import { HeaderUpdater, LogWriter, LogWriterOptions, MetadataUpdate } from "./log";
@@ -123,17 +124,20 @@ export class VhdxWriter {
     return this.logUsed;
   }
 
-  /** §2.2.2.1: before the first modification of the file, a header update with a fresh FileWriteGuid. */
-  async beginFileWrite(): Promise<void> {
-    await this.updater.beginFileWrite();
+  /** §2.2.2 DataWriteGuid: renewed (with FileWriteGuid, on the session's first update) before the first visible change. */
+  async beginDataWrite(dataWriteGuid?: Guid): Promise<void> {
+    if (this.dirty) return;
+    await this.updater.beginDataWrite(dataWriteGuid);
+    this.dirty = true;
     this.syncHeader();
   }
 
-  /** §2.2.2 DataWriteGuid: renewed (with FileWriteGuid, on the session's first update) before the first visible change. */
-  async beginDataWrite(): Promise<void> {
-    if (this.dirty) return;
-    await this.updater.beginDataWrite();
-    this.dirty = true;
+  /**
+   * §2.2.2.1: the session's first header update (a fresh FileWriteGuid) comes before any other
+   * part of the file is written, even space no reader sees yet (copy-on-write staging).
+   */
+  async beginFileWrite(): Promise<void> {
+    await this.updater.beginFileWrite();
     this.syncHeader();
   }
 
@@ -143,70 +147,104 @@ export class VhdxWriter {
    * Blocks that need new space get it; all BAT and sector bitmap changes commit in ONE log entry.
    */
   async writeBlocks(groups: readonly [number, BlockEdit[]][], copyOnWrite: boolean): Promise<void> {
-    const img = this.image;
-    const update = new BatUpdate(img);
-    const allocated: { start: number; length: number }[] = [];
-    let lastFileOffset = 0;
-    let needFlush = false;
+    const staged = new StagedBlocks(this.image);
     try {
-      for (const [block, edits] of groups) {
-        const { entry, state, fileOffset } = img.blockLocation(block);
-        const differencing = img.diskType === "differencing";
-        if (state === PAYLOAD_BLOCK_FULLY_PRESENT && !copyOnWrite) {
-          for (const e of edits) await img.file.write(fileOffset + e.inBlock, e.data);
-          continue;
-        }
-        if (state === PAYLOAD_BLOCK_PARTIALLY_PRESENT && differencing && !copyOnWrite) {
-          const sectors = await this.sectorAligned(block, edits);
-          for (const s of sectors) await img.file.write(fileOffset + s.inBlock, s.data);
-          await this.markSectors(update, block, sectors, allocated);
-          needFlush = true;
-          continue;
-        }
-        // New space: a fresh block, or the copy of a present block.
-        const space = this.allocator.allocate(img.blockSize);
-        allocated.push({ start: space.start, length: img.blockSize });
-        lastFileOffset = Math.max(lastFileOffset, space.start + img.blockSize);
-        needFlush = true;
-        if (state === PAYLOAD_BLOCK_FULLY_PRESENT || (state === PAYLOAD_BLOCK_PARTIALLY_PRESENT && differencing)) {
-          const sectors = state === PAYLOAD_BLOCK_PARTIALLY_PRESENT ? await this.sectorAligned(block, edits) : edits;
-          await this.copyBlock(fileOffset, space.start, sectors, space.grows);
-          update.setEntry(entry, state, space.start);
-          if (state === PAYLOAD_BLOCK_PARTIALLY_PRESENT) await this.markSectors(update, block, sectors, allocated);
-        } else if (state === PAYLOAD_BLOCK_NOT_PRESENT && differencing) {
-          // §2.4: unwritten sectors stay with the parent; only written sectors get their bit.
-          const sectors = await this.sectorAligned(block, edits);
-          await this.fillBlock(space.start, sectors, space.grows);
-          update.setEntry(entry, PAYLOAD_BLOCK_PARTIALLY_PRESENT, space.start);
-          await this.markSectors(update, block, sectors, allocated);
-        } else {
-          // NOT_PRESENT, ZERO, UNMAPPED, UNDEFINED (or unknown): zeros apart from the written bytes.
-          await this.fillBlock(space.start, edits, space.grows);
-          update.setEntry(entry, PAYLOAD_BLOCK_FULLY_PRESENT, space.start);
-        }
-      }
-      if (update.empty) return;
-      // Payload (and the file's growth) durable before any metadata points at it; the log writer
-      // counts this flush, so the commit costs only its entry and apply flushes on top.
-      if (needFlush) await this.log.flushData();
-      img.fileSize = await img.file.size();
-      await this.commit(update, lastFileOffset);
-      for (const a of allocated) this.allocator.settle(a.start);
+      for (const [block, edits] of groups) await this.stageBlock(staged, block, edits, copyOnWrite);
+      await this.commitStaged(staged);
     } catch (e) {
-      // Space of a commit that did not happen goes back; the file still describes the old state.
-      for (const a of allocated) this.allocator.release(a.start, a.length);
+      this.abandonStaged(staged);
       throw e;
     }
   }
 
+  /**
+   * Writes one block's edits as part of `staged`: in place for a present block without
+   * `copyOnWrite`, else into new space. Nothing a reader sees changes until commitStaged().
+   */
+  async stageBlock(
+    staged: StagedBlocks,
+    block: number,
+    edits: readonly BlockEdit[],
+    copyOnWrite: boolean,
+  ): Promise<void> {
+    const img = this.image;
+    const update = staged.update;
+    const allocated = staged.allocated;
+    const { entry, state, fileOffset } = img.blockLocation(block);
+    const differencing = img.diskType === "differencing";
+    if (state === PAYLOAD_BLOCK_FULLY_PRESENT && !copyOnWrite) {
+      for (const e of edits) await img.file.write(fileOffset + e.inBlock, e.data);
+      return;
+    }
+    if (state === PAYLOAD_BLOCK_PARTIALLY_PRESENT && differencing && !copyOnWrite) {
+      const sectors = await this.sectorAligned(block, edits);
+      for (const s of sectors) await img.file.write(fileOffset + s.inBlock, s.data);
+      await this.markSectors(update, block, sectors, allocated);
+      staged.needFlush = true;
+      return;
+    }
+    // New space: a fresh block, or the copy of a present block.
+    const space = this.allocator.allocate(img.blockSize);
+    allocated.push({ start: space.start, length: img.blockSize });
+    staged.lastFileOffset = Math.max(staged.lastFileOffset, space.start + img.blockSize);
+    staged.needFlush = true;
+    if (state === PAYLOAD_BLOCK_FULLY_PRESENT || (state === PAYLOAD_BLOCK_PARTIALLY_PRESENT && differencing)) {
+      const sectors = state === PAYLOAD_BLOCK_PARTIALLY_PRESENT ? await this.sectorAligned(block, edits) : edits;
+      await this.copyBlock(fileOffset, space.start, sectors, space.grows);
+      update.setEntry(entry, state, space.start);
+      if (state === PAYLOAD_BLOCK_PARTIALLY_PRESENT) await this.markSectors(update, block, sectors, allocated);
+    } else if (state === PAYLOAD_BLOCK_NOT_PRESENT && differencing) {
+      // §2.4: unwritten sectors stay with the parent; only written sectors get their bit.
+      const sectors = await this.sectorAligned(block, edits);
+      await this.fillBlock(space.start, sectors, space.grows);
+      update.setEntry(entry, PAYLOAD_BLOCK_PARTIALLY_PRESENT, space.start);
+      await this.markSectors(update, block, sectors, allocated);
+    } else {
+      // NOT_PRESENT, ZERO, UNMAPPED, UNDEFINED (or unknown): zeros apart from the written bytes.
+      await this.fillBlock(space.start, edits, space.grows);
+      update.setEntry(entry, PAYLOAD_BLOCK_FULLY_PRESENT, space.start);
+    }
+  }
+
+  /**
+   * Makes the staged blocks visible: their data flushed, then ONE log entry with every BAT and
+   * sector bitmap change (and `extra` metadata sectors, e.g. the metadata region of a merge).
+   */
+  async commitStaged(
+    staged: StagedBlocks,
+    extra: readonly MetadataUpdate[] = [],
+    after?: () => Promise<void>,
+  ): Promise<void> {
+    const img = this.image;
+    if (staged.update.empty && extra.length === 0) return;
+    // Payload (and the file's growth) durable before any metadata points at it; the log writer
+    // counts this flush, so the commit costs only its entry and apply flushes on top.
+    if (staged.needFlush) await this.log.flushData();
+    img.fileSize = await img.file.size();
+    await this.commit(staged.update, staged.lastFileOffset, extra, after);
+    for (const a of staged.allocated) this.allocator.settle(a.start);
+  }
+
+  /** Space of a commit that did not happen goes back; the file still describes the old state. */
+  abandonStaged(staged: StagedBlocks): void {
+    for (const a of staged.allocated) this.allocator.release(a.start, a.length);
+    staged.allocated.length = 0;
+  }
+
   /** One log entry, with no read in flight; afterwards the in-memory BAT follows and freed space is reusable. */
-  async commit(update: BatUpdate, lastFileOffset = 0): Promise<void> {
+  async commit(
+    update: BatUpdate,
+    lastFileOffset = 0,
+    extra: readonly MetadataUpdate[] = [],
+    after?: () => Promise<void>,
+  ): Promise<void> {
     await this.commitSectors(
-      await update.sectors(),
+      [...(await update.sectors()), ...extra],
       async () => {
         const { freed } = update.applyToImage();
         this.image.fileSize = await this.image.file.size();
         for (const f of freed) this.allocator.release(f.start, f.length);
+        await after?.();
       },
       lastFileOffset,
     );
@@ -327,6 +365,18 @@ export class VhdxWriter {
       valid: true,
       problems: [],
     };
+  }
+}
+
+/** The blocks of one commit in progress: new space written, BAT and bitmap changes not yet logged. */
+export class StagedBlocks {
+  readonly update: BatUpdate;
+  readonly allocated: { start: number; length: number }[] = [];
+  lastFileOffset = 0;
+  needFlush = false;
+
+  constructor(img: VhdxImage) {
+    this.update = new BatUpdate(img);
   }
 }
 

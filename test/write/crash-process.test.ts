@@ -146,3 +146,62 @@ describe.skipIf(crashShimUnavailable() !== undefined)(
     });
   },
 );
+
+describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
+  "vhdx write from stdin, streamed over several blocks, killed at each positional write",
+  () => {
+    it("reads all-old or all-new after each kill, and checks clean", async () => {
+      const tmp = tempDir("vhdx-killat-stdin-");
+      try {
+        const orig = tmp.path("orig.vhdx");
+        const before = new Uint8Array(SIZE);
+        {
+          const f = await NodeFileBackend.open(orig, { create: "overwrite" });
+          await createImage(f, { type: "dynamic", virtualSize: SIZE, blockSize: MiB });
+          const w = new VhdxWriter(await openImage(f, { readOnly: false }));
+          await w.write(MiB, pattern(8, 2 * MiB));
+          before.set(pattern(8, 2 * MiB), MiB);
+          await w.close();
+        }
+        // Unaligned at both ends: new block 0, present blocks 1 and 2, new blocks 3…5.
+        const data = pattern(9, 5 * MiB + 1001);
+        const offset = 777;
+        writeFileSync(tmp.path("in.bin"), data);
+        const after = before.slice();
+        after.set(data, offset);
+        const img = tmp.path("img.vhdx");
+        const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+        const args = [
+          "-c",
+          `exec ${q(process.execPath)} ${q(VHDX)} write ${q(img)} --offset ${offset} < ${q(tmp.path("in.bin"))}`,
+        ];
+        copyFileSync(orig, img);
+        const { count, result } = countWrites("sh", args);
+        expect(result.exitCode, result.stderr).toBe(0);
+        let befores = 0;
+        let afters = 0;
+        for (let n = 1; n <= count; n++) {
+          copyFileSync(orig, img);
+          expect(runKilledAt("sh", args, n).killed).toBe(true);
+          const reopened = await openImage(await NodeFileBackend.open(img, { readOnly: false }), { readOnly: false });
+          const bytes = Buffer.from(await reopened.read(0, SIZE));
+          await reopened.close();
+          const isBefore = bytes.equals(Buffer.from(before));
+          if (!isBefore && !bytes.equals(Buffer.from(after)))
+            throw new Error(`killed before write ${n} of ${count}: neither before nor after`);
+          if (isBefore) befores++;
+          else afters++;
+          const check = qemuCheck(img);
+          if (check.status !== 0) throw new Error(`killed before write ${n}: qemu-img check: ${check.out}`);
+        }
+        console.log(
+          `vhdx write from stdin killed at each of its ${count} positional writes: ${befores} before-states, ${afters} after-states`,
+        );
+        expect(befores).toBeGreaterThan(0);
+        expect(afters).toBeGreaterThan(0);
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  },
+);

@@ -93,9 +93,16 @@ export class HeaderUpdater {
     if (!this.fileWriteGuidRenewed) await this.update({}, opts);
   }
 
-  /** Before the first user-visible change in this session: a fresh DataWriteGuid (§2.2.2 DataWriteGuid). */
-  async beginDataWrite(): Promise<void> {
-    if (!this.dataWriteGuidRenewed) await this.update({}, { newDataWriteGuid: true });
+  /**
+   * Before the first user-visible change in this session: a fresh DataWriteGuid (§2.2.2
+   * DataWriteGuid). `guid` chooses the new value (a merge announces it to the child first).
+   */
+  async beginDataWrite(guid?: Guid): Promise<void> {
+    if (this.dataWriteGuidRenewed) return;
+    if (guid) {
+      await this.update({ dataWriteGuid: guid });
+      this.dataWriteGuidRenewed = true;
+    } else await this.update({}, { newDataWriteGuid: true });
   }
 
   /**
