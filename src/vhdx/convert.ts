@@ -90,6 +90,7 @@ export async function convertToVhdx(source: VirtualDisk, out: RandomAccess, o: T
   const total = source.virtualSize;
   let block = -1;
   let blockOffset = -1;
+  const serial = serialWrites(out);
   await pumpPieces(
     source,
     total,
@@ -112,7 +113,7 @@ export async function convertToVhdx(source: VirtualDisk, out: RandomAccess, o: T
         bat.set(payloadEntryIndex(g, block), PAYLOAD_BLOCK_FULLY_PRESENT, blockOffset / MiB);
         allocated++;
       }
-      return writeNonZeroRuns(out, blockOffset + at, bytes);
+      return writeNonZeroRuns(serial, blockOffset + at, bytes);
     },
     { signal: o.signal, what: "convert" },
   );
@@ -125,6 +126,29 @@ export async function convertToVhdx(source: VirtualDisk, out: RandomAccess, o: T
   await writeHeaderSection(out, layout);
   if (o.sync ?? true) await out.flush();
   return { fileSize: fileEnd, allocatedBlocks: allocated, totalBlocks: g.dataBlocksCount };
+}
+
+/**
+ * `out` with its writes made one at a time, in the order they were asked for, while the caller
+ * goes on: on Linux, buffered writes to one file serialise on the inode lock anyway, and writers
+ * waiting there spin (seen at 2–15 % of a conversion's CPU time with three writes in flight).
+ */
+function serialWrites(out: RandomAccess): RandomAccess {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    ...out,
+    readOnly: out.readOnly,
+    read: (offset, length) => out.read(offset, length),
+    flush: () => out.flush(),
+    size: () => out.size(),
+    truncate: (size) => out.truncate(size),
+    close: () => out.close(),
+    write(offset, data) {
+      const done = tail.then(() => out.write(offset, data));
+      tail = done.catch(() => undefined);
+      return done;
+    },
+  };
 }
 
 /** Writes a whole BAT in large pieces. */
@@ -170,13 +194,14 @@ export async function convertToRaw(
   const total = source.virtualSize;
   await discardContents(out);
   let written = 0;
+  const serial = serialWrites(out);
   await pumpPieces(
     source,
     total,
     PIECE,
     async (at, bytes) => {
       o.onProgress?.({ done: at + bytes.length, total });
-      if (!isAllZero(bytes)) written += await writeNonZeroRuns(out, at, bytes);
+      if (!isAllZero(bytes)) written += await writeNonZeroRuns(serial, at, bytes);
     },
     { signal: o.signal, what: "convert" },
   );

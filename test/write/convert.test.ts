@@ -52,6 +52,33 @@ describe("convert", () => {
     expect(Buffer.from(back.bytes()).equals(Buffer.from(raw))).toBe(true);
   });
 
+  it("writes one at a time, in disk order, however slow each write is (reads go on meanwhile)", async () => {
+    const raw = sampleRaw();
+    for (const to of ["vhdx", "raw"] as const) {
+      const out = new MemoryBackend();
+      const write = out.write.bind(out);
+      let inFlight = 0;
+      let most = 0;
+      const order: number[] = [];
+      out.write = async (offset, data) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        order.push(offset);
+        await new Promise((r) => setTimeout(r, 1));
+        await write(offset, data);
+        inFlight--;
+      };
+      const source = rawDisk(new MemoryBackend(raw), raw.length);
+      if (to === "vhdx") await convertToVhdx(source, out, { type: "dynamic", blockSize: 2 * MiB });
+      else await convertToRaw(source, out);
+      expect(most).toBe(1);
+      const img = to === "vhdx" ? await openImage(out) : null;
+      const back = img ? await img.read(0, raw.length) : out.bytes().subarray(0, raw.length);
+      expect(Buffer.from(back).equals(Buffer.from(raw))).toBe(true);
+      if (to === "raw") expect(order).toEqual([...order].sort((a, b) => a - b));
+    }
+  });
+
   it("raw → dynamic VHDX leaves zero blocks unallocated and reads back the same", async () => {
     const raw = sampleRaw();
     const out = new MemoryBackend();
