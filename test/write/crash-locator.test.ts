@@ -9,16 +9,12 @@ import { describe, expect, it } from "vitest";
 import { copyFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createImage } from "../../src/vhdx/create";
-import { openImage } from "../../src/vhdx/image";
-import { NodeFileBackend } from "../../src/node/fileBackend";
 import { openWithParents, parentLocatorPaths } from "../../src/node/resolveParent";
 import { closeChain } from "../../src/vhdx/chain";
 import { locatorValue } from "../../src/vhdx/parentLocator";
-import { VhdxWriter } from "../../src/vhdx/write";
 import { MiB } from "../../src/vhdx/bytes";
 import { countWrites, crashShimUnavailable, runKilledAt } from "../helpers/crash";
-import { pattern, tempDir } from "./helpers";
+import { differencingChild, dynamicImageWith, pattern, tempDir } from "./helpers";
 
 const VHDX = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vhdx.mjs");
 const SIZE = 8 * MiB;
@@ -32,33 +28,14 @@ describe.skipIf(crashShimUnavailable() !== undefined)(
         const base = tmp.path("base.vhdx");
         const orig = tmp.path("child.orig");
         const img = tmp.path("child.vhdx");
-        const before = new Uint8Array(SIZE);
         const stale = parentLocatorPaths(img, tmp.path("moved-away/base.vhdx")).absoluteWin32Path;
-        {
-          const f = await NodeFileBackend.open(base, { create: "overwrite" });
-          await createImage(f, { type: "dynamic", virtualSize: SIZE, blockSize: MiB });
-          const w = new VhdxWriter(await openImage(f, { readOnly: false }));
-          await w.write(0, pattern(7, 2 * MiB));
-          before.set(pattern(7, 2 * MiB));
-          await w.close();
-          const p = await openImage(await NodeFileBackend.open(base));
-          const c = await NodeFileBackend.open(orig, { create: "overwrite" });
-          await createImage(c, {
-            type: "differencing",
-            blockSize: MiB,
-            parent: {
-              dataWriteGuid: p.header.dataWriteGuid,
-              virtualDiskSize: SIZE,
-              virtualDiskId: p.params.virtualDiskId,
-              logicalSectorSize: 512,
-              physicalSectorSize: 4096,
-              relativePath: "base.vhdx",
-              absoluteWin32Path: stale,
-            },
-          });
-          await c.close();
-          await p.close();
-        }
+        const before = await dynamicImageWith(base, {
+          size: SIZE,
+          blockSize: MiB,
+          offset: 0,
+          data: pattern(7, 2 * MiB),
+        });
+        await differencingChild(orig, base, { blockSize: MiB, relativePath: "base.vhdx", absoluteWin32Path: stale });
         const fresh = parentLocatorPaths(img, base).absoluteWin32Path;
         const data = pattern(8, 3000);
         const offset = MiB + 700;

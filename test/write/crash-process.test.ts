@@ -8,15 +8,13 @@ import { describe, expect, it } from "vitest";
 import { copyFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createImage } from "../../src/vhdx/create";
 import { openImage } from "../../src/vhdx/image";
 import { NodeFileBackend } from "../../src/node/fileBackend";
 import { openWithParents } from "../../src/node/resolveParent";
 import { closeChain } from "../../src/vhdx/chain";
-import { VhdxWriter } from "../../src/vhdx/write";
 import { MiB } from "../../src/vhdx/bytes";
 import { countWrites, crashShimUnavailable, runKilledAt } from "../helpers/crash";
-import { hasTool, pattern, qemuCheck, tempDir } from "./helpers";
+import { differencingChild, dynamicImageWith, hasTool, pattern, qemuCheck, tempDir } from "./helpers";
 
 const VHDX = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vhdx.mjs");
 const SIZE = 16 * MiB;
@@ -28,15 +26,12 @@ describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
       const tmp = tempDir("vhdx-killat-");
       try {
         const orig = tmp.path("orig.vhdx");
-        const before = new Uint8Array(SIZE);
-        {
-          const f = await NodeFileBackend.open(orig, { create: "overwrite" });
-          await createImage(f, { type: "dynamic", virtualSize: SIZE, blockSize: MiB });
-          const w = new VhdxWriter(await openImage(f, { readOnly: false }));
-          await w.write(0, pattern(1, 3 * MiB));
-          before.set(pattern(1, 3 * MiB));
-          await w.close();
-        }
+        const before = await dynamicImageWith(orig, {
+          size: SIZE,
+          blockSize: MiB,
+          offset: 0,
+          data: pattern(1, 3 * MiB),
+        });
         // A patch over a present block and a new one.
         const data = pattern(2, 300_000);
         const offset = 3 * MiB - 100_000;
@@ -87,31 +82,13 @@ describe.skipIf(crashShimUnavailable() !== undefined)(
       try {
         const base = tmp.path("base.vhdx");
         const orig = tmp.path("child.orig");
-        const before = new Uint8Array(SIZE);
-        {
-          const f = await NodeFileBackend.open(base, { create: "overwrite" });
-          await createImage(f, { type: "dynamic", virtualSize: SIZE, blockSize: MiB });
-          const w = new VhdxWriter(await openImage(f, { readOnly: false }));
-          await w.write(0, pattern(5, 4 * MiB));
-          before.set(pattern(5, 4 * MiB));
-          await w.close();
-          const p = await openImage(await NodeFileBackend.open(base));
-          const c = await NodeFileBackend.open(orig, { create: "overwrite" });
-          await createImage(c, {
-            type: "differencing",
-            blockSize: MiB,
-            parent: {
-              dataWriteGuid: p.header.dataWriteGuid,
-              virtualDiskSize: SIZE,
-              virtualDiskId: p.params.virtualDiskId,
-              logicalSectorSize: 512,
-              physicalSectorSize: 4096,
-              relativePath: "base.vhdx",
-            },
-          });
-          await c.close();
-          await p.close();
-        }
+        const before = await dynamicImageWith(base, {
+          size: SIZE,
+          blockSize: MiB,
+          offset: 0,
+          data: pattern(5, 4 * MiB),
+        });
+        await differencingChild(orig, base, { blockSize: MiB, relativePath: "base.vhdx" });
         const data = pattern(6, 5000);
         const offset = MiB + 300;
         writeFileSync(tmp.path("patch.bin"), data);
@@ -154,15 +131,12 @@ describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
       const tmp = tempDir("vhdx-killat-stdin-");
       try {
         const orig = tmp.path("orig.vhdx");
-        const before = new Uint8Array(SIZE);
-        {
-          const f = await NodeFileBackend.open(orig, { create: "overwrite" });
-          await createImage(f, { type: "dynamic", virtualSize: SIZE, blockSize: MiB });
-          const w = new VhdxWriter(await openImage(f, { readOnly: false }));
-          await w.write(MiB, pattern(8, 2 * MiB));
-          before.set(pattern(8, 2 * MiB), MiB);
-          await w.close();
-        }
+        const before = await dynamicImageWith(orig, {
+          size: SIZE,
+          blockSize: MiB,
+          offset: MiB,
+          data: pattern(8, 2 * MiB),
+        });
         // Unaligned at both ends: new block 0, present blocks 1 and 2, new blocks 3…5.
         const data = pattern(9, 5 * MiB + 1001);
         const offset = 777;

@@ -3,6 +3,11 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { NodeFileBackend } from "../../src/node/fileBackend";
+import { parentLocatorPaths } from "../../src/node/resolveParent";
+import { createImage } from "../../src/vhdx/create";
+import { openImage } from "../../src/vhdx/image";
+import { VhdxWriter } from "../../src/vhdx/write";
 
 export const isCI = process.env.CI === "true";
 
@@ -72,3 +77,55 @@ export function pattern(seed: number, length: number): Uint8Array {
 }
 
 export { existsSync };
+
+/**
+ * A new dynamic image at `path` holding `data` at `offset`, written through the engine. Returns
+ * the virtual disk it now reads as, the model later reads are compared with.
+ */
+export async function dynamicImageWith(
+  path: string,
+  o: { size: number; blockSize: number; offset: number; data: Uint8Array },
+): Promise<Uint8Array> {
+  const f = await NodeFileBackend.open(path, { create: "overwrite" });
+  await createImage(f, { type: "dynamic", virtualSize: o.size, blockSize: o.blockSize });
+  const w = new VhdxWriter(await openImage(f, { readOnly: false }));
+  await w.write(o.offset, o.data);
+  await w.close();
+  const model = new Uint8Array(o.size);
+  model.set(o.data, o.offset);
+  return model;
+}
+
+/**
+ * A new differencing image at `path` over the image at `parentPath`: linked to its current
+ * DataWriteGuid, with the locator paths given (by default, where the parent really is).
+ */
+export async function differencingChild(
+  path: string,
+  parentPath: string,
+  o: { blockSize: number; relativePath?: string; absoluteWin32Path?: string },
+): Promise<void> {
+  const p = await openImage(await NodeFileBackend.open(parentPath));
+  const paths =
+    o.relativePath === undefined && o.absoluteWin32Path === undefined
+      ? parentLocatorPaths(path, parentPath)
+      : { relativePath: o.relativePath, absoluteWin32Path: o.absoluteWin32Path };
+  const c = await NodeFileBackend.open(path, { create: "overwrite" });
+  try {
+    await createImage(c, {
+      type: "differencing",
+      blockSize: o.blockSize,
+      parent: {
+        dataWriteGuid: p.header.dataWriteGuid,
+        virtualDiskSize: p.virtualSize,
+        virtualDiskId: p.params.virtualDiskId,
+        logicalSectorSize: p.params.logicalSectorSize,
+        physicalSectorSize: p.params.physicalSectorSize,
+        ...paths,
+      },
+    });
+  } finally {
+    await c.close();
+    await p.close();
+  }
+}

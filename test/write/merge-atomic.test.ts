@@ -24,6 +24,7 @@ import { openWithParents, parentLocatorPaths } from "../../src/node/resolveParen
 import { closeChain } from "../../src/vhdx/chain";
 import { countWrites, crashShimUnavailable, runKilledAt } from "../helpers/crash";
 import { hasTool, pattern, qemuCheck, qemuToRaw, run, runOk, tempDir } from "./helpers";
+import { CountingBackend } from "./recording";
 
 const tmp = tempDir("vhdx-merge-");
 afterAll(() => tmp.cleanup());
@@ -230,35 +231,6 @@ describe("vhdx merge of a child with nothing of its own", () => {
     expect(readFileSync(c).equals(before[1])).toBe(true);
   });
 });
-
-/** Counts calls that could change the storage. */
-class CountingBackend implements RandomAccess {
-  changes = 0;
-  constructor(private readonly base: RandomAccess) {}
-  get readOnly() {
-    return this.base.readOnly;
-  }
-  read(o: number, n: number) {
-    return this.base.read(o, n);
-  }
-  write(o: number, d: Uint8Array) {
-    this.changes++;
-    return this.base.write(o, d);
-  }
-  flush() {
-    return this.base.flush();
-  }
-  size() {
-    return this.base.size();
-  }
-  truncate(n: number) {
-    this.changes++;
-    return this.base.truncate(n);
-  }
-  close() {
-    return this.base.close();
-  }
-}
 
 describe("merge log capacity", () => {
   it("refuses, before writing anything, a merge whose switch does not fit one entry of the parent's log", async () => {

@@ -1,15 +1,14 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { createImage } from "../../src/vhdx/create";
 import { openImage } from "../../src/vhdx/image";
 import { NodeFileBackend } from "../../src/node/fileBackend";
-import { openWithParents, parentLocatorPaths } from "../../src/node/resolveParent";
+import { openWithParents } from "../../src/node/resolveParent";
 import { closeChain } from "../../src/vhdx/chain";
 import { MiB } from "../../src/vhdx/bytes";
 import { VhdxWriter } from "../../src/vhdx/write";
 import { mergeIntoParent } from "../../src/vhdx/merge";
 import { commitStructurePatch } from "../../src/vhdx/structurePatch";
 import { serializeGuidItem, VIRTUAL_DISK_ID_GUID } from "../../src/vhdx/metadata";
-import { hasTool, pattern, qemuCheck, qemuToRaw, tempDir } from "./helpers";
+import { differencingChild, dynamicImageWith, hasTool, pattern, qemuCheck, qemuToRaw, tempDir } from "./helpers";
 import { readFileSync } from "node:fs";
 
 const tmp = tempDir();
@@ -20,34 +19,13 @@ describe("merge", () => {
   it("folds the child's sectors and IsVirtualDisk metadata into the parent", async () => {
     const base = tmp.path("base.vhdx");
     const child = tmp.path("child.vhdx");
-    const model = new Uint8Array(SIZE);
-    {
-      const f = await NodeFileBackend.open(base, { create: "overwrite" });
-      await createImage(f, { type: "dynamic", virtualSize: SIZE, blockSize: MiB });
-      const w = new VhdxWriter(await openImage(f, { readOnly: false }));
-      await w.write(0, pattern(1, 4 * MiB));
-      model.set(pattern(1, 4 * MiB));
-      await w.close();
-    }
-    {
-      const pf = await NodeFileBackend.open(base);
-      const p = await openImage(pf);
-      const f = await NodeFileBackend.open(child, { create: "overwrite" });
-      await createImage(f, {
-        type: "differencing",
-        blockSize: MiB,
-        parent: {
-          dataWriteGuid: p.header.dataWriteGuid,
-          virtualDiskSize: SIZE,
-          virtualDiskId: p.params.virtualDiskId,
-          logicalSectorSize: 512,
-          physicalSectorSize: 4096,
-          ...parentLocatorPaths(child, base),
-        },
-      });
-      await f.close();
-      await p.close();
-    }
+    const model = await dynamicImageWith(base, {
+      size: SIZE,
+      blockSize: MiB,
+      offset: 0,
+      data: pattern(1, 4 * MiB),
+    });
+    await differencingChild(child, base, { blockSize: MiB });
     const newId = "12345678-9abc-4def-8123-456789abcdef";
     {
       const { image, chain } = await openWithParents(child, { readOnly: false });

@@ -43,6 +43,35 @@ export class RecordingBackend implements RandomAccess {
   async close(): Promise<void> {}
 }
 
+/** Counts the calls that could change the storage, passing everything through. */
+export class CountingBackend implements RandomAccess {
+  changes = 0;
+  constructor(private readonly base: RandomAccess) {}
+  get readOnly() {
+    return this.base.readOnly;
+  }
+  read(o: number, n: number) {
+    return this.base.read(o, n);
+  }
+  write(o: number, d: Uint8Array) {
+    this.changes++;
+    return this.base.write(o, d);
+  }
+  flush() {
+    return this.base.flush();
+  }
+  size() {
+    return this.base.size();
+  }
+  truncate(n: number) {
+    this.changes++;
+    return this.base.truncate(n);
+  }
+  close() {
+    return this.base.close();
+  }
+}
+
 export const SECTOR_512 = 512;
 
 /** Seeded choices for the torn variants. */

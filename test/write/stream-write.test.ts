@@ -9,13 +9,14 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createImage } from "../../src/vhdx/create";
 import { openImage } from "../../src/vhdx/image";
-import { MemoryBackend, RandomAccess } from "../../src/vhdx/io";
+import { MemoryBackend } from "../../src/vhdx/io";
 import { MiB } from "../../src/vhdx/bytes";
 import { VhdxWriter } from "../../src/vhdx/write";
 import { NodeFileBackend } from "../../src/node/fileBackend";
 import { commitStreamPatch } from "../../src/vhdx/streamPatch";
 import { bytesSource, piecesSource, type ByteSource } from "../../src/vhdx/source";
 import { hasTool, pattern, qemuCheck, qemuToRaw, run, tempDir } from "./helpers";
+import { CountingBackend } from "./recording";
 
 const tmp = tempDir("vhdx-stream-");
 afterAll(() => tmp.cleanup());
@@ -48,35 +49,6 @@ function oddPieces(data: Uint8Array): AsyncIterable<Uint8Array> {
       }
     },
   };
-}
-
-/** Records every call that could change the storage. */
-class CountingBackend implements RandomAccess {
-  changes = 0;
-  constructor(private readonly base: RandomAccess) {}
-  get readOnly() {
-    return this.base.readOnly;
-  }
-  read(o: number, n: number) {
-    return this.base.read(o, n);
-  }
-  write(o: number, d: Uint8Array) {
-    this.changes++;
-    return this.base.write(o, d);
-  }
-  flush() {
-    return this.base.flush();
-  }
-  size() {
-    return this.base.size();
-  }
-  truncate(n: number) {
-    this.changes++;
-    return this.base.truncate(n);
-  }
-  close() {
-    return this.base.close();
-  }
 }
 
 function maxRssKiB(stderr: string): number {
