@@ -59,7 +59,8 @@ function split(patch: readonly PatchWrite[]): {
   return { virtual, structure };
 }
 
-function writerOf(s: Session): VhdxWriter {
+/** The session's writer, made on its first commit. */
+export function writerOf(s: Session): VhdxWriter {
   if (!s.writer) s.writer = new VhdxWriter(s.image);
   return s.writer;
 }
@@ -68,7 +69,7 @@ function writerOf(s: Session): VhdxWriter {
  * After a failed or cancelled commit the image in memory may be ahead of the file (a
  * writable-handle commit is aborted whole): read it again from storage.
  */
-async function reload(s: Session): Promise<void> {
+export async function reload(s: Session): Promise<void> {
   s.writer = null;
   const before = s.image;
   try {

@@ -6,6 +6,7 @@ import { commitPatch, patchCost, replay } from "./commit";
 import { check, log, repair, repairPlan } from "./inspect";
 import { attachChain, chain, layers, parentLocator, partialBlocks } from "./chain";
 import { compact, convertOpenToRaw, convertRaw, createNew, mergeOpen } from "./toolbox";
+import { writeFile, writeFileCost } from "./writeFile";
 import {
   closeSession,
   editRefusal as refusalOf,
@@ -300,6 +301,8 @@ export const methods = {
   editRefusal,
   patchCost,
   commitPatch,
+  writeFileCost,
+  writeFile,
   replay,
   log,
   check,
