@@ -67,9 +67,11 @@ function useDropAnywhere(): boolean {
     };
     const drop = (e: DragEvent) => {
       if (!hasFiles(e)) return;
-      e.preventDefault();
       depth = 0;
       setOver(false);
+      // A drop a dialog took (a file to write into the disk) opens nothing.
+      if (e.defaultPrevented) return;
+      e.preventDefault();
       const f = e.dataTransfer?.files[0];
       if (f) void openSource(f, f.name);
     };

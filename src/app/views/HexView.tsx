@@ -1,4 +1,4 @@
-/** The hex view: virtual disk or raw file, "Go to offset", block state, partition table notes, staged edits and Commit. */
+/** The hex view: virtual disk or raw file, "Go to offset", "Write file…", block state, partition table notes, staged edits and Commit. */
 import { useEffect, useMemo, useState } from "react";
 import { toPatch } from "../lib/editStage";
 import { formatSize, hex } from "../lib/format";
@@ -15,6 +15,8 @@ import { useChain } from "../toolbox/chainStore";
 import { useJob } from "../toolbox/jobStore";
 import { selectionRange } from "../lib/hexSelection";
 import { HexSelectionBar, useHexCopy } from "./HexSelectionBar";
+import { WriteFileDialog } from "../toolbox/WriteFileDialog";
+import { useWriteFile } from "../toolbox/writeFileStore";
 
 const NO_ANNOTATIONS: Annotation[] = [];
 
@@ -50,6 +52,7 @@ export function HexView() {
   } = useApp();
   const parentAttached = useChain((s) => s.locator?.attached ?? false);
   const showJob = useJob((s) => s.show);
+  const showWriteFile = useWriteFile((s) => s.show);
   const [goto, setGoto] = useState("");
   const [gotoError, setGotoError] = useState<string | null>(null);
   const [annotations, setAnnotations] = useState<Annotation[]>([]);
@@ -151,6 +154,15 @@ export function HexView() {
             </span>
           )}
         </form>
+        {space === "virtual" && (
+          <button
+            type="button"
+            onClick={() => showWriteFile(selection ? selection.start : cursor)}
+            title="Write the bytes of a local file into the virtual disk at an offset, as one commit"
+          >
+            Write file…
+          </button>
+        )}
         <span className="muted" aria-live="polite">
           <code>{hex(cursor)}</code> · LBA {Math.floor(cursor / sectorSize)} of {formatSize(size)}
           {state !== null && (
@@ -278,6 +290,7 @@ export function HexView() {
         </aside>
       </div>
       <CommitDialog />
+      <WriteFileDialog />
     </div>
   );
 }
