@@ -18,6 +18,7 @@ import { ModelHandle } from "../helpers/modelHandle";
 import { patternBytes } from "../helpers/random";
 import { runOk } from "../helpers/run";
 import { useTempDir } from "../helpers/tmp";
+import { differencingChild, dynamicImageWith } from "../write/helpers";
 import { requireTool } from "../helpers/tools";
 
 const MiB = 1024 * 1024;
@@ -210,5 +211,44 @@ describe("writeFile", () => {
     expect((err as VhdxError).code).toBe("READ_ONLY");
     expect(file.streams).toBe(0);
     expect(same(h.bytes, base)).toBe(true);
+  });
+
+  it("on a differencing image: refused without its parent, then written over the parent's bytes", async () => {
+    const parentPath = tmp.path("parent.vhdx");
+    const childPath = tmp.path("child.vhdx");
+    const parentModel = await dynamicImageWith(parentPath, {
+      size: SIZE,
+      blockSize: MiB,
+      offset: 0,
+      data: patternBytes(5, 6 * MiB),
+    });
+    await differencingChild(childPath, parentPath, { blockSize: MiB });
+    const childBytes = new Uint8Array(readFileSync(childPath));
+    const h = await openWritable(childBytes);
+    const data = bytes(6, MiB + 1001);
+    const offset = 2 * MiB - 300; // partly written sectors at both ends keep the parent's bytes
+    const file = new StreamOnlyFile([data], "part.img");
+
+    const refused = await methods.writeFileCost(ctx(), offset, file.size);
+    expect(refused.refusal?.code).toBe("PARENT_NOT_FOUND");
+    const err = await methods.writeFile(ctx(), offset, file).catch((e: unknown) => e);
+    expect((err as VhdxError).code).toBe("PARENT_NOT_FOUND");
+    expect(file.streams).toBe(0);
+    expect(same(h.bytes, childBytes)).toBe(true);
+
+    await methods.attachChain(ctx(), {
+      kind: "files",
+      files: [{ kind: "file", file: new File([new Uint8Array(readFileSync(parentPath))], "parent.vhdx") }],
+    });
+    const cost = await methods.writeFileCost(ctx(), offset, file.size);
+    expect(cost.refusal).toBeNull();
+    // Blocks 1, 2 and 3 get space in the child, with their chunk's sector bitmap block.
+    expect(cost.cost).toMatchObject({ blocksAllocated: 3, blocksCopied: 0, bitmapBlocksAllocated: 1 });
+    await methods.writeFile(ctx(), offset, file);
+    const want = parentModel.slice();
+    want.set(data, offset);
+    const child = await openImage(new MemoryBackend(h.bytes), { readOnly: true });
+    child.parent = await openImage(new MemoryBackend(new Uint8Array(readFileSync(parentPath))), { readOnly: true });
+    expect(same(await child.read(0, SIZE), want)).toBe(true);
   });
 });
