@@ -106,7 +106,9 @@ test("a file written at an offset: cost first, then the user's file holds it", a
   execFileSync("qemu-img", ["check", "-f", "vhdx", saved], { stdio: "pipe" }); // throws unless clean
 });
 
-test("past the end of the disk and staged edits in the range are refused in the dialog", async ({ page }) => {
+test("a file dropped on the dialog; past the end of the disk and staged edits in the range are refused", async ({
+  page,
+}) => {
   await openEditable(page);
   // A staged edit at 0x1000, inside the range a write at 0 would cover.
   await page.getByLabel("Go to offset").fill("0x1000");
@@ -116,7 +118,18 @@ test("past the end of the disk and staged edits in the range are refused in the 
   const dialog = page.getByRole("dialog", { name: "Write file into the disk" });
   // The offset starts at the cursor.
   await expect(dialog.getByLabel("Offset")).toHaveValue("0x1001");
-  await dialog.getByLabel("File", { exact: true }).setInputFiles({ name: "x.bin", mimeType: "", buffer: data });
+  // The file is dropped on the dialog: it is taken as the file to write, not opened as an image.
+  await page.evaluate((bytes) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(bytes)], "x.bin"));
+    const body = document.querySelector(".write-file")!;
+    for (const type of ["dragenter", "dragover", "drop"]) {
+      body.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }
+  }, Array.from(data));
+  await expect(dialog.getByLabel("Chosen file")).toContainText("x.bin, 9.77 KiB");
+  await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("mine.vhdx");
+  await expect(page.locator(".drop-overlay")).toHaveCount(0);
   await dialog.getByLabel("Offset").fill("0");
   await expect(dialog.getByLabel("Staged edits in the way")).toContainText("1 staged byte lies inside the range");
   await expect(dialog.getByRole("button", { name: "Write", exact: true })).toBeDisabled();
