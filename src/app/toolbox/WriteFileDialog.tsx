@@ -189,6 +189,7 @@ export function WriteFileDialog() {
                 {run.result.atomic
                   ? ""
                   : " The commit outgrew the browser's staging budget and reached the file in more than one step."}
+                {run.lateCancel ? " The cancel came after the commit point: the write stands." : ""}
               </p>
             )}
             {run.phase === "error" && (

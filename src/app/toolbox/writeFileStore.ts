@@ -16,7 +16,8 @@ export type { WriteFileCost, WriteFileReport };
 export type WritePhase =
   | { phase: "idle" }
   | { phase: "running"; progress: Progress | null }
-  | { phase: "done"; result: WriteFileReport; offset: number; name: string }
+  /** `lateCancel`: a cancel arrived after the commit point, so the write stands. */
+  | { phase: "done"; result: WriteFileReport; offset: number; name: string; lateCancel: boolean }
   | { phase: "error"; message: string };
 
 /** The cost as asked for one file and offset; stale answers (the user changed either) are dropped. */
@@ -112,13 +113,18 @@ export const useWriteFile = create<WriteFileState>()((set, get) => ({
         onProgress: (p) =>
           set({ run: { phase: "running", progress: { phase: "writing", done: p.bytes, total: file.size } } }),
       });
-      set({ run: { phase: "done", result, offset, name: file.name }, estimate: { state: "none" } });
+      set({
+        run: { phase: "done", result, offset, name: file.name, lateCancel: signal.aborted },
+        estimate: { state: "none" },
+      });
     } catch (err) {
+      // The worker answers CANCELLED only when it stopped before the commit point.
+      const cancelled = (err as { code?: string }).code === "CANCELLED";
       set({
         run: {
           phase: "error",
-          message: signal.aborted
-            ? "Cancelled before the commit; the image is unchanged."
+          message: cancelled
+            ? "Cancelled before the commit; the disk is unchanged."
             : `The write failed: ${errorText(err)}`,
         },
         estimate: { state: "none" },
