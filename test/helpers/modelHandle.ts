@@ -1,20 +1,24 @@
 /**
- * A model of Chromium's FileSystemFileHandle for driving the worker in Node: a writable works on a
- * copy of the file that replaces it on close() and is dropped on abort(), as Chromium's swap file.
+ * A model of Chromium's FileSystemFileHandle for driving the worker and its storage in Node:
+ * createWritable() works on a swap copy of the file (a copy of its bytes with keepExistingData,
+ * else empty) that replaces the file on close() and is dropped on abort(); getFile() is a snapshot.
  */
 export class ModelHandle {
   readonly kind = "file";
+  bytes: Uint8Array;
   writablesOpened = 0;
   constructor(
     readonly name: string,
-    public bytes: Uint8Array,
-  ) {}
+    initial: Uint8Array,
+  ) {
+    this.bytes = initial.slice();
+  }
   async getFile(): Promise<File> {
     return new File([this.bytes.slice()], this.name);
   }
-  async createWritable() {
+  async createWritable(opts: { keepExistingData?: boolean } = {}) {
     this.writablesOpened++;
-    let swap = this.bytes.slice();
+    let swap = opts.keepExistingData ? this.bytes.slice() : new Uint8Array(0);
     const grow = (n: number) => {
       if (n <= swap.length) return;
       const next = new Uint8Array(n);
@@ -33,7 +37,9 @@ export class ModelHandle {
       close: async () => {
         this.bytes = swap;
       },
-      abort: async () => undefined,
+      abort: async () => {
+        swap = new Uint8Array(0);
+      },
     };
   }
   /** As the worker takes it. */

@@ -8,6 +8,7 @@ import { ChunkCache } from "../../src/worker/storage/chunkCache";
 import { WritableHandleBackend } from "../../src/worker/storage/writableHandleBackend";
 import { openImage } from "../../src/vhdx/image";
 import { MemoryBackend } from "../../src/vhdx/io";
+import { ModelHandle } from "../helpers/modelHandle";
 
 let dir = "";
 beforeAll(() => {
@@ -21,51 +22,6 @@ function qemuImage(name: string, size: string, writes: string[]): { vhdx: Uint8A
   for (const w of writes) execFileSync("qemu-io", ["-f", "vhdx", "-c", w, p], { stdio: "ignore" });
   execFileSync("qemu-img", ["convert", "-f", "vhdx", "-O", "raw", p, p + ".raw"]);
   return { vhdx: new Uint8Array(readFileSync(p)), raw: new Uint8Array(readFileSync(p + ".raw")) };
-}
-
-/**
- * A model of Chromium's FileSystemFileHandle: createWritable() works on a copy of the file that
- * replaces it on close() and is dropped on abort(); getFile() is a snapshot.
- */
-class ModelHandle {
-  readonly kind = "file";
-  bytes: Uint8Array;
-  writablesOpened = 0;
-  constructor(
-    readonly name: string,
-    initial: Uint8Array,
-  ) {
-    this.bytes = initial.slice();
-  }
-  async getFile(): Promise<File> {
-    return new File([this.bytes.slice()], this.name);
-  }
-  async createWritable(opts: { keepExistingData?: boolean }) {
-    this.writablesOpened++;
-    let swap = opts.keepExistingData ? this.bytes.slice() : new Uint8Array(0);
-    const grow = (n: number) => {
-      if (n <= swap.length) return;
-      const next = new Uint8Array(n);
-      next.set(swap);
-      swap = next;
-    };
-    return {
-      write: async (cmd: { type: "write"; position: number; data: Uint8Array }) => {
-        grow(cmd.position + cmd.data.length);
-        swap.set(cmd.data, cmd.position);
-      },
-      truncate: async (n: number) => {
-        grow(n);
-        swap = swap.slice(0, n);
-      },
-      close: async () => {
-        this.bytes = swap;
-      },
-      abort: async () => {
-        swap = new Uint8Array(0);
-      },
-    };
-  }
 }
 
 describe("BlobBackend", () => {

@@ -14,48 +14,12 @@ import { createRpcClient } from "../../src/app/engine/rpc";
 import { serve } from "../../src/worker/host";
 import { methods, type EngineMethods } from "../../src/worker/methods";
 import type { CallContext, Port } from "../../src/worker/protocol";
+import { ModelHandle } from "../helpers/modelHandle";
 
 const MiB = 1024 * 1024;
 const SIZE = 8 * MiB;
 
 const ctx = (): CallContext => ({ signal: new AbortController().signal, progress: () => undefined });
-
-/** A model of Chromium's file handle: a writable works on a copy that replaces the file on close(). */
-class ModelHandle {
-  readonly kind = "file";
-  writablesOpened = 0;
-  constructor(
-    readonly name: string,
-    public bytes: Uint8Array,
-  ) {}
-  async getFile(): Promise<File> {
-    return new File([this.bytes.slice()], this.name);
-  }
-  async createWritable() {
-    this.writablesOpened++;
-    let swap = this.bytes.slice();
-    const grow = (n: number) => {
-      if (n <= swap.length) return;
-      const next = new Uint8Array(n);
-      next.set(swap);
-      swap = next;
-    };
-    return {
-      write: async (cmd: { position: number; data: Uint8Array }) => {
-        grow(cmd.position + cmd.data.length);
-        swap.set(cmd.data, cmd.position);
-      },
-      truncate: async (n: number) => {
-        grow(n);
-        swap = swap.slice(0, n);
-      },
-      close: async () => {
-        this.bytes = swap;
-      },
-      abort: async () => undefined,
-    };
-  }
-}
 
 const pattern = (seed: number, n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 7 + 1) & 255);
 
