@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { openSampleAsPicked } from "./pickSample";
 
 const MiB = 1024 * 1024;
 let dir = "";
@@ -203,19 +204,7 @@ test("Open sample shows the sample's replayed state with the replay banner", asy
 });
 
 test("a picked file handle (OPFS) opens and is remembered in recent files", async ({ page }) => {
-  await page.goto("/");
-  // A real FileSystemFileHandle from OPFS stands in for the system picker's answer.
-  await page.evaluate(async () => {
-    const bytes = await (await fetch("sample.vhdx")).arrayBuffer();
-    const root = await navigator.storage.getDirectory();
-    const handle = await root.getFileHandle("picked.vhdx", { create: true });
-    const w = await handle.createWritable();
-    await w.write(bytes);
-    await w.close();
-    (window as unknown as { showOpenFilePicker: () => Promise<FileSystemFileHandle[]> }).showOpenFilePicker =
-      async () => [handle];
-  });
-  await page.getByRole("button", { name: "Open file" }).click();
+  await openSampleAsPicked(page, "picked.vhdx");
   await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("picked.vhdx");
   await expect(page.getByRole("combobox", { name: "Recent files" })).toContainText("picked.vhdx");
 });
@@ -264,18 +253,7 @@ test("a hex edit on a working copy of the sample commits, and the saved file rea
 });
 
 test("a picked file opened for editing commits in place through one writable", async ({ page }) => {
-  await page.goto("/");
-  await page.evaluate(async () => {
-    const bytes = await (await fetch("sample.vhdx")).arrayBuffer();
-    const root = await navigator.storage.getDirectory();
-    const handle = await root.getFileHandle("mine.vhdx", { create: true });
-    const w = await handle.createWritable();
-    await w.write(bytes);
-    await w.close();
-    (window as unknown as { showOpenFilePicker: () => Promise<FileSystemFileHandle[]> }).showOpenFilePicker =
-      async () => [handle];
-  });
-  await page.getByRole("button", { name: "Open file" }).click();
+  await openSampleAsPicked(page, "mine.vhdx");
   const status = page.getByRole("contentinfo", { name: "Status" });
   await expect(status).toContainText("mine.vhdx");
   await tab(page, "Hex");

@@ -10,6 +10,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { openSampleAsPicked } from "./pickSample";
 
 let dir = "";
 const OFFSET = 0x3f_f0f1; // inside block 3, running into block 4 (1 MiB blocks)
@@ -26,18 +27,7 @@ test.afterAll(() => {
 
 /** The sample copied into OPFS, picked through a stubbed open picker, opened for editing and replayed. */
 async function openEditable(page: Page): Promise<void> {
-  await page.goto("/");
-  await page.evaluate(async () => {
-    const bytes = await (await fetch("sample.vhdx")).arrayBuffer();
-    const root = await navigator.storage.getDirectory();
-    const handle = await root.getFileHandle("mine.vhdx", { create: true });
-    const w = await handle.createWritable();
-    await w.write(bytes);
-    await w.close();
-    (window as unknown as { showOpenFilePicker: () => Promise<FileSystemFileHandle[]> }).showOpenFilePicker =
-      async () => [handle];
-  });
-  await page.getByRole("button", { name: "Open file" }).click();
+  await openSampleAsPicked(page, "mine.vhdx");
   const status = page.getByRole("contentinfo", { name: "Status" });
   await expect(status).toContainText("mine.vhdx");
   await page.getByRole("tab", { name: "Hex", exact: true }).click();
