@@ -1,10 +1,8 @@
 import { existsSync } from "node:fs";
-import { closeChain } from "../vhdx/chain";
 import { convertToRaw, convertToVhdx } from "../vhdx/convert";
 import { RawFileDisk } from "../node/rawDisk";
 import type { VhdxImage, VirtualDisk } from "../vhdx/image";
 import { NodeFileBackend } from "../node/fileBackend";
-import { openWithParents } from "../node/resolveParent";
 import { flagString, ParsedArgs, parseSize, UsageError } from "./args";
 import type { Io } from "./commands";
 import { formatSize } from "./format";
@@ -30,6 +28,9 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
   let chain: VhdxImage[] = [];
   let raw: RawFileDisk | null = null;
   if (isVhdx) {
+    // Loaded only for a VHDX input: the chain resolver brings the reader, the log and the writer
+    // (for locator updates), code a raw input never runs and every start would compile.
+    const { openWithParents } = await import("../node/resolveParent");
     const opened = await openWithParents(inPath);
     source = opened.image;
     chain = opened.chain;
@@ -59,7 +60,7 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
       await out.close();
     }
   } finally {
-    await closeChain(chain);
+    for (const img of chain) await img.close();
     await raw?.close();
   }
   return 0;

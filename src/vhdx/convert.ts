@@ -201,7 +201,10 @@ export async function convertToRaw(
     PIECE,
     async (at, bytes) => {
       o.onProgress?.({ done: at + bytes.length, total });
-      if (!isAllZero(bytes)) written += await writeNonZeroRuns(serial, at, bytes);
+      if (isAllZero(bytes)) return;
+      // Not `written += await …`: that reads `written` before the await, and pieces overlap.
+      const n = await writeNonZeroRuns(serial, at, bytes);
+      written += n;
     },
     { signal: o.signal, what: "convert" },
   );
