@@ -1,11 +1,14 @@
 /**
  * The hex view's selection bar: where the selection starts and ends and how long it is, "Select
  * all", and "Copy as" in each clipboard format. Copied bytes come from the engine (the grid only
- * holds what is on screen) with the staged edits laid over them, as the grid shows them.
+ * holds what is on screen) with the staged edits laid over them, as the grid shows them; the
+ * formatting worker lays them over and builds the text, so the page keeps drawing meanwhile.
  */
 import { useCallback, useRef, useState } from "react";
-import { COPY_FORMATS, MAX_COPY_BYTES, formatCopy, type CopyFormat } from "../lib/copyFormat";
-import { overlay, type EditStage } from "../lib/editStage";
+import { COPY_FORMATS, MAX_COPY_BYTES, type CopyFormat } from "../lib/copyFormat";
+import { stagedWritesIn } from "../lib/copyJob";
+import { formatInWorker } from "../lib/copyWorker";
+import type { EditStage } from "../lib/editStage";
 import { formatSize } from "../lib/format";
 import { describeRange, rangeLength, type ByteRange } from "../lib/hexSelection";
 import type { ByteSpace } from "../store/engineApi";
@@ -38,13 +41,15 @@ export function useHexCopy(
       }
       const n = rangeLength(r);
       const label = COPY_FORMATS.find((f) => f.format === format)?.label ?? format;
-      setNote({ kind: "busy", text: `Copying ${n} bytes…` });
+      const what = `${n} ${n === 1 ? "byte" : "bytes"}${n >= 1024 ? ` (${formatSize(n)})` : ""}`;
+      setNote({ kind: "busy", text: `Copying ${what}: reading…` });
       try {
-        const stageNow = stageRef.current;
+        const writes = stagedWritesIn(stageRef.current, space, r.start, n);
         const base = await read(space, r.start, n);
         if (base.length !== n) throw new Error(`the engine returned ${base.length} of ${n} bytes`);
-        const { bytes } = overlay(stageNow, space, r.start, base);
-        await navigator.clipboard.writeText(formatCopy(format, bytes, r.start, space));
+        setNote({ kind: "busy", text: `Copying ${what}: formatting as ${label}…` });
+        const text = await formatInWorker(format, base, r.start, space, writes);
+        await navigator.clipboard.writeText(text);
         setNote({ kind: "ok", text: `Copied ${n} ${n === 1 ? "byte" : "bytes"} as ${label}.` });
       } catch (e) {
         setNote({ kind: "error", text: `Copy failed: ${e instanceof Error ? e.message : String(e)}` });
