@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cIdentifier, formatCopy, type CopyFormat } from "../../src/app/lib/copyFormat";
+import { cIdentifier, formatCopy, formatCopyAscii, type CopyFormat } from "../../src/app/lib/copyFormat";
 import { copyMethods, type CopyMethods } from "../../src/app/lib/copyJob";
 import { createRpcClient } from "../../src/app/engine/rpc";
 import { serve } from "../../src/worker/host";
@@ -34,7 +34,8 @@ function workerPath(): { format: Format; close: () => void } {
     // A copy of the bytes crosses (transferred), so the caller's sample stays usable.
     format: (format, bytes, offset, space) => {
       const own = bytes.slice();
-      return client.call("format", [format, own, offset, space, []], { transfer: [own.buffer] });
+      const ascii = client.call("format", [format, own, offset, space, []], { transfer: [own.buffer] });
+      return ascii.then((a) => new TextDecoder().decode(a));
     },
     close: () => {
       client.dispose();
@@ -48,6 +49,7 @@ const worker = workerPath();
 afterAll(() => worker.close());
 const PATHS: [string, Format][] = [
   ["formatted on the page", async (f, b, o, s) => formatCopy(f, b, o, s)],
+  ["as ASCII bytes", async (f, b, o, s) => new TextDecoder().decode(formatCopyAscii(f, b, o, s))],
   ["formatted in the worker", worker.format],
 ];
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { MAX_COPY_BYTES, formatCopy } from "../../src/app/lib/copyFormat";
 import { copyMethods, layWrites, stagedWritesIn } from "../../src/app/lib/copyJob";
 import { overlay, type EditStage, type StagedWrite } from "../../src/app/lib/editStage";
-import type { CallContext } from "../../src/worker/protocol";
+import { Transfer, type CallContext } from "../../src/worker/protocol";
 import { Rng } from "../helpers/random";
 
 const ctx: CallContext = { signal: new AbortController().signal, progress: () => {} };
@@ -65,7 +65,10 @@ describe("staged writes in a copy", () => {
     const text = await copyMethods.format(ctx, "hex", base.slice(), 0x200, "virtual", [
       { offset: 0x203, data: Uint8Array.of(0xaa, 0xbb) },
     ]);
-    expect(text).toBe(formatCopy("hex", Uint8Array.of(0x45, 0x46, 0x49, 0xaa, 0xbb), 0x200, "virtual"));
+    expect(text).toBeInstanceOf(Transfer);
+    expect(new TextDecoder().decode((text as Transfer<Uint8Array>).value)).toBe(
+      formatCopy("hex", Uint8Array.of(0x45, 0x46, 0x49, 0xaa, 0xbb), 0x200, "virtual"),
+    );
     await expect(copyMethods.format(ctx, "hex", new Uint8Array(MAX_COPY_BYTES + 1), 0, "virtual", [])).rejects.toThrow(
       /limited/,
     );

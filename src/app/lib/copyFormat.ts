@@ -55,16 +55,24 @@ class Ascii {
   text(s: string): void {
     for (let i = 0; i < s.length; i++) this.buf[this.n++] = s.charCodeAt(i);
   }
+  /** The text's bytes (a view of the buffer, which may be longer). */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.n);
+  }
   toString(): string {
-    return ASCII.decode(this.buf.subarray(0, this.n));
+    return ASCII.decode(this.bytes());
   }
 }
 
 /** Lower-case hex, two digits per byte, nothing between them. */
-export function toHexString(bytes: Uint8Array): string {
+function hexAscii(bytes: Uint8Array): Ascii {
   const out = new Ascii(bytes.length * 2);
   for (let i = 0; i < bytes.length; i++) out.hex(bytes[i]);
-  return out.toString();
+  return out;
+}
+
+export function toHexString(bytes: Uint8Array): string {
+  return hexAscii(bytes).toString();
 }
 
 /**
@@ -72,7 +80,7 @@ export function toHexString(bytes: Uint8Array): string {
  * offset in at least 8 hex digits, 8 + 8 bytes, the printable characters between bars, and a last
  * line holding the end offset.
  */
-export function toHexDump(bytes: Uint8Array, offset: number): string {
+function dumpAscii(bytes: Uint8Array, offset: number): Ascii {
   // hexdump prints each offset as %08x: 8 digits, more where an offset needs them.
   const hexWidth = (n: number): number => {
     let w = 8;
@@ -103,7 +111,11 @@ export function toHexDump(bytes: Uint8Array, offset: number): string {
   }
   out.offset(offset + bytes.length, width);
   out.byte(NL);
-  return out.toString();
+  return out;
+}
+
+export function toHexDump(bytes: Uint8Array, offset: number): string {
+  return dumpAscii(bytes, offset).toString();
 }
 
 /** A C identifier from a free-form name: what xxd -i makes of a file name. */
@@ -113,7 +125,7 @@ export function cIdentifier(name: string): string {
 }
 
 /** `xxd -i -n name`: an unsigned char array, 12 bytes a line, and its length. */
-export function toCArray(bytes: Uint8Array, name: string): string {
+function cArrayAscii(bytes: Uint8Array, name: string): Ascii {
   const id = cIdentifier(name);
   const head = `unsigned char ${id}[] = {\n`;
   const tail = `\n};\nunsigned int ${id}_len = ${bytes.length};\n`;
@@ -136,11 +148,15 @@ export function toCArray(bytes: Uint8Array, name: string): string {
     out.hex(bytes[i]);
   }
   out.text(tail);
-  return out.toString();
+  return out;
+}
+
+export function toCArray(bytes: Uint8Array, name: string): string {
+  return cArrayAscii(bytes, name).toString();
 }
 
 /** RFC 4648 Base64 with padding, without line breaks. */
-export function toBase64(bytes: Uint8Array): string {
+function base64Ascii(bytes: Uint8Array): Ascii {
   const n = bytes.length;
   const out = new Ascii(Math.ceil(n / 3) * 4);
   let i = 0;
@@ -158,31 +174,47 @@ export function toBase64(bytes: Uint8Array): string {
     out.byte(n - i === 2 ? B64[(v >>> 6) & 63] : 0x3d);
     out.byte(0x3d);
   }
-  return out.toString();
+  return out;
+}
+
+export function toBase64(bytes: Uint8Array): string {
+  return base64Ascii(bytes).toString();
 }
 
 /** Printable ASCII, tab, CR and LF as themselves; every other byte as "." (one character per byte, so offsets still count). */
-export function toPrintableText(bytes: Uint8Array): string {
+function textAscii(bytes: Uint8Array): Ascii {
   const out = new Ascii(bytes.length);
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i];
     out.byte(printable(b) || b === 0x09 || b === 0x0a || b === 0x0d ? b : DOT);
   }
-  return out.toString();
+  return out;
+}
+
+export function toPrintableText(bytes: Uint8Array): string {
+  return textAscii(bytes).toString();
 }
 
 /** The clipboard text of `bytes` (read at `offset` of `space`) in `format`. */
 export function formatCopy(format: CopyFormat, bytes: Uint8Array, offset: number, space: string): string {
+  return ASCII.decode(formatCopyAscii(format, bytes, offset, space));
+}
+
+/**
+ * The same text as its ASCII bytes: what the formatting worker hands back (transferred, no copy),
+ * so the page puts it on the clipboard as a Blob without ever building the string itself.
+ */
+export function formatCopyAscii(format: CopyFormat, bytes: Uint8Array, offset: number, space: string): Uint8Array {
   switch (format) {
     case "hex":
-      return toHexString(bytes);
+      return hexAscii(bytes).bytes();
     case "dump":
-      return toHexDump(bytes, offset);
+      return dumpAscii(bytes, offset).bytes();
     case "c":
-      return toCArray(bytes, `${space}_${offset.toString(16)}`);
+      return cArrayAscii(bytes, `${space}_${offset.toString(16)}`).bytes();
     case "base64":
-      return toBase64(bytes);
+      return base64Ascii(bytes).bytes();
     case "text":
-      return toPrintableText(bytes);
+      return textAscii(bytes).bytes();
   }
 }

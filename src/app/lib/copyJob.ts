@@ -3,9 +3,9 @@
  * writes that fall inside it, and the format. The worker lays the writes over the bytes (as the
  * grid shows them) and formats them, so a 16 MiB copy never holds the page's main thread.
  */
-import type { CallContext, MethodTable } from "../../worker/protocol";
+import { transfer, type CallContext, type MethodTable } from "../../worker/protocol";
 import type { ByteSpace } from "../store/engineApi";
-import { MAX_COPY_BYTES, formatCopy, type CopyFormat } from "./copyFormat";
+import { MAX_COPY_BYTES, formatCopyAscii, type CopyFormat } from "./copyFormat";
 import type { EditStage } from "./editStage";
 
 /** A staged write clipped to the copied range; `offset` is absolute in the space. */
@@ -45,7 +45,10 @@ export function layWrites(bytes: Uint8Array, offset: number, writes: readonly Co
 
 /** The formatting worker's methods (served by copyFormat.worker.ts, or on a MessagePort in tests). */
 export const copyMethods = {
-  /** The clipboard text of `bytes` (read at `offset` of `space`, `writes` laid over) in `format`. */
+  /**
+   * The clipboard text of `bytes` (read at `offset` of `space`, `writes` laid over) in `format`,
+   * as ASCII bytes handed over whole (transferred), so the page never copies or decodes it.
+   */
   async format(
     _ctx: CallContext,
     format: CopyFormat,
@@ -53,10 +56,11 @@ export const copyMethods = {
     offset: number,
     space: string,
     writes: CopyWrite[],
-  ): Promise<string> {
+  ) {
     // The page checks the cap too; the worker keeps it so no caller can ask for more.
     if (bytes.length > MAX_COPY_BYTES) throw new RangeError(`copying is limited to ${MAX_COPY_BYTES} bytes`);
-    return formatCopy(format, layWrites(bytes, offset, writes), offset, space);
+    const text = formatCopyAscii(format, layWrites(bytes, offset, writes), offset, space);
+    return transfer(text, [text.buffer]);
   },
 } satisfies MethodTable;
 

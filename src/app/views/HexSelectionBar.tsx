@@ -7,7 +7,7 @@
 import { useCallback, useRef, useState } from "react";
 import { COPY_FORMATS, MAX_COPY_BYTES, type CopyFormat } from "../lib/copyFormat";
 import { stagedWritesIn } from "../lib/copyJob";
-import { formatInWorker } from "../lib/copyWorker";
+import { formatInWorker, writeAsciiToClipboard } from "../lib/copyWorker";
 import type { EditStage } from "../lib/editStage";
 import { formatSize } from "../lib/format";
 import { describeRange, rangeLength, type ByteRange } from "../lib/hexSelection";
@@ -48,8 +48,7 @@ export function useHexCopy(
         const base = await read(space, r.start, n);
         if (base.length !== n) throw new Error(`the engine returned ${base.length} of ${n} bytes`);
         setNote({ kind: "busy", text: `Copying ${what}: formatting as ${label}…` });
-        const text = await formatInWorker(format, base, r.start, space, writes);
-        await navigator.clipboard.writeText(text);
+        await writeAsciiToClipboard(await formatInWorker(format, base, r.start, space, writes));
         setNote({ kind: "ok", text: `Copied ${n} ${n === 1 ? "byte" : "bytes"} as ${label}.` });
       } catch (e) {
         setNote({ kind: "error", text: `Copy failed: ${e instanceof Error ? e.message : String(e)}` });
