@@ -19,16 +19,7 @@ import { rowColumns, selectionRange } from "../lib/hexSelection";
 import type { Annotation } from "../lib/partitionTable";
 import type { ByteSpace } from "../store/engineApi";
 import { HexRow, type ShownBytes } from "./HexRow";
-
-const ROW_H = 18;
-
-/** The byte cell under a pointer event's target, and which column (hex or text) it sits in. */
-function cellAt(target: EventTarget | null): { off: number; pane: "hex" | "text" } | null {
-  if (!(target instanceof Element)) return null;
-  const el = target.closest<HTMLElement>("[data-off]");
-  if (!el) return null;
-  return { off: Number(el.dataset.off), pane: el.parentElement?.dataset.pane === "text" ? "text" : "hex" };
-}
+import { ROW_H, cellAt, useHexDrag } from "./useHexDrag";
 
 export interface HexGridProps {
   space: ByteSpace;
@@ -148,45 +139,19 @@ export function HexGrid(p: HexGridProps) {
     p.onCursor(c, a);
   };
 
-  // Dragging: the anchor is where the button went down; the cursor follows the pointer, a move
-  // only when it crosses into another byte.
-  const drag = useRef<{ anchor: number } | null>(null);
-  const latest = useRef({ extendTo: (_off: number) => {} });
-  const extendTo = (off: number) => {
-    const d = drag.current;
-    if (!d) return;
-    const c = Math.max(0, Math.min(size - 1, off));
-    if (c === live.current.cursor && live.current.anchor === d.anchor) return;
-    live.current = { cursor: c, anchor: d.anchor, nibble: 0, typed: null };
-    p.onCursor(c, d.anchor);
-  };
-  latest.current = { extendTo };
-
-  useEffect(() => {
-    const onMove = (e: MouseEvent) => {
-      if (!drag.current) return;
-      const cell = cellAt(e.target);
-      if (cell) {
-        latest.current.extendTo(cell.off);
-        return;
-      }
-      // Past the top or bottom edge: the selection grows a row at a time and the view follows.
-      const rect = wrap.current?.getBoundingClientRect();
-      if (!rect) return;
-      const cur = live.current.cursor;
-      if (e.clientY < rect.top + ROW_H) latest.current.extendTo(cur - BYTES_PER_ROW);
-      else if (e.clientY > rect.bottom) latest.current.extendTo(cur + BYTES_PER_ROW);
-    };
-    const onUp = () => {
-      drag.current = null;
-    };
-    window.addEventListener("mousemove", onMove);
-    window.addEventListener("mouseup", onUp);
-    return () => {
-      window.removeEventListener("mousemove", onMove);
-      window.removeEventListener("mouseup", onUp);
-    };
-  }, []);
+  const drag = useHexDrag({
+    wrap,
+    size,
+    top,
+    visible,
+    cursor: () => live.current.cursor,
+    extend: (c, a) => {
+      if (c === live.current.cursor && live.current.anchor === a) return;
+      live.current = { cursor: c, anchor: a, nibble: 0, typed: null };
+      p.onCursor(c, a);
+    },
+    scroll: setTopRow,
+  });
 
   const onMouseDown = (e: ReactMouseEvent<HTMLDivElement>) => {
     if (e.button !== 0) return;
@@ -199,7 +164,7 @@ export function HexGrid(p: HexGridProps) {
       move(cell.off, true);
       return;
     }
-    drag.current = { anchor: cell.off };
+    drag.start(cell.off);
     move(cell.off);
   };
   const write = (data: Uint8Array, kind: "type" | "paste") => {
@@ -348,6 +313,7 @@ export function HexGrid(p: HexGridProps) {
           p.onCopy();
         }}
         onMouseDown={onMouseDown}
+        {...drag.handlers}
       >
         <div className="hex-row hex-head" aria-hidden="true">
           <span className="hex-off">offset</span>
