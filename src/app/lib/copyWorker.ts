@@ -7,7 +7,36 @@ import { createRpcClient, type RpcClient } from "../engine/rpc";
 import type { CopyFormat } from "./copyFormat";
 import type { CopyMethods, CopyWrite } from "./copyJob";
 
-let client: RpcClient<CopyMethods> | null = null;
+interface Formatter {
+  client: RpcClient<CopyMethods>;
+  /** Rejects when the worker fails (it could not load, or it threw outside a call). */
+  failed: Promise<never>;
+}
+
+let formatter: Formatter | null = null;
+
+function start(): Formatter {
+  const worker = new Worker(new URL("./copyFormat.worker.ts", import.meta.url), {
+    type: "module",
+    name: "vhdx-copy-format",
+  });
+  const client = createRpcClient<CopyMethods>(worker as unknown as Port);
+  const failed = new Promise<never>((_resolve, reject) => {
+    worker.addEventListener(
+      "error",
+      (e) => {
+        // A copy waiting on a dead worker would say "Copying…" forever: fail it, start afresh next time.
+        reject(new Error(`the formatting worker stopped${e.message ? `: ${e.message}` : ""}`));
+        client.dispose();
+        worker.terminate();
+        if (formatter?.client === client) formatter = null;
+      },
+      { once: true },
+    );
+  });
+  failed.catch(() => {}); // reported through the calls that race it
+  return { client, failed };
+}
 
 /**
  * Formats in the worker: the text's ASCII bytes. `bytes` is transferred (the caller must not use
@@ -20,17 +49,12 @@ export function formatInWorker(
   space: string,
   writes: CopyWrite[],
 ): Promise<Uint8Array> {
-  client ??= createRpcClient<CopyMethods>(
-    new Worker(new URL("./copyFormat.worker.ts", import.meta.url), {
-      type: "module",
-      name: "vhdx-copy-format",
-    }) as unknown as Port,
-  );
+  const f = (formatter ??= start());
   // Transfer only a buffer the view owns whole; a view into a larger one is copied instead.
   const whole =
     bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
   const transfer = whole ? [bytes.buffer as ArrayBuffer] : [];
-  return client.call("format", [format, bytes, offset, space, writes], { transfer });
+  return Promise.race([f.client.call("format", [format, bytes, offset, space, writes], { transfer }), f.failed]);
 }
 
 /**
