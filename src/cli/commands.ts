@@ -1,7 +1,5 @@
 import { openImage, VhdxImage } from "../vhdx/image";
 import { NodeFileBackend } from "../node/fileBackend";
-import { openWithParents } from "../node/resolveParent";
-import { closeChain } from "../vhdx/chain";
 import { flagString, oneImage, ParsedArgs, parseSize, UsageError } from "./args";
 import { formatSize, hexOffset, table, toJson } from "./format";
 
@@ -72,6 +70,8 @@ export async function infoCommand(a: ParsedArgs, io: Io): Promise<number> {
 /** Virtual-disk bytes to stdout, a block at a time. */
 export async function catCommand(a: ParsedArgs, io: Io): Promise<number> {
   // A differencing disk reads through its parents: the chain is opened read-only, like the image.
+  // The resolver is loaded here only: info, map and log share this module and never need it.
+  const { openWithParents } = await import("../node/resolveParent");
   const { image: img, chain } = await openWithParents(oneImage(a, "cat"));
   try {
     const offset = a.flags.has("offset") ? parseSize(flagString(a, "offset")!, "--offset") : 0;
@@ -84,7 +84,7 @@ export async function catCommand(a: ParsedArgs, io: Io): Promise<number> {
     for await (const piece of img.segments(offset, length, { reuse: true })) await io.outBytes(piece);
     return 0;
   } finally {
-    await closeChain(chain);
+    for (const image of chain) await image.close();
   }
 }
 
