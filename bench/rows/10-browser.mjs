@@ -101,7 +101,8 @@ async function batPaintMs(page, file) {
   return entries;
 }
 
-async function hexScroll(page, file) {
+/** The image opened through the file input, the hex view shown: the grid's box on the page. */
+async function openHex(page, file) {
   await page.goto(URL);
   await page.locator('input[type="file"]').setInputFiles(file);
   await page.getByRole("tab", { name: "Headers" }).waitFor();
@@ -109,6 +110,11 @@ async function hexScroll(page, file) {
   const grid = page.getByRole("application").first();
   await grid.waitFor();
   const box = await grid.boundingBox();
+  return box;
+}
+
+async function hexScroll(page, file) {
+  const box = await openHex(page, file);
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   const firstOffset = await page.locator(".hex-row:not(.hex-head) .hex-off").first().textContent();
   await startFrames(page);
@@ -127,13 +133,7 @@ async function hexScroll(page, file) {
 
 /** A drag over the virtual hex view for 2 s, back and forth, so the selection grows and shrinks. */
 async function hexDragSelect(page, file) {
-  await page.goto(URL);
-  await page.locator('input[type="file"]').setInputFiles(file);
-  await page.getByRole("tab", { name: "Headers" }).waitFor();
-  await page.getByRole("tab", { name: "Hex", exact: true }).click();
-  const grid = page.getByRole("application").first();
-  await grid.waitFor();
-  const box = await grid.boundingBox();
+  const box = await openHex(page, file);
   const first = await page.locator('.hex-bytes [data-off="0"]').boundingBox();
   const x0 = first.x + first.width / 2;
   const y0 = first.y + first.height / 2;
@@ -161,13 +161,7 @@ async function hexDragSelect(page, file) {
  * view scrolls and the selection grows every frame with no input at all.
  */
 async function hexDragAutoScroll(page, file) {
-  await page.goto(URL);
-  await page.locator('input[type="file"]').setInputFiles(file);
-  await page.getByRole("tab", { name: "Headers" }).waitFor();
-  await page.getByRole("tab", { name: "Hex", exact: true }).click();
-  const grid = page.getByRole("application").first();
-  await grid.waitFor();
-  const box = await grid.boundingBox();
+  const box = await openHex(page, file);
   const first = await page.locator('.hex-bytes [data-off="0"]').boundingBox();
   const x0 = first.x + first.width / 2;
   await page.mouse.move(x0, first.y + first.height / 2);
