@@ -45,21 +45,14 @@ export function writeU64(dv: DataView, at: number, value: number): void {
  * detection, so the engine imports nothing and runs unchanged where there is no Buffer.
  */
 const nativeCompare = (globalThis as { Buffer?: { compare(a: Uint8Array, b: Uint8Array): number } }).Buffer?.compare;
-const ZERO_RUN = 256 * KiB;
-let zeroRun: Uint8Array | null = null;
-
 export function isAllZero(b: Uint8Array): boolean {
   const n = b.length;
   // The first word decides most non-zero ranges at once.
   if (n >= 8 && (b[0] | b[n >>> 1] | b[n - 1]) !== 0) return false;
   if (nativeCompare && n >= 4 * KiB) {
-    zeroRun ??= new Uint8Array(ZERO_RUN);
-    for (let at = 0; at < n; at += ZERO_RUN) {
-      const len = Math.min(ZERO_RUN, n - at);
-      if (nativeCompare(b.subarray(at, at + len), len === ZERO_RUN ? zeroRun : zeroRun.subarray(0, len)) !== 0)
-        return false;
-    }
-    return true;
+    // Every byte equals the next and the first is zero: one pass over one buffer, where a
+    // comparison against a zero buffer would stream two.
+    return b[0] === 0 && nativeCompare(b.subarray(0, n - 1), b.subarray(1)) === 0;
   }
   return scanAllZero(b);
 }
