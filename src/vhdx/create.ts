@@ -11,6 +11,7 @@ import { VhdxError } from "./errors";
 import { serializeFileIdentifier } from "./fileIdentifier";
 import { Guid, newGuid, ZERO_GUID } from "./guid";
 import { HEADER_OFFSETS, HEADER_VERSION, LOG_VERSION, serializeHeader } from "./header";
+import type { VhdxImage } from "./image";
 import { discardContents, RandomAccess } from "./io";
 import { writeNonZeroRuns } from "./sparse";
 import {
@@ -51,6 +52,24 @@ export interface ParentInfo {
   relativePath?: string;
   volumePath?: string;
   absoluteWin32Path?: string;
+}
+
+/**
+ * What a differencing child records of `parent` (§2.6.2.6.3): its DataWriteGuid as the linkage,
+ * its virtual disk size, id and sector sizes, and the locator `paths` given.
+ */
+export function parentInfoOf(
+  parent: VhdxImage,
+  paths: Pick<ParentInfo, "relativePath" | "volumePath" | "absoluteWin32Path">,
+): ParentInfo {
+  return {
+    dataWriteGuid: parent.header.dataWriteGuid,
+    virtualDiskSize: parent.virtualSize,
+    virtualDiskId: parent.params.virtualDiskId,
+    logicalSectorSize: parent.params.logicalSectorSize,
+    physicalSectorSize: parent.params.physicalSectorSize,
+    ...paths,
+  };
 }
 
 export interface CreateOptions {

@@ -4,7 +4,7 @@
  * and cancel into a file the user picked (one writable, swapped in at the end or discarded) or an
  * OPFS file (in place; removed when the job fails), never holding the image in memory.
  */
-import { createImage, resolveCreateOptions, type CreateOptions, type ParentInfo } from "../vhdx/create";
+import { createImage, parentInfoOf, resolveCreateOptions, type CreateOptions, type ParentInfo } from "../vhdx/create";
 import { convertToRaw, convertToVhdx, rawDisk, type ToVhdxOptions } from "../vhdx/convert";
 import { VhdxError } from "../vhdx/errors";
 import { openImage, type VhdxImage } from "../vhdx/image";
@@ -86,15 +86,8 @@ async function parentInfo(src: InputFile): Promise<{ info: ParentInfo; blockSize
   const img = await openImage(new BlobBackend(f, { name: f.name }), { readOnly: true });
   try {
     return {
-      info: {
-        dataWriteGuid: img.header.dataWriteGuid,
-        virtualDiskSize: img.virtualSize,
-        virtualDiskId: img.params.virtualDiskId,
-        logicalSectorSize: img.params.logicalSectorSize,
-        physicalSectorSize: img.params.physicalSectorSize,
-        // The browser knows a picked file's name, not its folder: the child expects its parent beside it.
-        relativePath: `.\\${f.name}`,
-      },
+      // The browser knows a picked file's name, not its folder: the child expects its parent beside it.
+      info: parentInfoOf(img, { relativePath: `.\\${f.name}` }),
       blockSize: img.blockSize,
     };
   } finally {

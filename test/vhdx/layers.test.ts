@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PAYLOAD_BLOCK_PARTIALLY_PRESENT } from "../../src/vhdx/bat";
 import { attachParents } from "../../src/vhdx/chain";
-import { createImage } from "../../src/vhdx/create";
+import { createImage, parentInfoOf } from "../../src/vhdx/create";
 import { MiB } from "../../src/vhdx/bytes";
 import { openImage } from "../../src/vhdx/image";
 import { MemoryBackend } from "../../src/vhdx/io";
@@ -40,14 +40,7 @@ describe("sectorLayers", () => {
     await createImage(childIo, {
       type: "differencing",
       blockSize: MiB,
-      parent: {
-        dataWriteGuid: base.header.dataWriteGuid,
-        virtualDiskSize: SIZE,
-        virtualDiskId: base.params.virtualDiskId,
-        logicalSectorSize: SS,
-        physicalSectorSize: base.params.physicalSectorSize,
-        relativePath: ".\\base.vhdx",
-      },
+      parent: parentInfoOf(base, { relativePath: ".\\base.vhdx" }),
     });
     const childWrote = new Uint8Array(SIZE / SS);
     const resolve = async () => ({ io: baseIo, location: "base.vhdx" });
@@ -114,14 +107,7 @@ describe("sectorLayers", () => {
     await createImage(childIo, {
       type: "differencing",
       blockSize: MiB,
-      parent: {
-        dataWriteGuid: base.header.dataWriteGuid,
-        virtualDiskSize: SIZE,
-        virtualDiskId: base.params.virtualDiskId,
-        logicalSectorSize: SS,
-        physicalSectorSize: base.params.physicalSectorSize,
-        relativePath: ".\\base.vhdx",
-      },
+      parent: parentInfoOf(base, { relativePath: ".\\base.vhdx" }),
     });
     await expect(sectorLayers(await openImage(childIo), 0, 4)).rejects.toThrow(/no parent attached/);
   });

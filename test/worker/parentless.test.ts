@@ -5,7 +5,7 @@
  * the edit laid over them (§2.4: unwritten sectors stay with the parent).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { createImage } from "../../src/vhdx/create";
+import { createImage, parentInfoOf } from "../../src/vhdx/create";
 import { VhdxError } from "../../src/vhdx/errors";
 import { openImage } from "../../src/vhdx/image";
 import { MemoryBackend } from "../../src/vhdx/io";
@@ -46,14 +46,7 @@ beforeAll(async () => {
   await createImage(cmem, {
     type: "differencing",
     blockSize: MiB,
-    parent: {
-      dataWriteGuid: parent.header.dataWriteGuid,
-      virtualDiskSize: SIZE,
-      virtualDiskId: parent.params.virtualDiskId,
-      logicalSectorSize: 512,
-      physicalSectorSize: 4096,
-      relativePath: "parent.vhdx",
-    },
+    parent: parentInfoOf(parent, { relativePath: "parent.vhdx" }),
   });
   childBytes = await bytesOf(cmem);
 });

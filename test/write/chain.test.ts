@@ -12,7 +12,7 @@ import { PARENT_LOCATOR_GUID } from "../../src/vhdx/metadata";
 import { MiB } from "../../src/vhdx/bytes";
 import { VhdxError } from "../../src/vhdx/errors";
 import { VhdxWriter } from "../../src/vhdx/write";
-import { hasTool, pattern, tempDir, vhdiinfo } from "./helpers";
+import { differencingChild, hasTool, pattern, tempDir, vhdiinfo } from "./helpers";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -24,31 +24,11 @@ async function makeBase(path: string): Promise<void> {
   await f.close();
 }
 
-async function makeChild(
-  path: string,
-  parentPath: string,
-  paths?: { relativePath?: string; absoluteWin32Path?: string },
-): Promise<void> {
-  const pf = await NodeFileBackend.open(parentPath);
-  const p = await openImage(pf);
-  const f = await NodeFileBackend.open(path, { readOnly: false, create: "overwrite" });
-  await createImage(f, {
-    type: "differencing",
-    blockSize: MiB,
-    parent: {
-      dataWriteGuid: p.header.dataWriteGuid,
-      virtualDiskSize: p.virtualSize,
-      virtualDiskId: p.params.virtualDiskId,
-      logicalSectorSize: p.params.logicalSectorSize,
-      physicalSectorSize: p.params.physicalSectorSize,
-      ...(paths ?? parentLocatorPaths(path, parentPath)),
-    },
-  });
-  await f.close();
-  await p.close();
+/** A differencing child over `parentPath`, 1 MiB blocks, linked to it as it is now. */
+function makeChild(path: string, parentPath: string, paths?: { relativePath?: string; absoluteWin32Path?: string }) {
+  return differencingChild(path, parentPath, { blockSize: MiB, ...paths });
 }
 
-/** Writes through the engine, with the image's parents attached, and mirrors them in `model`. */
 async function writeAll(path: string, writes: [number, Uint8Array][], model: Uint8Array): Promise<void> {
   const { image, chain } = await openWithParents(path, { readOnly: false });
   const w = new VhdxWriter(image);

@@ -5,7 +5,7 @@
  * that commit. Reopening replays the log, so replay is exercised at every point too.
  */
 import { describe, expect, it } from "vitest";
-import { createImage } from "../../src/vhdx/create";
+import { createImage, parentInfoOf } from "../../src/vhdx/create";
 import { openImage, VhdxImage } from "../../src/vhdx/image";
 import { MemoryBackend } from "../../src/vhdx/io";
 import { MiB } from "../../src/vhdx/bytes";
@@ -163,14 +163,7 @@ describe("crash consistency", () => {
     await createImage(cmem, {
       type: "differencing",
       blockSize: MiB,
-      parent: {
-        dataWriteGuid: parent.header.dataWriteGuid,
-        virtualDiskSize: SIZE,
-        virtualDiskId: base.id,
-        logicalSectorSize: 512,
-        physicalSectorSize: 4096,
-        relativePath: "p.vhdx",
-      },
+      parent: parentInfoOf(parent, { relativePath: "p.vhdx" }),
     });
     const initial = cmem.bytes();
     const rec = new RecordingBackend(initial);

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { createImage, CreateOptions, resolveCreateOptions } from "../../src/vhdx/create";
+import { createImage, CreateOptions, resolveCreateOptions, parentInfoOf } from "../../src/vhdx/create";
 import { openImage } from "../../src/vhdx/image";
 import { MemoryBackend } from "../../src/vhdx/io";
 import { NodeFileBackend } from "../../src/node/fileBackend";
@@ -110,15 +110,7 @@ describe("create", () => {
     const child = new MemoryBackend();
     await createImage(child, {
       type: "differencing",
-      parent: {
-        dataWriteGuid: p.header.dataWriteGuid,
-        virtualDiskSize: p.virtualSize,
-        virtualDiskId: p.params.virtualDiskId,
-        logicalSectorSize: p.params.logicalSectorSize,
-        physicalSectorSize: p.params.physicalSectorSize,
-        relativePath: "..\\base\\p.vhdx",
-        absoluteWin32Path: "\\\\?\\C:\\vms\\base\\p.vhdx",
-      },
+      parent: parentInfoOf(p, { relativePath: "..\\base\\p.vhdx", absoluteWin32Path: "\\\\?\\C:\\vms\\base\\p.vhdx" }),
     });
     const c = await openImage(child);
     expect(c.diskType).toBe("differencing");

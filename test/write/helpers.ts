@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NodeFileBackend } from "../../src/node/fileBackend";
 import { parentLocatorPaths } from "../../src/node/resolveParent";
-import { createImage } from "../../src/vhdx/create";
+import { createImage, parentInfoOf } from "../../src/vhdx/create";
 import { openImage } from "../../src/vhdx/image";
 import { VhdxWriter } from "../../src/vhdx/write";
 
@@ -115,14 +115,7 @@ export async function differencingChild(
     await createImage(c, {
       type: "differencing",
       blockSize: o.blockSize,
-      parent: {
-        dataWriteGuid: p.header.dataWriteGuid,
-        virtualDiskSize: p.virtualSize,
-        virtualDiskId: p.params.virtualDiskId,
-        logicalSectorSize: p.params.logicalSectorSize,
-        physicalSectorSize: p.params.physicalSectorSize,
-        ...paths,
-      },
+      parent: parentInfoOf(p, paths),
     });
   } finally {
     await c.close();

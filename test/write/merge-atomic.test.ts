@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createImage, type CreateOptions } from "../../src/vhdx/create";
+import { createImage, type CreateOptions, parentInfoOf } from "../../src/vhdx/create";
 import { openImage, type VhdxImage } from "../../src/vhdx/image";
 import { MemoryBackend, RandomAccess } from "../../src/vhdx/io";
 import { MiB } from "../../src/vhdx/bytes";
@@ -53,14 +53,7 @@ async function differencingOver(
   await createImage(childFile, {
     type: "differencing",
     blockSize,
-    parent: {
-      dataWriteGuid: parent.header.dataWriteGuid,
-      virtualDiskSize: parent.virtualSize,
-      virtualDiskId: parent.params.virtualDiskId,
-      logicalSectorSize: 512,
-      physicalSectorSize: 4096,
-      ...parentLocatorPaths(childPath, parentPath),
-    },
+    parent: parentInfoOf(parent, parentLocatorPaths(childPath, parentPath)),
   });
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { createImage, CreateOptions } from "../../src/vhdx/create";
+import { createImage, CreateOptions, parentInfoOf } from "../../src/vhdx/create";
 import { openImage, VhdxImage } from "../../src/vhdx/image";
 import { MemoryBackend } from "../../src/vhdx/io";
 import { NodeFileBackend } from "../../src/node/fileBackend";
@@ -108,14 +108,7 @@ describe("atomic patches", () => {
     await createImage(cmem, {
       type: "differencing",
       blockSize: MiB,
-      parent: {
-        dataWriteGuid: parent.header.dataWriteGuid,
-        virtualDiskSize: size,
-        virtualDiskId: parent.params.virtualDiskId,
-        logicalSectorSize: 512,
-        physicalSectorSize: 4096,
-        relativePath: "p.vhdx",
-      },
+      parent: parentInfoOf(parent, { relativePath: "p.vhdx" }),
     });
     const child = await openImage(cmem, { readOnly: false });
     child.parent = parent;

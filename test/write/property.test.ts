@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { createImage } from "../../src/vhdx/create";
+import { createImage, parentInfoOf } from "../../src/vhdx/create";
 import { openImage } from "../../src/vhdx/image";
 import { MemoryBackend } from "../../src/vhdx/io";
 import { MiB } from "../../src/vhdx/bytes";
@@ -55,14 +55,7 @@ describe("random writes and patches against a model", () => {
               await createImage(mem, {
                 type: "differencing",
                 blockSize: MiB,
-                parent: {
-                  dataWriteGuid: parent.header.dataWriteGuid,
-                  virtualDiskSize: SIZE,
-                  virtualDiskId: parent.params.virtualDiskId,
-                  logicalSectorSize: sector,
-                  physicalSectorSize: 4096,
-                  relativePath: "p.vhdx",
-                },
+                parent: parentInfoOf(parent, { relativePath: "p.vhdx" }),
               });
             }
           }
