@@ -26,16 +26,22 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
   await probe.close();
   let source: VirtualDisk;
   let chain: VhdxImage[] = [];
-  let raw: RawFileDisk | null = null;
+  let closeSource: () => Promise<void>;
   if (isVhdx) {
     // Loaded only for a VHDX input: the chain resolver brings the reader, the log and the writer
     // (for locator updates), code a raw input never runs and every start would compile.
-    const { openWithParents } = await import("../node/resolveParent");
+    const [{ openWithParents }, { closeChain }] = await Promise.all([
+      import("../node/resolveParent"),
+      import("../vhdx/chain"),
+    ]);
     const opened = await openWithParents(inPath);
     source = opened.image;
     chain = opened.chain;
+    closeSource = () => closeChain(opened.chain);
   } else {
-    source = raw = await RawFileDisk.open(inPath);
+    const raw = await RawFileDisk.open(inPath);
+    source = raw;
+    closeSource = () => raw.close();
   }
   try {
     const out = await NodeFileBackend.open(outPath, { create: "exclusive" });
@@ -60,8 +66,7 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
       await out.close();
     }
   } finally {
-    for (const img of chain) await img.close();
-    await raw?.close();
+    await closeSource();
   }
   return 0;
 }

@@ -1,5 +1,6 @@
 import { openImage, VhdxImage } from "../vhdx/image";
 import { NodeFileBackend } from "../node/fileBackend";
+import { closeChain } from "../vhdx/chain";
 import { flagString, oneImage, ParsedArgs, parseSize, UsageError } from "./args";
 import { formatSize, hexOffset, table, toJson } from "./format";
 
@@ -84,7 +85,7 @@ export async function catCommand(a: ParsedArgs, io: Io): Promise<number> {
     for await (const piece of img.segments(offset, length, { reuse: true })) await io.outBytes(piece);
     return 0;
   } finally {
-    for (const image of chain) await image.close();
+    await closeChain(chain);
   }
 }
 

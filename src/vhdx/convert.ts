@@ -136,7 +136,6 @@ export async function convertToVhdx(source: VirtualDisk, out: RandomAccess, o: T
 function serialWrites(out: RandomAccess): RandomAccess {
   let tail: Promise<unknown> = Promise.resolve();
   return {
-    ...out,
     readOnly: out.readOnly,
     read: (offset, length) => out.read(offset, length),
     flush: () => out.flush(),
