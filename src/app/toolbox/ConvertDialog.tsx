@@ -8,9 +8,9 @@ import { ensurePermission } from "../engine/client";
 import { formatSize } from "../lib/format";
 import { engineClient } from "../store/engineConnection";
 import { useApp } from "../store/store";
-import { JobStatus, OutputFields } from "./JobParts";
+import { JobStatus, OutputFields, ParentPicker } from "./JobParts";
 import { useJob, type Destination } from "./jobStore";
-import { can, pickFiles, RAW_TYPES, VHDX_TYPES } from "./pickers";
+import { can, pickFiles, RAW_TYPES } from "./pickers";
 import { MiB } from "./sizeInput";
 
 const MODES = [
@@ -157,21 +157,7 @@ export function ConvertDialog() {
           )}
           {mode === "merge" && (
             <>
-              <span>Parent</span>
-              <span className="row-actions">
-                <button
-                  type="button"
-                  onClick={async () => {
-                    const h = await pickFiles(VHDX_TYPES);
-                    if (h?.[0]) setParent(h[0]);
-                  }}
-                >
-                  Choose parent…
-                </button>
-                <span aria-label="Chosen parent">
-                  {parent ? parent.name : <span className="muted">none chosen</span>}
-                </span>
-              </span>
+              <ParentPicker parent={parent} setParent={setParent} />
               <span className="hint">
                 The child's sectors are written into the parent, which must carry the DataWriteGuid the child links to.
                 The child no longer links to the parent afterwards.

@@ -1,7 +1,7 @@
 /** Pieces the toolbox's job dialogs share: where the output goes, the running job, its result. */
 import { formatSize } from "../lib/format";
 import { useJob, type Destination } from "./jobStore";
-import { can } from "./pickers";
+import { can, pickFiles, VHDX_TYPES } from "./pickers";
 import { ProgressLine } from "./ProgressLine";
 
 export function OutputFields({
@@ -85,4 +85,31 @@ export function JobStatus() {
     );
   }
   return null;
+}
+
+/** The "Parent" row of a dialog: a button that picks a VHDX file, and the name of the one chosen. */
+export function ParentPicker({
+  parent,
+  setParent,
+}: {
+  parent: FileSystemFileHandle | null;
+  setParent: (h: FileSystemFileHandle) => void;
+}) {
+  return (
+    <>
+      <span>Parent</span>
+      <span className="row-actions">
+        <button
+          type="button"
+          onClick={async () => {
+            const h = await pickFiles(VHDX_TYPES);
+            if (h?.[0]) setParent(h[0]);
+          }}
+        >
+          Choose parent…
+        </button>
+        <span aria-label="Chosen parent">{parent ? parent.name : <span className="muted">none chosen</span>}</span>
+      </span>
+    </>
+  );
 }

@@ -5,9 +5,8 @@
 import { useRef, useState } from "react";
 import { Dialog } from "../components/Dialog";
 import { engineClient } from "../store/engineConnection";
-import { JobStatus, OutputFields } from "./JobParts";
+import { JobStatus, OutputFields, ParentPicker } from "./JobParts";
 import { useJob, type Destination } from "./jobStore";
-import { pickFiles, VHDX_TYPES } from "./pickers";
 import { MiB, newImageProblems, parseSize, type NewImageFields } from "./sizeInput";
 
 const BLOCK_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256].map((n) => n * MiB);
@@ -115,21 +114,7 @@ export function NewImageDialog() {
           </div>
           {diff ? (
             <>
-              <span>Parent</span>
-              <span className="row-actions">
-                <button
-                  type="button"
-                  onClick={async () => {
-                    const h = await pickFiles(VHDX_TYPES);
-                    if (h?.[0]) setParent(h[0]);
-                  }}
-                >
-                  Choose parent…
-                </button>
-                <span aria-label="Chosen parent">
-                  {parent ? parent.name : <span className="muted">none chosen</span>}
-                </span>
-              </span>
+              <ParentPicker parent={parent} setParent={setParent} />
               <span className="hint">
                 The child takes its parent's size and sector sizes; its locator names the parent as .\
                 {parent?.name ?? "parent.vhdx"}.

@@ -45,34 +45,24 @@ function HexRowView(p: HexRowProps) {
     const selected = i >= p.selFirst && i <= p.selLast && p.selFirst >= 0;
     const ann = off < 0x10000 ? p.annotations.find((a) => off >= a.start && off < a.start + a.length) : undefined;
     const isCursor = i === p.cursorColumn;
+    // The same byte in both columns: the cursor is solid in the pane that has the focus.
+    const states = (pane: "hex" | "text") => [
+      isCursor ? (p.pane === pane ? "cursor" : "cursor-alt") : "",
+      selected ? "sel" : "",
+      staged ? "staged" : "",
+    ];
     hexCells.push(
       <span
         key={i}
         data-off={off}
-        className={[
-          "hx",
-          isCursor ? (p.pane === "hex" ? "cursor" : "cursor-alt") : "",
-          selected ? "sel" : "",
-          staged ? "staged" : "",
-          ann ? "annotated" : "",
-          i === 8 ? "mid" : "",
-        ].join(" ")}
+        className={["hx", ...states("hex"), ann ? "annotated" : "", i === 8 ? "mid" : ""].join(" ")}
         title={ann?.label}
       >
         {b === undefined ? "··" : hexByte(b)}
       </span>,
     );
     textCells.push(
-      <span
-        key={i}
-        data-off={off}
-        className={[
-          "ax",
-          isCursor ? (p.pane === "text" ? "cursor" : "cursor-alt") : "",
-          selected ? "sel" : "",
-          staged ? "staged" : "",
-        ].join(" ")}
-      >
+      <span key={i} data-off={off} className={["ax", ...states("text")].join(" ")}>
         {b === undefined ? " " : asciiChar(b)}
       </span>,
     );
