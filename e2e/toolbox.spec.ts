@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MiB, qemuVirtual, sha256 } from "./storageHelpers";
+import { fromOpfs } from "./opfsFiles";
 
 const vhdx = (...args: string[]) => execFileSync("node", ["bin/vhdx.mjs", ...args], { encoding: "utf8" });
 
@@ -81,19 +82,6 @@ async function pickFromOpfs(page: Page, file: string, name: string): Promise<voi
     },
     { b64, name },
   );
-}
-
-/** An OPFS file's bytes, written to `dest` in Node. */
-async function fromOpfs(page: Page, name: string, dest: string): Promise<void> {
-  const b64 = await page.evaluate(async (name) => {
-    const root = await navigator.storage.getDirectory();
-    const f = await (await root.getFileHandle(name)).getFile();
-    const bytes = new Uint8Array(await f.arrayBuffer());
-    let s = "";
-    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-    return btoa(s);
-  }, name);
-  writeFileSync(dest, Buffer.from(b64, "base64"));
 }
 
 /** `vhdx check --json` in Node, whatever its exit status. */

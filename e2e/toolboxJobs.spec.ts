@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MiB, sha256 } from "./storageHelpers";
+import { fromOpfs } from "./opfsFiles";
 
 const vhdx = (...args: string[]) =>
   execFileSync("node", ["bin/vhdx.mjs", ...args], { encoding: "utf8", maxBuffer: 1 << 30 });
@@ -66,23 +67,6 @@ async function stubPickers(page: Page, files: Record<string, string>): Promise<v
 
 async function willPick(page: Page, ...names: string[]): Promise<void> {
   await page.evaluate((n) => (window as unknown as { pickQueue: string[] }).pickQueue.push(...n), names);
-}
-
-/** An OPFS file (at the root or in the toolbox folder) written to `dest` in Node. */
-async function fromOpfs(page: Page, path: string, dest: string): Promise<string> {
-  const b64 = await page.evaluate(async (path) => {
-    let d = await navigator.storage.getDirectory();
-    const parts = path.split("/");
-    for (const p of parts.slice(0, -1)) d = await d.getDirectoryHandle(p);
-    const bytes = new Uint8Array(
-      await (await (await d.getFileHandle(parts[parts.length - 1])).getFile()).arrayBuffer(),
-    );
-    let s = "";
-    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-    return btoa(s);
-  }, path);
-  writeFileSync(dest, Buffer.from(b64, "base64"));
-  return dest;
 }
 
 async function openPicked(page: Page, name: string): Promise<void> {

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openSampleAsPicked } from "./pickSample";
+import { openSampleAsPicked, fromOpfs } from "./opfsFiles";
 
 const MiB = 1024 * 1024;
 let dir = "";
@@ -276,16 +276,8 @@ test("a picked file opened for editing commits in place through one writable", a
   await dialog.getByRole("button", { name: "Close", exact: true }).click();
 
   // The user's file itself now holds the edit: read it back in Node through the engine.
-  const b64 = await page.evaluate(async () => {
-    const root = await navigator.storage.getDirectory();
-    const f = await (await root.getFileHandle("mine.vhdx")).getFile();
-    const u8 = new Uint8Array(await f.arrayBuffer());
-    let s = "";
-    for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000));
-    return btoa(s);
-  });
   const saved = join(dir, "mine.vhdx");
-  writeFileSync(saved, Buffer.from(b64, "base64"));
+  await fromOpfs(page, "mine.vhdx", saved);
   const bytes = execFileSync("node", ["bin/vhdx.mjs", "cat", saved, "--offset", String(4000 * 512), "--length", "2"]);
   expect(Array.from(bytes)).toEqual([0x5a, 0x5a]);
   execFileSync("qemu-img", ["check", "-f", "vhdx", saved], { stdio: "pipe" });

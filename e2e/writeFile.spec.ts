@@ -7,10 +7,10 @@
  */
 import { expect, test, type Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openSampleAsPicked } from "./pickSample";
+import { openSampleAsPicked, fromOpfs } from "./opfsFiles";
 
 let dir = "";
 const OFFSET = 0x3f_f0f1; // inside block 3, running into block 4 (1 MiB blocks)
@@ -73,16 +73,8 @@ test("a file written at an offset: cost first, then the user's file holds it", a
   const row = page.locator(".hex-row", { hasText: "3f_f0f0" }).first();
   await expect(row).toContainText(data.subarray(0, 15).toString("hex"));
 
-  const b64 = await page.evaluate(async () => {
-    const root = await navigator.storage.getDirectory();
-    const f = await (await root.getFileHandle("mine.vhdx")).getFile();
-    const u8 = new Uint8Array(await f.arrayBuffer());
-    let s = "";
-    for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000));
-    return btoa(s);
-  });
   const saved = join(dir, "mine.vhdx");
-  writeFileSync(saved, Buffer.from(b64, "base64"));
+  await fromOpfs(page, "mine.vhdx", saved);
   const got = execFileSync("node", [
     "bin/vhdx.mjs",
     "cat",
