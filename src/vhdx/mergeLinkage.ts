@@ -1,8 +1,8 @@
 import { VhdxError } from "./errors";
 import type { Guid } from "./guid";
-import { PARENT_LOCATOR_GUID } from "./metadata";
-import { layoutMetadataRegion, metadataRegionEdits, readMetadataItems } from "./metadataLayout";
+import { metadataRegionEdits } from "./metadataLayout";
 import { serializeParentLocator } from "./parentLocator";
+import { commitParentLocatorItem } from "./parentLocatorUpdate";
 import { commitStructurePatch } from "./structurePatch";
 import type { VhdxWriter } from "./write";
 
@@ -34,12 +34,7 @@ export async function announceParentLinkage(
     .filter((e) => e.key !== "parent_linkage" && e.key !== "parent_linkage2")
     .map((e) => [e.key, e.value]);
   pairs.unshift(["parent_linkage", braced(currentParent)], ["parent_linkage2", braced(nextParent)]);
-  const locator = serializeParentLocator(pl.locatorType, pairs);
-  const items = (await readMetadataItems(img)).map((it) =>
-    it.entry.itemId === PARENT_LOCATOR_GUID && !it.entry.isUser ? { ...it, bytes: locator } : it,
-  );
-  const edits = await metadataRegionEdits(img, layoutMetadataRegion(img, items));
-  if (edits.length > 0) await commitStructurePatch(child, edits, { virtualDiskChanges: false });
+  await commitParentLocatorItem(child, serializeParentLocator(pl.locatorType, pairs));
   return async () => {
     const undo = await metadataRegionEdits(child.image, before);
     if (undo.length > 0) await commitStructurePatch(child, undo, { virtualDiskChanges: false });

@@ -74,19 +74,16 @@ export function placeMetadataItem(
 }
 
 /**
- * Rewrites stale path entries of the image's parent locator (§2.6.2.6.3: "upon successful open of
- * a chain, an implementation has to update any existing stale path entries"). The new item and
- * its table entry's Offset/Length go through the log as ONE entry, after a header update with a
- * fresh FileWriteGuid (§2.2.2.1). DataWriteGuid stays: the virtual disk is unchanged, and
- * children of this image link to it. Adds a PARENT_LOCATOR_UPDATED warning per change.
+ * Replaces the image's parent locator item with `item` (§2.6.2.6): the item is placed in the
+ * metadata region (placeMetadataItem) and it and its table entry's Offset/Length go through the
+ * log as ONE entry, after a header update with a fresh FileWriteGuid (§2.2.2.1). DataWriteGuid
+ * stays: no virtual disk read observes the locator, and children of this image link to it.
+ * Returns the item's new offset in the region.
  */
-export async function rewriteParentPaths(writer: VhdxWriter, changes: readonly ParentPathChange[]): Promise<void> {
-  if (changes.length === 0) return;
+export async function commitParentLocatorItem(writer: VhdxWriter, item: Uint8Array): Promise<number> {
   const img = writer.image;
-  const pl = img.params.parentLocator;
   const index = img.metadataTable.entries.findIndex((e) => e.itemId === PARENT_LOCATOR_GUID && !e.isUser);
-  if (!pl || index < 0) throw new VhdxError("METADATA_MISSING", "the image has no parent locator", "parent locator");
-  const item = updatedParentLocatorItem(pl, changes);
+  if (index < 0) throw new VhdxError("METADATA_MISSING", "the image has no parent locator", "parent locator");
   const region = img.metadataRegion;
   if (item.length > METADATA_ITEM_MAX_LENGTH) {
     throw new VhdxError(
@@ -116,12 +113,26 @@ export async function rewriteParentPaths(writer: VhdxWriter, changes: readonly P
     { fileOffset: entryAt, data: entry },
   ];
   await commitStructurePatch(writer, edits, { virtualDiskChanges: false });
+  return at;
+}
+
+/**
+ * Rewrites stale path entries of the image's parent locator (§2.6.2.6.3: "upon successful open of
+ * a chain, an implementation has to update any existing stale path entries") as one commit
+ * (commitParentLocatorItem). Adds a PARENT_LOCATOR_UPDATED warning per change.
+ */
+export async function rewriteParentPaths(writer: VhdxWriter, changes: readonly ParentPathChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  const img = writer.image;
+  const pl = img.params.parentLocator;
+  if (!pl) throw new VhdxError("METADATA_MISSING", "the image has no parent locator", "parent locator");
+  const at = await commitParentLocatorItem(writer, updatedParentLocatorItem(pl, changes));
   for (const c of changes) {
     img.warnings.push({
       code: "PARENT_LOCATOR_UPDATED",
       message: describeParentPathChange(c),
       structure: "parent locator",
-      offset: region.fileOffset + at,
+      offset: img.metadataRegion.fileOffset + at,
     });
   }
 }
