@@ -24,9 +24,6 @@ export interface StreamOptions {
 
 /** Virtual-disk bytes are read and written in pieces of at most this size: nothing holds the image. */
 export const PIECE = 4 * MiB;
-// The piece pump and cancellation live in pump.ts; other modules take them from here too.
-export { READ_AHEAD, throwIfAborted } from "./pump";
-
 /** A raw disk image seen as a virtual disk; a size that is not a whole sector reads as zero-padded. */
 export function rawDisk(io: RandomAccess, size: number): VirtualDisk {
   const disk: VirtualDisk = { virtualSize: size, read: (offset, length) => io.read(offset, length) };

@@ -1,5 +1,6 @@
 import { PAYLOAD_BLOCK_FULLY_PRESENT, PAYLOAD_BLOCK_NOT_PRESENT, PAYLOAD_BLOCK_PARTIALLY_PRESENT } from "./bat";
-import { Progress, StreamOptions, throwIfAborted } from "./convert";
+import { Progress, StreamOptions } from "./convert";
+import { throwIfAborted } from "./pump";
 import { VhdxError } from "./errors";
 import { Guid, newGuid } from "./guid";
 import type { VhdxImage } from "./image";

@@ -1,6 +1,7 @@
 import { BAT_ENTRY_SIZE } from "./bat";
 import { SECTOR } from "./batUpdate";
-import { Progress, throwIfAborted } from "./convert";
+import { Progress } from "./convert";
+import { throwIfAborted } from "./pump";
 import { VhdxError } from "./errors";
 import { checkRange } from "./image";
 import { logEntryBytes, PatchCost, PatchCostCounter, rangeBlocks, requireLogRoom } from "./patch";
