@@ -33,6 +33,16 @@ const REQUIREMENTS = [
     present: () => onPath("hexdump"),
   },
   { what: "xxd (the hex view's C array format is checked against it)", pkg: "xxd", present: () => onPath("xxd") },
+  {
+    what: "filefrag (convert finds a raw input's holes with it)",
+    pkg: "e2fsprogs",
+    present: () => executable("/usr/sbin/filefrag") || executable("/sbin/filefrag"),
+  },
+  {
+    what: "fallocate (makes the preallocated input of the holes test)",
+    pkg: "util-linux",
+    present: () => onPath("fallocate"),
+  },
 ];
 
 function executable(p) {

@@ -92,7 +92,7 @@ export async function convertToVhdx(source: VirtualDisk, out: RandomAccess, o: T
     source,
     total,
     Math.min(PIECE, blockSize),
-    (pos, bytes) => {
+    (pos, bytes, knownZero) => {
       // Decided in disk order, before any await: where this piece's block lives.
       if (Math.floor(pos / blockSize) !== block) {
         block = Math.floor(pos / blockSize);
@@ -100,7 +100,7 @@ export async function convertToVhdx(source: VirtualDisk, out: RandomAccess, o: T
       }
       const at = pos - block * blockSize;
       o.onProgress?.({ done: pos + bytes.length, total });
-      if (isAllZero(bytes)) return;
+      if (knownZero || isAllZero(bytes)) return;
       if (blockOffset < 0) {
         // First data in this block: it takes the next 1 MiB-aligned block-sized space at the end.
         // The file is sized once at the end: writes past its end extend it, and one truncate
@@ -195,9 +195,9 @@ export async function convertToRaw(
     source,
     total,
     PIECE,
-    async (at, bytes) => {
+    async (at, bytes, knownZero) => {
       o.onProgress?.({ done: at + bytes.length, total });
-      if (isAllZero(bytes)) return;
+      if (knownZero || isAllZero(bytes)) return;
       // Not `written += await …`: that reads `written` before the await, and pieces overlap.
       const n = await writeNonZeroRuns(serial, at, bytes);
       written += n;

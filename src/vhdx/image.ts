@@ -36,6 +36,18 @@ export interface VirtualDisk {
   read(offset: number, length: number): Promise<Uint8Array>;
   /** Optional: `read` into a caller's buffer (streaming copies reuse theirs). */
   readInto?(offset: number, target: Uint8Array): Promise<void>;
+  /**
+   * Optional: ranges the host knows read as zeros without reading them, such as the holes of a
+   * sparse file, sorted and not overlapping. A hint for streaming copies, which then skip those
+   * reads: what is not listed is read. A host that is not sure of a range must leave it out.
+   */
+  knownZeroRanges?(): Promise<readonly ByteRange[]>;
+}
+
+/** Bytes [start, end). */
+export interface ByteRange {
+  start: number;
+  end: number;
 }
 
 /** Sector bitmap blocks kept in memory at once (1 MiB each). */

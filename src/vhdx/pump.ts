@@ -27,7 +27,9 @@ export interface PumpOptions {
  * decides synchronously, such as where a block goes, follows the order of the disk). It may return
  * a promise: the piece's bytes stay untouched until that promise settles, and are then reused for
  * a later read. A source that can read into a buffer gets a fixed set of buffers (no allocation,
- * and no page faults, per piece); others are read with fresh arrays.
+ * and no page faults, per piece); others are read with fresh arrays. A piece wholly inside one of
+ * the source's known zero ranges is not read: it is handed over as a shared array of zeros with
+ * `knownZero` set, so `handle` must never change the bytes it is given.
  *
  * The first failure, of a read or of a handler, stops the pump and is thrown once everything in
  * flight has settled: nothing is left running behind the caller's back.
@@ -36,7 +38,7 @@ export async function pumpPieces(
   source: VirtualDisk,
   total: number,
   step: number,
-  handle: (at: number, bytes: Uint8Array) => Promise<unknown> | void,
+  handle: (at: number, bytes: Uint8Array, knownZero: boolean) => Promise<unknown> | void,
   o: PumpOptions = {},
 ): Promise<void> {
   const ahead = Math.max(1, o.ahead ?? READ_AHEAD);
@@ -48,22 +50,38 @@ export async function pumpPieces(
     readInto && total > 0
       ? Array.from({ length: ahead + behind + 1 }, () => new Uint8Array(Math.min(step, total)))
       : [];
-  const reads: { at: number; done: Promise<Uint8Array>; buffer: Uint8Array | null }[] = [];
+  const zeroRanges = source.knownZeroRanges ? await source.knownZeroRanges() : [];
+  let zeroAt = 0;
+  let zeros: Uint8Array | null = null;
+  /** Whether [at, at + length) lies inside one known zero range; `at` only grows between calls. */
+  const knownZero = (at: number, length: number): boolean => {
+    while (zeroAt < zeroRanges.length && zeroRanges[zeroAt].end <= at) zeroAt++;
+    const r = zeroRanges[zeroAt];
+    return r !== undefined && r.start <= at && at + length <= r.end;
+  };
+  const reads: { at: number; done: Promise<Uint8Array>; buffer: Uint8Array | null; zero: boolean }[] = [];
   const running = new Set<Promise<void>>();
   let failure: { error: unknown } | null = null;
   let next = 0;
 
   const startReads = () => {
-    while (reads.length < ahead && next < total && (!readInto || free.length > 0)) {
+    while (reads.length < ahead && next < total) {
       const at = next;
       const length = Math.min(step, total - at);
+      if (knownZero(at, length)) {
+        zeros ??= new Uint8Array(Math.min(step, total));
+        next += length;
+        reads.push({ at, done: Promise.resolve(zeros.subarray(0, length)), buffer: null, zero: true });
+        continue;
+      }
+      if (readInto && free.length === 0) break;
       next += length;
       if (readInto) {
         const buffer = free.pop()!;
         const target = buffer.subarray(0, length);
-        reads.push({ at, done: readInto(at, target).then(() => target), buffer });
+        reads.push({ at, done: readInto(at, target).then(() => target), buffer, zero: false });
       } else {
-        reads.push({ at, done: source.read(at, length), buffer: null });
+        reads.push({ at, done: source.read(at, length), buffer: null, zero: false });
       }
       // Observed below; a read left in flight by a failure must not go unhandled.
       reads[reads.length - 1].done.catch(() => undefined);
@@ -87,7 +105,7 @@ export async function pumpPieces(
       const piece = reads.shift()!;
       const bytes = await piece.done;
       at = piece.at + bytes.length;
-      const result = handle(piece.at, bytes);
+      const result = handle(piece.at, bytes, piece.zero);
       const buffer = piece.buffer;
       if (result && typeof (result as Promise<unknown>).then === "function") {
         const p: Promise<void> = (result as Promise<unknown>).then(

@@ -17,6 +17,7 @@ export const TOOL_PACKAGES: Record<string, string> = {
   gcc: "gcc",
   hexdump: "bsdextrautils",
   xxd: "xxd",
+  fallocate: "util-linux",
 };
 
 /** Absolute path of an executable on PATH, or undefined. */

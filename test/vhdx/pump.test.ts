@@ -108,4 +108,39 @@ describe("pumpPieces", () => {
     await expect(run).rejects.toBeInstanceOf(VhdxError);
     await expect(run).rejects.toMatchObject({ code: "CANCELLED" });
   });
+
+  for (const into of [true, false]) {
+    it(`skips reading pieces wholly inside the source's known zero ranges (${into ? "reused buffers" : "fresh arrays"})`, async () => {
+      // Zeros at [3 KiB, 9.5 KiB) and [12 KiB, 20 KiB); the source lists both as known.
+      const data = patternBytes(5, 24 * 1024);
+      data.fill(0, 3 * 1024, 9.5 * 1024);
+      data.fill(0, 12 * 1024, 20 * 1024);
+      const d = disk(data, { into, rng: new Rng(5) });
+      const reads: number[] = [];
+      const read = d.read.bind(d);
+      d.read = (offset, length) => (reads.push(offset), read(offset, length));
+      if (d.readInto) {
+        const readInto = d.readInto.bind(d);
+        d.readInto = (offset, target) => (reads.push(offset), readInto(offset, target));
+      }
+      d.knownZeroRanges = async () => [
+        { start: 3 * 1024, end: 9.5 * 1024 },
+        { start: 12 * 1024, end: 20 * 1024 },
+      ];
+      const got = new Uint8Array(data.length);
+      const zeroPieces: number[] = [];
+      await pumpPieces(d, data.length, 1024, async (at, bytes, knownZero) => {
+        if (knownZero) zeroPieces.push(at);
+        await tick(1);
+        got.set(bytes, at);
+      });
+      expect(Buffer.from(got).equals(Buffer.from(data))).toBe(true);
+      const inside = [3, 4, 5, 6, 7, 8, 12, 13, 14, 15, 16, 17, 18, 19].map((k) => k * 1024);
+      expect(zeroPieces).toEqual(inside);
+      // The piece at 9 KiB is only half inside a range: it is read, like every piece outside.
+      expect(reads.sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 24 }, (_, k) => k * 1024).filter((at) => !inside.includes(at)),
+      );
+    });
+  }
 });
