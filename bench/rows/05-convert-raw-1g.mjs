@@ -1,8 +1,9 @@
 // raw → dynamic VHDX (issue 4): `vhdx convert in.raw out.vhdx` against `qemu-img convert -O vhdx`
 // on a 1 GiB raw disk with every other 8 MiB block random and the rest zero, the zero blocks left
-// as holes in the raw file (QEMU skips those with SEEK_DATA/SEEK_HOLE, which Node's fs cannot ask
-// for). 05b is the same disk with its zeros written out. Budget: no slower than QEMU, and an
-// output no larger than QEMU's.
+// as holes in the raw file. Both tools skip the holes without reading them: QEMU asks for them
+// with SEEK_DATA/SEEK_HOLE, ours takes the extent map filefrag reads (src/node/holes.ts). 05b is
+// the same disk with its zeros written out, read whole by both. Budget: no slower than QEMU, and
+// an output no larger than QEMU's.
 import { createHash } from "node:crypto";
 import { createReadStream, rmSync, statSync } from "node:fs";
 import { fmtBytes, run, timeProcess, vhdx } from "../lib.mjs";
