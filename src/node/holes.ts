@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { MiB } from "../vhdx/bytes";
+import { isAllZero, MiB } from "../vhdx/bytes";
 import type { ByteRange } from "../vhdx/image";
 
 /**
@@ -42,7 +42,7 @@ export async function findHoles(
     if (text === null) return [];
     const holes = holesFromFilefrag(text, size);
     if (holes === null) return [];
-    return (await holesReadAsZero(fh, holes)) ? holes : [];
+    return holesReadAsZero(fh, holes) ? holes : [];
   } catch {
     return [];
   }
@@ -93,7 +93,7 @@ function rangeIfAny(start: number, end: number): ByteRange[] {
  * be zeros, or the map is not trusted. A guard against a wrong or stale map, such as one that left
  * out an extent of a MiB or more; not a proof, which only reading everything would give.
  */
-async function holesReadAsZero(fh: FileHandle, holes: readonly ByteRange[]): Promise<boolean> {
+function holesReadAsZero(fh: FileHandle, holes: readonly ByteRange[]): boolean {
   const total = holes.reduce((n, h) => n + h.end - h.start, 0);
   const stride = Math.max(MiB, Math.ceil(total / PROBES_SPREAD / PROBE) * PROBE);
   const probes: ByteRange[] = [];
@@ -102,15 +102,14 @@ async function holesReadAsZero(fh: FileHandle, holes: readonly ByteRange[]): Pro
     for (let at = Math.ceil(h.start / stride) * stride; at < h.end; at += stride) starts.add(at);
     for (const at of starts) probes.push({ start: at, end: Math.min(h.end, at + PROBE) });
   }
-  // All at once: the thread pool runs them side by side, and the conversion waits for the answer.
-  const zero = await Promise.all(
-    probes.map(async (p) => {
-      const buf = new Uint8Array(p.end - p.start);
-      const { bytesRead } = await fh.read(buf, 0, buf.length, p.start);
-      return bytesRead === buf.length && buf.every((b) => b === 0);
-    }),
-  );
-  return zero.every(Boolean);
+  // Read on this thread: a hole's pages cost no disk I/O, and a few hundred reads through the
+  // thread pool cost ten times as long in round trips as in reading (10–15 ms against 1–2).
+  const buf = new Uint8Array(PROBE);
+  for (const p of probes) {
+    const length = p.end - p.start;
+    if (readSync(fh.fd, buf, 0, length, p.start) !== length || !isAllZero(buf.subarray(0, length))) return false;
+  }
+  return true;
 }
 
 /** `filefrag -v -b1` on the open file, through /proc/self/fd so it maps the very file we opened. */
