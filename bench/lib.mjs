@@ -11,9 +11,9 @@ export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
 export const TiB = 1024 * GiB;
 
-/** Our command as a user runs it: `node bin/vhdx.mjs …` (what `npx vhdx …` starts). */
+/** Our command as a user runs it: `node bin/vhdx.cjs …` (what `npx vhdx …` starts). */
 export function vhdx(...args) {
-  return { cmd: process.execPath, args: [join(ROOT, "bin", "vhdx.mjs"), ...args] };
+  return { cmd: process.execPath, args: [join(ROOT, "bin", "vhdx.cjs"), ...args] };
 }
 
 /**

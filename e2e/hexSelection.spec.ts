@@ -12,7 +12,7 @@ import { join } from "node:path";
 
 const SAMPLE = "public/sample.vhdx";
 const cat = (offset: number, length: number): Buffer =>
-  execFileSync("node", ["bin/vhdx.mjs", "cat", SAMPLE, "--offset", String(offset), "--length", String(length)], {
+  execFileSync("node", ["bin/vhdx.cjs", "cat", SAMPLE, "--offset", String(offset), "--length", String(length)], {
     maxBuffer: 64 * 1024 * 1024,
   });
 

@@ -1,6 +1,6 @@
 /**
  * The toolbox in the browser: the log and the checker through the engine worker, check and
- * repair of damaged images, checked against the engine in Node (bin/vhdx.mjs) and qemu-img.
+ * repair of damaged images, checked against the engine in Node (bin/vhdx.cjs) and qemu-img.
  * Screenshots land in e2e/screenshots/ (not committed) for review.
  */
 import { expect, test, type Page } from "@playwright/test";
@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { MiB, qemuVirtual, sha256 } from "./storageHelpers";
 import { fromOpfs } from "./opfsFiles";
 
-const vhdx = (...args: string[]) => execFileSync("node", ["bin/vhdx.mjs", ...args], { encoding: "utf8" });
+const vhdx = (...args: string[]) => execFileSync("node", ["bin/vhdx.cjs", ...args], { encoding: "utf8" });
 
 interface LogJson {
   needsReplay: boolean;
@@ -170,7 +170,7 @@ test("check and repair: one bad header, then a dirty log, each left clean for qe
     const log = JSON.parse(vhdx("log", out2, "--json")) as LogJson;
     expect(log.needsReplay).toBe(false);
     // The replayed file reads as the engine reads the sample (replayed in memory) in Node.
-    const cat = (f: string) => sha256(execFileSync("node", ["bin/vhdx.mjs", "cat", f], { maxBuffer: 1 << 30 }));
+    const cat = (f: string) => sha256(execFileSync("node", ["bin/vhdx.cjs", "cat", f], { maxBuffer: 1 << 30 }));
     expect(cat(out2)).toBe(cat("public/sample.vhdx"));
   } finally {
     rmSync(dir, { recursive: true, force: true });

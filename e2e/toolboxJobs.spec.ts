@@ -1,7 +1,7 @@
 /**
  * The toolbox's jobs in the browser, each checked outside it: new images, raw → VHDX → raw,
  * compaction and merging read by qemu-img (fixed and dynamic) and by the engine in Node
- * (bin/vhdx.mjs) as the expected bytes; a differencing image opened with its parent through
+ * (bin/vhdx.cjs) as the expected bytes; a differencing image opened with its parent through
  * stubbed pickers returning OPFS handles, its chain and a read through it equal to Node's.
  */
 import { expect, test, type Page } from "@playwright/test";
@@ -13,8 +13,8 @@ import { MiB, sha256 } from "./storageHelpers";
 import { fromOpfs } from "./opfsFiles";
 
 const vhdx = (...args: string[]) =>
-  execFileSync("node", ["bin/vhdx.mjs", ...args], { encoding: "utf8", maxBuffer: 1 << 30 });
-const cat = (f: string) => sha256(execFileSync("node", ["bin/vhdx.mjs", "cat", f], { maxBuffer: 1 << 30 }));
+  execFileSync("node", ["bin/vhdx.cjs", ...args], { encoding: "utf8", maxBuffer: 1 << 30 });
+const cat = (f: string) => sha256(execFileSync("node", ["bin/vhdx.cjs", "cat", f], { maxBuffer: 1 << 30 }));
 const qemu = (...args: string[]) => execFileSync("qemu-img", args, { encoding: "utf8" });
 
 let dir = "";

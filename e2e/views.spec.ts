@@ -26,7 +26,7 @@ interface Info {
   virtualDiskId: string;
 }
 
-const vhdx = (...args: string[]) => execFileSync("node", ["bin/vhdx.mjs", ...args], { encoding: "utf8" });
+const vhdx = (...args: string[]) => execFileSync("node", ["bin/vhdx.cjs", ...args], { encoding: "utf8" });
 const info = (file: string): Info => JSON.parse(vhdx("info", file, "--json")) as Info;
 
 test.beforeAll(() => {
@@ -247,7 +247,7 @@ test("a hex edit on a working copy of the sample commits, and the saved file rea
   await page.getByRole("button", { name: "Save a copy…" }).click();
   const saved = join(dir, "saved.vhdx");
   await (await download).saveAs(saved);
-  const bytes = execFileSync("node", ["bin/vhdx.mjs", "cat", saved, "--offset", String(0x300100), "--length", "3"]);
+  const bytes = execFileSync("node", ["bin/vhdx.cjs", "cat", saved, "--offset", String(0x300100), "--length", "3"]);
   expect(Array.from(bytes)).toEqual([0xc0, 0xff, 0xee]);
   execFileSync("qemu-img", ["check", "-f", "vhdx", saved], { stdio: "pipe" }); // throws unless clean
 });
@@ -278,7 +278,7 @@ test("a picked file opened for editing commits in place through one writable", a
   // The user's file itself now holds the edit: read it back in Node through the engine.
   const saved = join(dir, "mine.vhdx");
   await fromOpfs(page, "mine.vhdx", saved);
-  const bytes = execFileSync("node", ["bin/vhdx.mjs", "cat", saved, "--offset", String(4000 * 512), "--length", "2"]);
+  const bytes = execFileSync("node", ["bin/vhdx.cjs", "cat", saved, "--offset", String(4000 * 512), "--length", "2"]);
   expect(Array.from(bytes)).toEqual([0x5a, 0x5a]);
   execFileSync("qemu-img", ["check", "-f", "vhdx", saved], { stdio: "pipe" });
 });

@@ -76,7 +76,7 @@ test("a file written at an offset: cost first, then the user's file holds it", a
   const saved = join(dir, "mine.vhdx");
   await fromOpfs(page, "mine.vhdx", saved);
   const got = execFileSync("node", [
-    "bin/vhdx.mjs",
+    "bin/vhdx.cjs",
     "cat",
     saved,
     "--offset",

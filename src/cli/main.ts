@@ -7,7 +7,7 @@ import { COMMAND_HELP, MAIN_HELP } from "./help";
 type Run = (a: ParsedArgs, io: Io) => Promise<number>;
 type Command = {
   flags: F.FlagSpec;
-  /** The command's modules load only when it runs: `vhdx --version` or `vhdx info` never parse the writer. */
+  /** The command's modules run only when it does: `vhdx --version` or `vhdx info` never set up the writer. */
   load: () => Promise<Run>;
 };
 

@@ -12,7 +12,7 @@ import { runOk } from "../helpers/run";
 import { useTempDir } from "../helpers/tmp";
 import { missingTools } from "../helpers/tools";
 
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "vhdx.mjs");
+const BIN = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "vhdx.cjs");
 const vhdx = (...args: string[]) => runOk(process.execPath, [BIN, ...args]).stdout;
 
 interface LogJson {

@@ -17,7 +17,7 @@ import { missingTools, requireTool } from "../helpers/tools";
 import { useTempDir } from "../helpers/tmp";
 
 const MiB = 1024 * 1024;
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "vhdx.mjs");
+const BIN = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "vhdx.cjs");
 
 interface Json {
   ok: boolean;

@@ -7,7 +7,7 @@ import { hasTool, pattern, qemuCheck, qemuInfo, qemuToRaw, run, tempDir, vhdiinf
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
-const VHDX = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vhdx.mjs");
+const VHDX = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vhdx.cjs");
 const MiB = 1 << 20;
 
 function vhdx(args: string[], input?: Uint8Array) {

@@ -16,7 +16,7 @@ import { MiB } from "../../src/vhdx/bytes";
 import { countWrites, crashShimUnavailable, runKilledAt } from "../helpers/crash";
 import { differencingChild, dynamicImageWith, pattern, tempDir } from "./helpers";
 
-const VHDX = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vhdx.mjs");
+const VHDX = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vhdx.cjs");
 const SIZE = 8 * MiB;
 
 describe.skipIf(crashShimUnavailable() !== undefined)(

@@ -19,7 +19,7 @@ import { hasTool, pattern, qemuCheck, run, tempDir, vhdiinfo } from "./helpers";
 
 const tmp = tempDir("vhdx-locator-");
 afterAll(() => tmp.cleanup());
-const VHDX = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vhdx.mjs");
+const VHDX = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vhdx.cjs");
 const MiB = 1 << 20;
 const SIZE = 8 * MiB;
 

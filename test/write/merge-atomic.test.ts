@@ -28,7 +28,7 @@ import { CountingBackend } from "./recording";
 
 const tmp = tempDir("vhdx-merge-");
 afterAll(() => tmp.cleanup());
-const VHDX = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vhdx.mjs");
+const VHDX = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vhdx.cjs");
 const GiB = 1024 * MiB;
 const NEW_ID = "12345678-9abc-4def-8123-456789abcdef";
 

@@ -20,7 +20,7 @@ import { CountingBackend } from "./recording";
 
 const tmp = tempDir("vhdx-stream-");
 afterAll(() => tmp.cleanup());
-const VHDX = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vhdx.mjs");
+const VHDX = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vhdx.cjs");
 const GiB = 1024 * MiB;
 
 /** A dynamic image of `size` bytes (1 MiB blocks) with pattern(1) written over [0, present). */

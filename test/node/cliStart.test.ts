@@ -1,0 +1,95 @@
+/**
+ * How the `vhdx` command starts (bin/vhdx.cjs, bin/load-cli.cjs): V8 takes the code cache the
+ * build made for the bundle, a bundle changed since is compiled without it, and the thread pool
+ * has the size the entry point sets (which an ES module entry could not do: Node starts the pool
+ * while loading one). `npm test` builds the command before the tests run.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { useTempDir } from "../helpers/tmp";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const LOADER = join(ROOT, "bin", "load-cli.cjs");
+
+function node(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, args, { encoding: "utf8", env: { ...process.env, ...env } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("the command's start", () => {
+  const tmp = useTempDir("vhdx-start-");
+
+  it("V8 accepts the code cache made for the bundle, and the command runs with it", () => {
+    const probe = `const r = require(${JSON.stringify(LOADER)}).loadCli(); console.log(JSON.stringify({ cached: r.cached, main: typeof r.main }));`;
+    const r = node(["-e", probe]);
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toEqual({ cached: true, main: "function" });
+    const v = node([join(ROOT, "bin", "vhdx.cjs"), "--version"]);
+    expect(v.status).toBe(0);
+    expect(v.stdout).toMatch(/^vhdx \d+\.\d+\.\d+\n$/);
+  });
+
+  it("a cache that does not match the bundle is not used (V8 rejects it) and the command still runs", () => {
+    // The loader with the cache path pointed at the cache of another script: V8 must refuse it.
+    const other = tmp.path("other.cache");
+    const make = `const vm = require("node:vm"); const s = new vm.Script("1 + 1"); s.runInThisContext(); require("node:fs").writeFileSync(${JSON.stringify(other)}, s.createCachedData());`;
+    expect(node(["-e", make]).status).toBe(0);
+    const loader = readFileSync(LOADER, "utf8").replace(
+      'join(__dirname, "..", "dist", "cli.cache")',
+      JSON.stringify(other),
+    );
+    expect(loader).toContain(JSON.stringify(other));
+    const probe = `const m = { exports: {} }; new Function("module", "exports", "require", "__dirname", ${JSON.stringify(loader)})(m, m.exports, require, ${JSON.stringify(join(ROOT, "bin"))}); const r = m.exports.loadCli(); r.main(["--version"], { out: (s) => console.log(JSON.stringify({ cached: r.cached, out: s })), outBytes: async () => {} });`;
+    const r = node(["-e", probe]);
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toEqual({ cached: false, out: "vhdx 0.1.0\n" });
+  });
+
+  it("runs file I/O on as many pool threads as it sets, not libuv's default four", async () => {
+    if (process.platform !== "linux") return;
+    // A write from stdin holds the process open, its image already opened (the pool started),
+    // while its threads are counted. The pool's threads are the difference from a run whose pool
+    // is told to have one thread.
+    const img = tmp.path("pool.vhdx");
+    expect(node([join(ROOT, "bin", "vhdx.cjs"), "create", img, "--size", "8M"]).status).toBe(0);
+    const one = await threadsWhileWaiting(img, "1");
+    const chosen = await threadsWhileWaiting(img, undefined);
+    expect(chosen - one + 1).toBe(Math.max(2, Math.min(4, availableParallelism())));
+    expect((await threadsWhileWaiting(img, "3")) - one + 1).toBe(3);
+  });
+});
+
+async function threadsWhileWaiting(img: string, poolSize: string | undefined): Promise<number> {
+  const env = { ...process.env };
+  delete env.UV_THREADPOOL_SIZE;
+  if (poolSize) env.UV_THREADPOOL_SIZE = poolSize;
+  const child = spawn(process.execPath, [join(ROOT, "bin", "vhdx.cjs"), "write", img, "--offset", "0"], {
+    env,
+    stdio: ["pipe", "ignore", "pipe"],
+  });
+  // Counted once it holds still: two equal counts 200 ms apart, after at least 600 ms.
+  let last = -1;
+  let count = 0;
+  for (let waited = 0; waited < 10_000; waited += 200) {
+    await new Promise((r) => setTimeout(r, 200));
+    count = threadCount(child.pid!);
+    if (waited >= 600 && count === last) break;
+    last = count;
+  }
+  child.stdin.end(new Uint8Array(512));
+  const status = await new Promise((r) => child.on("close", r));
+  expect(status).toBe(0);
+  return count;
+}
+
+function threadCount(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/task`).length;
+  } catch {
+    return 0;
+  }
+}
