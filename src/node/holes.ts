@@ -1,5 +1,4 @@
-import { spawn } from "node:child_process";
-import { existsSync, readSync } from "node:fs";
+import { readSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { isAllZero, MiB } from "../vhdx/bytes";
 import type { ByteRange } from "../vhdx/image";
@@ -24,9 +23,6 @@ const TRUSTED_FILE_SYSTEMS = new Set(["ef53", "58465342"]);
 const PROBE = 4096;
 /** Samples spread through the holes, besides their ends. */
 const PROBES_SPREAD = 256;
-/** filefrag's usual homes: /usr/sbin is not on an ordinary user's PATH on Debian. */
-const FILEFRAG_PATHS = ["/usr/sbin/filefrag", "/sbin/filefrag"];
-const FILEFRAG_TIMEOUT_MS = 5000;
 
 /** Runs `filefrag` on the open file and resolves to its standard output, or null when it cannot. */
 export type ExtentMapRunner = (fh: FileHandle) => Promise<string | null>;
@@ -35,9 +31,13 @@ export type ExtentMapRunner = (fh: FileHandle) => Promise<string | null>;
 export async function findHoles(
   fh: FileHandle,
   size: number,
-  run: ExtentMapRunner = runFilefrag,
+  // Its module (and node:child_process) loads only for an input that may have holes.
+  run: ExtentMapRunner = async (f) => (await import("./filefrag")).runFilefrag(f),
 ): Promise<ByteRange[]> {
   try {
+    // Allocated space as large as the file: no hole worth the lookup (a file with holes can still
+    // land here, counting its metadata blocks, and is then read whole, which is always right).
+    if ((await fh.stat()).blocks * 512 >= size) return [];
     const text = await run(fh);
     if (text === null) return [];
     const holes = holesFromFilefrag(text, size);
@@ -110,31 +110,4 @@ function holesReadAsZero(fh: FileHandle, holes: readonly ByteRange[]): boolean {
     if (readSync(fh.fd, buf, 0, length, p.start) !== length || !isAllZero(buf.subarray(0, length))) return false;
   }
   return true;
-}
-
-/** `filefrag -v -b1` on the open file, through /proc/self/fd so it maps the very file we opened. */
-export async function runFilefrag(fh: FileHandle): Promise<string | null> {
-  if (process.platform !== "linux") return null;
-  const exe = FILEFRAG_PATHS.find((p) => existsSync(p));
-  if (!exe) return null;
-  return new Promise((resolve) => {
-    const child = spawn(exe, ["-v", "-b1", "/proc/self/fd/3"], {
-      stdio: ["ignore", "pipe", "ignore", fh.fd],
-      env: { LC_ALL: "C", PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
-    });
-    // A map that takes this long is not worth waiting for: reading the file is the fallback.
-    const timer = setTimeout(() => child.kill("SIGKILL"), FILEFRAG_TIMEOUT_MS);
-    let out = "";
-    const stdout = child.stdout!; // "pipe" above
-    stdout.setEncoding("utf8");
-    stdout.on("data", (chunk: string) => (out += chunk));
-    child.on("error", () => {
-      clearTimeout(timer);
-      resolve(null);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve(code === 0 ? out : null);
-    });
-  });
 }

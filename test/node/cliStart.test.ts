@@ -33,6 +33,14 @@ describe("the command's start", () => {
     expect(v.stdout).toMatch(/^vhdx \d+\.\d+\.\d+\n$/);
   });
 
+  it("the bundle makes no import() of its own: a script compiled by node:vm could not run one", () => {
+    // esbuild turns imports between bundled modules into lazy initialisers; a dynamic import of a
+    // Node module would stay an import() and fail at run time with ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING.
+    const bundle = readFileSync(join(ROOT, "dist", "cli.cjs"), "utf8");
+    expect(bundle.length).toBeGreaterThan(10_000);
+    expect(bundle).not.toMatch(/\bimport\s*\(/);
+  });
+
   it("a cache that does not match the bundle is not used (V8 rejects it) and the command still runs", () => {
     // The loader with the cache path pointed at the cache of another script: V8 must refuse it.
     const other = tmp.path("other.cache");

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { existsSync, statfsSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { findHoles, holesFromFilefrag, runFilefrag } from "../../src/node/holes";
+import { fileURLToPath } from "node:url";
+import { findHoles, holesFromFilefrag } from "../../src/node/holes";
+import { runFilefrag } from "../../src/node/filefrag";
 import { RawFileDisk } from "../../src/node/rawDisk";
 import { convertToVhdx } from "../../src/vhdx/convert";
 import type { ByteRange } from "../../src/vhdx/image";
@@ -184,6 +186,31 @@ describe.skipIf(filefragMissing !== undefined || missingTools("qemu-img", "fallo
       } finally {
         await fh.close();
       }
+    });
+
+    it("does not look for holes in a file whose allocated space covers its size", async () => {
+      const path = tmp.path("dense.raw");
+      writeFileSync(path, patternBytes(3, 2 * MiB));
+      const fh = await open(path, "r");
+      let asked = false;
+      try {
+        const holes = await findHoles(fh, 2 * MiB, async () => {
+          asked = true;
+          return null;
+        });
+        expect(holes).toEqual([]);
+        expect(asked).toBe(false);
+      } finally {
+        await fh.close();
+      }
+    });
+
+    it("the vhdx command converts the file, holes skipped, every byte kept (QEMU compares)", async () => {
+      const { path } = await layered("cli.raw");
+      const outPath = tmp.path("cli.vhdx");
+      const bin = fileURLToPath(new URL("../../bin/vhdx.cjs", import.meta.url));
+      runOk(process.execPath, [bin, "convert", path, outPath]);
+      runOk("qemu-img", ["compare", "-f", "vhdx", "-F", "raw", outPath, path]);
     });
 
     it("a conversion of the file skips its holes and keeps every byte (QEMU compares)", async () => {
