@@ -23,11 +23,13 @@ const TRUSTED_FILE_SYSTEMS = new Set(["ef53", "58465342"]);
 const PROBE = 4096;
 /** Samples spread through the holes, besides their ends. */
 const PROBES_SPREAD = 256;
+/** Holes kept at most (the largest), each read back at both ends. */
+const MAX_HOLES = 16384;
 
 /** Runs `filefrag` on the open file and resolves to its standard output, or null when it cannot. */
 export type ExtentMapRunner = (fh: FileHandle) => Promise<string | null>;
 
-/** The holes of the open file `fh` of `size` bytes: sorted, disjoint, each at least one byte. */
+/** The holes of the open file `fh` of `size` bytes worth skipping: sorted, disjoint, each at least 1 MiB. */
 export async function findHoles(
   fh: FileHandle,
   size: number,
@@ -40,8 +42,9 @@ export async function findHoles(
     if ((await fh.stat()).blocks * 512 >= size) return [];
     const text = await run(fh);
     if (text === null) return [];
-    const holes = holesFromFilefrag(text, size);
-    if (holes === null) return [];
+    const all = holesFromFilefrag(text, size);
+    if (all === null) return [];
+    const holes = holesWorthSkipping(all);
     return holesReadAsZero(fh, holes) ? holes : [];
   } catch {
     return [];
@@ -81,6 +84,19 @@ export function holesFromFilefrag(text: string, size: number): ByteRange[] | nul
   if (!last) return null;
   holes.push(...rangeIfAny(covered, size));
   return holes;
+}
+
+/**
+ * The holes a copy can skip: pieces are at least 1 MiB, so smaller holes never hold a whole one.
+ * A very fragmented file keeps only its MAX_HOLES largest, which bounds the reading back.
+ */
+function holesWorthSkipping(holes: readonly ByteRange[]): ByteRange[] {
+  const large = holes.filter((h) => h.end - h.start >= MiB);
+  if (large.length <= MAX_HOLES) return large;
+  return large
+    .sort((a, b) => b.end - b.start - (a.end - a.start))
+    .slice(0, MAX_HOLES)
+    .sort((a, b) => a.start - b.start);
 }
 
 function rangeIfAny(start: number, end: number): ByteRange[] {

@@ -188,6 +188,23 @@ describe.skipIf(filefragMissing !== undefined || missingTools("qemu-img", "fallo
       }
     });
 
+    it("keeps only holes of 1 MiB or more, the only ones a copy's pieces fit in", async () => {
+      const { path } = await layered("small-holes.raw");
+      // The extent at 20 MiB said to start at 12.5 MiB: the hole before it is 512 KiB.
+      const text = EXT4_SAMPLE.replace("20971520..25165823", "13107200..25165823");
+      expect(holesFromFilefrag(text, SIZE)).toContainEqual({ start: 12 * MiB, end: 12.5 * MiB });
+      const fh = await open(path, "r");
+      try {
+        expect(await findHoles(fh, SIZE, async () => text)).toEqual([
+          { start: 0, end: 8 * MiB },
+          { start: 24 * MiB, end: 39997440 },
+          { start: 40001536, end: SIZE },
+        ]);
+      } finally {
+        await fh.close();
+      }
+    });
+
     it("does not look for holes in a file whose allocated space covers its size", async () => {
       const path = tmp.path("dense.raw");
       writeFileSync(path, patternBytes(3, 2 * MiB));
