@@ -138,7 +138,9 @@ describe.skipIf(!hasTool("qemu-img"))("vhdx write streams", () => {
   it("stdin running past the end of the disk is a clear error that changes nothing", async () => {
     const path = tmp.path("past.vhdx");
     const model = await image(path, 8 * MiB, 2 * MiB);
-    const guid = (await openImage(await NodeFileBackend.open(path))).header.dataWriteGuid;
+    const before = await openImage(await NodeFileBackend.open(path));
+    const guid = before.header.dataWriteGuid;
+    await before.close();
     const size = statSync(path).size;
     // Starts in a present block, runs through new blocks, and one byte past the end.
     const r = run(process.execPath, [VHDX, "write", path, "--offset", String(MiB + 7)], pattern(4, 7 * MiB));
