@@ -199,7 +199,7 @@ export function mergeOpen(ctx: CallContext, parentHandle: FileSystemFileHandle):
       );
     const out = await WritableHandleBackend.open(parentHandle, { overlayBudget: 32 * 1024 * 1024 });
     try {
-      const { value } = await out.batch(async () => {
+      const { value, atomic } = await out.batch(async () => {
         const image: VhdxImage = await openImage(out, { readOnly: false });
         const expected = linkages(child);
         if (!expected.includes(image.header.dataWriteGuid)) {
@@ -217,7 +217,9 @@ export function mergeOpen(ctx: CallContext, parentHandle: FileSystemFileHandle):
       const size = await out.size();
       return {
         ...value,
-        summary: `${value.blocksMerged} blocks merged into ${parentHandle.name}`,
+        // The engine's log keeps the parent consistent either way; the user should know whether
+        // the file changed in one swap or in several (a merge that outgrew the staging budget).
+        summary: `${value.blocksMerged} blocks merged into ${parentHandle.name}${atomic ? "" : " (the merge outgrew the browser's staging budget and reached the file in more than one step)"}`,
         fileSize: size,
         target: { kind: "handle", handle: parentHandle },
       };
