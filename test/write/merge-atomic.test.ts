@@ -184,7 +184,9 @@ describe("announceParentLinkage", () => {
       childBlock: MiB,
       present: MiB,
     });
-    const parentGuid = (await openImage(await NodeFileBackend.open(pair.parent))).header.dataWriteGuid;
+    const parentImage = await openImage(await NodeFileBackend.open(pair.parent));
+    const parentGuid = parentImage.header.dataWriteGuid;
+    await parentImage.close();
     const open = async () =>
       openImage(await NodeFileBackend.open(pair.child, { readOnly: false }), { readOnly: false });
     const w = new VhdxWriter(await open());
