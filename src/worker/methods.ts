@@ -5,7 +5,8 @@ import { current, exclusive, getSession, setSession } from "./state";
 import { commitPatch, patchCost, replay } from "./commit";
 import { check, log, repair, repairPlan } from "./inspect";
 import { attachChain, chain, layers, parentLocator, partialBlocks } from "./chain";
-import { compact, convertOpenToRaw, convertRaw, createNew, mergeOpen } from "./toolbox";
+import { compact, convertOpenToRaw, convertRaw, createNew } from "./toolbox";
+import { mergeOpen } from "./mergeJob";
 import { writeFile, writeFileCost } from "./writeFile";
 import {
   closeSession,

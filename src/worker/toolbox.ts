@@ -1,18 +1,14 @@
 /**
- * The worker's toolbox: new images, conversions (raw → VHDX, VHDX with its chain → raw),
- * compaction and merging a child into its parent. Each streams a piece at a time with progress
+ * The worker's toolbox: new images, conversions (raw → VHDX, VHDX with its chain → raw) and
+ * compaction (merging a child into its parent is in mergeJob.ts). Each streams a piece at a time with progress
  * and cancel into a file the user picked (one writable, swapped in at the end or discarded) or an
  * OPFS file (in place; removed when the job fails), never holding the image in memory.
  */
 import { createImage, parentInfoOf, resolveCreateOptions, type CreateOptions, type ParentInfo } from "../vhdx/create";
 import { convertToRaw, convertToVhdx, rawDisk, type ToVhdxOptions } from "../vhdx/convert";
 import { VhdxError } from "../vhdx/errors";
-import { openImage, type VhdxImage } from "../vhdx/image";
+import { openImage } from "../vhdx/image";
 import type { RandomAccess } from "../vhdx/io";
-import { normalizeGuid } from "../vhdx/guid";
-import { mergeIntoParent, type MergeResult } from "../vhdx/merge";
-import { locatorValue } from "../vhdx/parentLocator";
-import { VhdxWriter } from "../vhdx/write";
 import type { CallContext } from "./protocol";
 import { current, exclusive } from "./state";
 import { BlobBackend } from "./storage/blobBackend";
@@ -71,7 +67,7 @@ async function inputBlob(src: InputFile): Promise<File> {
   return src.kind === "file" ? src.file : src.handle.getFile();
 }
 
-function progressOf(ctx: CallContext) {
+export function progressOf(ctx: CallContext) {
   return (p: { done: number; total: number }) => ctx.progress(p.total ? p.done / p.total : 1, p.done);
 }
 
@@ -176,70 +172,4 @@ export function compact(ctx: CallContext, o: ConvertOptions, target: OutputTarge
       target,
     };
   });
-}
-
-/**
- * Folds the open differencing image into its parent, a file the user picked with write access.
- * The parent must be the one the child links to (parent_linkage); the merge is one writable on it.
- */
-export function mergeOpen(ctx: CallContext, parentHandle: FileSystemFileHandle): Promise<JobResult & MergeResult> {
-  return exclusive(async () => {
-    const child = current().image;
-    if (child.diskType !== "differencing")
-      throw new VhdxError(
-        "INVALID_ARGUMENT",
-        `the open image is ${child.diskType}; only a differencing image merges`,
-        "merge",
-      );
-    if (!child.parent)
-      throw new VhdxError(
-        "PARENT_NOT_FOUND",
-        "attach the parent chain first (choose the parent file)",
-        "parent locator",
-      );
-    const out = await WritableHandleBackend.open(parentHandle, { overlayBudget: 32 * 1024 * 1024 });
-    try {
-      const { value, atomic } = await out.batch(async () => {
-        const image: VhdxImage = await openImage(out, { readOnly: false });
-        const expected = linkages(child);
-        if (!expected.includes(image.header.dataWriteGuid)) {
-          throw new VhdxError(
-            "PARENT_MISMATCH",
-            `${parentHandle.name} has DataWriteGuid {${image.header.dataWriteGuid}} but the child links to ${expected.map((g) => `{${g}}`).join(" or ")}`,
-            "parent locator",
-          );
-        }
-        const w = new VhdxWriter(image);
-        const r = await mergeIntoParent(child, w, { signal: ctx.signal, onProgress: progressOf(ctx) });
-        await w.finish();
-        return r;
-      });
-      const size = await out.size();
-      return {
-        ...value,
-        // The engine's log keeps the parent consistent either way; the user should know whether
-        // the file changed in one swap or in several (a merge that outgrew the staging budget).
-        summary: `${value.blocksMerged} blocks merged into ${parentHandle.name}${atomic ? "" : " (the merge outgrew the browser's staging budget and reached the file in more than one step)"}`,
-        fileSize: size,
-        target: { kind: "handle", handle: parentHandle },
-      };
-    } finally {
-      await out.close();
-    }
-  });
-}
-
-function linkages(img: VhdxImage): string[] {
-  const pl = img.params.parentLocator;
-  if (!pl) return [];
-  const out: string[] = [];
-  for (const k of ["parent_linkage", "parent_linkage2"]) {
-    const v = locatorValue(pl, k);
-    try {
-      if (v) out.push(normalizeGuid(v));
-    } catch {
-      // A malformed linkage links to nothing.
-    }
-  }
-  return out;
 }

@@ -160,7 +160,8 @@ export function ConvertDialog() {
               <ParentPicker parent={parent} setParent={setParent} />
               <span className="hint">
                 The child's sectors are written into the parent, which must carry the DataWriteGuid the child links to.
-                The child no longer links to the parent afterwards.
+                A child open for editing is told of the merge first, so it opens over its parent at every step; it no
+                longer links to the parent afterwards.
               </span>
             </>
           )}
