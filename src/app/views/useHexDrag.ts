@@ -3,7 +3,8 @@
  * pointer, a move only when it crosses into another byte. The grid holds the pointer captured, so
  * moves and the release arrive even outside the window. Held past the top or bottom edge, the view
  * keeps scrolling every frame (as a text editor's does), faster the farther the pointer is, until
- * the button is released, the capture is lost, or the disk's first or last byte is reached.
+ * the button is released, the capture is lost, or the disk's first or last byte is reached; the
+ * selection ends in the column under the pointer (in either pane), as it moves left and right.
  */
 import { useEffect, useRef, type PointerEvent as ReactPointerEvent, type RefObject } from "react";
 import { BYTES_PER_ROW } from "../lib/hexFormat";
@@ -27,6 +28,20 @@ export function cellAt(target: EventTarget | null): { off: number; pane: "hex" |
   const el = target.closest<HTMLElement>("[data-off]");
   if (!el) return null;
   return { off: Number(el.dataset.off), pane: el.parentElement?.dataset.pane === "text" ? "text" : "hex" };
+}
+
+/**
+ * The column (0–15) of the byte at `x`, or null between cells. Read off a row on screen: columns
+ * line up down the grid, and the pointer itself is off the grid when this is asked.
+ */
+function columnAt(grid: HTMLElement, x: number): number | null {
+  const rect = grid.getBoundingClientRect();
+  const some = grid.querySelector("[data-off]");
+  if (!some) return null;
+  const r = some.getBoundingClientRect();
+  const under = document.elementFromPoint(Math.max(rect.left + 1, Math.min(rect.right - 1, x)), r.top + r.height / 2);
+  const cell = under && grid.contains(under) ? cellAt(under) : null;
+  return cell ? cell.off % BYTES_PER_ROW : null;
 }
 
 export interface HexDragOptions {
@@ -61,8 +76,9 @@ export function useHexDrag(options: HexDragOptions): HexDrag {
   const opt = useRef(options);
   opt.current = options;
   const drag = useRef<{ anchor: number } | null>(null);
-  // `past`: how far beyond the edge the pointer is, in pixels (negative above the top edge).
-  const auto = useRef<{ past: number; raf: number; last: number; acc: number } | null>(null);
+  // `past`: how far beyond the edge the pointer is, in pixels (negative above the top edge);
+  // `col`: the column under the pointer, which the selection's end keeps to.
+  const auto = useRef<{ past: number; col: number; raf: number; last: number; acc: number } | null>(null);
 
   const extendTo = (off: number) => {
     const d = drag.current;
@@ -89,9 +105,10 @@ export function useHexDrag(options: HexDragOptions): HexDrag {
     if (rows > 0) {
       a.acc -= rows;
       const down = a.past > 0;
-      const to = Math.max(0, Math.min(size - 1, opt.current.cursor() + (down ? rows : -rows) * BYTES_PER_ROW));
-      const row = Math.floor(to / BYTES_PER_ROW);
-      opt.current.scroll((t) => (down ? Math.max(t, row - visible + 1) : Math.min(t, row)));
+      const row = Math.floor(opt.current.cursor() / BYTES_PER_ROW) + (down ? rows : -rows);
+      const to = Math.max(0, Math.min(size - 1, row * BYTES_PER_ROW + a.col));
+      const toRow = Math.floor(to / BYTES_PER_ROW);
+      opt.current.scroll((t) => (down ? Math.max(t, toRow - visible + 1) : Math.min(t, toRow)));
       extendTo(to);
       // The disk's first or last byte reached: nothing more to scroll to.
       more = down ? to < size - 1 : to > 0;
@@ -114,17 +131,24 @@ export function useHexDrag(options: HexDragOptions): HexDrag {
       if (cell) extendTo(cell.off);
       return;
     }
+    const cur = opt.current.cursor();
+    const col = columnAt(el, e.clientX) ?? auto.current?.col ?? cur % BYTES_PER_ROW;
     if (auto.current) {
       auto.current.past = past;
+      if (col !== auto.current.col) {
+        auto.current.col = col;
+        extendTo(cur - (cur % BYTES_PER_ROW) + col);
+      }
       return;
     }
-    // Leaving by an edge: the selection first reaches the edge row (same column), then scrolls on.
+    // Leaving by an edge: the selection first reaches the edge row (in the pointer's column), then
+    // scrolls on.
     const { top, visible } = opt.current;
-    const cur = opt.current.cursor();
     const edgeRow = past > 0 ? top + visible - 1 : top;
     const curRow = Math.floor(cur / BYTES_PER_ROW);
-    if (past > 0 ? curRow < edgeRow : curRow > edgeRow) extendTo(cur + (edgeRow - curRow) * BYTES_PER_ROW);
-    auto.current = { past, raf: requestAnimationFrame(frame), last: performance.now(), acc: 0 };
+    const row = past > 0 ? Math.max(curRow, edgeRow) : Math.min(curRow, edgeRow);
+    extendTo(row * BYTES_PER_ROW + col);
+    auto.current = { past, col, raf: requestAnimationFrame(frame), last: performance.now(), acc: 0 };
   };
 
   useEffect(() => {
