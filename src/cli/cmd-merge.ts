@@ -13,12 +13,23 @@ async function openWriter(path: string): Promise<VhdxWriter> {
   return new VhdxWriter(await openImage(await NodeFileBackend.open(path, { readOnly: false }), { readOnly: false }));
 }
 
+/** Why the child cannot be opened for writing, when that is the reason `e` says; "" otherwise. */
+function writeRefusal(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (code === "EACCES") return "permission denied";
+  if (code === "EPERM") return "operation not permitted";
+  if (code === "EROFS") return "read-only file system";
+  return "";
+}
+
 /**
  * `vhdx merge`: folds a differencing image into its parent as one commit (all or nothing across a
  * crash). Before the parent changes, the child is made to name the parent's next DataWriteGuid as
  * parent_linkage2, so it opens over its parent at every point until the merge has committed. After
  * the commit that name is taken back: the child is then no longer linked to the changed parent (a
- * crash just before that leaves it linked, reading exactly as the merged parent).
+ * crash just before that leaves it linked, reading exactly as the merged parent). A child that
+ * cannot be written is merged without that step: only the parent changes, and a crash during the
+ * merge can then leave a child that needs a forced open over the unchanged parent.
  */
 export async function mergeCommand(a: ParsedArgs, io: Io): Promise<number> {
   const path = oneImage(a, "merge");
@@ -33,27 +44,42 @@ export async function mergeCommand(a: ParsedArgs, io: Io): Promise<number> {
     const current = w.image.header.dataWriteGuid;
     let childWriter: VhdxWriter | undefined;
     let unlink: (() => Promise<void>) | undefined;
+    let merging = false;
+    let readOnlyChild = "";
     try {
       const r = await mergeIntoParent(image, w, {
         beforeParentChanges: async (next) => {
-          childWriter = await openWriter(path);
+          merging = true;
+          try {
+            childWriter = await openWriter(path);
+          } catch (e) {
+            // A child this process may not write (read-only media, an immutable file) is merged
+            // all the same; it is only not told of the merge (see the note below).
+            readOnlyChild = writeRefusal(e);
+            if (!readOnlyChild) throw e;
+            return;
+          }
           unlink = await announceParentLinkage(childWriter, current, next);
           await childWriter.finish();
         },
       });
       await w.finish();
-      if (!unlink) {
+      if (!merging) {
         io.out(`nothing to merge: ${path} holds no sectors or metadata of its own; ${parentPath} is unchanged\n`);
         return 0;
       }
       // The merge has committed; the child's extra linkage is only taken back now. Failing that
       // leaves a child that opens over the merged parent and reads as it: worth a word, not an error.
       let child = `${path} is no longer linked to it`;
-      try {
-        await unlink();
-        await childWriter!.finish();
-      } catch (e) {
-        child = `${path} still links to it (${e instanceof Error ? e.message : String(e)})`;
+      if (unlink) {
+        try {
+          await unlink();
+          await childWriter!.finish();
+        } catch (e) {
+          child = `${path} still links to it (${e instanceof Error ? e.message : String(e)})`;
+        }
+      } else {
+        child = `${path} could not be written (${readOnlyChild}) and was left as it was; it no longer opens over the merged parent`;
       }
       io.out(
         `merged ${path} into ${parentPath}: ${r.blocksMerged} blocks, ${formatSize(r.bytesCopied)}${r.metadataChanged ? ", metadata updated" : ""}; ${child}\n`,

@@ -92,6 +92,8 @@ section is written last, so an interrupted conversion never leaves a file that o
 
 Folds a differencing image into its parent: every sector the child holds is written into
 the parent, and the child's virtual-disk metadata replaces the parent's. The parent gets
-a new DataWriteGuid, so the child no longer opens on top of it afterwards.
+a new DataWriteGuid, so the child no longer opens on top of it afterwards. All or nothing:
+until the merge commits, the parent reads as before and the child (told of the merge)
+still opens over it. A child that cannot be written is merged and left as it was.
 `,
 };

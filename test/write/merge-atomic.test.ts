@@ -210,6 +210,34 @@ describe("announceParentLinkage", () => {
   });
 });
 
+describe.skipIf(!hasTool("qemu-img") || !hasTool("chattr"))("vhdx merge of a child it cannot write", () => {
+  it("merges all the same, leaves the child byte for byte as it was, and says so", async () => {
+    const dir = tmp.path("immutable");
+    runOk("mkdir", ["-p", dir]);
+    const pair = await makePair(dir, {
+      size: 8 * MiB,
+      parentType: "dynamic",
+      parentBlock: MiB,
+      childBlock: MiB,
+      present: 2 * MiB,
+    });
+    const childBefore = readFileSync(pair.child);
+    // Immutable: not even root may open it for writing (EPERM), as on read-only media.
+    runOk("chattr", ["+i", pair.child]);
+    try {
+      const r = run(process.execPath, [VHDX, "merge", pair.child]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/could not be written \(operation not permitted\) and was left as it was/);
+    } finally {
+      runOk("chattr", ["-i", pair.child]);
+    }
+    expect(readFileSync(pair.child).equals(childBefore)).toBe(true);
+    expect(qemuCheck(pair.parent).out).toMatch(/No errors were found/);
+    qemuToRaw(pair.parent, resolve(dir, "merged.raw"));
+    expect(readFileSync(resolve(dir, "merged.raw")).equals(Buffer.from(pair.after))).toBe(true);
+  });
+});
+
 describe("vhdx merge of a child with nothing of its own", () => {
   it("says so and leaves both files byte for byte as they were", () => {
     const dir = tmp.path("empty");
