@@ -146,6 +146,35 @@ describe.skipIf(missingTools("qemu-img"))("merge in the worker", () => {
     expect(after.logNeedsReplay).toBe(false);
   });
 
+  it("a merge larger than the 32 MiB staging budget still reaches the parent in one writable", async () => {
+    const big = 48 * MiB;
+    const pm = new MemoryBackend();
+    await createImage(pm, { type: "dynamic", virtualSize: big, blockSize: MiB });
+    const pw = new VhdxWriter(await openImage(pm, { readOnly: false }));
+    await pw.write(0, patternBytes(5, 8 * MiB));
+    await pw.finish();
+    const parentImage = await openImage(new MemoryBackend(await bytesOf(pm)), { readOnly: true });
+    const cm = new MemoryBackend();
+    await createImage(cm, {
+      type: "differencing",
+      blockSize: MiB,
+      parent: parentInfoOf(parentImage, { relativePath: "p.vhdx" }),
+    });
+    const cw = new VhdxWriter(await openImage(cm, { readOnly: false }));
+    const ours = patternBytes(6, 40 * MiB);
+    await cw.write(8 * MiB, ours); // whole blocks: nothing widened from the parent
+    await cw.finish();
+    const parent = new ModelHandle("p.vhdx", await bytesOf(pm));
+    await openChain(new ModelHandle("c.vhdx", await bytesOf(cm)), parent);
+    const r = await methods.mergeOpen(ctx(), parent.handle);
+    expect(r.blocksMerged).toBe(40);
+    expect(r.summary).not.toMatch(/more than one step/);
+    expect(parent.writablesOpened).toBe(1);
+    const merged = await openImage(new MemoryBackend(parent.bytes), { readOnly: true });
+    expect(Buffer.from(await merged.read(8 * MiB, ours.length)).equals(Buffer.from(ours))).toBe(true);
+    expect(Buffer.from(await merged.read(0, 8 * MiB)).equals(Buffer.from(patternBytes(5, 8 * MiB)))).toBe(true);
+  });
+
   it("leaves a read-only child untouched", async () => {
     const parent = new ModelHandle("parent.vhdx", parentBytes);
     await openChain(new File([childBytes.slice()], "child.vhdx"), parent);

@@ -131,6 +131,19 @@ describe("writeFile", () => {
     runOk(requireTool("qemu-img"), ["check", "-f", "vhdx", vhdx]);
   });
 
+  it("a file larger than the 32 MiB staging budget still lands in one writable, atomically", async () => {
+    // Past the budget the staged bytes leave memory; nothing the commit reads back is among them.
+    const mem = new MemoryBackend();
+    await createImage(mem, { type: "dynamic", virtualSize: 64 * MiB, blockSize: MiB });
+    const h = await openWritable(new Uint8Array(await mem.read(0, await mem.size())));
+    const data = patternBytes(8, 40 * MiB + 3);
+    const r = await methods.writeFile(ctx(), 5 * MiB + 1, new StreamOnlyFile([new Uint8Array(data)], "big.img"));
+    expect(r).toMatchObject({ bytes: data.length, blocksAllocated: 41, atomic: true });
+    expect(h.writablesOpened).toBe(1);
+    const fresh = await openImage(new MemoryBackend(h.bytes), { readOnly: true });
+    expect(same(await fresh.read(5 * MiB + 1, data.length), data)).toBe(true);
+  });
+
   it("refuses a file running past the end of the disk, writing nothing", async () => {
     const h = await openWritable();
     const file = new StreamOnlyFile([bytes(3, 1000)], "long.bin");
