@@ -286,9 +286,13 @@ test("a differencing image and its parent: the locator, the chain, a read throug
   await c.getByRole("radio", { name: "Merge into parent" }).click();
   await willPick(page, "base.vhdx");
   await c.getByRole("button", { name: "Choose parent…" }).click();
+  // Opened read-only, the child is not written: the dialog says so, and its bytes stay as they were.
+  await expect(c.getByText("child.vhdx is open read-only, so it is left as it is")).toBeVisible();
   await page.screenshot({ path: "e2e/screenshots/toolbox-merge.png" });
   await c.getByRole("button", { name: "Merge", exact: true }).click();
   await expect(c.getByText("Merge: done.")).toBeVisible();
+  const childAfter = await fromOpfs(page, "child.vhdx", join(dir, "child-after.vhdx"));
+  expect(readFileSync(childAfter).equals(readFileSync(child))).toBe(true);
   await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("base.vhdx");
   await c.getByRole("button", { name: "Close" }).click();
   await gotoApp(page);

@@ -160,8 +160,9 @@ export function ConvertDialog() {
               <ParentPicker parent={parent} setParent={setParent} />
               <span className="hint">
                 The child's sectors are written into the parent, which must carry the DataWriteGuid the child links to.
-                A child open for editing is told of the merge first, so it opens over its parent at every step; it no
-                longer links to the parent afterwards.
+                {info?.readOnly
+                  ? ` ${fileName ?? "The child"} is open read-only, so it is left as it is; it no longer links to the parent afterwards.`
+                  : ` ${fileName ?? "The child"} is open for editing: it is told of the merge first, so it opens over its parent at every step, and no longer links to the parent afterwards.`}
               </span>
             </>
           )}
