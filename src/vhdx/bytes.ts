@@ -57,6 +57,14 @@ export function isAllZero(b: Uint8Array): boolean {
   return scanAllZero(b);
 }
 
+/** Whether `a` and `b` hold the same bytes (natively where the host can: see isAllZero). */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  if (nativeCompare && a.length >= 4 * KiB) return nativeCompare(a, b) === 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** isAllZero without the native comparison: the path taken where the host has none (browsers). */
 export function scanAllZero(b: Uint8Array): boolean {
   const n = b.length;

@@ -1,4 +1,4 @@
-import { PAYLOAD_STATE_NAMES, SB_STATE_NAMES } from "./bat";
+import { forEachSpan, PAYLOAD_STATE_NAMES, SB_STATE_NAMES } from "./bat";
 import { KNOWN_METADATA } from "./metadata";
 import { HEADER_SECTION_SIZE, Warning } from "./open";
 import { describeExtent, Extent, Gap } from "./registry";
@@ -75,22 +75,37 @@ export function imageInfo(img: VhdxImage, log: { needsReplay: boolean } = { need
   // Entries past those the file holds are NOT_PRESENT; they are counted, not visited.
   const present = Math.min(img.bat.length, img.bat.words.length >>> 1);
   // One pass over the raw words, a chunk at a time (its payload entries, then its sector bitmap
-  // entry, §2.5), with the common NOT_PRESENT state counted in a local: a 64 TiB disk's 2 million
-  // entries take a few milliseconds.
+  // entry, §2.5), with the common NOT_PRESENT state counted in a local; spans whose bytes are all
+  // zero, or whose chunks are all alike, are counted without a visit to each entry. A 64 TiB disk's
+  // 2 million entries take a few milliseconds, an empty or fresh one well under one.
   const w = img.bat.words;
   const stride = g.chunkRatio + 1;
-  for (let c = 0; c < present; c += stride) {
-    const end = Math.min(present, c + g.chunkRatio);
-    let notPresent = 0;
-    for (let j = c * 2; j < end * 2; j += 2) {
-      const s = w[j] & 7;
-      if (s === 0) notPresent++;
-      else pc[s]++;
+  const sbBelow = (n: number) => Math.floor(n / stride);
+  const countZeros = (start: number, end: number) => {
+    const sb = sbBelow(end) - sbBelow(start);
+    sc[0] += sb;
+    pc[0] += end - start - sb;
+  };
+  /** Counts the chunks starting in [start, stop), each `times` over. */
+  const countChunks = (start: number, stop: number, times = 1) => {
+    for (let c = start; c < stop; c += stride) {
+      const end = Math.min(stop, c + g.chunkRatio);
+      let notPresent = 0;
+      for (let j = c * 2; j < end * 2; j += 2) {
+        const s = w[j] & 7;
+        if (s === 0) notPresent++;
+        else pc[s] += times;
+      }
+      pc[0] += notPresent * times;
+      if (end < stop) sc[w[end * 2] & 7] += times;
     }
-    pc[0] += notPresent;
-    if (end < present) sc[w[end * 2] & 7]++;
-  }
-  const sbBelow = (n: number) => Math.floor(n / (g.chunkRatio + 1));
+  };
+  forEachSpan(w, present, stride, {
+    zero: countZeros,
+    // Identical chunks (QEMU's fresh images): the first counted once per chunk.
+    repeat: (start, end) => countChunks(start, start + stride, (end - start) / stride),
+    other: countChunks,
+  });
   const absentSb = sbBelow(img.bat.length) - sbBelow(present);
   sc[0] += absentSb;
   pc[0] += img.bat.length - present - absentSb;

@@ -30,6 +30,21 @@ export interface RandomAccess {
   close(): Promise<void>;
 }
 
+/**
+ * `length` bytes at `offset`, in a buffer of the caller's own when the backend can read into one
+ * (`owned`: nothing else holds it, so a Bat can adopt it as it is: a 64 TiB disk's BAT is 16 MiB).
+ */
+export async function readOwned(
+  io: RandomAccess,
+  offset: number,
+  length: number,
+): Promise<{ bytes: Uint8Array; owned: boolean }> {
+  if (!io.readInto) return { bytes: await io.read(offset, length), owned: false };
+  const bytes = new Uint8Array(length);
+  await io.readInto(offset, bytes);
+  return { bytes, owned: true };
+}
+
 /** Keeps all bytes in one growable buffer. Used by tests and for small scratch images. */
 export class MemoryBackend implements RandomAccess {
   private buf: Uint8Array;

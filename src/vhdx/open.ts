@@ -2,9 +2,8 @@ import {
   Bat,
   batGeometry,
   BAT_ENTRY_SIZE,
+  forEachSpan,
   isSectorBitmapEntry,
-  PAYLOAD_BLOCK_FULLY_PRESENT,
-  PAYLOAD_BLOCK_PARTIALLY_PRESENT,
   SB_BLOCK_PRESENT,
   SECTOR_BITMAP_BLOCK_SIZE,
 } from "./bat";
@@ -13,7 +12,7 @@ import { hex, VhdxError } from "./errors";
 import { parseFileIdentifier } from "./fileIdentifier";
 import { checkHeaderSlot, chooseCurrentHeader, HEADER_OFFSETS, HEADER_SIZE, HeaderSlot, LOG_VERSION } from "./header";
 import { isZeroGuid } from "./guid";
-import { RandomAccess } from "./io";
+import { RandomAccess, readOwned } from "./io";
 import {
   KNOWN_METADATA,
   METADATA_TABLE_SIZE,
@@ -257,13 +256,8 @@ export async function readBat(
   // Past `dataEnd` (a file grown by an in-memory log replay) every byte is zero: not read, not allocated.
   const withData = Math.max(0, Math.min(inFile, dataEnd - region.fileOffset));
   // Read straight into a buffer the Bat then adopts, where the backend can: no second 16 MiB copy.
-  const rawLength = withData - (withData % BAT_ENTRY_SIZE);
-  let raw: Uint8Array;
-  if (io.readInto) {
-    raw = new Uint8Array(rawLength);
-    await io.readInto(region.fileOffset, raw);
-  } else raw = await io.read(region.fileOffset, rawLength);
-  const bat = new Bat(geometry, raw, geometry.totalBatEntries, io.readInto !== undefined);
+  const raw = await readOwned(io, region.fileOffset, withData - (withData % BAT_ENTRY_SIZE));
+  const bat = new Bat(geometry, raw.bytes, geometry.totalBatEntries, raw.owned);
   registerBlocks(bat, registry);
   return bat;
 }
@@ -273,15 +267,33 @@ export function registerBlocks(bat: Bat, registry: RegionRegistry): void {
   // Entries the file does not hold are NOT_PRESENT: the loop follows the file, not the claimed length.
   const n = Math.min(bat.length, bat.words.length >>> 1);
   const w = bat.words;
-  for (let i = 0; i < n; i++) {
-    // Only states 6 and 7 (FULLY/PARTIALLY_PRESENT, SB_BLOCK_PRESENT) own space: one test on the
-    // raw word skips the rest, so a 64 TiB disk's 2 million empty entries cost next to nothing.
-    if ((w[i * 2] & 6) !== 6) continue;
-    const state = w[i * 2] & 7;
-    if (isSectorBitmapEntry(g, i)) {
-      if (state === SB_BLOCK_PRESENT) registry.addBlock(bat.fileOffsetMB(i) * MiB, SECTOR_BITMAP_BLOCK_SIZE, i, true);
-    } else if (state === PAYLOAD_BLOCK_FULLY_PRESENT || state === PAYLOAD_BLOCK_PARTIALLY_PRESENT) {
-      registry.addBlock(bat.fileOffsetMB(i) * MiB, g.blockSize, i, false);
+  // Empty stretches are skipped a span at a time, and a span of identical chunks whose first owns no
+  // space (QEMU's fresh images: ZERO entries) is settled by that first chunk. Within the rest, only
+  // states 6 and 7 (FULLY/PARTIALLY_PRESENT, SB_BLOCK_PRESENT) own space: one test on the raw word
+  // skips the others.
+  const visit = (start: number, end: number): boolean => {
+    let owned = false;
+    for (let i = start; i < end; i++) {
+      if ((w[i * 2] & 6) !== 6) continue;
+      const state = w[i * 2] & 7;
+      if (isSectorBitmapEntry(g, i)) {
+        if (state !== SB_BLOCK_PRESENT) continue;
+        registry.addBlock(bat.fileOffsetMB(i) * MiB, SECTOR_BITMAP_BLOCK_SIZE, i, true);
+      } else {
+        registry.addBlock(bat.fileOffsetMB(i) * MiB, g.blockSize, i, false);
+      }
+      owned = true;
     }
-  }
+    return owned;
+  };
+  const period = g.chunkRatio + 1;
+  forEachSpan(w, n, period, {
+    zero: noop,
+    repeat: (start, end) => {
+      if (visit(start, start + period)) visit(start + period, end);
+    },
+    other: visit,
+  });
 }
+
+const noop = () => undefined;

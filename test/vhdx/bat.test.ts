@@ -5,6 +5,7 @@ import {
   batGeometry,
   blockOfEntry,
   encodeBatEntry,
+  forEachSpan,
   isSectorBitmapEntry,
   PAYLOAD_BLOCK_FULLY_PRESENT,
   PAYLOAD_BLOCK_PARTIALLY_PRESENT,
@@ -13,6 +14,7 @@ import {
   sectorBitmapEntryIndex,
 } from "../../src/vhdx/bat";
 import { MiB, TiB } from "../../src/vhdx/bytes";
+import { Rng } from "../helpers/random";
 
 describe("BAT geometry (§2.4, §2.5)", () => {
   it("follows the spec's formulas", () => {
@@ -105,5 +107,71 @@ describe("Bat over raw bytes", () => {
     const big = new Uint8Array(128);
     big.set(raw(), 0);
     expect(new Bat(g, big.subarray(0, 64), 8, true).words.buffer).not.toBe(big.buffer);
+  });
+});
+
+describe("forEachSpan", () => {
+  type Kind = "zero" | "repeat" | "other";
+  function spansOf(words: Uint32Array, n: number, align: number): [number, number, Kind][] {
+    const out: [number, number, Kind][] = [];
+    forEachSpan(words, n, align, {
+      zero: (a, b) => out.push([a, b, "zero"]),
+      repeat: (a, b) => out.push([a, b, "repeat"]),
+      other: (a, b) => out.push([a, b, "other"]),
+    });
+    return out;
+  }
+  /** What a span is, by a plain scan: the oracle. */
+  function kindOf(words: Uint32Array, a: number, b: number, align: number): Kind {
+    const w = words.subarray(a * 2, b * 2);
+    if (w.every((x) => x === 0)) return "zero";
+    const p = align * 2;
+    if ((b - a) % align === 0 && b - a >= 2 * align && w.every((x, k) => k < p || x === w[k - p])) return "repeat";
+    return "other";
+  }
+
+  it("covers every entry once, in aligned spans, each told apart as a plain scan tells it", () => {
+    const rng = new Rng(21);
+    const seen = new Set<Kind>();
+    for (let round = 0; round < 80; round++) {
+      const align = [1, 3, 129, 4097, 5000][round % 5];
+      const n = rng.u32() % 90_000;
+      const words = new Uint32Array(n * 2);
+      const pattern = round % 8;
+      if (pattern < 4) {
+        // Mostly empty, with a few entries set (either word, any bit), sometimes none at all.
+        const density = [0, 0.0002, 0.002, 0.05][pattern];
+        for (let k = 0; k < words.length; k++) if (rng.u32() / 2 ** 32 < density) words[k] = 1 << (rng.u32() % 32);
+      } else {
+        // One chunk's pattern repeated (as QEMU's ZERO entries with empty sector bitmap entries),
+        // sometimes with one entry changed somewhere.
+        const chunk = Array.from({ length: align * 2 }, (_, k) => (k % 2 === 0 && k < align * 2 - 2 ? 2 : 0));
+        for (let k = 0; k < words.length; k++) words[k] = chunk[k % chunk.length];
+        if (pattern >= 6 && n > 0) words[(rng.u32() % n) * 2] = 6 | (5 << 20);
+      }
+      let at = 0;
+      for (const [a, b, kind] of spansOf(words, n, align)) {
+        expect(a).toBe(at);
+        expect(b).toBeGreaterThan(a);
+        expect(a % align).toBe(0);
+        expect(kind).toBe(kindOf(words, a, b, align));
+        seen.add(kind);
+        at = b;
+      }
+      expect(at).toBe(n);
+    }
+    expect([...seen].sort()).toEqual(["other", "repeat", "zero"]);
+  });
+
+  it("walks a view into a larger buffer by its own offset", () => {
+    const backing = new Uint32Array(10_000 * 2 + 8);
+    const words = backing.subarray(4, 4 + 10_000 * 2);
+    backing[0] = 0xffffffff; // outside the view: must not make any span non-zero
+    words[2 * 9_000] = 6;
+    const spans = spansOf(words, 10_000, 1);
+    expect(spans.filter(([, , k]) => k !== "zero")).toHaveLength(1);
+    const [a, b] = spans.find(([, , k]) => k !== "zero")!;
+    expect(a).toBeLessThanOrEqual(9_000);
+    expect(b).toBeGreaterThan(9_000);
   });
 });

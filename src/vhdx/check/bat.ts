@@ -3,6 +3,7 @@ import {
   BAT_ENTRY_SIZE,
   batGeometry,
   BatGeometry,
+  forEachSpan,
   PAYLOAD_BLOCK_FULLY_PRESENT,
   PAYLOAD_BLOCK_PARTIALLY_PRESENT,
   PAYLOAD_STATE_NAMES,
@@ -11,6 +12,7 @@ import {
   SB_STATE_NAMES,
   SECTOR_BITMAP_BLOCK_SIZE,
 } from "../bat";
+import { readOwned } from "../io";
 import { MiB } from "../bytes";
 import { hex } from "../errors";
 import { HEADER_SECTION_SIZE } from "../open";
@@ -55,13 +57,11 @@ export async function checkBat(
       examined - inFile,
     );
   }
-  // Entries past the file's data read as zeros (NOT_PRESENT): only the bytes that exist are read.
+  // Entries past the file's data read as zeros (NOT_PRESENT): only the bytes that exist are read,
+  // into a buffer the Bat adopts where the backend can (no second copy of a 16 MiB BAT).
   const withData = Math.max(0, Math.min(inFile, ctx.dataEnd - region.fileOffset));
-  const bat = new Bat(
-    g,
-    await ctx.read(region.fileOffset, withData - (withData % BAT_ENTRY_SIZE)),
-    Math.floor(examined / BAT_ENTRY_SIZE),
-  );
+  const raw = await readOwned(ctx.io, region.fileOffset, withData - (withData % BAT_ENTRY_SIZE));
+  const bat = new Bat(g, raw.bytes, Math.floor(examined / BAT_ENTRY_SIZE), raw.owned);
   judgeEntries(ctx, bat, g, region.fileOffset, fp.hasParent, reg);
   return bat;
 }
@@ -83,15 +83,39 @@ function judgeEntries(
     const i = chunk * period + g.chunkRatio;
     return i < n && (w[i * 2] & 7) === SB_BLOCK_PRESENT;
   };
-  for (let i = 0, phase = 0; i < n; i++, phase = phase === g.chunkRatio ? 0 : phase + 1) {
+  // Findings and registrations made, so a span of identical chunks can be settled by its first.
+  let acted = 0;
+  const add: CheckContext["add"] = (...finding) => {
+    acted++;
+    ctx.add(...finding);
+  };
+  // Spans start on chunk boundaries, so each starts at phase 0. An all-zero span holds nothing to
+  // judge; in a span of identical chunks (QEMU's fresh images: ZERO entries), if the first chunk
+  // gives no finding and owns no space, neither does any other.
+  const judge = (start: number, end: number) => {
+    for (let i = start, phase = 0; i < end; i++, phase = phase === g.chunkRatio ? 0 : phase + 1) {
+      judgeEntry(i, phase);
+    }
+  };
+  forEachSpan(w, n, period, {
+    zero: noop,
+    repeat: (start, end) => {
+      const before = acted;
+      judge(start, start + period);
+      if (acted !== before) judge(start + period, end);
+    },
+    other: judge,
+  });
+
+  function judgeEntry(i: number, phase: number): void {
     const lo = w[i * 2];
     const hi = w[i * 2 + 1];
-    if (lo === 0 && hi === 0) continue;
+    if (lo === 0 && hi === 0) return;
     const state = lo & 7;
     const entryAt = batAt + i * BAT_ENTRY_SIZE;
     const where = `BAT entry ${i}`;
     if ((lo >>> 3) & 0x1ffff)
-      ctx.add(
+      add(
         "warning",
         "BAT_RESERVED",
         `${where} has reserved bits set (${hex((lo >>> 3) & 0x1ffff)}); they must be 0 (§2.5.1)`,
@@ -104,7 +128,7 @@ function judgeEntries(
     if (isSb) {
       if (state === SB_BLOCK_PRESENT && differencing) length = SECTOR_BITMAP_BLOCK_SIZE;
       else if (state !== SB_BLOCK_NOT_PRESENT) {
-        ctx.add(
+        add(
           "error",
           "BAT_STATE_INVALID",
           `${where} (sector bitmap) is ${SB_STATE_NAMES[state]}, not valid in a ${type} disk (§2.5.1.2)`,
@@ -117,7 +141,7 @@ function judgeEntries(
       length = g.blockSize;
     } else if (state === PAYLOAD_BLOCK_PARTIALLY_PRESENT) {
       if (!differencing) {
-        ctx.add(
+        add(
           "error",
           "BAT_STATE_INVALID",
           `${where} is PARTIALLY_PRESENT, which is valid only in differencing disks (§2.5.1.1)`,
@@ -128,7 +152,7 @@ function judgeEntries(
       } else {
         length = g.blockSize;
         if (!sbPresent(Math.floor(i / period))) {
-          ctx.add(
+          add(
             "error",
             "BAT_STATE_INVALID",
             `${where} is PARTIALLY_PRESENT but its chunk's sector bitmap block is not present (§2.5.1.2)`,
@@ -139,7 +163,7 @@ function judgeEntries(
         }
       }
     } else if (state === 4 || state === 5) {
-      ctx.add(
+      add(
         "error",
         "BAT_STATE_INVALID",
         `${where} has reserved payload state ${state} (${PAYLOAD_STATE_NAMES[state]}) (§2.5.1.1)`,
@@ -148,12 +172,12 @@ function judgeEntries(
         8,
       );
     }
-    if (length === 0) continue;
+    if (length === 0) return;
     // FileOffsetMB has 44 bits: anything from 2^33 MiB on is far past any file and past 2^53 bytes.
     const mb = (lo >>> 20) + hi * 4096;
     const start = mb * MiB;
     if (start < HEADER_SECTION_SIZE) {
-      ctx.add(
+      add(
         "error",
         "BAT_OFFSET_INVALID",
         `${where} places its block at ${hex(start)}, inside the header section (§2.5.1)`,
@@ -162,7 +186,7 @@ function judgeEntries(
         8,
       );
     } else if (hi >= 0x200000 || start + length > ctx.fileSize) {
-      ctx.add(
+      add(
         "error",
         "BAT_ENTRY_BEYOND_EOF",
         `${where} points past the end of the file (FileOffsetMB ${mb}, block ends at ${hex(start + length)} > ${hex(ctx.fileSize)})`,
@@ -171,7 +195,10 @@ function judgeEntries(
         8,
       );
     } else {
+      acted++;
       reg.addBlock(start, length, i, isSb);
     }
   }
 }
+
+const noop = () => undefined;

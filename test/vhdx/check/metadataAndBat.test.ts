@@ -228,6 +228,30 @@ describe("check: BAT (§2.5)", () => {
     expectFinding(await check(big.bytes), "BAT_STATE_INVALID", "error", big.batOffset + 4096 * 8);
   });
 
+  it("a BAT of identical chunks (QEMU's fresh ZERO entries) is clean, and one odd entry far in is still found", async () => {
+    // 256 MiB blocks, 512-byte sectors: chunks of 16 payload entries and a sector bitmap entry.
+    const img = buildImage({ virtualSize: 16 * 1024 * GiB, blockSize: 256 * MiB, allocated: [] });
+    const entries = (16 * 1024 * GiB) / (256 * MiB);
+    const period = 17;
+    const total = entries + Math.floor((entries - 1) / 16);
+    for (let i = 0; i < total; i++) if (i % period !== 16) setBat(img, i, 2, 0); // ZERO
+    expect(codes(await check(img.bytes)).filter((c) => c.startsWith("BAT_"))).toEqual([]);
+    const far = 17 * 3000 + 5;
+    setBat(img, far, 4, 0); // a reserved payload state
+    const r = await check(img.bytes);
+    expectFinding(r, "BAT_STATE_INVALID", "error", img.batOffset + far * 8);
+    expect(r.findings.filter((f) => f.code === "BAT_STATE_INVALID")).toHaveLength(1);
+    // Every chunk alike, each with a finding of its own: all are counted, not just the first.
+    for (let i = 0; i < total; i++) if (i % period !== 16) setBat(img, i, 2, 0);
+    for (let c = 0; c * period < total; c++) img.bytes[img.batOffset + c * period * 8 + 1] |= 0x10; // a reserved bit
+    const every = await check(img.bytes);
+    const chunks = Math.ceil(total / period);
+    expect(every.findings.filter((f) => f.code === "BAT_RESERVED")).toHaveLength(50);
+    expect(every.findings.find((f) => f.code === "FINDINGS_TRUNCATED")?.message).toBe(
+      `${chunks - 50} more BAT_RESERVED findings not listed`,
+    );
+  });
+
   it("BAT_STATE_INVALID: PARTIALLY_PRESENT without its sector bitmap block", async () => {
     const img = buildImage({ type: "differencing", partial: [2] });
     setBat(img, 4096, 0, 0);
