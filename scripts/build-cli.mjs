@@ -8,6 +8,7 @@
 // main.ts still imports a command's modules only when it runs, so their code runs only then.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 
 // What earlier layouts of dist/ left behind, and a cache made for another bundle.
@@ -26,7 +27,15 @@ const common = {
   // getRandomValues when a GUID is first made (about 1.5 ms, and only then). Node ≥ 19 has it.
   alias: { uuid: "./node_modules/uuid/dist/esm-browser/index.js" },
 };
-await build({ ...common, format: "cjs", entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.cjs" });
+// A fresh id on the bundle's first line: its code cache is taken only with this very bundle (see
+// bin/load-cli.cjs).
+await build({
+  ...common,
+  format: "cjs",
+  entryPoints: ["src/cli/main.ts"],
+  outfile: "dist/cli.cjs",
+  banner: { js: `// vhdx build ${randomBytes(16).toString("hex")}` },
+});
 await build({
   ...common,
   format: "esm",

@@ -2,10 +2,20 @@
 // dist/cli.cjs, runs the common commands once in this process on small files in a temp folder
 // (create, write, info, map, check, log, replay, cat, convert each way, a differencing child and
 // its merge), then saves the code V8 compiled for them. Any command failing fails the build.
-import { mkdtempSync, openSync, rmSync, writeFileSync, writeSync, closeSync, ftruncateSync, renameSync } from "node:fs";
+import {
+  closeSync,
+  ftruncateSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CODE_CACHE, loadCli } from "../bin/load-cli.cjs";
+import { BUNDLE, buildId, CODE_CACHE, loadCli } from "../bin/load-cli.cjs";
 
 const MiB = 1024 * 1024;
 const { main, script } = loadCli({ useCache: false });
@@ -44,7 +54,9 @@ try {
     if (code !== 0) throw new Error(`vhdx ${argv.join(" ")} exited ${code} while making the code cache`);
   }
   const tmp = `${CODE_CACHE}.${process.pid}`;
-  writeFileSync(tmp, script.createCachedData());
+  const id = buildId(readFileSync(BUNDLE, "utf8"));
+  if (!id) throw new Error(`${BUNDLE} has no build id on its first line`);
+  writeFileSync(tmp, Buffer.concat([Buffer.from(`${id}\n`, "latin1"), script.createCachedData()]));
   renameSync(tmp, CODE_CACHE);
 } finally {
   rmSync(dir, { recursive: true, force: true });

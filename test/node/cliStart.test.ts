@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -41,20 +41,45 @@ describe("the command's start", () => {
     expect(bundle).not.toMatch(/\bimport\s*\(/);
   });
 
-  it("a cache that does not match the bundle is not used (V8 rejects it) and the command still runs", () => {
-    // The loader with the cache path pointed at the cache of another script: V8 must refuse it.
-    const other = tmp.path("other.cache");
-    const make = `const vm = require("node:vm"); const s = new vm.Script("1 + 1"); s.runInThisContext(); require("node:fs").writeFileSync(${JSON.stringify(other)}, s.createCachedData());`;
-    expect(node(["-e", make]).status).toBe(0);
-    const loader = readFileSync(LOADER, "utf8").replace(
-      'join(__dirname, "..", "dist", "cli.cache")',
-      JSON.stringify(other),
-    );
-    expect(loader).toContain(JSON.stringify(other));
+  /**
+   * Runs `--version` through the loader with its bundle and cache paths pointed elsewhere; returns
+   * whether the cache was taken and what the command printed.
+   */
+  function loadWith(bundle: string, cache: string): { cached: boolean; out: string } {
+    const loader = readFileSync(LOADER, "utf8")
+      .replace('join(__dirname, "..", "dist", "cli.cjs")', JSON.stringify(bundle))
+      .replace('join(__dirname, "..", "dist", "cli.cache")', JSON.stringify(cache));
+    expect(loader).toContain(JSON.stringify(bundle));
+    expect(loader).toContain(JSON.stringify(cache));
     const probe = `const m = { exports: {} }; new Function("module", "exports", "require", "__dirname", ${JSON.stringify(loader)})(m, m.exports, require, ${JSON.stringify(join(ROOT, "bin"))}); const r = m.exports.loadCli(); r.main(["--version"], { out: (s) => console.log(JSON.stringify({ cached: r.cached, out: s })), outBytes: async () => {} });`;
     const r = node(["-e", probe]);
     expect(r.stderr).toBe("");
-    expect(JSON.parse(r.stdout)).toEqual({ cached: false, out: "vhdx 0.1.0\n" });
+    return JSON.parse(r.stdout) as { cached: boolean; out: string };
+  }
+
+  it("a cache made for another script is not used, and the command still runs", () => {
+    const other = tmp.path("other.cache");
+    const make = `const vm = require("node:vm"); const s = new vm.Script("1 + 1"); s.runInThisContext(); require("node:fs").writeFileSync(${JSON.stringify(other)}, s.createCachedData());`;
+    expect(node(["-e", make]).status).toBe(0);
+    expect(loadWith(join(ROOT, "dist", "cli.cjs"), other)).toEqual({ cached: false, out: "vhdx 0.1.0\n" });
+  });
+
+  it("a cache from another build of the same length is not used, though V8 alone would take it", () => {
+    // Another build: the same bundle under another id (same length), beside this build's cache.
+    const source = readFileSync(join(ROOT, "dist", "cli.cjs"), "utf8");
+    const id = /^\/\/ vhdx build ([0-9a-f]{32})\n/.exec(source)![1];
+    const otherId = id.replace(/./g, (c) => (c === "0" ? "1" : "0"));
+    const bundle = tmp.path("cli.cjs");
+    writeFileSync(bundle, source.replace(id, otherId));
+    const cache = join(ROOT, "dist", "cli.cache");
+    expect(loadWith(bundle, cache)).toEqual({ cached: false, out: "vhdx 0.1.0\n" });
+    // V8 checks a cache against the source's length only: without the id it would have been taken.
+    const data = readFileSync(cache).subarray(id.length + 1);
+    const wrap = (s: string) => `(function (exports, require, module, __filename, __dirname) {${s}\n})`;
+    const v8Only = `const vm = require("node:vm"); const fs = require("node:fs"); const s = new vm.Script(${JSON.stringify(wrap(source.replace(id, otherId)))}, { filename: ${JSON.stringify(bundle)}, cachedData: fs.readFileSync(${JSON.stringify(tmp.path("data.bin"))}) }); console.log(s.cachedDataRejected);`;
+    writeFileSync(tmp.path("data.bin"), data);
+    writeFileSync(tmp.path("v8only.cjs"), v8Only);
+    expect(node([tmp.path("v8only.cjs")]).stdout.trim()).toBe("false");
   });
 
   it("runs file I/O on as many pool threads as it sets, not libuv's default four", async () => {
