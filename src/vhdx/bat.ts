@@ -211,6 +211,26 @@ export function forEachSpan(words: Uint32Array, n: number, align: number, v: Spa
   }
 }
 
+/**
+ * forEachSpan for scans that look for entries that matter (space owned, a finding): all-zero spans
+ * are skipped, and a span of identical chunks is visited in its first chunk only, unless `visit`
+ * reports it found something there (then the rest of the span is visited too).
+ */
+export function visitSpans(
+  words: Uint32Array,
+  n: number,
+  period: number,
+  visit: (start: number, end: number) => boolean,
+): void {
+  forEachSpan(words, n, period, {
+    zero: () => undefined,
+    repeat: (start, end) => {
+      if (visit(start, start + period)) visit(start + period, end);
+    },
+    other: (start, end) => void visit(start, end),
+  });
+}
+
 const littleEndianHost = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 function swap32(v: number): number {
   return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;

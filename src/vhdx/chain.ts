@@ -1,5 +1,5 @@
 import { VhdxError } from "./errors";
-import { normalizeGuid } from "./guid";
+import { normalizeGuid, type Guid } from "./guid";
 import { openImage, VhdxImage } from "./image";
 import { RandomAccess } from "./io";
 import { locatorValue, VHDX_PARENT_LOCATOR_TYPE } from "./parentLocator";
@@ -106,22 +106,31 @@ async function openParent(
   );
 }
 
+/**
+ * The DataWriteGuids a differencing image accepts in its parent (§2.6.2.6.3): parent_linkage and
+ * parent_linkage2, in canonical form; a malformed value links to nothing.
+ */
+export function parentLinkages(child: VhdxImage): Guid[] {
+  const pl = child.params.parentLocator;
+  if (!pl) return [];
+  const out: Guid[] = [];
+  for (const key of ["parent_linkage", "parent_linkage2"]) {
+    const v = locatorValue(pl, key);
+    try {
+      if (v) out.push(normalizeGuid(v));
+    } catch {
+      // malformed: links to nothing
+    }
+  }
+  return out;
+}
+
 /** §2.6.2.6.3: the parent's DataWriteGuid must equal parent_linkage or parent_linkage2. */
 function checkLinkage(child: VhdxImage, parent: VhdxImage, where: string, force: boolean): void {
-  const pl = child.params.parentLocator!;
-  const linkages = ["parent_linkage", "parent_linkage2"]
-    .map((k) => locatorValue(pl, k))
-    .filter((v): v is string => !!v);
+  const linkages = parentLinkages(child);
   const actual = parent.header.dataWriteGuid;
-  const matches = linkages.some((v) => {
-    try {
-      return normalizeGuid(v) === actual;
-    } catch {
-      return false;
-    }
-  });
-  if (!matches) {
-    const msg = `parent ${where} has DataWriteGuid {${actual}} but the child expects ${linkages.join(" or ") || "(no parent_linkage)"}: the parent changed since the child was created`;
+  if (!linkages.includes(actual)) {
+    const msg = `parent ${where} has DataWriteGuid {${actual}} but the child expects ${linkages.map((g) => `{${g}}`).join(" or ") || "(no parent_linkage)"}: the parent changed since the child was created`;
     if (!force) throw new VhdxError("PARENT_MISMATCH", msg, "parent locator");
     child.warnings.push({ code: "PARENT_MISMATCH", message: msg + " (opened anyway)", structure: "parent locator" });
   }

@@ -2,10 +2,10 @@ import {
   Bat,
   batGeometry,
   BAT_ENTRY_SIZE,
-  forEachSpan,
   isSectorBitmapEntry,
   SB_BLOCK_PRESENT,
   SECTOR_BITMAP_BLOCK_SIZE,
+  visitSpans,
 } from "./bat";
 import { MiB } from "./bytes";
 import { hex, VhdxError } from "./errors";
@@ -286,14 +286,5 @@ export function registerBlocks(bat: Bat, registry: RegionRegistry): void {
     }
     return owned;
   };
-  const period = g.chunkRatio + 1;
-  forEachSpan(w, n, period, {
-    zero: noop,
-    repeat: (start, end) => {
-      if (visit(start, start + period)) visit(start + period, end);
-    },
-    other: visit,
-  });
+  visitSpans(w, n, g.chunkRatio + 1, visit);
 }
-
-const noop = () => undefined;

@@ -12,11 +12,10 @@
  */
 import { VhdxError } from "../vhdx/errors";
 import type { Guid } from "../vhdx/guid";
-import { normalizeGuid } from "../vhdx/guid";
 import { openImage, type VhdxImage } from "../vhdx/image";
 import { mergeIntoParent, type MergeResult } from "../vhdx/merge";
 import { announceParentLinkage } from "../vhdx/mergeLinkage";
-import { locatorValue } from "../vhdx/parentLocator";
+import { parentLinkages } from "../vhdx/chain";
 import { VhdxWriter } from "../vhdx/write";
 import { writerOf } from "./commit";
 import type { CallContext } from "./protocol";
@@ -52,7 +51,7 @@ export function mergeOpen(ctx: CallContext, parentHandle: FileSystemFileHandle):
     try {
       const { value, atomic } = await out.batch(async () => {
         const image: VhdxImage = await openImage(out, { readOnly: false });
-        const expected = linkages(child);
+        const expected = parentLinkages(child);
         const currentGuid = image.header.dataWriteGuid;
         if (!expected.includes(currentGuid)) {
           throw new VhdxError(
@@ -116,19 +115,4 @@ async function announceOnChild(s: Session, currentGuid: Guid, next: Guid): Promi
     return undo;
   });
   return value;
-}
-
-function linkages(img: VhdxImage): string[] {
-  const pl = img.params.parentLocator;
-  if (!pl) return [];
-  const out: string[] = [];
-  for (const k of ["parent_linkage", "parent_linkage2"]) {
-    const v = locatorValue(pl, k);
-    try {
-      if (v) out.push(normalizeGuid(v));
-    } catch {
-      // A malformed linkage links to nothing.
-    }
-  }
-  return out;
 }

@@ -3,7 +3,7 @@ import {
   BAT_ENTRY_SIZE,
   batGeometry,
   BatGeometry,
-  forEachSpan,
+  visitSpans,
   PAYLOAD_BLOCK_FULLY_PRESENT,
   PAYLOAD_BLOCK_PARTIALLY_PRESENT,
   PAYLOAD_STATE_NAMES,
@@ -92,19 +92,12 @@ function judgeEntries(
   // Spans start on chunk boundaries, so each starts at phase 0. An all-zero span holds nothing to
   // judge; in a span of identical chunks (QEMU's fresh images: ZERO entries), if the first chunk
   // gives no finding and owns no space, neither does any other.
-  const judge = (start: number, end: number) => {
+  visitSpans(w, n, period, (start, end) => {
+    const before = acted;
     for (let i = start, phase = 0; i < end; i++, phase = phase === g.chunkRatio ? 0 : phase + 1) {
       judgeEntry(i, phase);
     }
-  };
-  forEachSpan(w, n, period, {
-    zero: noop,
-    repeat: (start, end) => {
-      const before = acted;
-      judge(start, start + period);
-      if (acted !== before) judge(start + period, end);
-    },
-    other: judge,
+    return acted !== before;
   });
 
   function judgeEntry(i: number, phase: number): void {
@@ -200,5 +193,3 @@ function judgeEntries(
     }
   }
 }
-
-const noop = () => undefined;
