@@ -8,7 +8,7 @@ import { MetadataUpdate } from "./log";
 import { layoutMetadataRegion, metadataRegionEdits, MetadataItem, readMetadataItems } from "./metadataLayout";
 import { PatchCostCounter, requireLogRoom } from "./patch";
 import { checkStructurePatch, reloadStructures } from "./structurePatch";
-import { BlockEdit, StagedBlocks, VhdxWriter } from "./write";
+import { BlockEdit, VhdxWriter } from "./write";
 
 export interface MergeResult {
   /** Child blocks that held data of their own. */
@@ -90,12 +90,11 @@ export async function mergeIntoParent(
   await o.beforeParentChanges?.(next);
   return parent.mutex.run(async () => {
     await parent.beginDataWrite(next);
-    const startSize = await p.file.size();
-    const staged = new StagedBlocks(p);
     const buf = new Uint8Array(p.blockSize);
     let copied = 0;
-    let committing = false;
-    try {
+    // Copies past the parent's old end are referenced by nothing until the entry is written: an
+    // error before it abandons them and cuts the file back.
+    await parent.staging(async (staged, commit) => {
       await forEachParentBlock(child, p.blockSize, async (block, runs) => {
         throwIfAborted(o.signal, "merge");
         const edits: BlockEdit[] = [];
@@ -113,14 +112,8 @@ export async function mergeIntoParent(
           total: child.virtualSize,
         } satisfies Progress);
       });
-      committing = true;
-      await parent.commitStaged(staged, metadata, metadata.length > 0 ? () => reloadStructures(parent) : undefined);
-    } catch (e) {
-      parent.abandonStaged(staged);
-      // Copies past the parent's old end are referenced by nothing until the entry is written.
-      if (!committing && (await p.file.size()) > startSize) await p.file.truncate(startSize);
-      throw e;
-    }
+      await commit(metadata, metadata.length > 0 ? () => reloadStructures(parent) : undefined);
+    });
     o.onProgress?.({ done: child.virtualSize, total: child.virtualSize });
     return { blocksMerged, bytesCopied: copied, metadataChanged: metadata.length > 0 };
   });

@@ -6,7 +6,7 @@ import { VhdxError } from "./errors";
 import { checkRange } from "./image";
 import { logEntryBytes, PatchCost, PatchCostCounter, rangeBlocks, requireLogRoom } from "./patch";
 import type { ByteSource } from "./source";
-import { StagedBlocks, VhdxWriter } from "./write";
+import type { VhdxWriter } from "./write";
 
 export interface StreamPatchOptions {
   onProgress?: (p: Progress) => void;
@@ -57,12 +57,10 @@ export async function commitStreamPatch(
     if (limit === 0 && source.size !== undefined) return { bytes: 0, cost: counter.cost(writer) };
     const bs = img.blockSize;
     const ss = img.params.logicalSectorSize;
-    const startSize = await img.file.size();
-    const staged = new StagedBlocks(img);
     const buf = new Uint8Array(bs);
     let total = 0;
-    let committing = false;
-    try {
+    // On an error before the commit, the blocks staged so far are abandoned and the file cut back.
+    return writer.staging(async (staged, commit) => {
       for (let block = Math.floor(offset / bs); ; block++) {
         throwIfAborted(o.signal, "write");
         const pos = offset + total;
@@ -99,17 +97,10 @@ export async function commitStreamPatch(
       }
       const cost = counter.cost(writer);
       if (total === 0) return { bytes: 0, cost };
-      committing = true;
       await writer.beginDataWrite();
-      await writer.commitStaged(staged);
+      await commit();
       return { bytes: total, cost };
-    } catch (e) {
-      writer.abandonStaged(staged);
-      // Blocks staged past the old end of the file are referenced by nothing: cut them off. Once
-      // the commit started, the log entry may point at them, so the file is left as it is.
-      if (!committing && (await img.file.size()) > startSize) await img.file.truncate(startSize);
-      throw e;
-    }
+    });
   });
 }
 

@@ -225,6 +225,34 @@ export class VhdxWriter {
     for (const a of staged.allocated) this.allocator.settle(a.start);
   }
 
+  /**
+   * Runs `fn` with a fresh StagedBlocks and a `commit` that commits them (commitStaged). If `fn`
+   * fails before calling `commit`, the staged space goes back to the allocator and blocks staged
+   * past the file's old end are cut off, as nothing references them; once `commit` has started the
+   * file is left as it is (its log entry may point at them).
+   */
+  async staging<T>(
+    fn: (
+      staged: StagedBlocks,
+      commit: (extra?: readonly MetadataUpdate[], after?: () => Promise<void>) => Promise<void>,
+    ) => Promise<T>,
+  ): Promise<T> {
+    const file = this.image.file;
+    const staged = new StagedBlocks(this.image);
+    const startSize = await file.size();
+    let committing = false;
+    try {
+      return await fn(staged, (extra, after) => {
+        committing = true;
+        return this.commitStaged(staged, extra, after);
+      });
+    } catch (e) {
+      this.abandonStaged(staged);
+      if (!committing && (await file.size()) > startSize) await file.truncate(startSize);
+      throw e;
+    }
+  }
+
   /** Space of a commit that did not happen goes back; the file still describes the old state. */
   abandonStaged(staged: StagedBlocks): void {
     for (const a of staged.allocated) this.allocator.release(a.start, a.length);
