@@ -4,8 +4,9 @@
  * range, the engine's cost and every reason the write would be refused; then progress and cancel.
  */
 import { useEffect, useState, type DragEvent } from "react";
+import { PatchCostRows, StorageCostRows } from "../components/CostRows";
 import { Dialog } from "../components/Dialog";
-import { formatCount, formatSize, hex } from "../lib/format";
+import { formatCount, formatSize, hex, plural } from "../lib/format";
 import { toPatch } from "../lib/editStage";
 import { parseOffset } from "../lib/offset";
 import { stagedConflict } from "../lib/stagedConflict";
@@ -13,40 +14,13 @@ import { useApp } from "../store/store";
 import { ProgressLine } from "./ProgressLine";
 import { useWriteFile, type WriteFileCost } from "./writeFileStore";
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
-
 function CostList({ cost }: { cost: WriteFileCost }) {
   const c = cost.cost;
   if (!c) return null;
   return (
     <dl className="kv" aria-label="Cost">
-      <dt>Blocks copied on write</dt>
-      <dd>{c.blocksCopied}</dd>
-      <dt>New payload blocks</dt>
-      <dd>{c.blocksAllocated}</dd>
-      {c.bitmapBlocksAllocated > 0 && (
-        <>
-          <dt>New sector bitmap blocks</dt>
-          <dd>{c.bitmapBlocksAllocated}</dd>
-        </>
-      )}
-      <dt>Bytes written to the file</dt>
-      <dd>
-        {formatSize(c.bytesWritten)} ({formatCount(c.bytesWritten)})
-      </dd>
-      <dt>Log sectors (one log entry)</dt>
-      <dd>{c.logSectors}</dd>
-      <dt>Flushes</dt>
-      <dd>{c.flushes}</dd>
-      {cost.storage && (
-        <>
-          <dt>Bytes the browser copies</dt>
-          <dd>
-            {formatSize(cost.storage.bytesCopied)}
-            {cost.storage.estimatedMs !== null ? `, about ${(cost.storage.estimatedMs / 1000).toFixed(1)} s` : ""}
-          </dd>
-        </>
-      )}
+      <PatchCostRows cost={c} />
+      {cost.storage && <StorageCostRows storage={cost.storage} />}
     </dl>
   );
 }

@@ -1,10 +1,9 @@
 /** Commit: the cost first, then progress, then the result; cancel leaves the image as it was. */
+import { PatchCostRows, StorageCostRows } from "../components/CostRows";
 import { Dialog } from "../components/Dialog";
-import { formatSize } from "../lib/format";
+import { formatSize, plural } from "../lib/format";
 import type { CommitCost } from "../store/engineApi";
 import { useApp } from "../store/store";
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /** The cost, line by line, in the engine's and the storage's terms. */
 function CostTable({ cost, bytesStaged }: { cost: CommitCost; bytesStaged: number }) {
@@ -13,41 +12,14 @@ function CostTable({ cost, bytesStaged }: { cost: CommitCost; bytesStaged: numbe
     <dl className="kv">
       <dt>Bytes staged</dt>
       <dd>{formatSize(bytesStaged)}</dd>
-      {p && (
-        <>
-          <dt>Blocks copied on write</dt>
-          <dd>{p.blocksCopied}</dd>
-          <dt>New payload blocks</dt>
-          <dd>{p.blocksAllocated}</dd>
-          {p.bitmapBlocksAllocated > 0 && (
-            <>
-              <dt>New sector bitmap blocks</dt>
-              <dd>{p.bitmapBlocksAllocated}</dd>
-            </>
-          )}
-          <dt>Bytes written to the file</dt>
-          <dd>{formatSize(p.bytesWritten)}</dd>
-          <dt>Log sectors (one log entry)</dt>
-          <dd>{p.logSectors}</dd>
-          <dt>Flushes</dt>
-          <dd>{p.flushes}</dd>
-        </>
-      )}
+      {p && <PatchCostRows cost={p} />}
       {cost.structureSectors > 0 && (
         <>
           <dt>Structure sectors through the log</dt>
           <dd>{cost.structureSectors}</dd>
         </>
       )}
-      {cost.storage && (
-        <>
-          <dt>Bytes the browser copies</dt>
-          <dd>
-            {formatSize(cost.storage.bytesCopied)} ({cost.storage.writables} writable
-            {cost.storage.estimatedMs !== null ? `, about ${(cost.storage.estimatedMs / 1000).toFixed(1)} s` : ""})
-          </dd>
-        </>
-      )}
+      {cost.storage && <StorageCostRows storage={cost.storage} />}
     </dl>
   );
 }
