@@ -5,7 +5,7 @@
  * each of its writes leaves the parent before-or-after and the child openable until the commit.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createImage, type CreateOptions, parentInfoOf } from "../../src/vhdx/create";
@@ -61,10 +61,14 @@ async function differencingOver(
  * A parent (dynamic or fixed) holding pattern(1) over its first `present` bytes, and a child with
  * its own block size holding `writes`, one block set to ZERO and a new VirtualDiskId.
  */
+/** An 8 MiB dynamic parent and its child, 1 MiB blocks both. */
+const SMALL_PAIR = { size: 8 * MiB, parentType: "dynamic", parentBlock: MiB, childBlock: MiB } as const;
+
 async function makePair(
   dir: string,
   o: { size: number; parentType: CreateOptions["type"]; parentBlock: number; childBlock: number; present: number },
 ): Promise<Pair> {
+  mkdirSync(dir, { recursive: true });
   const parent = resolve(dir, "parent.vhdx");
   const child = resolve(dir, "child.vhdx");
   const before = new Uint8Array(o.size);
@@ -150,7 +154,6 @@ describe.skipIf(!hasTool("qemu-img"))("vhdx merge against qemu-img commit", () =
   ] as const) {
     it(`${c.name}: the same bytes, a clean check, the child unlinked afterwards`, async () => {
       const dir = tmp.path(c.parentType);
-      runOk("mkdir", ["-p", dir]);
       const pair = await makePair(dir, { ...c, size: 16 * MiB, present: 5 * MiB + 4096 });
       const theirs = resolve(dir, "qemu-parent.vhdx");
       copyFileSync(pair.parent, theirs);
@@ -176,12 +179,8 @@ describe.skipIf(!hasTool("qemu-img"))("vhdx merge against qemu-img commit", () =
 describe("announceParentLinkage", () => {
   it("names both DataWriteGuids without renewing the child's, and its undo restores the metadata region byte for byte", async () => {
     const dir = tmp.path("announce");
-    runOk("mkdir", ["-p", dir]);
     const pair = await makePair(dir, {
-      size: 8 * MiB,
-      parentType: "dynamic",
-      parentBlock: MiB,
-      childBlock: MiB,
+      ...SMALL_PAIR,
       present: MiB,
     });
     const parentImage = await openImage(await NodeFileBackend.open(pair.parent));
@@ -213,12 +212,8 @@ describe("announceParentLinkage", () => {
 describe.skipIf(!hasTool("qemu-img") || !hasTool("chattr"))("vhdx merge of a child it cannot write", () => {
   it("merges all the same, leaves the child byte for byte as it was, and says so", async () => {
     const dir = tmp.path("immutable");
-    runOk("mkdir", ["-p", dir]);
     const pair = await makePair(dir, {
-      size: 8 * MiB,
-      parentType: "dynamic",
-      parentBlock: MiB,
-      childBlock: MiB,
+      ...SMALL_PAIR,
       present: 2 * MiB,
     });
     const childBefore = readFileSync(pair.child);
@@ -323,12 +318,8 @@ describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
   () => {
     it("the parent reads before or after, the child opens until the commit, and the parent checks clean", async () => {
       const dir = tmp.path("crash");
-      runOk("mkdir", ["-p", dir]);
       const pair = await makePair(dir, {
-        size: 8 * MiB,
-        parentType: "dynamic",
-        parentBlock: MiB,
-        childBlock: MiB,
+        ...SMALL_PAIR,
         present: 3 * MiB,
       });
       const origParent = pair.parent + ".orig";
