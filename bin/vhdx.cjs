@@ -3,7 +3,6 @@
 // CommonJS on purpose: Node loads an ES module entry with asynchronous reads, which start libuv's
 // thread pool before the first line below runs, and the pool's size is read when it starts.
 "use strict";
-const { existsSync } = require("node:fs");
 const { availableParallelism } = require("node:os");
 
 // File I/O runs on libuv's thread pool, four threads unless told otherwise. On a machine with
@@ -13,12 +12,14 @@ process.env.UV_THREADPOOL_SIZE ??= String(Math.max(2, Math.min(4, availableParal
 
 const { BUNDLE, loadCli } = require("./load-cli.cjs");
 
-if (!existsSync(BUNDLE)) {
+let cli;
+try {
+  cli = loadCli();
+} catch (e) {
+  if (e?.code !== "ENOENT" || e.path !== BUNDLE) throw e;
   process.stderr.write("vhdx: the command is not built yet; run `npm run build:cli` in the project folder\n");
   process.exit(2);
 }
-loadCli()
-  .main(process.argv.slice(2))
-  .then((code) => {
-    process.exitCode = code;
-  });
+cli.main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
