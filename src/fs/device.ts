@@ -18,7 +18,7 @@ export class SliceDevice implements BlockDevice {
     }
   }
 
-  read(offset: number, length: number): Promise<Uint8Array> {
+  async read(offset: number, length: number): Promise<Uint8Array> {
     if (offset < 0 || length < 0 || offset + length > this.size) {
       throw new FsError(
         "FS_OUT_OF_RANGE",
