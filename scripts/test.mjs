@@ -43,6 +43,27 @@ const REQUIREMENTS = [
     pkg: "util-linux",
     present: () => onPath("fallocate"),
   },
+  {
+    what: "mkfs.fat (FAT fixtures)",
+    pkg: "dosfstools",
+    present: () => onPath("mkfs.fat") || executable("/usr/sbin/mkfs.fat") || executable("/sbin/mkfs.fat"),
+  },
+  { what: "mcopy (FAT fixtures)", pkg: "mtools", present: () => onPath("mcopy") },
+  {
+    what: "sgdisk (GPT fixtures)",
+    pkg: "gdisk",
+    present: () => onPath("sgdisk") || executable("/usr/sbin/sgdisk") || executable("/sbin/sgdisk"),
+  },
+  {
+    what: "sfdisk (MBR fixtures)",
+    pkg: "fdisk",
+    present: () => onPath("sfdisk") || executable("/usr/sbin/sfdisk") || executable("/sbin/sfdisk"),
+  },
+  {
+    what: "fls and icat (file systems are checked against The Sleuth Kit)",
+    pkg: "sleuthkit",
+    present: () => onPath("fls"),
+  },
 ];
 
 function executable(p) {

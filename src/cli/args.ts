@@ -31,6 +31,7 @@ export function parseArgs(argv: string[], spec: Record<string, "bool" | "value">
       }
     } else if (a.startsWith("-") && a !== "-") {
       if (a === "-h") flags.set("help", true);
+      else if (a === "-R" && spec.recursive === "bool") flags.set("recursive", true);
       else throw new UsageError(`unknown option ${a}`);
     } else positionals.push(a);
   }

@@ -33,3 +33,7 @@ export const CONVERT_FLAGS = {
 } as const;
 
 export const MERGE_FLAGS = { help: "bool" } as const;
+
+export const PARTITIONS_FLAGS = { json: "bool", help: "bool" } as const;
+export const LS_FLAGS = { partition: "value", recursive: "bool", json: "bool", help: "bool" } as const;
+export const GET_FLAGS = { partition: "value", output: "value", help: "bool" } as const;

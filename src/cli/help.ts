@@ -13,6 +13,9 @@ Commands:
   write <image> --offset N [--input F]  an atomic patch of virtual disk bytes from a file or stdin
   convert <input> <output>              raw ↔ VHDX, or VHDX → VHDX compacted
   merge <child>                         fold a differencing image into its parent
+  partitions <image> [--json]           the disk's GPT or MBR partitions and the file system in each
+  ls <image> [PATH] [-R] [--json]       list a directory of a file system on the disk (FAT12/16/32)
+  get <image> PATH [--output FILE]      a file's bytes from a file system on the disk
 
 Sizes and offsets take K, M, G, T suffixes (binary) or 0x… hex.
 Viewing never writes: a log that needs replay is replayed in memory only.
@@ -95,5 +98,28 @@ the parent, and the child's virtual-disk metadata replaces the parent's. The par
 a new DataWriteGuid, so the child no longer opens on top of it afterwards. All or nothing:
 until the merge commits, the parent reads as before and the child (told of the merge)
 still opens over it. A child that cannot be written is merged and left as it was.
+`,
+  partitions: `Usage: vhdx partitions <image> [--json]
+
+Lists the volumes of the virtual disk (a VHDX, through its differencing chain, or a raw
+disk image): GPT partitions (both headers and entry arrays checked, the backup used when
+the primary is damaged), MBR partitions (1–4 primary, 5 onwards logical, as Linux numbers
+them), or the whole disk when a file system starts at offset 0. For each: number, start,
+size, type, GPT name, and the file system its signature names. Writes nothing.
+`,
+  ls: `Usage: vhdx ls <image> [PATH] [--partition N] [--recursive|-R] [--json]
+
+Lists the directory PATH ("/"-separated, default the root) of the file system on the disk,
+or the one entry when PATH is a file. On a disk with more than one file system, --partition
+picks one (exit 2 with the list otherwise). --json prints an array of
+{ path, name, type, size, mtime, target? }: path from the root without a leading slash,
+type file, dir, symlink or other, mtime ISO 8601 (without a zone where the file system
+keeps local time, as FAT does). A path that does not exist: exit 1.
+`,
+  get: `Usage: vhdx get <image> PATH [--partition N] [--output FILE]
+
+Writes the bytes of the file PATH to stdout, or to FILE, streamed a few megabytes at a time
+(holes are written without being read). FILE must not exist yet: it is written under a
+temporary name beside it and appears whole or not at all.
 `,
 };

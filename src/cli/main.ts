@@ -1,3 +1,4 @@
+import { FsError } from "../fs/errors";
 import { VhdxError } from "../vhdx/errors";
 import { parseArgs, UsageError, type ParsedArgs } from "./args";
 import type { Io } from "./commands";
@@ -22,6 +23,9 @@ const COMMANDS: Record<string, Command> = {
   write: { flags: F.WRITE_FLAGS, load: async () => (await import("./cmd-write")).writeCommand },
   convert: { flags: F.CONVERT_FLAGS, load: async () => (await import("./cmd-convert")).convertCommand },
   merge: { flags: F.MERGE_FLAGS, load: async () => (await import("./cmd-merge")).mergeCommand },
+  partitions: { flags: F.PARTITIONS_FLAGS, load: async () => (await import("./cmd-fs")).partitionsCommand },
+  ls: { flags: F.LS_FLAGS, load: async () => (await import("./cmd-fs")).lsCommand },
+  get: { flags: F.GET_FLAGS, load: async () => (await import("./cmd-fs")).getCommand },
 };
 
 // A closed pipe (`vhdx cat img | head`) ends the output quietly, as other Unix tools do.
@@ -76,7 +80,7 @@ function report(e: unknown, command: string, file: string): number {
     process.stderr.write(`vhdx ${command}: ${e.message}\n`);
     return 2;
   }
-  if (e instanceof VhdxError) {
+  if (e instanceof VhdxError || e instanceof FsError) {
     process.stderr.write(`vhdx: ${where}${e.describe()}\n`);
     return 1;
   }

@@ -8,6 +8,7 @@ import { attachChain, chain, layers, parentLocator, partialBlocks } from "./chai
 import { compact, convertOpenToRaw, convertRaw, createNew } from "./toolbox";
 import { mergeOpen } from "./mergeJob";
 import { writeFile, writeFileCost } from "./writeFile";
+import { partitionArea } from "./partitions";
 import {
   closeSession,
   editRefusal as refusalOf,
@@ -325,6 +326,7 @@ export const methods = {
   opfsList,
   opfsRemove,
   close,
+  partitionArea,
 } satisfies MethodTable;
 
 export type EngineMethods = typeof methods;

@@ -18,6 +18,13 @@ export const TOOL_PACKAGES: Record<string, string> = {
   hexdump: "bsdextrautils",
   xxd: "xxd",
   fallocate: "util-linux",
+  "mkfs.fat": "dosfstools",
+  mcopy: "mtools",
+  mdel: "mtools",
+  sgdisk: "gdisk",
+  sfdisk: "fdisk",
+  fls: "sleuthkit",
+  icat: "sleuthkit",
 };
 
 /** Absolute path of an executable on PATH, or undefined. */

@@ -4,7 +4,8 @@ import { toPatch } from "../lib/editStage";
 import { formatSize, hex } from "../lib/format";
 import { hexByte } from "../lib/hexFormat";
 import { parseOffset } from "../lib/offset";
-import { parsePartitionTable, partitionAnnotations, partitionAreaLength, type Annotation } from "../lib/partitionTable";
+import { partitionAnnotations, type Annotation } from "../lib/partitionTable";
+import { engineClient } from "../store/engineConnection";
 import { extentsIn, indexExtents } from "../lib/regionLayout";
 import type { ByteSpace } from "../store/engineApi";
 import { useApp } from "../store/store";
@@ -70,21 +71,19 @@ export function HexView() {
   const sectorSize = space === "virtual" ? (info?.logicalSectorSize ?? 512) : 4096;
   const chunkRatio = info ? (info.chunkRatio ?? (2 ** 23 * info.logicalSectorSize) / info.blockSize) : 1;
 
-  // LBA 0–33 decoded once per image (and after commits) for the partition table annotation.
+  // LBA 0–33 decoded by the worker once per image (and after commits) for the partition table annotation.
   useEffect(() => {
-    if (!info) return;
+    const client = engineClient();
+    if (!info || !client) return;
     let live = true;
-    const len = Math.min(partitionAreaLength(info.logicalSectorSize), info.virtualSize);
-    read("virtual", 0, len).then(
-      (b) =>
-        live &&
-        setAnnotations(partitionAnnotations(parsePartitionTable(b, info.logicalSectorSize), info.logicalSectorSize)),
+    client.partitionArea().then(
+      (t) => live && setAnnotations(partitionAnnotations(t, info.logicalSectorSize)),
       () => live && setAnnotations([]),
     );
     return () => {
       live = false;
     };
-  }, [info, read]);
+  }, [info]);
 
   const blockState = (offset: number): number | null => {
     if (!info || !batWords) return null;

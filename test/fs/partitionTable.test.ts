@@ -1,13 +1,9 @@
 import { crc32 as zlibCrc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import {
-  crc32,
-  parseGpt,
-  parseMbr,
-  parsePartitionTable,
-  partitionAnnotations,
-  partitionAreaLength,
-} from "../../src/app/lib/partitionTable";
+import { partitionAnnotations } from "../../src/app/lib/partitionTable";
+import { crc32, parseGpt } from "../../src/fs/partitions/gpt";
+import { parseMbr } from "../../src/fs/partitions/mbr";
+import { parsePartitionArea as parsePartitionTable, partitionAreaLength } from "../../src/fs/partitions/volumes";
 
 /** Writes a GUID in the on-disk mixed-endian layout, by hand from its text. */
 function putGuid(b: Uint8Array, at: number, text: string): void {

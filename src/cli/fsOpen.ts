@@ -1,0 +1,80 @@
+/**
+ * Opening a disk for the file-system commands: a VHDX (through its differencing chain, a dirty
+ * log replayed in memory, exactly as `vhdx cat` opens it) or a raw disk image, as a BlockDevice;
+ * then the volume a command works on.
+ */
+import { FsError } from "../fs/errors";
+import { listVolumes, volumeDevice, type Volume, type VolumeTable } from "../fs/partitions/volumes";
+import type { BlockDevice } from "../fs/types";
+import { NodeFileBackend } from "../node/fileBackend";
+import { RawFileDisk } from "../node/rawDisk";
+import { flagString, ParsedArgs, UsageError } from "./args";
+import { formatSize } from "./format";
+
+export interface OpenDisk {
+  device: BlockDevice;
+  sectorSize: number;
+  close(): Promise<void>;
+}
+
+export async function openDisk(path: string): Promise<OpenDisk> {
+  const probe = await NodeFileBackend.open(path, { readOnly: true });
+  let isVhdx: boolean;
+  try {
+    isVhdx = (await probe.size()) >= 8 && new TextDecoder().decode(await probe.read(0, 8)) === "vhdxfile";
+  } finally {
+    await probe.close();
+  }
+  if (isVhdx) {
+    const [{ openWithParents }, { closeChain }] = await Promise.all([
+      import("../node/resolveParent"),
+      import("../vhdx/chain"),
+    ]);
+    const { image, chain } = await openWithParents(path);
+    return {
+      device: { size: image.virtualSize, read: (o, l) => image.read(o, l) },
+      sectorSize: image.params.logicalSectorSize,
+      close: () => closeChain(chain),
+    };
+  }
+  const raw = await RawFileDisk.open(path);
+  return {
+    device: { size: raw.virtualSize, read: (o, l) => raw.read(o, l) },
+    sectorSize: 512,
+    close: () => raw.close(),
+  };
+}
+
+/** One line per volume, for `vhdx partitions` and the "choose one" message. */
+export function volumeLines(t: VolumeTable): string[] {
+  return t.volumes.map((v) => {
+    const what = v.extended ? "extended" : (v.fileSystem ?? "no file system");
+    const label = v.label ? ` "${v.label}"` : "";
+    return `  ${String(v.number).padStart(2)}  ${formatSize(v.size).padStart(10)} at ${v.start}  ${v.typeName}${label}  [${what}]`;
+  });
+}
+
+export type Chosen = { volume: Volume; device: BlockDevice } | { ambiguous: VolumeTable };
+
+/** The volume `--partition N` names, or the one volume with a file system. */
+export async function chooseVolume(a: ParsedArgs, disk: OpenDisk): Promise<Chosen> {
+  const t = await listVolumes(disk.device, disk.sectorSize);
+  const asked = flagString(a, "partition");
+  if (asked !== undefined) {
+    if (!/^\d+$/.test(asked))
+      throw new UsageError(`--partition takes a partition number (got ${JSON.stringify(asked)})`);
+    const v = t.volumes.find((x) => x.number === Number(asked) && !x.extended);
+    if (!v)
+      throw new FsError(
+        "PARTITION_NOT_FOUND",
+        `the disk has no partition ${asked} (see vhdx partitions)`,
+        "partition table",
+      );
+    return { volume: v, device: volumeDevice(disk.device, v) };
+  }
+  const withFs = t.volumes.filter((v) => v.fileSystem !== null);
+  if (withFs.length === 1) return { volume: withFs[0], device: volumeDevice(disk.device, withFs[0]) };
+  if (withFs.length === 0)
+    throw new FsError("FS_UNKNOWN", "no known file system on the disk (see vhdx partitions)", "disk", 0);
+  return { ambiguous: t };
+}
