@@ -43,6 +43,16 @@ const REQUIREMENTS = [
     pkg: "util-linux",
     present: () => onPath("fallocate"),
   },
+  {
+    what: "mke2fs, e2fsck, debugfs, dumpe2fs (make the ext test images)",
+    pkg: "e2fsprogs",
+    present: () => onPath("mke2fs"),
+  },
+  {
+    what: "fls, icat, istat (The Sleuth Kit reads the ext test images)",
+    pkg: "sleuthkit",
+    present: () => onPath("fls"),
+  },
 ];
 
 function executable(p) {

@@ -18,6 +18,13 @@ export const TOOL_PACKAGES: Record<string, string> = {
   hexdump: "bsdextrautils",
   xxd: "xxd",
   fallocate: "util-linux",
+  mke2fs: "e2fsprogs",
+  e2fsck: "e2fsprogs",
+  debugfs: "e2fsprogs",
+  dumpe2fs: "e2fsprogs",
+  fls: "sleuthkit",
+  icat: "sleuthkit",
+  istat: "sleuthkit",
 };
 
 /** Absolute path of an executable on PATH, or undefined. */
