@@ -60,7 +60,12 @@ const REQUIREMENTS = [
     present: () => onPath("sfdisk") || executable("/usr/sbin/sfdisk") || executable("/sbin/sfdisk"),
   },
   {
-    what: "fls and icat (file systems are checked against The Sleuth Kit)",
+    what: "mke2fs, e2fsck, debugfs, dumpe2fs (make the ext test images)",
+    pkg: "e2fsprogs",
+    present: () => onPath("mke2fs"),
+  },
+  {
+    what: "fls, icat, istat (file systems are checked against The Sleuth Kit)",
     pkg: "sleuthkit",
     present: () => onPath("fls"),
   },

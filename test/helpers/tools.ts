@@ -25,6 +25,11 @@ export const TOOL_PACKAGES: Record<string, string> = {
   sfdisk: "fdisk",
   fls: "sleuthkit",
   icat: "sleuthkit",
+  mke2fs: "e2fsprogs",
+  e2fsck: "e2fsprogs",
+  debugfs: "e2fsprogs",
+  dumpe2fs: "e2fsprogs",
+  istat: "sleuthkit",
 };
 
 /** Absolute path of an executable on PATH, or undefined. */
