@@ -1,0 +1,390 @@
+/**
+ * An NTFS volume as a read-only `FileSystem`. An entry's ref is `[record, stream, sequence]`:
+ * the MFT record, the $DATA stream's name ("" for the file's own data, else an alternate data
+ * stream listed as `name:stream`), and the sequence number the directory entry expects.
+ */
+import { FsError } from "../errors";
+import type { BlockDevice, FileExtent, FileSystem, FsDriver, FsEntry, FsFinding, Owner } from "../types";
+import {
+  AT_DATA,
+  AT_FILE_NAME,
+  AT_INDEX_ALLOCATION,
+  AT_INDEX_ROOT,
+  AT_REPARSE_POINT,
+  AT_STANDARD_INFORMATION,
+  AT_VOLUME_INFORMATION,
+  AT_VOLUME_NAME,
+  ATTR_FLAG_ENCRYPTED,
+  type Attribute,
+} from "./attribute";
+import { looksLikeNtfs, parseBootSector, type NtfsBootSector } from "./bootSector";
+import { filetime, u16, u32, utf16 } from "./bytes";
+import { FILE_ATTRIBUTE_ENCRYPTED, FILE_ATTRIBUTE_SYSTEM, NS_DOS, parseFileName, type FileName } from "./fileName";
+import { parseIndexRecord, parseIndexRoot, type IndexEntry } from "./indexNode";
+import { Mft } from "./mft";
+import { RECORD_IN_USE, RECORD_IS_DIRECTORY, type MftRecord } from "./mftRecord";
+import { OwnerIndex } from "./owners";
+import { parseReparsePoint } from "./reparse";
+import { readStream, streamExtents, streamOf, type Stream } from "./stream";
+
+export const ROOT_RECORD = 5;
+/** Records below this are the metafiles ($MFT … $Extend and reserved ones). */
+export const FIRST_USER_RECORD = 24;
+
+export interface NtfsOptions {
+  /** List the metafiles ($MFT, $LogFile, $Bitmap …) in the root and $Extend. */
+  system?: boolean;
+}
+
+/** A file's record, with every attribute gathered (extension records included). */
+interface Loaded {
+  record: MftRecord;
+  attributes: Attribute[];
+}
+
+function refOf(e: FsEntry): { record: number; stream: string } {
+  const r = e.ref;
+  if (!Array.isArray(r) || r.length !== 3 || typeof r[0] !== "number" || typeof r[1] !== "string") {
+    throw new FsError("FS_NOT_FOUND", `not an entry of this NTFS volume: ${e.path}`, "index entry");
+  }
+  return { record: r[0] as number, stream: r[1] as string };
+}
+
+export class NtfsFileSystem implements FileSystem {
+  readonly type = "ntfs";
+  readonly blockSize: number;
+  readonly size: number;
+  readonly uuid: string;
+  showSystem: boolean;
+  private owners: Promise<OwnerIndex> | null = null;
+
+  private constructor(
+    readonly device: BlockDevice,
+    readonly bs: NtfsBootSector,
+    readonly mft: Mft,
+    readonly label: string,
+    readonly findings: FsFinding[],
+    opts: NtfsOptions,
+  ) {
+    this.blockSize = bs.bytesPerCluster;
+    this.size = bs.totalSectors * bs.bytesPerSector;
+    this.uuid = bs.serialNumber;
+    this.showSystem = !!opts.system;
+  }
+
+  static async mount(device: BlockDevice, opts: NtfsOptions = {}): Promise<NtfsFileSystem> {
+    const findings: FsFinding[] = [];
+    let bs: NtfsBootSector;
+    try {
+      bs = parseBootSector(await device.read(0, 512), device.size);
+    } catch (e) {
+      if (!(e instanceof FsError) || device.size < 1024) throw e;
+      // The backup boot sector lies in the volume's last sector.
+      const at = device.size - 512;
+      bs = parseBootSector(await device.read(at, 512), device.size, at);
+      findings.push({
+        severity: "warning",
+        code: "NTFS_BACKUP_BOOT",
+        message: `the boot sector is damaged (${e.message}); the backup in the last sector is used`,
+        structure: "NTFS boot sector",
+        offset: 0,
+      });
+    }
+    const mft = await Mft.open(device, bs);
+    await compareMirror(device, bs, findings);
+    let label = "";
+    try {
+      const vol = await mft.record(3);
+      const name = vol.attributes.find((a) => a.type === AT_VOLUME_NAME);
+      if (name?.value) label = utf16(name.value, 0, name.value.length / 2);
+      const info = vol.attributes.find((a) => a.type === AT_VOLUME_INFORMATION);
+      if (info?.value && info.value.length >= 12 && u16(info.value, 10) & 0x1) {
+        findings.push({
+          severity: "warning",
+          code: "NTFS_VOLUME_DIRTY",
+          message:
+            "the volume is marked dirty: it was not unmounted cleanly and $LogFile may hold operations to replay; what is shown is the on-disk state",
+          structure: "$Volume",
+          offset: info.recordOffset,
+        });
+      }
+    } catch (e) {
+      if (!(e instanceof FsError)) throw e;
+      findings.push({
+        severity: "warning",
+        code: "NTFS_VOLUME_RECORD",
+        message: `$Volume cannot be read: ${e.message}`,
+        structure: "$Volume",
+      });
+    }
+    return new NtfsFileSystem(device, bs, mft, label, findings, opts);
+  }
+
+  async load(n: number): Promise<Loaded> {
+    const record = await this.mft.record(n);
+    if (!(record.flags & RECORD_IN_USE))
+      throw new FsError("FS_NOT_FOUND", `MFT record ${n} is not in use`, `MFT record ${n}`);
+    return { record, attributes: await this.mft.attributesOf(record) };
+  }
+
+  async root(): Promise<FsEntry> {
+    const { record, attributes } = await this.load(ROOT_RECORD);
+    const si = attributes.find((a) => a.type === AT_STANDARD_INFORMATION)?.value;
+    return {
+      name: "",
+      path: "",
+      type: "dir",
+      size: 0,
+      mtime: si ? filetime(si, 8) : null,
+      ref: [ROOT_RECORD, "", record.sequence],
+    };
+  }
+
+  /** The directory's index entries, in the B+ tree's order; each node read once, the walk bounded by the allocation's size. */
+  private async *indexEntries(dir: Loaded, path: string): AsyncGenerator<IndexEntry> {
+    const root = dir.attributes.find((a) => a.type === AT_INDEX_ROOT && a.name === "$I30");
+    if (!root?.value)
+      throw new FsError(
+        "FS_CORRUPT",
+        `${path || "/"}: a directory without an $I30 index root`,
+        `MFT record ${dir.record.number}`,
+      );
+    const { entries, recordSize } = parseIndexRoot(root.value, root.recordOffset);
+    const allocPieces = dir.attributes.filter((a) => a.type === AT_INDEX_ALLOCATION && a.name === "$I30");
+    const alloc: Stream | null = allocPieces.length
+      ? streamOf(allocPieces, this.bs.bytesPerCluster, `${path || "/"} $INDEX_ALLOCATION`)
+      : null;
+    const size = recordSize || this.bs.indexRecordSize;
+    const maxNodes = alloc ? Math.ceil(alloc.dataSize / size) : 0;
+    const seen = new Set<number>();
+    const cb = this.bs.bytesPerCluster;
+    const device = this.device;
+    async function* walk(list: IndexEntry[], depth: number): AsyncGenerator<IndexEntry> {
+      if (depth > 64) throw new FsError("FS_CORRUPT", `${path || "/"}: an index deeper than 64 levels`, "index");
+      for (const e of list) {
+        if (e.child !== null) {
+          const at = size >= cb ? e.child * cb : e.child * 512;
+          if (!alloc || seen.has(at) || seen.size >= maxNodes || at + size > alloc.dataSize) {
+            throw new FsError(
+              "FS_CORRUPT",
+              `${path || "/"}: index entry points at sub-node VCN ${e.child}, outside or already read`,
+              "index",
+            );
+          }
+          seen.add(at);
+          const raw = await readStream(device, alloc, at, size);
+          const x = [...streamExtents(alloc)].find((r) => at >= r.fileOffset && at < r.fileOffset + r.length);
+          yield* walk(
+            parseIndexRecord(raw, e.child, x?.deviceOffset != null ? x.deviceOffset + at - x.fileOffset : 0),
+            depth + 1,
+          );
+        }
+        if (e.key) yield e;
+      }
+    }
+    yield* walk(entries, 0);
+  }
+
+  async *readDir(dir: FsEntry): AsyncIterable<FsEntry> {
+    if (dir.type !== "dir") throw new FsError("FS_NOT_A_DIRECTORY", `${dir.path || "/"} is not a directory`, "path");
+    const { record } = refOf(dir);
+    const loaded = await this.load(record);
+    for await (const ie of this.indexEntries(loaded, dir.path)) {
+      const key = ie.key!;
+      // The DOS 8.3 alias is a second key for a name already listed in the Win32 namespace.
+      if (key.namespace === NS_DOS) continue;
+      if (ie.record === record && key.name === ".") continue;
+      if (
+        !this.showSystem &&
+        ie.record < FIRST_USER_RECORD &&
+        (record === ROOT_RECORD || record === 11) &&
+        key.name.startsWith("$")
+      )
+        continue;
+      yield* this.entriesFor(dir, ie, key);
+    }
+  }
+
+  /** The entry for one name of a file, then one per alternate data stream. */
+  private async *entriesFor(dir: FsEntry, ie: IndexEntry, key: FileName): AsyncGenerator<FsEntry> {
+    const path = dir.path ? `${dir.path}/${key.name}` : key.name;
+    let loaded: Loaded;
+    try {
+      loaded = await this.load(ie.record);
+    } catch (e) {
+      if (!(e instanceof FsError)) throw e;
+      yield {
+        name: key.name,
+        path,
+        type: "other",
+        size: key.dataSize,
+        mtime: key.mtime,
+        ref: [ie.record, "", ie.sequence],
+        findings: [
+          { severity: "error", code: "NTFS_RECORD", message: e.message, structure: e.structure, offset: e.offset },
+        ],
+      };
+      return;
+    }
+    const findings: FsFinding[] = [];
+    if (loaded.record.sequence !== ie.sequence && ie.sequence !== 0) {
+      findings.push({
+        severity: "warning",
+        code: "NTFS_STALE_ENTRY",
+        message: `the index names sequence ${ie.sequence} of MFT record ${ie.record}, which is at ${loaded.record.sequence}`,
+        structure: "index entry",
+      });
+    }
+    const si = loaded.attributes.find((a) => a.type === AT_STANDARD_INFORMATION)?.value ?? null;
+    const attributes = si && si.length >= 0x24 ? u32(si, 0x20) : key.flags;
+    const times = {
+      mtime: si ? filetime(si, 8) : key.mtime,
+      ctime: si ? filetime(si, 0) : key.ctime,
+      atime: si ? filetime(si, 0x18) : key.atime,
+    };
+    const isDir = (loaded.record.flags & RECORD_IS_DIRECTORY) !== 0;
+    const reparse = loaded.attributes.find((a) => a.type === AT_REPARSE_POINT);
+    const base = { ...times, attributes, links: loaded.record.links, findings: findings.length ? findings : undefined };
+    if (reparse) {
+      const rp = parseReparsePoint(await this.mft.attributeValue(reparse, path));
+      if (rp.kind !== "other") {
+        yield {
+          ...base,
+          name: key.name,
+          path,
+          type: "symlink",
+          size: 0,
+          target: rp.target ?? "",
+          ref: [ie.record, "", loaded.record.sequence],
+        };
+        return;
+      }
+      if (!isDir) {
+        yield { ...base, name: key.name, path, type: "other", size: 0, ref: [ie.record, "", loaded.record.sequence] };
+        return;
+      }
+    }
+    const data = loaded.attributes.filter((a) => a.type === AT_DATA);
+    const main = data.filter((a) => a.name === "");
+    const mainSize = main.find((a) => a.lowestVcn === 0)?.dataSize ?? 0;
+    const interix =
+      !isDir && attributes & FILE_ATTRIBUTE_SYSTEM ? await this.interixTarget(main, mainSize, path) : null;
+    if (interix !== null) {
+      yield {
+        ...base,
+        name: key.name,
+        path,
+        type: "symlink",
+        size: 0,
+        target: interix,
+        ref: [ie.record, "", loaded.record.sequence],
+      };
+      return;
+    }
+    yield {
+      ...base,
+      name: key.name,
+      path,
+      type: isDir ? "dir" : "file",
+      size: isDir ? 0 : mainSize,
+      ref: [ie.record, "", loaded.record.sequence],
+    };
+    const streams = new Map<string, number>();
+    for (const a of data) if (a.name && a.lowestVcn === 0) streams.set(a.name, a.dataSize);
+    for (const [name, size] of streams) {
+      yield {
+        ...base,
+        name: `${key.name}:${name}`,
+        path: `${path}:${name}`,
+        type: "file",
+        size,
+        ref: [ie.record, name, loaded.record.sequence],
+      };
+    }
+  }
+
+  /**
+   * An Interix symbolic link (what ntfs-3g and Services for Unix write): a system file whose data
+   * is "IntxLNK\x01" and the target in UTF-16LE. Null when the file is not one.
+   */
+  private async interixTarget(main: Attribute[], size: number, path: string): Promise<string | null> {
+    if (size < 8 || size > 8192 || main.length === 0) return null;
+    const bytes = await readStream(this.device, streamOf(main, this.bs.bytesPerCluster, path), 0, size);
+    const magic = "IntxLNK\x01";
+    for (let i = 0; i < 8; i++) if (bytes[i] !== magic.charCodeAt(i)) return null;
+    return utf16(bytes, 8, (size - 8) >> 1);
+  }
+
+  private async streamFor(file: FsEntry): Promise<Stream> {
+    if (file.type !== "file") throw new FsError("FS_NOT_A_FILE", `${file.path || "/"} is not a regular file`, "path");
+    const { record, stream } = refOf(file);
+    const loaded = await this.load(record);
+    const pieces = loaded.attributes.filter((a) => a.type === AT_DATA && a.name === stream);
+    if (pieces.length === 0)
+      throw new FsError("FS_NOT_FOUND", `${file.path}: no $DATA stream "${stream}"`, `MFT record ${record}`);
+    const si = loaded.attributes.find((a) => a.type === AT_STANDARD_INFORMATION)?.value;
+    if (
+      pieces.some((a) => a.flags & ATTR_FLAG_ENCRYPTED) ||
+      (si && si.length >= 0x24 && u32(si, 0x20) & FILE_ATTRIBUTE_ENCRYPTED)
+    ) {
+      throw new FsError(
+        "FS_ENCRYPTED",
+        `${file.path} is encrypted with EFS; its bytes cannot be read without the user's key`,
+        `MFT record ${record}`,
+      );
+    }
+    return streamOf(pieces, this.bs.bytesPerCluster, file.path);
+  }
+
+  async *extents(file: FsEntry): AsyncIterable<FileExtent> {
+    const s = await this.streamFor(file);
+    if (s.value) {
+      // A resident stream's bytes live inside its MFT record, behind the record's fixups: `read` only.
+      if (s.dataSize > 0)
+        yield { fileOffset: 0, length: s.dataSize, deviceOffset: null, encoded: true, deviceLength: 0 };
+      return;
+    }
+    yield* streamExtents(s);
+  }
+
+  async read(file: FsEntry, offset: number, length: number): Promise<Uint8Array> {
+    return readStream(this.device, await this.streamFor(file), offset, length);
+  }
+
+  async ownerOf(offset: number): Promise<Owner> {
+    if (offset < this.bs.bytesPerSector) return { kind: "structure", structure: "boot sector" };
+    if (offset >= this.size) return { kind: "structure", structure: "backup boot sector" };
+    if (!this.owners) this.owners = OwnerIndex.build(this);
+    return (await this.owners).owner(this, offset);
+  }
+}
+
+/** $MFTMirr keeps a copy of the first records (at least $MFT … $Volume); a mismatch is a finding. */
+async function compareMirror(device: BlockDevice, bs: NtfsBootSector, findings: FsFinding[]): Promise<void> {
+  const count = 4;
+  const at = bs.mftLcn * bs.bytesPerCluster;
+  const mirror = bs.mftMirrLcn * bs.bytesPerCluster;
+  const a = await device.read(at, count * bs.mftRecordSize);
+  const b = await device.read(mirror, count * bs.mftRecordSize);
+  for (let i = 0; i < count; i++) {
+    const x = a.subarray(i * bs.mftRecordSize, (i + 1) * bs.mftRecordSize);
+    const y = b.subarray(i * bs.mftRecordSize, (i + 1) * bs.mftRecordSize);
+    if (x.some((v, j) => v !== y[j])) {
+      findings.push({
+        severity: "warning",
+        code: "NTFS_MFTMIRR",
+        message: `$MFTMirr's copy of MFT record ${i} differs from the MFT`,
+        structure: "$MFTMirr",
+        offset: mirror + i * bs.mftRecordSize,
+      });
+    }
+  }
+}
+
+export const ntfsDriver: FsDriver = {
+  name: "ntfs",
+  probe: (head) => looksLikeNtfs(head),
+  mount: (device) => NtfsFileSystem.mount(device),
+};
+
+export { AT_FILE_NAME, parseFileName };
