@@ -17,6 +17,7 @@ import { selectionRange } from "../lib/hexSelection";
 import { HexSelectionBar, useHexCopy } from "./HexSelectionBar";
 import { WriteFileDialog } from "../toolbox/WriteFileDialog";
 import { useWriteFile } from "../toolbox/writeFileStore";
+import { OwnerAtCursor } from "../files/OwnerAtCursor";
 
 const NO_ANNOTATIONS: Annotation[] = [];
 
@@ -184,6 +185,7 @@ export function HexView() {
         onSelectAll={selectAll}
         onClear={() => setCursor(cursor)}
       />
+      {space === "virtual" && <OwnerAtCursor offset={cursor} />}
       <div className="hex-main">
         <HexGrid
           space={space}
