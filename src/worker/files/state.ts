@@ -66,7 +66,7 @@ export function diskOf(s: Session): BlockDevice {
 
 export async function volumesOf(st: FilesState): Promise<{ volumes: DiskVolume[]; findings: FsFinding[] }> {
   if (!st.volumes) {
-    st.volumes = discoverVolumes(diskOf(st.session));
+    st.volumes = discoverVolumes(diskOf(st.session), st.session.image.params.logicalSectorSize);
     st.volumes.catch(() => {
       if (state === st) st.volumes = null;
     });

@@ -1,7 +1,7 @@
 /** The disk's volumes as the Files view lists them: each partition (or the whole disk) and the file system found in it. */
 import { SliceDevice } from "../../fs/device";
 import { listVolumes } from "../../fs/partitions/volumes";
-import { mountFileSystem } from "../../fs/registry";
+import { mount } from "../../fs/registry";
 import type { BlockDevice, FileSystem, FsFinding } from "../../fs/types";
 
 export interface DiskVolume {
@@ -22,24 +22,32 @@ export interface DiskVolume {
   fsType: string | null;
 }
 
-export async function discoverVolumes(disk: BlockDevice): Promise<{ volumes: DiskVolume[]; findings: FsFinding[] }> {
-  const r = await listVolumes(disk);
-  return {
-    findings: r.findings,
-    volumes: r.volumes.map((v, index) => ({
-      index,
-      number: v.number,
-      scheme: v.scheme,
+export async function discoverVolumes(
+  disk: BlockDevice,
+  sectorSize: number,
+): Promise<{ volumes: DiskVolume[]; findings: FsFinding[] }> {
+  const r = await listVolumes(disk, sectorSize);
+  const findings = [...r.findings];
+  const volumes: DiskVolume[] = [];
+  for (const v of r.volumes) {
+    // An MBR extended partition only holds the logical ones, listed on their own.
+    if (v.extended) continue;
+    if (v.findings) findings.push(...v.findings);
+    volumes.push({
+      index: volumes.length,
+      number: r.scheme === "none" ? null : v.number,
+      scheme: r.scheme,
       start: v.start,
       size: v.size,
       type: v.type,
       typeName: v.typeName,
-      name: v.name,
-      fsType: v.fsType,
-    })),
-  };
+      name: v.label,
+      fsType: v.fileSystem,
+    });
+  }
+  return { volumes, findings };
 }
 
 export function mountOn(disk: BlockDevice, v: DiskVolume): Promise<FileSystem> {
-  return mountFileSystem(new SliceDevice(disk, v.start, v.size));
+  return mount(new SliceDevice(disk, v.start, v.size));
 }
