@@ -19,7 +19,7 @@ export interface ExtractResult {
   folders: number;
   /** Entries a zip cannot hold as they are (symlinks, devices): named here, left out. */
   skipped: string[];
-  /** Entries whose bytes could not be read: the zip holds what was read up to the failure. */
+  /** For a download: the bytes, to hand to the page's download link. */
   blob?: Blob;
 }
 
@@ -90,31 +90,36 @@ async function toTarget(
 ): Promise<Blob | undefined> {
   if (target.kind === "download") {
     if (stream) return new Response(stream).blob();
-    const parts: { at: number; b: Uint8Array }[] = [];
+    // Each piece becomes a Blob of its own, which the browser may keep on disk; holes become zeros.
+    const out: Blob[] = [];
+    let end = 0;
     let size = 0;
     await write({
-      write: async (at, b) => void parts.push({ at, b }),
+      write: async (at, b) => {
+        if (at > end) out.push(new Blob([new Uint8Array(at - end)]));
+        out.push(new Blob([b as Uint8Array<ArrayBuffer>]));
+        end = at + b.length;
+      },
       truncate: async (n) => void (size = n),
     });
-    // Holes become zero parts of the Blob.
-    const out: BlobPart[] = [];
-    let at = 0;
-    for (const p of parts) {
-      if (p.at > at) out.push(new Uint8Array(p.at - at));
-      out.push(p.b as Uint8Array<ArrayBuffer>);
-      at = p.at + p.b.length;
-    }
-    if (size > at) out.push(new Uint8Array(size - at));
+    if (size > end) out.push(new Blob([new Uint8Array(size - end)]));
     return new Blob(out);
   }
   const w = await target.handle.createWritable({ keepExistingData: false });
+  const sink = {
+    write: (at: number, b: Uint8Array) => w.write({ type: "write", position: at, data: b as Uint8Array<ArrayBuffer> }),
+    truncate: (n: number) => w.truncate(n),
+  };
   try {
-    if (stream) await stream.pipeTo(w, { preventClose: true });
-    else
-      await write({
-        write: (at, b) => w.write({ type: "write", position: at, data: b as Uint8Array<ArrayBuffer> }),
-        truncate: (n) => w.truncate(n),
-      });
+    if (stream) {
+      const reader = stream.getReader();
+      for (let at = 0; ; ) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        await sink.write(at, value);
+        at += value.length;
+      }
+    } else await write(sink);
     await w.close();
   } catch (e) {
     await w.abort().catch(() => undefined);
