@@ -73,6 +73,10 @@ export async function* fileChunks(
     }
   }
   if (expected !== file.size) {
-    throw new FsError("FS_CORRUPT", `${file.path}: its extents end at ${expected}, short of its ${file.size} bytes`, "extents");
+    throw new FsError(
+      "FS_CORRUPT",
+      `${file.path}: its extents end at ${expected}, short of its ${file.size} bytes`,
+      "extents",
+    );
   }
 }
