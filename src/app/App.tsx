@@ -10,6 +10,7 @@ import { TABS, useApp, type Tab } from "./store/store";
 import { BatView } from "./views/BatView";
 import { HeadersView } from "./views/HeadersView";
 import { HexView } from "./views/HexView";
+import { FilesView } from "./files/FilesView";
 import { LogView } from "./views/LogView";
 import { MetadataView } from "./views/MetadataView";
 import { RegionsView } from "./views/RegionsView";
@@ -112,6 +113,7 @@ export function App() {
     BAT: () => <BatView themeKey={themeKey} />,
     Log: () => <LogView />,
     Hex: () => <HexView />,
+    Files: () => <FilesView />,
   };
   return (
     <div className={`app${dropping ? " dropping" : ""}`}>

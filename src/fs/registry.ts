@@ -3,13 +3,16 @@
  * `probe` on the device's first 64 KiB), never by a partition's type.
  */
 import { FsError } from "./errors";
+import { exfatDriver } from "./exfat/fileSystem";
+import { extDriver } from "./ext4";
 import { fatDriver } from "./fat/fileSystem";
+import { ntfsDriver } from "./ntfs/fileSystem";
 import type { BlockDevice, FileSystem, FsDriver } from "./types";
 
 export const PROBE_BYTES = 64 * 1024;
 
-/** In probing order. */
-export const FS_DRIVERS: FsDriver[] = [fatDriver];
+/** In probing order: the formats with an unmistakable signature first, FAT (known by its BPB) last. */
+export const FS_DRIVERS: FsDriver[] = [ntfsDriver, exfatDriver, extDriver, fatDriver];
 
 /** The driver whose signature the device carries, or null. */
 export async function detectFileSystem(device: BlockDevice): Promise<FsDriver | null> {

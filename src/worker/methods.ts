@@ -9,6 +9,10 @@ import { compact, convertOpenToRaw, convertRaw, createNew } from "./toolbox";
 import { mergeOpen } from "./mergeJob";
 import { writeFile, writeFileCost } from "./writeFile";
 import { partitionArea } from "./partitions";
+import { fsList, fsLocate, fsOwner, fsVolumes } from "./files/browse";
+import { fsExtract } from "./files/extract";
+import { fsLayerChanges } from "./files/layer";
+import { forgetFiles } from "./files/state";
 import {
   closeSession,
   editRefusal as refusalOf,
@@ -286,12 +290,17 @@ async function close(): Promise<void> {
   });
 }
 
+/** A method that changes the open image's bytes, or which image is open: the Files view's mounts are dropped after it. */
+function changes<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return (...args: A) => fn(...args).finally(forgetFiles);
+}
+
 /**
  * The engine worker's methods. Add one with a line here and a function of the shape
  * `(ctx: CallContext, ...args) => Promise<result>`; the client's typings follow.
  */
 export const methods = {
-  open,
+  open: changes(open),
   info,
   map,
   read,
@@ -302,16 +311,16 @@ export const methods = {
   access,
   editRefusal,
   patchCost,
-  commitPatch,
+  commitPatch: changes(commitPatch),
   writeFileCost,
-  writeFile,
-  replay,
+  writeFile: changes(writeFile),
+  replay: changes(replay),
   log,
   check,
   repairPlan,
-  repair,
+  repair: changes(repair),
   parentLocator,
-  attachChain,
+  attachChain: changes(attachChain),
   chain,
   layers,
   partialBlocks,
@@ -319,14 +328,20 @@ export const methods = {
   convertRaw,
   convertOpenToRaw,
   compact,
-  mergeOpen,
+  mergeOpen: changes(mergeOpen),
   importToOpfs,
   saveBack,
   saveAs,
   opfsList,
   opfsRemove,
-  close,
+  close: changes(close),
   partitionArea,
+  fsVolumes,
+  fsList,
+  fsLocate,
+  fsOwner,
+  fsLayerChanges,
+  fsExtract,
 } satisfies MethodTable;
 
 export type EngineMethods = typeof methods;

@@ -1,3 +1,4 @@
+import { FsError, type FsErrorCode } from "../fs/errors";
 import { VhdxError, type VhdxErrorCode } from "../vhdx/errors";
 
 /**
@@ -49,6 +50,7 @@ export interface SerializedError {
   name: string;
   message: string;
   code?: VhdxErrorCode;
+  fsCode?: FsErrorCode;
   structure?: string;
   offset?: number;
 }
@@ -89,6 +91,9 @@ export function serializeError(e: unknown): SerializedError {
   if (e instanceof VhdxError) {
     return { name: e.name, message: e.message, code: e.code, structure: e.structure, offset: e.offset };
   }
+  if (e instanceof FsError) {
+    return { name: e.name, message: e.message, fsCode: e.code, structure: e.structure, offset: e.offset };
+  }
   if (e instanceof Error) return { name: e.name, message: e.message };
   return { name: "Error", message: String(e) };
 }
@@ -96,6 +101,7 @@ export function serializeError(e: unknown): SerializedError {
 /** Rebuilds the error on the UI side: a VhdxError again when it was one, so views can link its offset. */
 export function deserializeError(s: SerializedError): Error {
   if (s.code) return new VhdxError(s.code, s.message, s.structure ?? "", s.offset);
+  if (s.fsCode) return new FsError(s.fsCode, s.message, s.structure ?? "", s.offset);
   const e = new Error(s.message);
   e.name = s.name;
   return e;

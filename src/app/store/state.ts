@@ -14,7 +14,7 @@ import type {
 } from "./engineApi";
 import type { RecentFile } from "./engineConnection";
 
-export const TABS = ["Headers", "Regions", "Metadata", "BAT", "Log", "Hex"] as const;
+export const TABS = ["Headers", "Regions", "Metadata", "BAT", "Log", "Hex", "Files"] as const;
 export type Tab = (typeof TABS)[number];
 export type Theme = "system" | "light" | "dark";
 

@@ -13,6 +13,8 @@ import { formatCount, formatSize, hex } from "../lib/format";
 import { useApp } from "../store/store";
 import { BatCanvas } from "./BatCanvas";
 import { PartialShadeToggle, usePartialOverlay } from "../toolbox/PartialShadeToggle";
+import { useFileHighlight } from "../files/batHighlight";
+import { useFiles } from "../files/filesStore";
 
 const PAYLOAD_NAMES = [
   "NOT_PRESENT",
@@ -67,7 +69,10 @@ export function BatView({ themeKey }: { themeKey: string }) {
   const [paintMs, setPaintMs] = useState<number | null>(null);
   const palette = themeKey === "dark" ? DARK_PALETTE : LIGHT_PALETTE;
   const chunkRatio = info?.chunkRatio ?? (info ? (2 ** 23 * info.logicalSectorSize) / info.blockSize : 1);
-  const overlay = usePartialOverlay(chunkRatio);
+  const partialOverlay = usePartialOverlay(chunkRatio);
+  const highlight = useFileHighlight(chunkRatio, info?.blockSize ?? 1, partialOverlay);
+  const overlay = highlight.overlay;
+  const clearLocated = useFiles((s) => s.clearLocated);
   const entries = batWords ? Math.min(info?.bat.entries ?? batWords.length / 2, batWords.length / 2) : 0;
   const counts = useMemo(
     () => (batWords ? countBatStates(batWords, entries, chunkRatio) : null),
@@ -111,6 +116,16 @@ export function BatView({ themeKey }: { themeKey: string }) {
           </ul>
         </fieldset>
         <PartialShadeToggle />
+        {highlight.located && (
+          <p className="files-bat-note small" role="status">
+            <span className="files-swatch" aria-hidden="true" /> /{highlight.located.path}: {highlight.blocks}{" "}
+            {highlight.blocks === 1 ? "block" : "blocks"}
+            {highlight.located.truncated ? " (first runs only)" : ""}{" "}
+            <button type="button" className="link" onClick={clearLocated}>
+              Clear
+            </button>
+          </p>
+        )}
         <div className="row-actions">
           <button type="button" onClick={() => setFilter(ALL_STATES)}>
             Show all

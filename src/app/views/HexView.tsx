@@ -18,6 +18,7 @@ import { selectionRange } from "../lib/hexSelection";
 import { HexSelectionBar, useHexCopy } from "./HexSelectionBar";
 import { WriteFileDialog } from "../toolbox/WriteFileDialog";
 import { useWriteFile } from "../toolbox/writeFileStore";
+import { OwnerAtCursor } from "../files/OwnerAtCursor";
 
 const NO_ANNOTATIONS: Annotation[] = [];
 
@@ -183,6 +184,7 @@ export function HexView() {
         onSelectAll={selectAll}
         onClear={() => setCursor(cursor)}
       />
+      {space === "virtual" && <OwnerAtCursor offset={cursor} />}
       <div className="hex-main">
         <HexGrid
           space={space}
