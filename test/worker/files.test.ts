@@ -3,8 +3,9 @@
  * filled by mcopy from a generated tree, in partition 1 of a GPT disk made by sgdisk, converted
  * to VHDX by qemu-img. Listings, paging and sorting are compared with the tree that was put in;
  * Extract (a file, and a folder as a .zip read back by Python's zipfile) with its bytes; a file's
- * located runs with the virtual disk's bytes; a differencing child written by qemu-io marks the
- * file it changed and no other.
+ * located runs with the virtual disk's bytes; a differencing child marks the
+ * file it changed and no other (the child made and written by the `vhdx` command: QEMU makes no VHDX
+ * children).
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -20,7 +21,7 @@ import { missingTools } from "../helpers/tools";
 const ctx = (): CallContext => ({ signal: new AbortController().signal, progress: () => undefined });
 const MiB = 1024 * 1024;
 const tmp = useTempDir("vhdx-files-");
-const skip = missingTools("mkfs.fat", "mcopy", "sgdisk", "qemu-img", "qemu-io", "python3");
+const skip = missingTools("mkfs.fat", "mcopy", "mshowfat", "sgdisk", "qemu-img", "python3");
 
 /** Deterministic bytes for a file. */
 function content(seed: number, n: number): Buffer {
@@ -77,7 +78,8 @@ beforeAll(() => {
   vhdx = readFileSync(out);
   // A child that changes the first bytes of docs/readme.txt: where it lies is found with mtools.
   const childPath = tmp.path("child.vhdx");
-  execFileSync("qemu-img", ["create", "-q", "-f", "vhdx", "-b", out, "-F", "vhdx", childPath]);
+  // QEMU cannot make a VHDX child; the engine's own command does, as Hyper-V's checkpoints are.
+  execFileSync("node", ["bin/vhdx.cjs", "create", childPath, "--parent", out]);
   const cluster = execFileSync("python3", [
     "-c",
     // Read the FAT16 BPB and root directory by hand would duplicate the driver; mshowfat prints the chain.
@@ -96,7 +98,8 @@ beforeAll(() => {
   const fatSectors = bpb.readUInt16LE(22);
   const dataStart = (reserved + fats * fatSectors + Math.ceil((rootEntries * 32) / bytesPerSector)) * bytesPerSector;
   const at = MiB + dataStart + (Number(cluster![1]) - 2) * perCluster * bytesPerSector;
-  execFileSync("qemu-io", ["-f", "vhdx", "-c", `write -P 0x5a ${at} 512`, childPath]);
+  writeFileSync(tmp.path("patch.bin"), Buffer.alloc(512, 0x5a));
+  execFileSync("node", ["bin/vhdx.cjs", "write", childPath, "--offset", String(at), "--input", tmp.path("patch.bin")]);
   child = readFileSync(childPath);
 });
 
