@@ -58,7 +58,8 @@ beforeAll(() => {
   put("empty", null);
   put("zero.bin", Buffer.alloc(0));
   put("many", null);
-  for (let i = 0; i < MANY; i++) put(`many/file${String(i).padStart(4, "0")}.dat`, content(100 + i, i % 7 === 0 ? 2048 : i));
+  for (let i = 0; i < MANY; i++)
+    put(`many/file${String(i).padStart(4, "0")}.dat`, content(100 + i, i % 7 === 0 ? 2048 : i));
   let deep = "deep";
   put(deep, null);
   for (let i = 0; i < 8; i++) {
@@ -68,7 +69,13 @@ beforeAll(() => {
   put(`${deep}/bottom.txt`, content(3, 4097));
   const part = tmp.path("part.img");
   execFileSync("mkfs.fat", ["-F", "16", "-n", "FILESTEST", "-C", part, String(48 * 1024)]);
-  execFileSync("mcopy", ["-s", "-i", part, ...["docs", "empty", "zero.bin", "many", "deep"].map((n) => join(src, n)), "::/"]);
+  execFileSync("mcopy", [
+    "-s",
+    "-i",
+    part,
+    ...["docs", "empty", "zero.bin", "many", "deep"].map((n) => join(src, n)),
+    "::/",
+  ]);
   const raw = tmp.path("disk.raw");
   execFileSync("truncate", ["-s", `${64 * MiB}`, raw]);
   execFileSync("sgdisk", ["-n", "1:2048:+48M", "-t", "1:0700", "-c", "1:data", raw]);
@@ -144,7 +151,12 @@ describe.skipIf(!!skip)("Files view worker methods over a FAT16 partition of a G
       for (const e of page.entries) expect(e.size).toBe(tree.get(`many/${e.name}`)!.length);
       if (start + 500 >= page.total) break;
     }
-    expect(names).toEqual([...tree.keys()].filter((k) => k.startsWith("many/")).map((k) => k.slice(5)).sort());
+    expect(names).toEqual(
+      [...tree.keys()]
+        .filter((k) => k.startsWith("many/"))
+        .map((k) => k.slice(5))
+        .sort(),
+    );
     const bySize = await methods.fsList(ctx(), 0, "many", { key: "size", descending: true }, 0, MANY);
     const sizes = bySize.entries.map((e) => e.size);
     expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
@@ -185,13 +197,18 @@ describe.skipIf(!!skip)("Files view worker methods over a FAT16 partition of a G
     const want = tree.get("docs/Große Datei.bin")!;
     let covered = 0;
     for (const r of loc.runs) {
-      const bytes = (await methods.read(ctx(), "virtual", r.start, Math.min(r.end - r.start, want.length - r.fileOffset))).value;
+      const bytes = (
+        await methods.read(ctx(), "virtual", r.start, Math.min(r.end - r.start, want.length - r.fileOffset))
+      ).value;
       expect(sha(bytes)).toBe(sha(want.subarray(r.fileOffset, r.fileOffset + bytes.length)));
       covered += bytes.length;
     }
     expect(covered).toBe(want.length);
     const owner = await methods.fsOwner(ctx(), loc.firstByte! + 5);
-    expect(owner).toMatchObject({ kind: "volume", owner: { kind: "file", path: "docs/Große Datei.bin", fileOffset: 5 } });
+    expect(owner).toMatchObject({
+      kind: "volume",
+      owner: { kind: "file", path: "docs/Große Datei.bin", fileOffset: 5 },
+    });
     expect(await methods.fsOwner(ctx(), 100)).toEqual({ kind: "outside" });
   });
 

@@ -12,6 +12,23 @@ const OVERSCAN = 12;
 
 const TYPE_LABEL: Record<FsEntry["type"], string> = { dir: "folder", file: "file", symlink: "symlink", other: "other" };
 
+/** A small drawn icon per entry type (no emoji font is assumed). */
+function Icon({ type }: { type: FsEntry["type"] }) {
+  const path =
+    type === "dir"
+      ? "M1 3.5h5l1.5 1.5H15v8.5H1z"
+      : type === "symlink"
+        ? "M3 1.5h7l3 3v10H3z M6 11l4-4 M7 7h3v3"
+        : type === "file"
+          ? "M3 1.5h7l3 3v10H3z M10 1.5v3h3"
+          : "M8 2l6 6-6 6-6-6z";
+  return (
+    <svg className={`files-icon files-icon-${type}`} viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
+      <path d={path} />
+    </svg>
+  );
+}
+
 export function formatTime(e: FsEntry): string {
   if (e.mtime === null) return "—";
   const d = new Date(e.mtime);
@@ -108,7 +125,7 @@ export function FileList() {
         {e ? (
           <>
             <div role="gridcell" className="files-cell files-name" title={e.findings?.map((f) => f.message).join("\n")}>
-              <span className={`files-icon files-icon-${e.type}`} aria-hidden="true" />
+              <Icon type={e.type} />
               {e.name}
               {e.type === "symlink" && e.target !== undefined && <span className="muted"> → {e.target}</span>}
               {flag === true && (
@@ -118,7 +135,11 @@ export function FileList() {
               )}
               {e.findings?.length ? <span className="danger"> ⚠ {e.findings[0].message}</span> : null}
             </div>
-            <div role="gridcell" className="files-cell files-size">
+            <div
+              role="gridcell"
+              className="files-cell files-size"
+              title={e.type === "dir" ? undefined : `${e.size.toLocaleString("en-US")} bytes`}
+            >
               {e.type === "dir" ? "" : formatSize(e.size)}
             </div>
             <div role="gridcell" className="files-cell files-mtime">

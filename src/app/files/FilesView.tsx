@@ -9,7 +9,11 @@ type Volume = VolumesView["volumes"][number];
 
 function volumeTitle(v: Volume): string {
   const where = v.number === null ? "Whole disk" : `Partition ${v.number}`;
-  const fs = v.fs ? `${v.fs.type}${v.fs.label ? ` “${v.fs.label}”` : ""}` : v.fsType ? v.fsType : "no file system found";
+  const fs = v.fs
+    ? `${v.fs.type}${v.fs.label ? ` “${v.fs.label}”` : ""}`
+    : v.fsType
+      ? v.fsType
+      : "no file system found";
   return `${where}: ${fs}`;
 }
 
@@ -48,7 +52,13 @@ function Volumes() {
               <td title={v.type}>{v.typeName}</td>
               <td>{v.name}</td>
               <td>
-                {v.fs ? v.fs.type : v.error ? <span className="danger">{v.error}</span> : <span className="muted">none found</span>}
+                {v.fs ? (
+                  v.fs.type
+                ) : v.error ? (
+                  <span className="danger">{v.error}</span>
+                ) : (
+                  <span className="muted">none found</span>
+                )}
               </td>
               <td>{v.fs?.label ?? ""}</td>
             </tr>
@@ -70,7 +80,13 @@ function Breadcrumbs({ v }: { v: Volume }) {
   const parts = path === "" ? [] : path.split("/");
   return (
     <nav aria-label="Folder path" className="files-crumbs">
-      <button type="button" className="link" onClick={() => void up()} disabled={false} title="Up one level (Backspace)">
+      <button
+        type="button"
+        className="link"
+        onClick={() => void up()}
+        disabled={false}
+        title="Up one level (Backspace)"
+      >
         ↑
       </button>
       <ol>
@@ -124,7 +140,8 @@ function Actions() {
       </span>
       {state.extraction.phase === "running" && (
         <span role="status">
-          Extracting {state.extraction.name}: {Math.round(state.extraction.fraction * 100)}% ({formatSize(state.extraction.bytes)}){" "}
+          Extracting {state.extraction.name}: {Math.round(state.extraction.fraction * 100)}% (
+          {formatSize(state.extraction.bytes)}){" "}
           <button type="button" onClick={cancelExtract}>
             Cancel
           </button>
@@ -165,14 +182,17 @@ export function FilesView() {
           {error}
         </p>
       )}
-      {!v && <Volumes />}
+      <Volumes />
       {v && (
         <>
           <Breadcrumbs v={v} />
           {v.fs && v.fs.findings.length > 0 && (
             <ul className="files-findings" aria-label="File system findings">
               {v.fs.findings.map((f, i) => (
-                <li key={i} className={f.severity === "error" ? "danger" : f.severity === "warning" ? "warning" : "muted"}>
+                <li
+                  key={i}
+                  className={f.severity === "error" ? "danger" : f.severity === "warning" ? "warning" : "muted"}
+                >
                   {f.message}
                 </li>
               ))}

@@ -32,7 +32,11 @@ export function useFileHighlight(
   chunkRatio: number,
   blockSize: number,
   base: ((pixels: Uint32Array, palette: BatPalette) => void) | undefined,
-): { overlay: ((pixels: Uint32Array, palette: BatPalette) => void) | undefined; located: FileLocation | null; blocks: number } {
+): {
+  overlay: ((pixels: Uint32Array, palette: BatPalette) => void) | undefined;
+  located: FileLocation | null;
+  blocks: number;
+} {
   const located = useFiles((s) => s.located);
   return useMemo(() => {
     if (!located) return { overlay: base, located, blocks: 0 };

@@ -219,7 +219,8 @@ export const useFiles = create<FilesState>()((set, get) => {
           [volume, target.path, handle ? { kind: "handle", handle } : { kind: "download" }],
           {
             signal: extractAbort.signal,
-            onProgress: (p) => set({ extraction: { phase: "running", name: suggested, fraction: p.fraction, bytes: p.bytes } }),
+            onProgress: (p) =>
+              set({ extraction: { phase: "running", name: suggested, fraction: p.fraction, bytes: p.bytes } }),
           },
         );
         if (result.blob) downloadBlob(result.blob, result.name);

@@ -67,7 +67,7 @@ async function* fileStream(fs: FileSystem, file: FsEntry, signal: AbortSignal, o
   let at = 0;
   const zeros = new Uint8Array(1024 * 1024);
   for await (const c of fileChunks(fs, file, 4 * 1024 * 1024, signal)) {
-    for (; at < c.fileOffset; ) {
+    for (; at < c.fileOffset;) {
       const n = Math.min(zeros.length, c.fileOffset - at);
       yield zeros.subarray(0, n);
       at += n;
@@ -76,7 +76,7 @@ async function* fileStream(fs: FileSystem, file: FsEntry, signal: AbortSignal, o
     at += c.bytes.length;
     onBytes(c.bytes.length);
   }
-  for (; at < file.size; ) {
+  for (; at < file.size;) {
     const n = Math.min(zeros.length, file.size - at);
     yield zeros.subarray(0, n);
     at += n;
@@ -113,7 +113,7 @@ async function toTarget(
   try {
     if (stream) {
       const reader = stream.getReader();
-      for (let at = 0; ; ) {
+      for (let at = 0; ;) {
         const { done, value } = await reader.read();
         if (done) break;
         await sink.write(at, value);
@@ -128,7 +128,12 @@ async function toTarget(
   return undefined;
 }
 
-export async function fsExtract(ctx: CallContext, volume: number, path: string, target: ExtractTarget): Promise<ExtractResult> {
+export async function fsExtract(
+  ctx: CallContext,
+  volume: number,
+  path: string,
+  target: ExtractTarget,
+): Promise<ExtractResult> {
   const st = filesState();
   const { fs } = await fileSystemOf(st, volume);
   const entry = await resolvePath(fs, path);

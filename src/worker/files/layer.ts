@@ -12,7 +12,12 @@ import { fsList, type SortOrder } from "./browse";
 const MAX_BLOCKS_PER_FILE = 65_536;
 
 /** Whether `img` itself supplies any sector of the disk bytes [start, end); null when the bound was hit. */
-export async function ownLayerHolds(img: VhdxImage, start: number, end: number, budget: { blocks: number }): Promise<boolean | null> {
+export async function ownLayerHolds(
+  img: VhdxImage,
+  start: number,
+  end: number,
+  budget: { blocks: number },
+): Promise<boolean | null> {
   const bs = img.blockSize;
   const ss = img.params.logicalSectorSize;
   for (let block = Math.floor(start / bs); block * bs < end; block++) {
