@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -6,6 +7,10 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: "forks",
+    // Vitest's default is one fewer worker than cores: one on a 2-core machine, every file in turn.
+    // Much of a test's time is spent waiting for the processes it runs (qemu-img, the command), so
+    // two files at once finish sooner there; no test asserts a duration.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     globalSetup: ["test/global-setup.ts"],
   },
 });
