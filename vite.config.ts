@@ -25,6 +25,9 @@ export default defineConfig({
   worker: { format: "es" },
   build: {
     target: "es2022",
+    // The web app's own folder: the build empties it, and dist/cli (the `vhdx` command) and
+    // dist/lib (the engine as a library) stay.
+    outDir: "dist/web",
     sourcemap: false,
     // One budget for the whole app (250 KB gzipped); warn early when a chunk grows.
     chunkSizeWarningLimit: 600,

@@ -1,4 +1,4 @@
-// Loads the bundled command, dist/cli.cjs, with V8's code cache for it, dist/cli.cache, made by
+// Loads the bundled command, dist/cli/cli.cjs, with V8's code cache for it, dist/cli/cli.cache, made by
 // `npm run build:cli` after a run of the common commands (scripts/train-cli-cache.mjs). With the
 // cache V8 skips parsing and compiling what those commands ran. The cache is only read here,
 // never written: a cache made for another build (see buildId) or one V8 does not accept (another
@@ -8,8 +8,8 @@ const { readFileSync } = require("node:fs");
 const { dirname, join } = require("node:path");
 const vm = require("node:vm");
 
-const BUNDLE = join(__dirname, "..", "dist", "cli.cjs");
-const CODE_CACHE = join(__dirname, "..", "dist", "cli.cache");
+const BUNDLE = join(__dirname, "..", "dist", "cli", "cli.cjs");
+const CODE_CACHE = join(__dirname, "..", "dist", "cli", "cli.cache");
 
 /**
  * Compiles and runs the bundle as the CommonJS module it is; returns its exports' `main`, the

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `vhdx` command. The TypeScript source is in src/cli; `npm install` bundles it to dist/cli.cjs.
+// The `vhdx` command. The TypeScript source is in src/cli; `npm install` bundles it to dist/cli/cli.cjs.
 // CommonJS on purpose: Node loads an ES module entry with asynchronous reads, which start libuv's
 // thread pool before the first line below runs, and the pool's size is read when it starts.
 "use strict";

@@ -50,7 +50,8 @@ async function center(page: Page, off: number, pane: "hex" | "text" = "hex"): Pr
 
 /** The clipboard after a copy the page confirmed. */
 async function copied(page: Page, what: string): Promise<string> {
-  await expect(page.getByRole("status").filter({ hasText: `Copied ${what}` })).toBeVisible();
+  // A copy of many MiB takes as long as the machine needs: wait for the page to say it is done.
+  await expect(page.getByRole("status").filter({ hasText: `Copied ${what}` })).toBeVisible({ timeout: 60_000 });
   return page.evaluate(() => navigator.clipboard.readText());
 }
 

@@ -1,16 +1,19 @@
 /**
  * The editor shell as a user first meets it, in Debian's Chromium against the production build:
  * the Content-Security-Policy, no request leaving the machine, accessible names on every control,
- * the theme toggle, and offline use through the service worker.
+ * the theme toggle, offline use through the service worker, and the installable app: its manifest
+ * as Chromium reads it, its icons, and a disk handed to the app by the operating system (the launch
+ * queue) opening in the editor.
  */
-import { expect, test, type Browser } from "@playwright/test";
+import { expect, test, type Browser, type Page } from "@playwright/test";
 import { chromium } from "playwright-core";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const PORT = 4187;
+// Beside the development server's port, so engineers running the tests at once do not collide.
+const PORT = Number(process.env.VHDX_E2E_PORT ?? 5179) + 1000;
 const ORIGIN = `http://127.0.0.1:${PORT}`;
 let outDir = "";
 let server: ChildProcess | null = null;
@@ -112,5 +115,123 @@ test("opens offline once loaded", async () => {
   await page.reload();
   await expect(page.getByRole("button", { name: "Open file" })).toBeVisible();
   await expect(page.getByRole("button", { name: "Open sample" })).toBeVisible();
+  // What installing needs comes from the cache as well.
+  const offline = await page.evaluate(async () => {
+    const m = await fetch("./manifest.webmanifest").then((r) => r.json());
+    const icon = await fetch("./icons/icon-512.png").then((r) => r.status);
+    return { name: m.name as string, icon };
+  });
+  expect(offline).toEqual({ name: "VHDX Studio", icon: 200 });
+  await context.close();
+});
+
+/** Width and height from a PNG's IHDR chunk, after checking the signature. */
+function pngSize(bytes: Buffer): { width: number; height: number } {
+  expect(bytes.subarray(0, 8).toString("hex")).toBe("89504e470d0a1a0a");
+  expect(bytes.subarray(12, 16).toString("latin1")).toBe("IHDR");
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+test("ships a manifest Chromium reads without errors: installable, with icons and handlers for .vhdx and .avhdx", async () => {
+  // A profile on disk: Chromium does not install apps from an incognito context, which new contexts are.
+  const profile = mkdtempSync(join(tmpdir(), "vhdx-profile-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    await checkManifest(await context.newPage());
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+});
+
+async function checkManifest(page: Page): Promise<void> {
+  await page.goto(ORIGIN);
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+  const cdp = await page.context().newCDPSession(page);
+  // Chromium's own manifest parser and installability check judge the file.
+  const got = (await cdp.send("Page.getAppManifest")) as { url: string; errors: { message: string }[]; data?: string };
+  expect(got.url).toBe(`${ORIGIN}/manifest.webmanifest`);
+  expect(got.errors).toEqual([]);
+  const installable = await cdp.send("Page.getInstallabilityErrors");
+  expect(installable.installabilityErrors).toEqual([]);
+  const m = JSON.parse(got.data ?? "{}") as {
+    name: string;
+    display: string;
+    start_url: string;
+    icons: { src: string; sizes: string; type: string; purpose?: string }[];
+    file_handlers: { action: string; accept: Record<string, string[]> }[];
+  };
+  expect(m.name).toBe("VHDX Studio");
+  expect(m.display).toBe("standalone");
+  expect(m.file_handlers.flatMap((h) => Object.values(h.accept).flat()).sort()).toEqual([".avhdx", ".vhdx"]);
+  expect(new URL(m.file_handlers[0].action, got.url).href).toBe(`${ORIGIN}/`);
+  // Every PNG icon is a PNG of the size the manifest says; a 512 px one exists for any use and as maskable.
+  for (const icon of m.icons.filter((i) => i.type === "image/png")) {
+    const res = await page.request.get(new URL(icon.src, got.url).href);
+    expect(res.ok(), icon.src).toBe(true);
+    const { width, height } = pngSize(await res.body());
+    expect(`${width}x${height}`).toBe(icon.sizes);
+  }
+  const big = m.icons.filter((i) => i.type === "image/png" && i.sizes === "512x512").map((i) => i.purpose ?? "any");
+  expect(big.sort()).toEqual(["any", "maskable"]);
+}
+
+test("a .vhdx handed to the installed app through the launch queue opens in the editor", async () => {
+  // A disk QEMU made, with a size and block size of its own, as the file manager would hand it over.
+  const dir = mkdtempSync(join(tmpdir(), "vhdx-launch-"));
+  const disk = join(dir, "launched.vhdx");
+  execFileSync("qemu-img", ["create", "-q", "-f", "vhdx", "-o", "subformat=dynamic,block_size=2M", disk, "96M"]);
+  const qemu = JSON.parse(execFileSync("qemu-img", ["info", "--output=json", disk], { encoding: "utf8" })) as {
+    "virtual-size": number;
+  };
+  expect(qemu["virtual-size"]).toBe(96 * 1024 * 1024);
+  const b64 = readFileSync(disk).toString("base64");
+  rmSync(dir, { recursive: true, force: true });
+
+  const context = await browser!.newContext();
+  // The Launch Handler API as Chromium offers it to an installed app: launches wait in the queue
+  // until the page sets its consumer.
+  await context.addInitScript(() => {
+    const waiting: unknown[] = [];
+    let consumer: ((p: unknown) => void) | null = null;
+    const w = window as unknown as { launch: (p: unknown) => void; consumers: number };
+    w.consumers = 0;
+    // Chromium has its own launchQueue (a getter on Window.prototype): shadow it on the window.
+    Object.defineProperty(window, "launchQueue", {
+      configurable: true,
+      value: {
+        setConsumer(f: (p: unknown) => void) {
+          w.consumers++;
+          consumer = f;
+          for (const p of waiting.splice(0)) f(p);
+        },
+      },
+    });
+    w.launch = (p) => (consumer ? consumer(p) : waiting.push(p));
+  });
+  const page = await context.newPage();
+  await page.goto(ORIGIN);
+  await expect(page.getByRole("button", { name: "Open file" })).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as { consumers: number }).consumers)).toBe(1);
+  await page.evaluate(async (b64) => {
+    const bin = atob(b64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    const root = await navigator.storage.getDirectory();
+    const handle = await root.getFileHandle("launched.vhdx", { create: true });
+    const w = await handle.createWritable();
+    await w.write(bytes);
+    await w.close();
+    (window as unknown as { launch: (p: unknown) => void }).launch({ targetURL: location.href, files: [handle] });
+  }, b64);
+  const status = page.getByRole("contentinfo", { name: "Status" });
+  await expect(status).toContainText("launched.vhdx");
+  await expect(status).toContainText("virtual 96 MiB");
+  await expect(status).toContainText("block 2 MiB");
+  await expect(status).toContainText("dynamic");
+  await expect(page.getByRole("tab", { name: "Headers", exact: true })).toHaveAttribute("aria-selected", "true");
   await context.close();
 });

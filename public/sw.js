@@ -4,8 +4,17 @@
  * styles, the worker, the sample): cache first, filled on first use. Nothing cross-origin is
  * ever fetched or cached; images the user opens never pass through here (they are local files).
  */
-const CACHE = "vhdx-studio-shell-v1";
-const SHELL = ["./", "./index.html"];
+const CACHE = "vhdx-studio-shell-v2";
+// The page, and what installing the app and showing its icons needs (public/manifest.webmanifest).
+const SHELL = [
+  "./",
+  "./index.html",
+  "./manifest.webmanifest",
+  "./icons/icon.svg",
+  "./icons/icon-192.png",
+  "./icons/icon-512.png",
+  "./icons/icon-maskable-512.png",
+];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(

@@ -1,7 +1,7 @@
-// Bundles the `vhdx` command (src/cli) into one CommonJS file, dist/cli.cjs, so that `npx vhdx`
-// starts fast without a TypeScript loader, then makes V8's code cache for it, dist/cli.cache (see
+// Bundles the `vhdx` command (src/cli) into one CommonJS file, dist/cli/cli.cjs, so that `npx vhdx`
+// starts fast without a TypeScript loader, then makes V8's code cache for it, dist/cli/cli.cache (see
 // bin/load-cli.cjs and scripts/train-cli-cache.mjs); and the sample maker into
-// dist/make-sample.mjs. Runs on `npm install` (prepare) and before tests; `--sample` then also
+// dist/cli/make-sample.mjs. The command has its own folder: `vite build` empties only dist/web. Runs on `npm install` (prepare) and before tests; `--sample` then also
 // writes the editor's sample, public/sample.vhdx.
 // One file rather than a chunk per command: with the code cache, loading is a matter of reading
 // it, and each further module file would cost Node's module loader about half a millisecond.
@@ -12,7 +12,8 @@ import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 
 // What earlier layouts of dist/ left behind, and a cache made for another bundle.
-for (const old of ["dist/chunks", "dist/cli.mjs", "dist/cli.mjs.map", "dist/cli.cache"]) {
+const OLD = ["dist/chunks", "dist/cli.mjs", "dist/cli.mjs.map", "dist/cli.cjs", "dist/cli.cjs.map", "dist/cli.cache"];
+for (const old of [...OLD, "dist/make-sample.mjs", "dist/make-sample.mjs.map", "dist/cli/cli.cache"]) {
   rmSync(old, { recursive: true, force: true });
 }
 const common = {
@@ -33,16 +34,16 @@ await build({
   ...common,
   format: "cjs",
   entryPoints: ["src/cli/main.ts"],
-  outfile: "dist/cli.cjs",
+  outfile: "dist/cli/cli.cjs",
   banner: { js: `// vhdx build ${randomBytes(16).toString("hex")}` },
 });
 await build({
   ...common,
   format: "esm",
   entryPoints: ["src/node/makeSampleMain.ts"],
-  outfile: "dist/make-sample.mjs",
+  outfile: "dist/cli/make-sample.mjs",
 });
 execFileSync(process.execPath, ["scripts/train-cli-cache.mjs"], { stdio: "inherit" });
 if (process.argv.includes("--sample")) {
-  execFileSync(process.execPath, ["dist/make-sample.mjs", "public/sample.vhdx"], { stdio: "inherit" });
+  execFileSync(process.execPath, ["dist/cli/make-sample.mjs", "public/sample.vhdx"], { stdio: "inherit" });
 }

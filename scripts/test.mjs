@@ -14,6 +14,9 @@ import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const isCI = /^(1|true|yes)$/i.test(process.env.CI ?? "");
+// The tools are installed before the tests run: the test helpers then treat a missing one as a
+// failure (as under CI=true) rather than a reason to skip (test/helpers/tools.ts).
+process.env.VHDX_TEST_STRICT = "1";
 const vitestArgs = process.argv.slice(2);
 
 // Type checking, ESLint and the formatter run first (VHDX_TEST_LINT=0 leaves them out, for quick local runs).
@@ -38,6 +41,8 @@ const REQUIREMENTS = [
     pkg: "e2fsprogs",
     present: () => executable("/usr/sbin/filefrag") || executable("/sbin/filefrag"),
   },
+  { what: "/usr/bin/time (peak memory of streamed writes)", pkg: "time", present: () => executable("/usr/bin/time") },
+  { what: "chattr (an immutable child in the merge tests)", pkg: "e2fsprogs", present: () => onPath("chattr") },
   {
     what: "fallocate (makes the preallocated input of the holes test)",
     pkg: "util-linux",
@@ -99,7 +104,9 @@ function finish(passed, failed, skipped, notes = []) {
   const extra = skipped > 0 ? `, ${skipped} skipped` : "";
   process.stdout.write(`\ntests: ${passed} passed, ${failed} failed${extra}\n`);
   if (failed === 0 && passed === 0) process.stdout.write("no test ran: that is a failure\n");
-  process.exit(failed > 0 || passed === 0 ? 1 : 0);
+  // Every tool is installed above, so every test must run: a skipped one is a failure too.
+  if (skipped > 0) process.stdout.write("a test was skipped: that is a failure\n");
+  process.exit(failed > 0 || passed === 0 || skipped > 0 ? 1 : 0);
 }
 
 // ---- 1. Debian packages -------------------------------------------------------------------------
@@ -195,6 +202,7 @@ ensurePackages();
 step("bundling the vhdx command");
 if (sh(process.execPath, ["scripts/build-cli.mjs", "--sample"]) !== 0)
   fail("building the CLI bundle and the sample failed");
+process.env.VHDX_CLI_BUILT = "1"; // test/global-setup.ts need not build it again
 
 const reportDir = mkdtempSync(join(tmpdir(), "vhdx-test-report-"));
 const total = { passed: 0, failed: 0, skipped: 0, notes: [] };

@@ -1,5 +1,5 @@
-// Makes dist/cli.cache, V8's code cache for the bundled command (see bin/load-cli.cjs): compiles
-// dist/cli.cjs, runs the common commands once in this process on small files in a temp folder
+// Makes dist/cli/cli.cache, V8's code cache for the bundled command (see bin/load-cli.cjs): compiles
+// dist/cli/cli.cjs, runs the common commands once in this process on small files in a temp folder
 // (create, write, info, map, check, log, replay, cat, convert each way, a differencing child and
 // its merge), then saves the code V8 compiled for them. Any command failing fails the build.
 import {

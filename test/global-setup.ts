@@ -10,8 +10,11 @@ import { findTool, isCI, missingToolMessage } from "./helpers/tools";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 export default function setup(): void {
-  const r = spawnSync(process.execPath, [resolve(root, "scripts/build-cli.mjs")], { cwd: root, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`building the CLI bundle failed:\n${r.stderr}${r.stdout}`);
+  // `npm test` has just built it (and says so); a lone `npx vitest run` builds it here.
+  if (process.env.VHDX_CLI_BUILT !== "1") {
+    const r = spawnSync(process.execPath, [resolve(root, "scripts/build-cli.mjs")], { cwd: root, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`building the CLI bundle failed:\n${r.stderr}${r.stdout}`);
+  }
 
   const peers = ["qemu-img", "qemu-io", "vhdiinfo"];
   const missing = peers.filter((t) => !findTool(t));

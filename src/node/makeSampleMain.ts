@@ -1,4 +1,4 @@
-/** `node dist/make-sample.mjs <path>`: writes the editor's sample image (see makeSample.ts). */
+/** `node dist/cli/make-sample.mjs <path>`: writes the editor's sample image (see makeSample.ts). */
 import { makeSample } from "./makeSample";
 
 const target = process.argv[2];

@@ -36,7 +36,7 @@ describe("the command's start", () => {
   it("the bundle makes no import() of its own: a script compiled by node:vm could not run one", () => {
     // esbuild turns imports between bundled modules into lazy initialisers; a dynamic import of a
     // Node module would stay an import() and fail at run time with ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING.
-    const bundle = readFileSync(join(ROOT, "dist", "cli.cjs"), "utf8");
+    const bundle = readFileSync(join(ROOT, "dist", "cli", "cli.cjs"), "utf8");
     expect(bundle.length).toBeGreaterThan(10_000);
     expect(bundle).not.toMatch(/\bimport\s*\(/);
   });
@@ -47,8 +47,8 @@ describe("the command's start", () => {
    */
   function loadWith(bundle: string, cache: string): { cached: boolean; out: string } {
     const loader = readFileSync(LOADER, "utf8")
-      .replace('join(__dirname, "..", "dist", "cli.cjs")', JSON.stringify(bundle))
-      .replace('join(__dirname, "..", "dist", "cli.cache")', JSON.stringify(cache));
+      .replace('join(__dirname, "..", "dist", "cli", "cli.cjs")', JSON.stringify(bundle))
+      .replace('join(__dirname, "..", "dist", "cli", "cli.cache")', JSON.stringify(cache));
     expect(loader).toContain(JSON.stringify(bundle));
     expect(loader).toContain(JSON.stringify(cache));
     const probe = `const m = { exports: {} }; new Function("module", "exports", "require", "__dirname", ${JSON.stringify(loader)})(m, m.exports, require, ${JSON.stringify(join(ROOT, "bin"))}); const r = m.exports.loadCli(); r.main(["--version"], { out: (s) => console.log(JSON.stringify({ cached: r.cached, out: s })), outBytes: async () => {} });`;
@@ -61,17 +61,17 @@ describe("the command's start", () => {
     const other = tmp.path("other.cache");
     const make = `const vm = require("node:vm"); const s = new vm.Script("1 + 1"); s.runInThisContext(); require("node:fs").writeFileSync(${JSON.stringify(other)}, s.createCachedData());`;
     expect(node(["-e", make]).status).toBe(0);
-    expect(loadWith(join(ROOT, "dist", "cli.cjs"), other)).toEqual({ cached: false, out: "vhdx 0.1.0\n" });
+    expect(loadWith(join(ROOT, "dist", "cli", "cli.cjs"), other)).toEqual({ cached: false, out: "vhdx 0.1.0\n" });
   });
 
   it("a cache from another build of the same length is not used, though V8 alone would take it", () => {
     // Another build: the same bundle under another id (same length), beside this build's cache.
-    const source = readFileSync(join(ROOT, "dist", "cli.cjs"), "utf8");
+    const source = readFileSync(join(ROOT, "dist", "cli", "cli.cjs"), "utf8");
     const id = /^\/\/ vhdx build ([0-9a-f]{32})\n/.exec(source)![1];
     const otherId = id.replace(/./g, (c) => (c === "0" ? "1" : "0"));
     const bundle = tmp.path("cli.cjs");
     writeFileSync(bundle, source.replace(id, otherId));
-    const cache = join(ROOT, "dist", "cli.cache");
+    const cache = join(ROOT, "dist", "cli", "cli.cache");
     expect(loadWith(bundle, cache)).toEqual({ cached: false, out: "vhdx 0.1.0\n" });
     // V8 checks a cache against the source's length only: without the id it would have been taken.
     const data = readFileSync(cache).subarray(id.length + 1);

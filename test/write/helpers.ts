@@ -8,8 +8,9 @@ import { parentLocatorPaths } from "../../src/node/resolveParent";
 import { createImage, parentInfoOf } from "../../src/vhdx/create";
 import { openImage } from "../../src/vhdx/image";
 import { VhdxWriter } from "../../src/vhdx/write";
+import { isCI } from "../helpers/tools";
 
-export const isCI = process.env.CI === "true";
+export { isCI };
 
 export function hasTool(name: string): boolean {
   const r = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });

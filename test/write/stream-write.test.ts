@@ -15,7 +15,7 @@ import { VhdxWriter } from "../../src/vhdx/write";
 import { NodeFileBackend } from "../../src/node/fileBackend";
 import { commitStreamPatch } from "../../src/vhdx/streamPatch";
 import { bytesSource, piecesSource, type ByteSource } from "../../src/vhdx/source";
-import { hasTool, pattern, qemuCheck, qemuToRaw, run, tempDir } from "./helpers";
+import { hasTool, isCI, pattern, qemuCheck, qemuToRaw, run, tempDir } from "./helpers";
 import { CountingBackend } from "./recording";
 
 const tmp = tempDir("vhdx-stream-");
@@ -200,10 +200,12 @@ describe.skipIf(!hasTool("qemu-img"))("vhdx write streams", () => {
   );
 });
 
+/** GNU time measures the peak RSS; a missing one fails under CI and `npm test` (which installs it). */
 function existsTime(): boolean {
   try {
     return statSync("/usr/bin/time").isFile();
   } catch {
+    if (isCI) throw new Error("/usr/bin/time is missing (Debian package time: apt-get install -y time)");
     return false;
   }
 }
