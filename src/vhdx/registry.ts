@@ -16,7 +16,13 @@ export interface Extent {
   name: string;
   /** For blocks: the BAT entry index. */
   index?: number;
+  /** A retained block: an UNMAPPED or UNDEFINED entry's old contents (§2.5.1.1). */
+  retained?: boolean;
 }
+
+const BLOCK_PAYLOAD = 0;
+const BLOCK_SECTOR_BITMAP = 1;
+const BLOCK_RETAINED = 2;
 
 export interface Gap {
   start: number;
@@ -31,33 +37,38 @@ export class RegionRegistry {
   private blockStart = new Float64Array(64);
   private blockLength = new Float64Array(64);
   private blockEntry = new Uint32Array(64);
+  /** BLOCK_PAYLOAD, BLOCK_SECTOR_BITMAP or BLOCK_RETAINED. */
   private blockSb = new Uint8Array(64);
   private blockCount = 0;
   private sorted: Int32Array | null = null;
 
   add(e: Extent): void {
     if (e.kind === "payload-block" || e.kind === "sector-bitmap-block") {
-      this.addBlock(e.start, e.length, e.index ?? 0, e.kind === "sector-bitmap-block");
+      this.addBlock(e.start, e.length, e.index ?? 0, e.kind === "sector-bitmap-block", e.retained === true);
     } else {
       this.structures.push(e);
       this.sorted = null;
     }
   }
 
-  addBlock(start: number, length: number, batIndex: number, sectorBitmap: boolean): void {
+  /**
+   * A block owning [start, start + length): a payload block, a sector bitmap block, or (`retained`)
+   * the space an UNMAPPED or UNDEFINED entry keeps with its old contents (§2.5.1.1).
+   */
+  addBlock(start: number, length: number, batIndex: number, sectorBitmap: boolean, retained = false): void {
     if (this.blockCount === this.blockStart.length) this.growBlocks();
     const i = this.blockCount++;
     this.blockStart[i] = start;
     this.blockLength[i] = length;
     this.blockEntry[i] = batIndex;
-    this.blockSb[i] = sectorBitmap ? 1 : 0;
+    this.blockSb[i] = sectorBitmap ? BLOCK_SECTOR_BITMAP : retained ? BLOCK_RETAINED : BLOCK_PAYLOAD;
     this.sorted = null;
   }
 
   /** Drops the block registered for BAT entry `batIndex` (after a copy-on-write switch, for example). */
   removeBlock(batIndex: number, sectorBitmap: boolean): void {
     for (let i = 0; i < this.blockCount; i++) {
-      if (this.blockEntry[i] === batIndex && this.blockSb[i] === (sectorBitmap ? 1 : 0)) {
+      if (this.blockEntry[i] === batIndex && (this.blockSb[i] === BLOCK_SECTOR_BITMAP) === sectorBitmap) {
         const last = --this.blockCount;
         this.blockStart[i] = this.blockStart[last];
         this.blockLength[i] = this.blockLength[last];
@@ -177,14 +188,25 @@ export class RegionRegistry {
     const n = this.structures.length;
     if (i < n) return this.structures[i];
     const b = i - n;
-    const sb = this.blockSb[b] === 1;
+    const what = this.blockSb[b];
+    const sb = what === BLOCK_SECTOR_BITMAP;
+    const name = sb ? "sector bitmap block" : what === BLOCK_RETAINED ? "retained block" : "payload block";
     return {
       start: this.blockStart[b],
       length: this.blockLength[b],
       kind: sb ? "sector-bitmap-block" : "payload-block",
-      name: `${sb ? "sector bitmap block" : "payload block"} (BAT entry ${this.blockEntry[b]})`,
+      name: `${name} (BAT entry ${this.blockEntry[b]})`,
       index: this.blockEntry[b],
+      ...(what === BLOCK_RETAINED ? { retained: true } : {}),
     };
+  }
+
+  /** The retained blocks (§2.5.1.1: UNMAPPED or UNDEFINED entries keeping their space), by start. */
+  retainedBlocks(): Extent[] {
+    const out: Extent[] = [];
+    const n = this.structures.length;
+    for (const i of this.order()) if (i >= n && this.blockSb[i - n] === BLOCK_RETAINED) out.push(this.extentAt(i));
+    return out;
   }
 
   private order(): Int32Array {
