@@ -18,6 +18,9 @@ export interface Extent {
   index?: number;
   /** A retained block: an UNMAPPED or UNDEFINED entry's old contents (§2.5.1.1). */
   retained?: boolean;
+  /** A run of blocks (RegionRegistry.runs): how many, and the last BAT entry (`index` is the first). */
+  blocks?: number;
+  lastIndex?: number;
 }
 
 const BLOCK_PAYLOAD = 0;
@@ -199,6 +202,82 @@ export class RegionRegistry {
       index: this.blockEntry[b],
       ...(what === BLOCK_RETAINED ? { retained: true } : {}),
     };
+  }
+
+  /**
+   * Every extent meeting [from, to), sorted by start, with runs of blocks coalesced: consecutive
+   * blocks (in file order) of one kind — payload, sector bitmap or retained — whose gap is less
+   * than `granularity` bytes (0 for none: only touching blocks) become one extent naming its first
+   * and last BAT entry and its block count. Memory follows the runs, not the block count: a fixed
+   * 1 TiB image of 1 MiB blocks is one extent.
+   */
+  runs(from: number, to: number, granularity = 0): Extent[] {
+    const order = this.order();
+    const n = this.structures.length;
+    const out: Extent[] = [];
+    let run: { e: Extent; what: number; end: number; first: number; last: number; blocks: number } | null = null;
+    const close = () => {
+      if (!run) return;
+      const e = run.e;
+      if (run.blocks > 1) {
+        const what =
+          run.what === BLOCK_SECTOR_BITMAP
+            ? "sector bitmap blocks"
+            : run.what === BLOCK_RETAINED
+              ? "retained blocks"
+              : "payload blocks";
+        out.push({
+          ...e,
+          length: run.end - e.start,
+          name: `${run.blocks} ${what} (BAT entries ${run.first}–${run.last})`,
+          index: run.first,
+          lastIndex: run.last,
+          blocks: run.blocks,
+        });
+      } else out.push(e);
+      run = null;
+    };
+    // Extents are sorted by start, not end: a long one starting early can still reach the window.
+    let longest = 0;
+    for (const e of this.structures) longest = Math.max(longest, e.length);
+    for (let i = 0; i < this.blockCount; i++) longest = Math.max(longest, this.blockLength[i]);
+    for (let k = this.firstStartingAtOrAfter(order, from - longest); k < order.length; k++) {
+      const i = order[k];
+      const s = this.startOf(i);
+      if (s >= to) break;
+      const len = this.lengthOf(i);
+      if (s + len <= from && len > 0) continue;
+      if (i < n) {
+        close();
+        out.push(this.structures[i]);
+        continue;
+      }
+      const b = i - n;
+      const what = this.blockSb[b];
+      const entry = this.blockEntry[b];
+      if (run && run.what === what && s >= run.end && s - run.end < Math.max(granularity, 1)) {
+        run.end = Math.max(run.end, s + len);
+        run.first = Math.min(run.first, entry);
+        run.last = Math.max(run.last, entry);
+        run.blocks++;
+        continue;
+      }
+      close();
+      run = { e: this.extentAt(i), what, end: s + len, first: entry, last: entry, blocks: 1 };
+    }
+    close();
+    return out;
+  }
+
+  private firstStartingAtOrAfter(order: Int32Array, at: number): number {
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.startOf(order[mid]) < at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** The retained blocks (§2.5.1.1: UNMAPPED or UNDEFINED entries keeping their space), by start. */
