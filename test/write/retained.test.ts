@@ -20,6 +20,7 @@ import { openImage } from "../../src/vhdx/image";
 import { MemoryBackend } from "../../src/vhdx/io";
 import { VhdxWriter } from "../../src/vhdx/write";
 import { buildImage, patternByte } from "../helpers/buildImage";
+import { forEachCrash, RecordingBackend } from "./recording";
 import { check, codes, expectFinding } from "../helpers/checkHelpers";
 import { createQemuImage } from "../helpers/qemu";
 import { runOk } from "../helpers/run";
@@ -156,6 +157,50 @@ describe("reclaiming a retained block (fixed images)", () => {
     expect((await img.read(7 * MiB, MiB)).every((b) => b === 0x99)).toBe(true);
     expect((await img.read(2 * MiB, 1))[0]).toBe(patternByte(2 * MiB));
     expect((await checkImage(new MemoryBackend(after))).ok).toBe(true);
+  });
+
+  it("a power cut at any write of the reclaiming commit leaves the state before or after it", async () => {
+    const { bytes, b3 } = fixedWithRetained();
+    const rec = new RecordingBackend(bytes);
+    const w = new VhdxWriter(await openImage(rec, { readOnly: false }));
+    await w.beginDataWrite(); // the session's header updates, not part of the commit under test
+    const from = rec.ops.length;
+    await w.write(7 * MiB, new Uint8Array(MiB).fill(0x99));
+    const to = rec.ops.length;
+    await w.close();
+    const seen = { before: 0, after: 0 };
+    const tried = await forEachCrash(bytes, rec.ops, from, to, async (crash) => {
+      const img = await openImage(new MemoryBackend(crash.bytes), { readOnly: false });
+      const where = `crash after op ${crash.op} (${crash.variant})`;
+      const e3 = [img.bat.state(3), img.bat.fileOffsetMB(3) * MiB];
+      const e7 = [img.bat.state(7), img.bat.fileOffsetMB(7) * MiB];
+      if (img.bat.state(7) === PAYLOAD_BLOCK_FULLY_PRESENT) {
+        seen.after++;
+        expect([e3, e7], where).toEqual([
+          [PAYLOAD_BLOCK_UNMAPPED, 0],
+          [PAYLOAD_BLOCK_FULLY_PRESENT, b3],
+        ]);
+        expect(
+          (await img.read(7 * MiB, MiB)).every((b) => b === 0x99),
+          where,
+        ).toBe(true);
+      } else {
+        seen.before++;
+        // The entry still names its space: no two entries ever share it.
+        expect([e3, e7], where).toEqual([
+          [PAYLOAD_BLOCK_UNMAPPED, b3],
+          [PAYLOAD_BLOCK_ZERO, 0],
+        ]);
+        expect(
+          (await img.read(7 * MiB, MiB)).every((b) => b === 0),
+          where,
+        ).toBe(true);
+      }
+      await img.close();
+    });
+    expect(tried).toBeGreaterThan(0);
+    expect(seen.before).toBeGreaterThan(0);
+    expect(seen.after).toBeGreaterThan(0);
   });
 
   it("a dynamic image grows instead, the retained block left as it is", async () => {
