@@ -10,7 +10,7 @@
  * child's version of the first back into the parent and keeps the second. qemu-img reads and checks
  * the parent along the way, libvhdi the child (QEMU opens no differencing VHDX).
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { vi, describe, expect, it } from "vitest";
@@ -114,7 +114,7 @@ describe.skipIf(missingTools("qemu-img", "vhdiinfo"))(
       qemuReads(base);
     });
 
-    it("the browser's New image (differencing) copies them too", async () => {
+    it("the browser's New image (differencing) copies them too, and its merge puts the child's back", async () => {
       vi.stubGlobal("navigator", {}); // no Web Locks in Node
       const base = await parentWithItems("base2.vhdx");
       const out = new ModelHandle("child.vhdx", new Uint8Array(0));
@@ -122,12 +122,30 @@ describe.skipIf(missingTools("qemu-img", "vhdiinfo"))(
       await methods.createNew(
         ctx,
         { type: "differencing", parent: { kind: "file", file: new File([readFileSync(base)], "base2.vhdx") } },
-        { kind: "handle", handle: out as unknown as FileSystemFileHandle },
+        { kind: "handle", handle: out.handle },
       );
       const img = await openImage(new MemoryBackend(out.bytes));
       expect(await userItems(img)).toEqual({
         [VD_ITEM]: { isVirtualDisk: true, isRequired: false, text: "disk item, parent's" },
       });
+
+      // The browser's merge of that child, its item changed, into the parent.
+      const childPath = tmp.path("child2.vhdx");
+      writeFileSync(childPath, out.bytes);
+      await putItems(childPath, [{ entry: entry(VD_ITEM, true), bytes: text("disk item, the child's") }]);
+      const child = new ModelHandle("child2.vhdx", readFileSync(childPath));
+      const parent = new ModelHandle("base2.vhdx", readFileSync(base));
+      await methods.open(ctx, { kind: "handle", handle: child.handle, writable: true });
+      await methods.attachChain(ctx, { kind: "files", files: [{ kind: "handle", handle: parent.handle }] });
+      await methods.mergeOpen(ctx, parent.handle);
+      await methods.close();
+      const merged = await openImage(new MemoryBackend(parent.bytes));
+      expect(await userItems(merged)).toEqual({
+        [VD_ITEM]: { isVirtualDisk: true, isRequired: false, text: "disk item, the child's" },
+        [FILE_ITEM]: { isVirtualDisk: false, isRequired: false, text: "file item, parent's" },
+      });
+      writeFileSync(base, parent.bytes);
+      qemuReads(base);
       vi.unstubAllGlobals();
     });
   },
