@@ -18,7 +18,10 @@ export interface Extent {
   index?: number;
   /** A retained block: an UNMAPPED or UNDEFINED entry's old contents (§2.5.1.1). */
   retained?: boolean;
-  /** A run of blocks (RegionRegistry.runs): how many, and the last BAT entry (`index` is the first). */
+  /**
+   * A run of blocks (RegionRegistry.runs): how many, and the highest BAT entry among them (`index`
+   * is the lowest). Blocks of a run touch in the file; their entries need not be consecutive.
+   */
   blocks?: number;
   lastIndex?: number;
 }
