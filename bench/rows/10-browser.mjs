@@ -18,7 +18,7 @@ import { chromium } from "playwright-core";
 import { median, ROOT, run } from "../lib.mjs";
 
 let URL = "";
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   "--no-sandbox",
   "--disable-gpu",
   "--disable-background-networking",
@@ -26,7 +26,7 @@ const CHROMIUM_ARGS = [
   "--disable-sync",
   "--no-first-run",
 ];
-const VITE = join(ROOT, "node_modules", "vite", "bin", "vite.js");
+export const VITE = join(ROOT, "node_modules", "vite", "bin", "vite.js");
 
 function percentile(xs, p) {
   const s = [...xs].sort((a, b) => a - b);
@@ -34,7 +34,7 @@ function percentile(xs, p) {
 }
 
 /** 5199 (or BENCH_PORT) when free; otherwise a port the system picks, so another server there is never measured. */
-function freePort(preferred) {
+export function freePort(preferred) {
   const tryPort = (port) =>
     new Promise((resolve) => {
       const s = createServer();
@@ -47,7 +47,7 @@ function freePort(preferred) {
   return tryPort(preferred).then((p) => (p > 0 ? p : tryPort(0)));
 }
 
-async function waitForServer(url, ms, server) {
+export async function waitForServer(url, ms, server) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (server.exitCode !== null) throw new Error(`vite preview exited (${server.exitCode}) before answering`);

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { existsSync } from "node:fs";
-import { createImage, CreateOptions, parentInfoOf, resolveCreateOptions } from "../vhdx/create";
+import { createImage, CreateOptions, forkInfoOf, resolveCreateOptions } from "../vhdx/create";
 import { openImage } from "../vhdx/image";
 import { NodeFileBackend } from "../node/fileBackend";
 import { parentLocatorPaths } from "../node/resolveParent";
@@ -38,7 +38,7 @@ export async function createCommand(a: ParsedArgs, io: Io): Promise<number> {
     const pf = await NodeFileBackend.open(parentPath);
     try {
       const p = await openImage(pf);
-      opts.parent = parentInfoOf(p, parentLocatorPaths(resolve(path), resolve(parentPath)));
+      opts.parent = await forkInfoOf(p, parentLocatorPaths(resolve(path), resolve(parentPath)));
       // A child with the parent's block size keeps their blocks aligned.
       opts.blockSize ??= p.blockSize;
     } finally {

@@ -99,16 +99,17 @@ export async function mapCommand(a: ParsedArgs, io: Io): Promise<number> {
     }
     type Row = { start: number; end: number; what: string };
     const rows: Row[] = [];
-    // Runs of adjacent payload blocks collapse into one line.
+    // Runs of adjacent payload blocks collapse into one line (the engine's runs, each `blocks` long).
     for (const e of map.extents) {
       const prev = rows[rows.length - 1];
       const isBlock = e.kind === "payload-block" || e.kind === "sector-bitmap-block";
       const label = isBlock ? (e.kind === "payload-block" ? "payload blocks" : "sector bitmap blocks") : e.name;
+      const count = e.blocks ?? 1;
       if (isBlock && prev && prev.what.startsWith(label) && prev.end === e.start) {
         prev.end = e.end;
-        const n = Number(/\((\d+)\)/.exec(prev.what)?.[1] ?? "1") + 1;
+        const n = Number(/\((\d+)\)/.exec(prev.what)?.[1] ?? "1") + count;
         prev.what = `${label} (${n})`;
-      } else rows.push({ start: e.start, end: e.end, what: isBlock ? `${label} (1)` : e.name });
+      } else rows.push({ start: e.start, end: e.end, what: isBlock ? `${label} (${count})` : e.name });
     }
     for (const g of map.gaps) rows.push({ start: g.start, end: g.start + g.length, what: "free" });
     rows.sort((x, y) => x.start - y.start || x.end - y.end);

@@ -91,6 +91,26 @@ export function isSectorBitmapEntry(g: BatGeometry, index: number): boolean {
   return index % (g.chunkRatio + 1) === g.chunkRatio;
 }
 
+/**
+ * §2.5.1.1: an UNMAPPED or UNDEFINED entry may keep a non-zero FileOffsetMB that "MUST point to a
+ * location in the VHDX file that MUST contain the contents of the block" before the transition, and
+ * §2.5.1 makes non-zero offsets unique across the BAT: such a block owns its space as a present
+ * one does (a retained block). For NOT_PRESENT and ZERO the field is reserved and owns nothing.
+ */
+export function isRetainedState(state: number): boolean {
+  return state === PAYLOAD_BLOCK_UNMAPPED || state === PAYLOAD_BLOCK_UNDEFINED;
+}
+
+/** What a BAT entry's space is: none, a present block (payload or sector bitmap), or a retained block. */
+export type SpaceUse = "none" | "present" | "retained";
+
+/** How entry `index` in state `state` with `fileOffsetMB` uses file space (§2.5.1, §2.5.1.1, §2.5.1.2). */
+export function spaceUse(g: BatGeometry, index: number, state: number, fileOffsetMB: number): SpaceUse {
+  if (isSectorBitmapEntry(g, index)) return state === SB_BLOCK_PRESENT ? "present" : "none";
+  if (state === PAYLOAD_BLOCK_FULLY_PRESENT || state === PAYLOAD_BLOCK_PARTIALLY_PRESENT) return "present";
+  return isRetainedState(state) && fileOffsetMB !== 0 ? "retained" : "none";
+}
+
 /** The payload block number of a payload entry index. */
 export function blockOfEntry(g: BatGeometry, index: number): number {
   return index - Math.floor(index / (g.chunkRatio + 1));

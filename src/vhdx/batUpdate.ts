@@ -2,10 +2,9 @@ import {
   BAT_ENTRY_SIZE,
   encodeBatEntry,
   isSectorBitmapEntry,
-  PAYLOAD_BLOCK_FULLY_PRESENT,
-  PAYLOAD_BLOCK_PARTIALLY_PRESENT,
   SB_BLOCK_PRESENT,
   SECTOR_BITMAP_BLOCK_SIZE,
+  spaceUse,
 } from "./bat";
 import { MiB } from "./bytes";
 import type { VhdxImage } from "./image";
@@ -96,28 +95,33 @@ export class BatUpdate {
     return out;
   }
 
-  /** After the log entry is applied: the in-memory BAT and registry follow the file. */
+  /**
+   * After the log entry is applied: the in-memory BAT and registry follow the file. Space an entry
+   * leaves is freed, unless another entry of this commit takes it (a retained block reclaimed).
+   */
   applyToImage(): { freed: { start: number; length: number }[] } {
     const img = this.img;
     const g = img.geometry;
     const freed: { start: number; length: number }[] = [];
+    const taken = new Set<number>();
+    for (const [index, e] of this.entries)
+      if (spaceUse(g, index, e.state, e.fileOffset / MiB) !== "none") taken.add(e.fileOffset);
     for (const [index, e] of this.entries) {
       const sb = isSectorBitmapEntry(g, index);
-      const oldState = img.bat.state(index);
       const oldOffset = img.bat.fileOffsetMB(index) * MiB;
-      const oldHeld = sb
-        ? oldState === SB_BLOCK_PRESENT
-        : oldState === PAYLOAD_BLOCK_FULLY_PRESENT || oldState === PAYLOAD_BLOCK_PARTIALLY_PRESENT;
-      const newHeld = sb
-        ? e.state === SB_BLOCK_PRESENT
-        : e.state === PAYLOAD_BLOCK_FULLY_PRESENT || e.state === PAYLOAD_BLOCK_PARTIALLY_PRESENT;
+      const oldUse = spaceUse(g, index, img.bat.state(index), oldOffset / MiB);
+      const newUse = spaceUse(g, index, e.state, e.fileOffset / MiB);
       const length = sb ? SECTOR_BITMAP_BLOCK_SIZE : g.blockSize;
-      if (oldHeld && (!newHeld || oldOffset !== e.fileOffset)) {
+      const moved = oldUse !== newUse || oldOffset !== e.fileOffset;
+      // A retained block outside the file was never registered (open.ts registerBlocks).
+      const oldRegistered =
+        oldUse === "present" || (oldUse === "retained" && img.registry.find(oldOffset)?.index === index);
+      if (oldRegistered && moved) {
         img.registry.removeBlock(index, sb);
-        freed.push({ start: oldOffset, length });
+        if (!taken.has(oldOffset)) freed.push({ start: oldOffset, length });
       }
       img.bat.set(index, e.state, e.fileOffset / MiB);
-      if (newHeld && (!oldHeld || oldOffset !== e.fileOffset)) img.registry.addBlock(e.fileOffset, length, index, sb);
+      if (newUse !== "none" && moved) img.registry.addBlock(e.fileOffset, length, index, sb, newUse === "retained");
     }
     if (this.bits.size > 0 || this.entries.size > 0) img.invalidateCaches();
     return { freed };

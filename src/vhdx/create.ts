@@ -18,6 +18,7 @@ import {
   FILE_PARAMETERS_GUID,
   LOGICAL_SECTOR_SIZE_GUID,
   MAX_VIRTUAL_DISK_SIZE,
+  METADATA_MAX_ENTRIES,
   METADATA_TABLE_SIZE,
   MetadataTableEntry,
   PARENT_LOCATOR_GUID,
@@ -52,6 +53,57 @@ export interface ParentInfo {
   relativePath?: string;
   volumePath?: string;
   absoluteWin32Path?: string;
+  /**
+   * §2.6.1.2: the parent's metadata items with IsVirtualDisk set that the new image does not write
+   * itself (the virtual disk size, id and sector sizes come from the fields above), user items and
+   * items of GUIDs unknown here alike. "When forking, an implementation MUST copy all metadata
+   * items with this field set."
+   */
+  virtualDiskItems?: ForkedItem[];
+}
+
+/** A metadata item copied from the parent as it is: its key, flags and bytes. */
+export interface ForkedItem {
+  itemId: Guid;
+  isUser: boolean;
+  isRequired: boolean;
+  bytes: Uint8Array;
+}
+
+/** The system items a new image writes from its own options (the parent's values, for a child). */
+const WRITTEN_BY_CREATE = new Set<Guid>([
+  FILE_PARAMETERS_GUID,
+  VIRTUAL_DISK_SIZE_GUID,
+  VIRTUAL_DISK_ID_GUID,
+  LOGICAL_SECTOR_SIZE_GUID,
+  PHYSICAL_SECTOR_SIZE_GUID,
+  PARENT_LOCATOR_GUID,
+]);
+
+/**
+ * §2.6.1.2: the parent's IsVirtualDisk items a child must carry, read item by item (each at most
+ * 1 MiB, §2.6.1.2 Length), at most the child's metadata region in all.
+ */
+export async function virtualDiskItemsOf(parent: VhdxImage): Promise<ForkedItem[]> {
+  const out: ForkedItem[] = [];
+  let total = 0;
+  for (const e of parent.metadataTable.entries) {
+    if (!e.isVirtualDisk || (!e.isUser && WRITTEN_BY_CREATE.has(e.itemId))) continue;
+    total += alignUp(e.length, 8);
+    if (total > METADATA_REGION_SIZE - METADATA_TABLE_SIZE)
+      bad("the parent's IsVirtualDisk metadata items do not fit a new image's 1 MiB metadata region");
+    const bytes = await parent.io.read(parent.metadataRegion.fileOffset + e.offset, e.length);
+    out.push({ itemId: e.itemId, isUser: e.isUser, isRequired: e.isRequired, bytes });
+  }
+  return out;
+}
+
+/** parentInfoOf with the parent's IsVirtualDisk items (§2.6.1.2): what forking a child needs. */
+export async function forkInfoOf(
+  parent: VhdxImage,
+  paths: Pick<ParentInfo, "relativePath" | "volumePath" | "absoluteWin32Path">,
+): Promise<ParentInfo> {
+  return { ...parentInfoOf(parent, paths), virtualDiskItems: await virtualDiskItemsOf(parent) };
 }
 
 /**
@@ -173,7 +225,7 @@ export function createLayout(o: ReturnType<typeof resolveCreateOptions>): Create
 
 /** The metadata region's table and items (§2.6), items packed after the 64 KiB table. */
 export function buildMetadataRegion(o: ReturnType<typeof resolveCreateOptions>): Uint8Array {
-  const items: { guid: Guid; bytes: Uint8Array; isVirtualDisk: boolean }[] = [
+  const items: { guid: Guid; bytes: Uint8Array; isVirtualDisk: boolean; isUser?: boolean; isRequired?: boolean }[] = [
     {
       guid: FILE_PARAMETERS_GUID,
       bytes: serializeFileParameters({
@@ -189,23 +241,34 @@ export function buildMetadataRegion(o: ReturnType<typeof resolveCreateOptions>):
     { guid: PHYSICAL_SECTOR_SIZE_GUID, bytes: serializeU32(o.physicalSectorSize), isVirtualDisk: true },
   ];
   if (o.parent) items.push({ guid: PARENT_LOCATOR_GUID, bytes: parentLocatorItem(o.parent), isVirtualDisk: false });
+  for (const it of o.parent?.virtualDiskItems ?? []) {
+    if (!it.isUser && WRITTEN_BY_CREATE.has(it.itemId)) continue;
+    items.push({ guid: it.itemId, bytes: it.bytes, isVirtualDisk: true, isUser: it.isUser, isRequired: it.isRequired });
+  }
   const region = new Uint8Array(METADATA_REGION_SIZE);
   const entries: MetadataTableEntry[] = [];
   let at = METADATA_TABLE_SIZE;
   for (const it of items) {
-    region.set(it.bytes, at);
-    // §2.6.2: every known item is a system item and required.
+    // §2.6.1.2: a present but empty item has offset 0.
+    const empty = it.bytes.length === 0;
+    if (!empty && at + it.bytes.length > METADATA_REGION_SIZE)
+      bad("the parent locator paths and the parent's metadata items are too long for the metadata region");
+    if (!empty) region.set(it.bytes, at);
+    // §2.6.2: every known item is a system item and required; copied items keep their flags.
     entries.push({
       itemId: it.guid,
-      offset: at,
+      offset: empty ? 0 : at,
       length: it.bytes.length,
-      isUser: false,
+      isUser: it.isUser ?? false,
       isVirtualDisk: it.isVirtualDisk,
-      isRequired: true,
+      isRequired: it.isRequired ?? true,
     });
-    at = alignUp(at + it.bytes.length, 8);
+    if (!empty) at = alignUp(at + it.bytes.length, 8);
   }
-  if (at > METADATA_REGION_SIZE) bad("the parent locator paths are too long for the metadata region");
+  if (entries.length > METADATA_MAX_ENTRIES)
+    bad(
+      `the new image would need ${entries.length} metadata entries; a table holds ${METADATA_MAX_ENTRIES} (§2.6.1.1)`,
+    );
   region.set(serializeMetadataTable(entries), 0);
   return region;
 }

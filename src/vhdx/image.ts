@@ -26,7 +26,7 @@ import { isZeroGuid } from "./guid";
 import { HeaderUpdater, LogScan, OverlayBackend, recoverLog } from "./log";
 import { RegionRegistry } from "./registry";
 import { RegionTableEntry } from "./regionTable";
-import { FileMap, fileMap, ImageInfo, imageInfo } from "./info";
+import { FileMap, fileMap, ImageInfo, imageInfo, MapWindow } from "./info";
 
 export type DiskType = "fixed" | "dynamic" | "differencing";
 
@@ -327,8 +327,8 @@ export class VhdxImage implements VirtualDisk {
   }
 
   /** The file's layout: every structure and allocated block, free gaps, overlaps. */
-  map(): FileMap {
-    return fileMap(this);
+  map(window?: MapWindow): FileMap {
+    return fileMap(this, window);
   }
 
   async close(): Promise<void> {

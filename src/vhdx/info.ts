@@ -188,9 +188,14 @@ export interface MapExtent extends Extent {
   end: number;
 }
 
-/** The JSON of `vhdx map --json`: the file's layout from 0 to its end. */
+/** The JSON of `vhdx map --json`: the file's layout from 0 to its end (or the part a window asks for). */
 export interface FileMap {
   fileSize: number;
+  /** The end of the furthest structure or block (may pass the file's end); of the whole file, whatever the window. */
+  extentEnd: number;
+  /** The file range described: [0, max(fileSize, extentEnd)) unless a window was asked for. */
+  window: { start: number; end: number; granularity: number };
+  /** Structures and runs of blocks (RegionRegistry.runs) meeting the window, by start. */
   extents: MapExtent[];
   gaps: Gap[];
   overlaps: { a: MapExtent; b: MapExtent; message: string }[];
@@ -198,38 +203,63 @@ export interface FileMap {
   pastEnd: MapExtent[];
 }
 
-export function fileMap(img: VhdxImage): FileMap {
+/**
+ * Part of the file to map: [start, end), with runs of blocks of one kind whose gaps are less than
+ * `granularity` bytes merged (a view drawing cells of that size sees the same picture), and free
+ * gaps shorter than it left out. The extent count then follows (end − start) / granularity, not
+ * the file's block count.
+ */
+export interface MapWindow {
+  start: number;
+  end: number;
+  granularity?: number;
+}
+
+/** The header section's five parts (§2.2), for display. */
+function headerSectionParts(): MapExtent[] {
+  const K = 1024;
+  const part = (start: number, length: number, name: string): MapExtent => ({
+    start,
+    length,
+    end: start + length,
+    kind: "header-section",
+    name,
+  });
+  return [
+    part(0, 64 * K, "file type identifier"),
+    part(64 * K, 64 * K, "header 1"),
+    part(128 * K, 64 * K, "header 2"),
+    part(192 * K, 64 * K, "region table 1"),
+    part(256 * K, 64 * K, "region table 2"),
+    part(320 * K, HEADER_SECTION_SIZE - 320 * K, "header section (reserved)"),
+  ];
+}
+
+export function fileMap(img: VhdxImage, window?: MapWindow): FileMap {
   const withEnd = (e: Extent): MapExtent => ({ ...e, end: e.start + e.length });
-  const all = img.registry.extents();
-  // Split the header section into its five parts for display (§2.2).
+  const reg = img.registry;
+  const extentEnd = reg.end();
+  const start = Math.max(0, window?.start ?? 0);
+  const end = window ? Math.max(start, window.end) : Math.max(img.fileSize, extentEnd);
+  const granularity = Math.max(1, Math.floor(window?.granularity ?? 1));
+  const meets = (e: { start: number; length: number }) => e.start < end && e.start + Math.max(e.length, 1) > start;
   const extents: MapExtent[] = [];
-  for (const e of all) {
-    if (e.kind === "header-section" && e.start === 0 && e.length === HEADER_SECTION_SIZE) {
-      const K = 1024;
-      extents.push(
-        withEnd({ start: 0, length: 64 * K, kind: "header-section", name: "file type identifier" }),
-        withEnd({ start: 64 * K, length: 64 * K, kind: "header-section", name: "header 1" }),
-        withEnd({ start: 128 * K, length: 64 * K, kind: "header-section", name: "header 2" }),
-        withEnd({ start: 192 * K, length: 64 * K, kind: "header-section", name: "region table 1" }),
-        withEnd({ start: 256 * K, length: 64 * K, kind: "header-section", name: "region table 2" }),
-        withEnd({
-          start: 320 * K,
-          length: HEADER_SECTION_SIZE - 320 * K,
-          kind: "header-section",
-          name: "header section (reserved)",
-        }),
-      );
-    } else extents.push(withEnd(e));
+  for (const e of reg.runs(start, end, granularity > 1 ? granularity : 0)) {
+    if (e.kind === "header-section" && e.start === 0 && e.length === HEADER_SECTION_SIZE)
+      extents.push(...headerSectionParts().filter(meets));
+    else extents.push(withEnd(e));
   }
+  const overlaps = reg
+    .overlaps()
+    .filter(([a, b]) => meets(a) && meets(b))
+    .map(([a, b]) => ({ a: withEnd(a), b: withEnd(b), message: `${describeExtent(a)} overlaps ${describeExtent(b)}` }));
   return {
     fileSize: img.fileSize,
+    extentEnd,
+    window: { start, end, granularity },
     extents,
-    gaps: img.registry.freeGaps(img.fileSize, 1),
-    overlaps: img.registry.overlaps().map(([a, b]) => ({
-      a: withEnd(a),
-      b: withEnd(b),
-      message: `${describeExtent(a)} overlaps ${describeExtent(b)}`,
-    })),
+    gaps: reg.freeGaps(img.fileSize, 1).filter((g) => meets(g) && (granularity === 1 || g.length >= granularity)),
+    overlaps,
     pastEnd: extents.filter((e) => e.end > img.fileSize),
   };
 }

@@ -3,8 +3,8 @@ import {
   batGeometry,
   BAT_ENTRY_SIZE,
   isSectorBitmapEntry,
-  SB_BLOCK_PRESENT,
   SECTOR_BITMAP_BLOCK_SIZE,
+  spaceUse,
   visitSpans,
 } from "./bat";
 import { MiB } from "./bytes";
@@ -258,29 +258,37 @@ export async function readBat(
   // Read straight into a buffer the Bat then adopts, where the backend can: no second 16 MiB copy.
   const raw = await readOwned(io, region.fileOffset, withData - (withData % BAT_ENTRY_SIZE));
   const bat = new Bat(geometry, raw.bytes, geometry.totalBatEntries, raw.owned);
-  registerBlocks(bat, registry);
+  registerBlocks(bat, registry, fileSize);
   return bat;
 }
 
-export function registerBlocks(bat: Bat, registry: RegionRegistry): void {
+export function registerBlocks(bat: Bat, registry: RegionRegistry, fileSize: number): void {
   const g = bat.geometry;
   // Entries the file does not hold are NOT_PRESENT: the loop follows the file, not the claimed length.
   const n = Math.min(bat.length, bat.words.length >>> 1);
   const w = bat.words;
   // Empty stretches are skipped a span at a time, and a span of identical chunks whose first owns no
-  // space (QEMU's fresh images: ZERO entries) is settled by that first chunk. Within the rest, only
-  // states 6 and 7 (FULLY/PARTIALLY_PRESENT, SB_BLOCK_PRESENT) own space: one test on the raw word
-  // skips the others.
+  // space (QEMU's fresh images: ZERO entries) is settled by that first chunk. Within the rest, states
+  // 6 and 7 (FULLY/PARTIALLY_PRESENT, SB_BLOCK_PRESENT) own space, and so do states 1 and 3
+  // (UNDEFINED, UNMAPPED) keeping a FileOffsetMB (§2.5.1.1): one test on the raw word skips the others.
   const visit = (start: number, end: number): boolean => {
     let owned = false;
     for (let i = start; i < end; i++) {
-      if ((w[i * 2] & 6) !== 6) continue;
-      const state = w[i * 2] & 7;
-      if (isSectorBitmapEntry(g, i)) {
-        if (state !== SB_BLOCK_PRESENT) continue;
-        registry.addBlock(bat.fileOffsetMB(i) * MiB, SECTOR_BITMAP_BLOCK_SIZE, i, true);
+      const lo = w[i * 2];
+      if ((lo & 6) !== 6 && (lo & 5) !== 1) continue;
+      const mb = bat.fileOffsetMB(i);
+      const use = spaceUse(g, i, lo & 7, mb);
+      if (use === "none") continue;
+      if (use === "retained") {
+        // Retained contents lie inside the file (§2.5.1.1 "a location in the VHDX file"); an offset
+        // past its end or in the header section holds none and is left to `vhdx check`.
+        const start = mb * MiB;
+        if (start < HEADER_SECTION_SIZE || start + g.blockSize > fileSize) continue;
+        registry.addBlock(start, g.blockSize, i, false, true);
+      } else if (isSectorBitmapEntry(g, i)) {
+        registry.addBlock(mb * MiB, SECTOR_BITMAP_BLOCK_SIZE, i, true);
       } else {
-        registry.addBlock(bat.fileOffsetMB(i) * MiB, g.blockSize, i, false);
+        registry.addBlock(mb * MiB, g.blockSize, i, false);
       }
       owned = true;
     }

@@ -16,7 +16,19 @@ export interface Extent {
   name: string;
   /** For blocks: the BAT entry index. */
   index?: number;
+  /** A retained block: an UNMAPPED or UNDEFINED entry's old contents (§2.5.1.1). */
+  retained?: boolean;
+  /**
+   * A run of blocks (RegionRegistry.runs): how many, and the highest BAT entry among them (`index`
+   * is the lowest). Blocks of a run touch in the file; their entries need not be consecutive.
+   */
+  blocks?: number;
+  lastIndex?: number;
 }
+
+const BLOCK_PAYLOAD = 0;
+const BLOCK_SECTOR_BITMAP = 1;
+const BLOCK_RETAINED = 2;
 
 export interface Gap {
   start: number;
@@ -31,33 +43,38 @@ export class RegionRegistry {
   private blockStart = new Float64Array(64);
   private blockLength = new Float64Array(64);
   private blockEntry = new Uint32Array(64);
+  /** BLOCK_PAYLOAD, BLOCK_SECTOR_BITMAP or BLOCK_RETAINED. */
   private blockSb = new Uint8Array(64);
   private blockCount = 0;
   private sorted: Int32Array | null = null;
 
   add(e: Extent): void {
     if (e.kind === "payload-block" || e.kind === "sector-bitmap-block") {
-      this.addBlock(e.start, e.length, e.index ?? 0, e.kind === "sector-bitmap-block");
+      this.addBlock(e.start, e.length, e.index ?? 0, e.kind === "sector-bitmap-block", e.retained === true);
     } else {
       this.structures.push(e);
       this.sorted = null;
     }
   }
 
-  addBlock(start: number, length: number, batIndex: number, sectorBitmap: boolean): void {
+  /**
+   * A block owning [start, start + length): a payload block, a sector bitmap block, or (`retained`)
+   * the space an UNMAPPED or UNDEFINED entry keeps with its old contents (§2.5.1.1).
+   */
+  addBlock(start: number, length: number, batIndex: number, sectorBitmap: boolean, retained = false): void {
     if (this.blockCount === this.blockStart.length) this.growBlocks();
     const i = this.blockCount++;
     this.blockStart[i] = start;
     this.blockLength[i] = length;
     this.blockEntry[i] = batIndex;
-    this.blockSb[i] = sectorBitmap ? 1 : 0;
+    this.blockSb[i] = sectorBitmap ? BLOCK_SECTOR_BITMAP : retained ? BLOCK_RETAINED : BLOCK_PAYLOAD;
     this.sorted = null;
   }
 
   /** Drops the block registered for BAT entry `batIndex` (after a copy-on-write switch, for example). */
   removeBlock(batIndex: number, sectorBitmap: boolean): void {
     for (let i = 0; i < this.blockCount; i++) {
-      if (this.blockEntry[i] === batIndex && this.blockSb[i] === (sectorBitmap ? 1 : 0)) {
+      if (this.blockEntry[i] === batIndex && (this.blockSb[i] === BLOCK_SECTOR_BITMAP) === sectorBitmap) {
         const last = --this.blockCount;
         this.blockStart[i] = this.blockStart[last];
         this.blockLength[i] = this.blockLength[last];
@@ -177,14 +194,101 @@ export class RegionRegistry {
     const n = this.structures.length;
     if (i < n) return this.structures[i];
     const b = i - n;
-    const sb = this.blockSb[b] === 1;
+    const what = this.blockSb[b];
+    const sb = what === BLOCK_SECTOR_BITMAP;
+    const name = sb ? "sector bitmap block" : what === BLOCK_RETAINED ? "retained block" : "payload block";
     return {
       start: this.blockStart[b],
       length: this.blockLength[b],
       kind: sb ? "sector-bitmap-block" : "payload-block",
-      name: `${sb ? "sector bitmap block" : "payload block"} (BAT entry ${this.blockEntry[b]})`,
+      name: `${name} (BAT entry ${this.blockEntry[b]})`,
       index: this.blockEntry[b],
+      ...(what === BLOCK_RETAINED ? { retained: true } : {}),
     };
+  }
+
+  /**
+   * Every extent meeting [from, to), sorted by start, with runs of blocks coalesced: consecutive
+   * blocks (in file order) of one kind — payload, sector bitmap or retained — whose gap is less
+   * than `granularity` bytes (0 for none: only touching blocks) become one extent naming its first
+   * and last BAT entry and its block count. Memory follows the runs, not the block count: a fixed
+   * 1 TiB image of 1 MiB blocks is one extent.
+   */
+  runs(from: number, to: number, granularity = 0): Extent[] {
+    const order = this.order();
+    const n = this.structures.length;
+    const out: Extent[] = [];
+    let run: { e: Extent; what: number; end: number; first: number; last: number; blocks: number } | null = null;
+    const close = () => {
+      if (!run) return;
+      const e = run.e;
+      if (run.blocks > 1) {
+        const what =
+          run.what === BLOCK_SECTOR_BITMAP
+            ? "sector bitmap blocks"
+            : run.what === BLOCK_RETAINED
+              ? "retained blocks"
+              : "payload blocks";
+        out.push({
+          ...e,
+          length: run.end - e.start,
+          name: `${run.blocks} ${what} (BAT entries ${run.first}–${run.last})`,
+          index: run.first,
+          lastIndex: run.last,
+          blocks: run.blocks,
+        });
+      } else out.push(e);
+      run = null;
+    };
+    // Extents are sorted by start, not end: a long one starting early can still reach the window.
+    let longest = 0;
+    for (const e of this.structures) longest = Math.max(longest, e.length);
+    for (let i = 0; i < this.blockCount; i++) longest = Math.max(longest, this.blockLength[i]);
+    for (let k = this.firstStartingAtOrAfter(order, from - longest); k < order.length; k++) {
+      const i = order[k];
+      const s = this.startOf(i);
+      if (s >= to) break;
+      const len = this.lengthOf(i);
+      if (s + len <= from && len > 0) continue;
+      if (i < n) {
+        close();
+        out.push(this.structures[i]);
+        continue;
+      }
+      const b = i - n;
+      const what = this.blockSb[b];
+      const entry = this.blockEntry[b];
+      if (run && run.what === what && s >= run.end && s - run.end < Math.max(granularity, 1)) {
+        run.end = Math.max(run.end, s + len);
+        run.first = Math.min(run.first, entry);
+        run.last = Math.max(run.last, entry);
+        run.blocks++;
+        continue;
+      }
+      close();
+      run = { e: this.extentAt(i), what, end: s + len, first: entry, last: entry, blocks: 1 };
+    }
+    close();
+    return out;
+  }
+
+  private firstStartingAtOrAfter(order: Int32Array, at: number): number {
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.startOf(order[mid]) < at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The retained blocks (§2.5.1.1: UNMAPPED or UNDEFINED entries keeping their space), by start. */
+  retainedBlocks(): Extent[] {
+    const out: Extent[] = [];
+    const n = this.structures.length;
+    for (const i of this.order()) if (i >= n && this.blockSb[i - n] === BLOCK_RETAINED) out.push(this.extentAt(i));
+    return out;
   }
 
   private order(): Int32Array {

@@ -6,7 +6,7 @@ import {
   SECTOR_BITMAP_BLOCK_SIZE,
   sectorBitmapEntryIndex,
 } from "./bat";
-import { Allocator } from "./allocator";
+import { Allocation, Allocator } from "./allocator";
 import { BatUpdate } from "./batUpdate";
 import { MiB } from "./bytes";
 import { VhdxError } from "./errors";
@@ -19,6 +19,11 @@ import { ReadGate, Mutex } from "./mutex";
 export interface WriterOptions {
   /** Crash-test hook: runs after a log entry is flushed and before it is applied. */
   afterLogFlush?: LogWriterOptions["afterLogFlush"];
+  /**
+   * When a block finds no free gap, take a retained block's space (§2.5.1.1: an UNMAPPED or
+   * UNDEFINED entry's old contents) before growing the file. Default: for fixed images only.
+   */
+  reclaimRetained?: boolean;
 }
 
 /** An edit inside one payload block: `data` lands at byte `inBlock` of block `block`. */
@@ -62,6 +67,7 @@ export class VhdxWriter {
     this.allocator = new Allocator(
       () => image.registry,
       () => image.fileSize,
+      () => opts.reclaimRetained ?? image.diskType === "fixed",
     );
   }
 
@@ -184,7 +190,7 @@ export class VhdxWriter {
       return;
     }
     // New space: a fresh block, or the copy of a present block.
-    const space = this.allocator.allocate(img.blockSize);
+    const space = this.claim(update, img.blockSize, entry);
     allocated.push({ start: space.start, length: img.blockSize });
     staged.lastFileOffset = Math.max(staged.lastFileOffset, space.start + img.blockSize);
     staged.needFlush = true;
@@ -310,6 +316,20 @@ export class VhdxWriter {
     return out;
   }
 
+  /**
+   * Space for a new block (for BAT entry `forEntry`). A retained block taken over loses its
+   * FileOffsetMB in the same log entry that points the new block there (§2.5.1: non-zero offsets
+   * unique), unless this commit already moves that entry elsewhere.
+   */
+  private claim(update: BatUpdate, length: number, forEntry?: number): Allocation {
+    const space = this.allocator.allocate(length, forEntry);
+    if (space.reclaimed !== undefined) {
+      const was = update.entry(space.reclaimed);
+      if (was.fileOffset === space.start) update.setEntry(space.reclaimed, was.state, 0);
+    }
+    return space;
+  }
+
   /** Sets the sector bitmap bits of the sectors covered by `edits`, allocating the bitmap block if needed. */
   private async markSectors(
     update: BatUpdate,
@@ -324,7 +344,7 @@ export class VhdxWriter {
     const sbEntry = sectorBitmapEntryIndex(g, chunk);
     let sb = update.entry(sbEntry);
     if (sb.state !== SB_BLOCK_PRESENT) {
-      const space = this.allocator.allocate(SECTOR_BITMAP_BLOCK_SIZE);
+      const space = this.claim(update, SECTOR_BITMAP_BLOCK_SIZE);
       allocated.push({ start: space.start, length: SECTOR_BITMAP_BLOCK_SIZE });
       await this.fillBlock(space.start, [], space.grows, SECTOR_BITMAP_BLOCK_SIZE);
       update.newBitmapBlock(sbEntry, space.start);

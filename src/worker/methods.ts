@@ -1,5 +1,5 @@
 import { VhdxError } from "../vhdx/errors";
-import type { FileMap, ImageInfo } from "../vhdx/info";
+import type { FileMap, ImageInfo, MapWindow } from "../vhdx/info";
 import { transfer, type CallContext, type MethodTable, type Transfer } from "./protocol";
 import { current, exclusive, getSession, setSession } from "./state";
 import { commitPatch, patchCost, replay } from "./commit";
@@ -82,8 +82,9 @@ async function info(): Promise<ImageInfo> {
   return current().image.info();
 }
 
-async function map(): Promise<FileMap> {
-  return current().image.map();
+/** The file's layout; with a window, only that range, runs of blocks merged below its granularity. */
+async function map(_ctx: CallContext, window?: MapWindow): Promise<FileMap> {
+  return current().image.map(window);
 }
 
 /** Virtual disk bytes or raw file bytes, transferred to the caller (one copy, never two). */

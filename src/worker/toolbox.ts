@@ -4,7 +4,7 @@
  * and cancel into a file the user picked (one writable, swapped in at the end or discarded) or an
  * OPFS file (in place; removed when the job fails), never holding the image in memory.
  */
-import { createImage, parentInfoOf, resolveCreateOptions, type CreateOptions, type ParentInfo } from "../vhdx/create";
+import { createImage, forkInfoOf, resolveCreateOptions, type CreateOptions, type ParentInfo } from "../vhdx/create";
 import { convertToRaw, convertToVhdx, rawDisk, type ToVhdxOptions } from "../vhdx/convert";
 import { VhdxError } from "../vhdx/errors";
 import { openImage } from "../vhdx/image";
@@ -83,7 +83,7 @@ async function parentInfo(src: InputFile): Promise<{ info: ParentInfo; blockSize
   try {
     return {
       // The browser knows a picked file's name, not its folder: the child expects its parent beside it.
-      info: parentInfoOf(img, { relativePath: `.\\${f.name}` }),
+      info: await forkInfoOf(img, { relativePath: `.\\${f.name}` }),
       blockSize: img.blockSize,
     };
   } finally {

@@ -29,6 +29,8 @@ const ext = (start: number, length: number, kind: ExtentKind, name: string, inde
 // BAT at 2 MiB, metadata at 3 MiB, one payload block at 4 MiB, and a block pointing past the end.
 const map: FileMap = {
   fileSize: 8 * MiB,
+  extentEnd: 11 * MiB,
+  window: { start: 0, end: 11 * MiB, granularity: 1 },
   extents: [
     ext(0, MiB, "header-section", "header section"),
     ext(192 * 1024, 64 * 1024, "header-section", "region table 1"),

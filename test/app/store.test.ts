@@ -33,7 +33,15 @@ const engine: EngineApi = {
   },
   async map() {
     calls.push("map");
-    return { fileSize: 8 * 2 ** 20, extents: [], gaps: [], overlaps: [], pastEnd: [] } satisfies FileMap;
+    return {
+      fileSize: 8 * 2 ** 20,
+      extentEnd: 4 * 2 ** 20,
+      window: { start: 0, end: 8 * 2 ** 20, granularity: 1 },
+      extents: [],
+      gaps: [],
+      overlaps: [],
+      pastEnd: [],
+    } satisfies FileMap;
   },
   async read(_space, _offset, length) {
     return new Uint8Array(length);

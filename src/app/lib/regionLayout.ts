@@ -45,8 +45,11 @@ export interface RegionLayout {
   totalBytes: number;
   fileSize: number;
   bytesPerCell: number;
+  /** Cells of the whole span. */
   cellCount: number;
-  /** Kind code per cell. */
+  /** The first cell laid out: `kinds` and `overlap` hold cells [firstCell, firstCell + kinds.length). */
+  firstCell: number;
+  /** Kind code per cell laid out. */
   kinds: Uint8Array;
   /** 1 where two structures overlap inside the cell. */
   overlap: Uint8Array;
@@ -54,7 +57,7 @@ export interface RegionLayout {
 
 /** The span the map must show. */
 export function mapExtentEnd(map: FileMap): number {
-  let end = map.fileSize;
+  let end = Math.max(map.fileSize, map.extentEnd);
   for (const e of map.extents) end = Math.max(end, e.start + e.length);
   return end;
 }
@@ -71,36 +74,51 @@ export function zoomLevels(totalBytes: number, targetCells: number): number[] {
   return levels;
 }
 
-function paint(kinds: Uint8Array, bpc: number, start: number, length: number, code: number): void {
-  if (length <= 0) return;
-  const first = Math.floor(start / bpc);
-  const last = Math.min(kinds.length, Math.ceil((start + length) / bpc));
-  for (let c = first; c < last; c++) kinds[c] = code;
+/** Cells of `totalBytes` at `bytesPerCell`. */
+export function cellCountOf(totalBytes: number, bytesPerCell: number): number {
+  return Math.max(1, Math.ceil(totalBytes / bytesPerCell));
 }
 
-export function layoutRegionMap(map: FileMap, bytesPerCell: number): RegionLayout {
+/**
+ * Lays out cells [firstCell, firstCell + cells) of the map at `bytesPerCell` (all of them by
+ * default): memory follows the cells drawn, not the file. `map` needs to cover those cells only
+ * (a window the engine was asked for).
+ */
+export function layoutRegionMap(map: FileMap, bytesPerCell: number, firstCell = 0, cells?: number): RegionLayout {
   const totalBytes = mapExtentEnd(map);
-  const cellCount = Math.max(1, Math.ceil(totalBytes / bytesPerCell));
-  const kinds = new Uint8Array(cellCount);
-  const overlap = new Uint8Array(cellCount);
+  const cellCount = cellCountOf(totalBytes, bytesPerCell);
+  const first = Math.max(0, Math.min(firstCell, cellCount - 1));
+  const n = Math.max(0, Math.min(cells ?? cellCount - first, cellCount - first));
+  const kinds = new Uint8Array(n);
+  const overlap = new Uint8Array(n);
+  // Cells [c0, c1) of [start, start + length), relative to the first cell laid out.
+  const span = (start: number, length: number): [number, number] => [
+    Math.max(0, Math.floor(start / bytesPerCell) - first),
+    Math.min(n, Math.ceil((start + length) / bytesPerCell) - first),
+  ];
+  const paint = (into: Uint8Array, start: number, length: number, code: number) => {
+    if (length <= 0) return;
+    const [a, b] = span(start, length);
+    for (let c = a; c < b; c++) into[c] = code;
+  };
   const inFile = (e: MapExtent) => Math.max(0, Math.min(e.length, map.fileSize - e.start));
   // Past-the-end first, then blocks, then structures: later paints win.
-  paint(kinds, bytesPerCell, map.fileSize, totalBytes - map.fileSize, CELL_PAST_END);
+  paint(kinds, map.fileSize, totalBytes - map.fileSize, CELL_PAST_END);
   const isBlock = (e: MapExtent) => e.kind === "payload-block" || e.kind === "sector-bitmap-block";
-  for (const e of map.extents) if (isBlock(e)) paint(kinds, bytesPerCell, e.start, inFile(e), kindCode(e));
+  for (const e of map.extents) if (isBlock(e)) paint(kinds, e.start, inFile(e), kindCode(e));
   // Structures largest first. A smaller structure takes a cell another structure already holds
   // only when it fills at least half of it, so a 64 KiB region table does not rename the whole
   // 1 MiB header section, yet shows on its own at 64 KiB cells.
   const structures = map.extents.filter((e) => !isBlock(e)).sort((a, b) => b.length - a.length);
-  const owned = new Uint8Array(cellCount);
+  const owned = new Uint8Array(n);
   for (const e of structures) {
     const len = inFile(e);
     if (len <= 0) continue;
     const end = e.start + len;
-    const first = Math.floor(e.start / bytesPerCell);
-    const last = Math.min(cellCount, Math.ceil(end / bytesPerCell));
-    for (let c = first; c < last; c++) {
-      const covered = Math.min(end, (c + 1) * bytesPerCell) - Math.max(e.start, c * bytesPerCell);
+    const [a, b] = span(e.start, len);
+    for (let c = a; c < b; c++) {
+      const at = (c + first) * bytesPerCell;
+      const covered = Math.min(end, at + bytesPerCell) - Math.max(e.start, at);
       if (owned[c] && covered * 2 < bytesPerCell) continue;
       kinds[c] = kindCode(e);
       owned[c] = 1;
@@ -109,9 +127,9 @@ export function layoutRegionMap(map: FileMap, bytesPerCell: number): RegionLayou
   for (const o of map.overlaps) {
     const s = Math.max(o.a.start, o.b.start);
     const e = Math.min(o.a.start + o.a.length, o.b.start + o.b.length);
-    paint(overlap, bytesPerCell, s, Math.max(e - s, 1), 1);
+    paint(overlap, s, Math.max(e - s, 1), 1);
   }
-  return { totalBytes, fileSize: map.fileSize, bytesPerCell, cellCount, kinds, overlap };
+  return { totalBytes, fileSize: map.fileSize, bytesPerCell, cellCount, firstCell: first, kinds, overlap };
 }
 
 /** File range a cell covers. */
@@ -174,14 +192,22 @@ export function describeOwners(owners: readonly MapExtent[], hex: (n: number) =>
   }
   for (const [kind, list] of blocks) {
     const what = kind === "payload-block" ? "payload block" : "sector bitmap block";
-    if (list.length === 1) {
+    if (list.length === 1 && (list[0].blocks ?? 1) === 1) {
       const o = list[0];
       parts.push(`${o.name} [${hex(o.start)}–${hex(o.start + o.length)})`);
       continue;
     }
-    const idx = list.map((o) => o.index).filter((i): i is number => i !== undefined);
-    const range = idx.length ? `, BAT entries ${Math.min(...idx)}–${Math.max(...idx)}` : "";
-    parts.push(`${list.length} ${what}s${range}`);
+    // A run of blocks (the engine's coalesced extents) counts as its blocks, its entries first to last.
+    let count = 0;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const o of list) {
+      count += o.blocks ?? 1;
+      if (o.index !== undefined) lo = Math.min(lo, o.index);
+      hi = Math.max(hi, o.lastIndex ?? o.index ?? -Infinity);
+    }
+    const range = lo <= hi ? `, BAT entries ${lo}–${hi}` : "";
+    parts.push(`${count} ${what}s${range}`);
   }
   return parts.join(" · ");
 }

@@ -9,6 +9,7 @@ import type {
   FileMap as EngineFileMap,
   ImageInfo as EngineImageInfo,
   MapExtent as EngineMapExtent,
+  MapWindow as EngineMapWindow,
 } from "../../vhdx/info";
 import type { LogReport as EngineLogReport } from "../../vhdx/logReport";
 import type { PatchCost } from "../../vhdx/patch";
@@ -29,6 +30,7 @@ export type EngineWarning = ImageInfo["warnings"][number];
 /** `vhdx map --json`. */
 export type FileMap = EngineFileMap;
 export type MapExtent = EngineMapExtent;
+export type MapWindow = EngineMapWindow;
 export type MapOverlap = FileMap["overlaps"][number];
 
 /** `vhdx log --json`: every entry in the ring, the active sequence, the replay preview. */
@@ -112,7 +114,8 @@ export interface OpenOptions extends TaskOptions {
 export interface EngineApi {
   open(source: OpenSource, opts?: OpenOptions): Promise<Access>;
   info(): Promise<EngineImageInfo>;
-  map(): Promise<FileMap>;
+  /** The file's layout; with a window, that range only (the region view's visible cells). */
+  map(window?: MapWindow): Promise<FileMap>;
   read(space: ByteSpace, offset: number, length: number): Promise<Uint8Array>;
   /** The BAT as raw little-endian entries: (lo, hi) u32 pairs. */
   batWords(): Promise<Uint32Array>;

@@ -34,7 +34,7 @@ function adapt(client: EngineClient): EngineApi {
       return { readOnly: r.readOnly, readOnlyReason: r.readOnlyReason, logAwaitsReplay: r.logAwaitsReplay };
     },
     info: () => client.info(),
-    map: () => client.map(),
+    map: (window) => client.map(window),
     read: (space, offset, length) => client.read(space, offset, length),
     batWords: () => client.batWords(),
     editRefusal: async () => (await client.editRefusal())?.message ?? null,

@@ -7,6 +7,7 @@ import type {
   CommitCost,
   CommitResult,
   FileMap,
+  MapWindow,
   ImageInfo,
   LogReport,
   OpenSource,
@@ -98,6 +99,8 @@ export interface AppState {
   setTab(tab: Tab): void;
   goTo(space: ByteSpace, offset: number, length?: number): void;
   read(space: ByteSpace, offset: number, length: number): Promise<Uint8Array>;
+  /** A window of the file's layout (the region view's visible cells); null with no image open. */
+  mapWindow(window: MapWindow): Promise<FileMap | null>;
   stageEdit(w: Omit<StagedWrite, "time">): void;
   undo(): void;
   redo(): void;

@@ -298,6 +298,12 @@ export const useApp = create<AppState>()((set, get) => {
       return eng.read(space, offset, length);
     },
 
+    async mapWindow(window) {
+      const eng = getEngine();
+      if (!eng || !get().info) return null;
+      return eng.map(window);
+    },
+
     stageEdit(w) {
       set({ stage: stageWrite(get().stage, { ...w, time: Date.now() }) });
     },

@@ -6,18 +6,23 @@ import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react"
 import { formatSize, hex } from "../lib/format";
 import {
   CELL_KIND_NAMES,
+  cellCountOf,
   cellRange,
   describeOwners,
   extentsIn,
   indexExtents,
   layoutRegionMap,
+  mapExtentEnd,
   rowsFor,
 } from "../lib/regionLayout";
 import { cssVar } from "../lib/theme";
 import type { FileMap } from "../store/engineApi";
+import { useApp } from "../store/store";
 
 const CELL = 14;
 const GAP = 1;
+/** Rows per page of the map fetched from the engine; a page and the next cover the visible rows. */
+const PAGE_ROWS = 64;
 export const KIND_VARS = [
   "--rm-free",
   "--rm-past-end",
@@ -39,8 +44,7 @@ export function RegionMap(props: {
   themeKey: string;
 }) {
   const { map, bytesPerCell, highlight, onOpen, themeKey } = props;
-  const layout = useMemo(() => layoutRegionMap(map, bytesPerCell), [map, bytesPerCell]);
-  const index = useMemo(() => indexExtents(map.extents), [map]);
+  const mapWindow = useApp((s) => s.mapWindow);
   const scroller = useRef<HTMLDivElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const [width, setWidth] = useState(800);
@@ -49,7 +53,39 @@ export function RegionMap(props: {
   const [hover, setHover] = useState<number | null>(null);
   const [cursor, setCursor] = useState(0);
   const cols = Math.max(8, Math.floor((width - 2) / (CELL + GAP)));
-  const rows = rowsFor(layout.cellCount, cols);
+  const cellCount = cellCountOf(mapExtentEnd(map), bytesPerCell);
+  const rows = rowsFor(cellCount, cols);
+  // Only the cells around the visible rows are laid out, from a window of the map the engine
+  // answers for them (runs of blocks merged below the cell size): memory follows the screen.
+  const pageRow = Math.floor(Math.floor(scrollTop / (CELL + GAP)) / PAGE_ROWS) * PAGE_ROWS;
+  const firstCell = Math.min(pageRow * cols, cellCount - 1);
+  const endCell = Math.min(cellCount, (pageRow + 2 * PAGE_ROWS) * cols);
+  const pageKey = `${bytesPerCell}:${firstCell}:${endCell}`;
+  const [page, setPage] = useState<{ key: string; base: FileMap; map: FileMap } | null>(null);
+  useEffect(() => {
+    let live = true;
+    mapWindow({ start: firstCell * bytesPerCell, end: endCell * bytesPerCell, granularity: bytesPerCell }).then(
+      (m) => {
+        if (live && m) setPage({ key: pageKey, base: map, map: m });
+      },
+      () => undefined, // the whole map stays on show
+    );
+    return () => {
+      live = false;
+    };
+  }, [map, mapWindow, pageKey, firstCell, endCell, bytesPerCell]);
+  // Until the window arrives, the map the store holds (the whole file) draws the same picture.
+  const shown = page && page.key === pageKey && page.base === map ? page.map : map;
+  const layout = useMemo(
+    () => layoutRegionMap(shown, bytesPerCell, firstCell, endCell - firstCell),
+    [shown, bytesPerCell, firstCell, endCell],
+  );
+  const index = useMemo(() => indexExtents(shown.extents), [shown]);
+  /** A cell's kind code and overlap mark, when it is laid out. */
+  const cellAtIndex = (i: number) => {
+    const k = i - layout.firstCell;
+    return k >= 0 && k < layout.kinds.length ? { kind: layout.kinds[k], overlap: layout.overlap[k] === 1 } : null;
+  };
 
   useEffect(() => {
     const el = scroller.current;
@@ -97,9 +133,10 @@ export function RegionMap(props: {
         const i = r * cols + col;
         if (i >= layout.cellCount) break;
         const x = col * (CELL + GAP);
-        ctx.fillStyle = colours[layout.kinds[i]];
+        const cell = cellAtIndex(i);
+        ctx.fillStyle = colours[cell?.kind ?? 0];
         ctx.fillRect(x, y, CELL, CELL);
-        if (layout.overlap[i]) {
+        if (cell?.overlap) {
           ctx.strokeStyle = overlapColour;
           ctx.lineWidth = 2;
           ctx.strokeRect(x + 1, y + 1, CELL - 2, CELL - 2);
@@ -130,7 +167,8 @@ export function RegionMap(props: {
   const describe = (i: number) => {
     const { start, end } = cellRange(layout, i);
     const owners = extentsIn(index, start, end, 4096);
-    return { start, end, owners, kind: CELL_KIND_NAMES[layout.kinds[i]] };
+    const cell = cellAtIndex(i);
+    return { start, end, owners, kind: cell ? CELL_KIND_NAMES[cell.kind] : "", overlap: cell?.overlap ?? false };
   };
 
   const onKey = (e: KeyboardEvent<HTMLDivElement>) => {
@@ -197,9 +235,7 @@ export function RegionMap(props: {
                 {hex(d.start)}–{hex(d.end)}
               </code>{" "}
               {d.owners.length === 0 ? d.kind : describeOwners(d.owners, hex)}
-              {d.owners.length > 1 && layout.overlap[tip ? (hover as number) : cursor] ? (
-                <strong className="danger"> overlap</strong>
-              ) : null}
+              {d.owners.length > 1 && d.overlap ? <strong className="danger"> overlap</strong> : null}
             </>
           );
         })()}

@@ -3,6 +3,7 @@ import {
   BAT_ENTRY_SIZE,
   batGeometry,
   BatGeometry,
+  isRetainedState,
   visitSpans,
   PAYLOAD_BLOCK_FULLY_PRESENT,
   PAYLOAD_BLOCK_PARTIALLY_PRESENT,
@@ -118,6 +119,8 @@ function judgeEntries(
       );
     const isSb = phase === g.chunkRatio;
     let length = 0;
+    // §2.5.1.1: an UNMAPPED or UNDEFINED entry keeping a FileOffsetMB owns that space (retained contents).
+    let retained = false;
     if (isSb) {
       if (state === SB_BLOCK_PRESENT && differencing) length = SECTOR_BITMAP_BLOCK_SIZE;
       else if (state !== SB_BLOCK_NOT_PRESENT) {
@@ -155,6 +158,9 @@ function judgeEntries(
           );
         }
       }
+    } else if (isRetainedState(state) && (lo >>> 20 !== 0 || hi !== 0)) {
+      length = g.blockSize;
+      retained = true;
     } else if (state === 4 || state === 5) {
       add(
         "error",
@@ -169,7 +175,16 @@ function judgeEntries(
     // FileOffsetMB has 44 bits: anything from 2^33 MiB on is far past any file and past 2^53 bytes.
     const mb = (lo >>> 20) + hi * 4096;
     const start = mb * MiB;
-    if (start < HEADER_SECTION_SIZE) {
+    if (retained && (start < HEADER_SECTION_SIZE || hi >= 0x200000 || start + length > ctx.fileSize)) {
+      add(
+        "warning",
+        "BAT_RETAINED_OFFSET_INVALID",
+        `${where} is ${PAYLOAD_STATE_NAMES[state]} and keeps FileOffsetMB ${mb}, but [${hex(start)}, ${hex(start + length)}) is ${start < HEADER_SECTION_SIZE ? "inside the header section" : "past the end of the file"}: no retained contents can be there (§2.5.1.1); the block reads as zeros`,
+        where,
+        entryAt,
+        8,
+      );
+    } else if (start < HEADER_SECTION_SIZE) {
       add(
         "error",
         "BAT_OFFSET_INVALID",
@@ -189,7 +204,7 @@ function judgeEntries(
       );
     } else {
       acted++;
-      reg.addBlock(start, length, i, isSb);
+      reg.addBlock(start, length, i, isSb, retained);
     }
   }
 }
