@@ -9,6 +9,17 @@ import { compact, convertOpenToRaw, convertRaw, createNew } from "./toolbox";
 import { mergeOpen } from "./mergeJob";
 import { writeFile, writeFileCost } from "./writeFile";
 import {
+  copyThroughput,
+  outputCheck,
+  storageFile,
+  storageHandle,
+  storageList,
+  storageRemove,
+  uniqueOpfsPath,
+  workingCopyPath,
+} from "./browserStorage";
+import { refuseInUse } from "./outputs";
+import {
   closeSession,
   editRefusal as refusalOf,
   openSession,
@@ -20,8 +31,7 @@ import {
 } from "./session";
 import type { ChunkCacheStats } from "./storage/chunkCache";
 import { copyToHandle, importToOpfs as importFile, type CopyResult, type CopySource } from "./storage/copy";
-import { listOpfs, normalizeOpfsPath, opfsFile, removeOpfsFile, type OpfsEntry } from "./storage/opfs";
-import { OpfsSyncBackend } from "./storage/opfsSyncBackend";
+import { existingOpfsFile, listOpfs, normalizeOpfsPath, opfsFile, type OpfsEntry } from "./storage/opfs";
 import type { IoStats } from "./storage/stats";
 import { WritableHandleBackend, type CommitCost } from "./storage/writableHandleBackend";
 
@@ -139,21 +149,26 @@ async function stats(): Promise<EngineStats> {
 
 type ImportSource = { kind: "file"; file: File } | { kind: "handle"; handle: FileSystemFileHandle };
 
-/** Streams a user's file into an OPFS working copy, with progress; the quota is checked first. */
+/**
+ * Streams a user's file into an OPFS working copy, with progress; the quota is checked first. A
+ * file already at `path` is kept (FILE_EXISTS) unless `replace`; with `unique` the copy takes the
+ * first free name beside it instead ("disk (2).vhdx"). The open image, its parents and the
+ * source itself are never written (FILE_IN_USE).
+ */
 async function importToOpfs(
   ctx: CallContext,
   source: ImportSource,
   path: string,
+  opts: { replace?: boolean; unique?: boolean } = {},
 ): Promise<CopyResult & { path: string }> {
   return exclusive(async () => {
     const file = source.kind === "file" ? source.file : await source.handle.getFile();
-    const norm = normalizeOpfsPath(path);
-    const open = getSession();
-    if (open?.source.kind === "opfs" && normalizeOpfsPath(open.source.path) === norm) {
-      throw new VhdxError("INVALID_ARGUMENT", `${norm} is open; close it before importing over it`, "OPFS path");
-    }
+    const norm = opts.unique ? await uniqueOpfsPath(path) : normalizeOpfsPath(path);
+    const old = await existingOpfsFile(norm);
+    if (old) await refuseInUse(old, norm, source.kind === "handle" ? [source] : []);
     const r = await importFile(file, norm, {
       signal: ctx.signal,
+      replace: opts.replace,
       onProgress: (done, total) => ctx.progress(total ? done / total : 1, done),
     });
     return { ...r, path: norm };
@@ -177,6 +192,7 @@ async function saveBack(ctx: CallContext, target: FileSystemFileHandle): Promise
         "save",
       );
     }
+    await refuseInUse(target, target.name);
     return copyToHandle(await saveSource(s), target, {
       signal: ctx.signal,
       onProgress: (d, t) => ctx.progress(t ? d / t : 1, d),
@@ -189,6 +205,7 @@ async function saveAs(ctx: CallContext, target: SaveTarget): Promise<SaveResult>
   return exclusive(async () => {
     const s = current();
     if (target.kind === "handle") {
+      await refuseInUse(target.handle, target.handle.name);
       const r = await copyToHandle(await saveSource(s), target.handle, {
         signal: ctx.signal,
         onProgress: (d, t) => ctx.progress(t ? d / t : 1, d),
@@ -226,12 +243,9 @@ async function opfsList(_ctx: CallContext, prefix?: string): Promise<OpfsEntry[]
   return listOpfs(prefix ?? "");
 }
 
-async function opfsRemove(_ctx: CallContext, path: string): Promise<void> {
-  const s = getSession();
-  if (s && s.backend instanceof OpfsSyncBackend && s.backend.path === normalizeOpfsPath(path)) {
-    throw new VhdxError("INVALID_ARGUMENT", `${path} is open; close it first`, "OPFS path");
-  }
-  await removeOpfsFile(path);
+/** Removes an OPFS file; the open image and its parents are refused (FILE_IN_USE). */
+async function opfsRemove(ctx: CallContext, path: string): Promise<void> {
+  return storageRemove(ctx, path);
 }
 
 export interface Capabilities {
@@ -324,6 +338,13 @@ export const methods = {
   saveAs,
   opfsList,
   opfsRemove,
+  storageList,
+  storageHandle,
+  storageFile,
+  storageRemove,
+  outputCheck,
+  copyThroughput,
+  workingCopyPath: (_ctx: CallContext, name: string) => workingCopyPath(name),
   close,
 } satisfies MethodTable;
 
