@@ -1,0 +1,150 @@
+/**
+ * The worker's rules for every job that writes a file, called through the typed client on the
+ * harness page (no UI in the way): no job writes onto the open image, its parents or its own
+ * input (FILE_IN_USE), none replaces a file in browser storage without `replace` (FILE_EXISTS),
+ * and a cancelled job leaves the file it would have replaced whole, with nothing partial behind.
+ * Files are made by qemu-img and `vhdx create`; what is compared is the bytes before and after.
+ */
+import { expect, test } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import { statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { load, MiB, qemuImage, useTempDir } from "./storageHelpers";
+
+test.setTimeout(180_000);
+const tempDir = useTempDir("vhdx-e2e-rules-");
+
+test("toolbox jobs, import, save and remove: FILE_IN_USE and FILE_EXISTS, and a cancelled replace keeps the old file", async ({
+  page,
+}) => {
+  const loose = qemuImage(tempDir(), "loose.vhdx", "32M", [
+    [0x33, "9M", "1M"],
+    [0x00, "0", "4M"],
+  ]);
+  const other = qemuImage(tempDir(), "other.vhdx", "8M", [[0x44, "0", "1M"]]);
+  const raw = join(tempDir(), "disk.img");
+  const bytes = Buffer.alloc(64 * MiB);
+  for (let at = 0; at < bytes.length; at += MiB) bytes.fill(at / MiB + 1, at, at + 4096);
+  writeFileSync(raw, bytes);
+  await load(page, { "loose.vhdx": loose, "other.vhdx": other, "disk.img": raw });
+  const r = await page.evaluate(async () => {
+    const h = window.harness;
+    const engine = h.createEngineClient();
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => "done",
+        (e: Error & { code?: string }) => e.code ?? e.message,
+      );
+    await h.putOpfs("a.vhdx", "/__fixtures/loose.vhdx");
+    await h.putOpfs("toolbox/existing.vhdx", "/__fixtures/other.vhdx");
+    await h.putOpfs("disk.img", "/__fixtures/disk.img");
+    const before = { a: await h.opfsSha256("a.vhdx"), existing: await h.opfsSha256("toolbox/existing.vhdx") };
+    await engine.open({ kind: "opfs", path: "a.vhdx", writable: true });
+    const a = await h.opfsHandle("a.vhdx");
+    const img = await h.opfsHandle("disk.img");
+    const out: Record<string, string> = {};
+    // Onto the open image: refused whether in browser storage (even with replace) or as a picked file.
+    out.compactOntoOpen = await code(
+      engine.compact({ type: "dynamic" }, { kind: "opfs", path: "a.vhdx", replace: true }),
+    );
+    out.rawOntoOpen = await code(engine.convertOpenToRaw({ kind: "handle", handle: a }));
+    out.newOntoOpen = await code(
+      engine.createNew({ type: "dynamic", virtualSize: 8 * 2 ** 20 }, { kind: "handle", handle: a }),
+    );
+    out.saveAsOntoOpen = await code(engine.saveAs({ kind: "handle", handle: a }));
+    out.saveBackOntoOpen = await code(engine.saveBack(a));
+    out.removeOpen = await code(engine.storageRemove("a.vhdx"));
+    // Onto its own input.
+    out.rawOntoInput = await code(
+      engine.convertRaw({ kind: "handle", handle: img }, { type: "dynamic" }, { kind: "handle", handle: img }),
+    );
+    // Onto an existing file without agreeing to replace it.
+    const existing = { kind: "opfs" as const, path: "toolbox/existing.vhdx" };
+    out.compactExisting = await code(engine.compact({ type: "dynamic" }, existing));
+    out.newExisting = await code(engine.createNew({ type: "dynamic", virtualSize: 8 * 2 ** 20 }, existing));
+    out.rawExisting = await code(engine.convertRaw({ kind: "handle", handle: img }, { type: "dynamic" }, existing));
+    out.importExisting = await code(engine.importToOpfs({ kind: "handle", handle: img }, "toolbox/existing.vhdx"));
+    // Agreed to replace, then cancelled half-way: the old file is whole, nothing partial is left.
+    const job = engine.convertRaw(
+      { kind: "handle", handle: img },
+      { type: "dynamic", blockSize: 2 ** 20 },
+      {
+        ...existing,
+        replace: true,
+      },
+    );
+    let reports = 0;
+    job.onProgress(() => {
+      if (++reports === 3) job.cancel();
+    });
+    out.cancelledReplace = await code(job);
+    const afterCancel = await h.opfsSha256("toolbox/existing.vhdx");
+    const leftovers = (await engine.storageList()).files.map((f) => f.path);
+    // A unique name instead of the taken one.
+    const unique = await engine.importToOpfs({ kind: "handle", handle: img }, "toolbox/existing.vhdx", {
+      unique: true,
+    });
+    const check = await engine.outputCheck("toolbox/existing.vhdx");
+    const listing = await engine.storageList();
+    // Agreed to replace, completed: the new file has the name.
+    const replaced = await engine.compact({ type: "dynamic" }, { ...existing, replace: true });
+    const afterReplace = await h.opfsSha256("toolbox/existing.vhdx");
+    const replacedBytes = await h.opfsBase64("toolbox/existing.vhdx");
+    const removed = await code(engine.storageRemove("toolbox/existing (2).vhdx"));
+    const finalNames = (await engine.storageList()).files.map((f) => f.path);
+    const aAfter = await h.opfsSha256("a.vhdx");
+    await engine.close();
+    engine.terminate();
+    return {
+      before,
+      out,
+      afterCancel,
+      leftovers,
+      unique: unique.path,
+      check,
+      listing: listing.files.map((f) => ({ path: f.path, inUse: f.inUse, size: f.size })),
+      estimate: [listing.usage, listing.quota],
+      replaced: replaced.target,
+      afterReplace,
+      replacedBytes,
+      removed,
+      finalNames,
+      aAfter,
+    };
+  });
+  expect(r.out).toEqual({
+    compactOntoOpen: "FILE_IN_USE",
+    rawOntoOpen: "FILE_IN_USE",
+    newOntoOpen: "FILE_IN_USE",
+    saveAsOntoOpen: "FILE_IN_USE",
+    saveBackOntoOpen: "FILE_IN_USE",
+    removeOpen: "FILE_IN_USE",
+    rawOntoInput: "FILE_IN_USE",
+    compactExisting: "FILE_EXISTS",
+    newExisting: "FILE_EXISTS",
+    rawExisting: "FILE_EXISTS",
+    importExisting: "FILE_EXISTS",
+    cancelledReplace: "CANCELLED",
+  });
+  expect(r.aAfter).toBe(r.before.a);
+  expect(r.afterCancel).toBe(r.before.existing);
+  expect(r.leftovers).toEqual(["a.vhdx", "disk.img", "toolbox/existing.vhdx"]);
+  expect(r.unique).toBe("toolbox/existing (2).vhdx");
+  expect(r.check).toMatchObject({ exists: true, inUse: null, suggestion: "toolbox/existing (3).vhdx" });
+  expect(r.listing).toEqual([
+    { path: "a.vhdx", inUse: "it is open in the editor", size: statSync(loose).size },
+    { path: "disk.img", inUse: null, size: 64 * MiB },
+    { path: "toolbox/existing (2).vhdx", inUse: null, size: 64 * MiB },
+    { path: "toolbox/existing.vhdx", inUse: null, size: expect.any(Number) },
+  ]);
+  expect(r.estimate[0]).toBeGreaterThan(0);
+  expect(r.estimate[1]).toBeGreaterThan(r.estimate[0]!);
+  expect(r.replaced).toEqual({ kind: "opfs", path: "toolbox/existing.vhdx" });
+  expect(r.afterReplace).not.toBe(r.before.existing);
+  expect(r.removed).toBe("done");
+  expect(r.finalNames).toEqual(["a.vhdx", "disk.img", "toolbox/existing.vhdx"]);
+  // The replaced file is the compacted open image: it reads as the source in QEMU.
+  const compacted = join(tempDir(), "compacted.vhdx");
+  writeFileSync(compacted, Buffer.from(r.replacedBytes, "base64"));
+  execFileSync("qemu-img", ["compare", "-f", "vhdx", "-F", "vhdx", compacted, loose]);
+});
