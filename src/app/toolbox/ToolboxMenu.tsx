@@ -8,6 +8,7 @@ import { useJob } from "./jobStore";
 import { NewImageDialog } from "./NewImageDialog";
 import { StorageDialog } from "./StorageDialog";
 import { useStorage } from "./storageStore";
+import { WorkingCopyDialog } from "./WorkingCopyDialog";
 import "./toolbox.css";
 
 export function ToolboxMenu() {
@@ -61,6 +62,7 @@ export function ToolboxMenu() {
       <ChainDialog />
       <CheckDialog />
       <StorageDialog />
+      <WorkingCopyDialog />
     </>
   );
 }
