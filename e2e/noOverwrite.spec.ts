@@ -94,3 +94,58 @@ test("New image twice with the default name: the edited first image is kept", as
   const bytes = execFileSync("node", ["bin/vhdx.cjs", "cat", out, "--offset", "256", "--length", "3"]);
   expect(Array.from(bytes)).toEqual([0xc0, 0xff, 0xee]);
 });
+
+test("a typed name that is taken: the open image's cannot be used, another is replaced only when agreed", async ({
+  page,
+}) => {
+  await stubPickers(page, {});
+  const d = page.getByRole("dialog", { name: "New image" });
+  const name = d.getByRole("textbox", { name: "Output name" });
+  const create = d.getByRole("button", { name: "Create" });
+  const status = page.getByRole("contentinfo", { name: "Status" });
+  const newImage = async (typed: string | null) => {
+    await page.getByRole("button", { name: "New image" }).click();
+    if (typed !== null) await name.fill(typed);
+  };
+  await newImage(null);
+  await expect(name).toHaveValue("new.vhdx");
+  await create.click();
+  await expect(d.getByText("New image: done.")).toBeVisible();
+  await expect(status).toContainText("new.vhdx");
+  // The default moves on to a free name at once.
+  await expect(name).toHaveValue("new (2).vhdx");
+  await d.getByRole("button", { name: "Close" }).click();
+
+  // The open image's name: refused, whatever the user would agree to.
+  await newImage("new");
+  const taken = d.getByRole("note", { name: "Name already in browser storage" });
+  await expect(taken).toContainText("toolbox/new.vhdx is in browser storage and it is open in the editor");
+  await expect(taken.getByRole("checkbox")).toHaveCount(0);
+  await expect(create).toBeDisabled();
+  await page.screenshot({ path: "e2e/screenshots/toolbox-output-open.png" });
+  // Another name, so new.vhdx is no longer open.
+  await name.fill("other");
+  await expect(taken).toHaveCount(0);
+  await create.click();
+  await expect(d.getByText("New image: done.")).toBeVisible();
+  await expect(status).toContainText("other.vhdx");
+  const before = await opfsHash(page, "toolbox/new.vhdx");
+
+  // A taken name that is not open: Create waits until the user agrees to replace it.
+  await name.fill("new");
+  await d.getByLabel("Virtual size").fill("8M");
+  const replace = taken.getByRole("checkbox", { name: /Replace the existing toolbox\/new\.vhdx \(4 MiB, modified / });
+  await expect(replace).not.toBeChecked();
+  await expect(create).toBeDisabled();
+  await page.screenshot({ path: "e2e/screenshots/toolbox-output-replace.png" });
+  expect(await opfsHash(page, "toolbox/new.vhdx")).toBe(before);
+  await replace.check();
+  await create.click();
+  await expect(d.getByText("New image: done.")).toBeVisible();
+  await expect(status).toContainText("new.vhdx");
+  expect(await opfsHash(page, "toolbox/new.vhdx")).not.toBe(before);
+  expect(await opfsNames(page, "toolbox")).toEqual(["new.vhdx", "other.vhdx"]); // nothing .partial or .replaced left
+  const out = await fromOpfs(page, "toolbox/new.vhdx", join(dir, "replaced.vhdx"));
+  const info = JSON.parse(qemu("info", "--output=json", "-f", "vhdx", out)) as { "virtual-size": number };
+  expect(info["virtual-size"]).toBe(8 * 1024 * 1024);
+});

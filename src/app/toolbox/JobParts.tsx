@@ -20,7 +20,12 @@ export function OutputFields({ out, idPrefix }: { out: OutputName; idPrefix: str
         onChange={(e) => setName(e.target.value)}
       />
       {taken && (
-        <span id={`${idPrefix}-taken`} className="output-taken" role="note" aria-label="Output name taken">
+        <span
+          id={`${idPrefix}-taken`}
+          className="output-taken"
+          role="note"
+          aria-label="Name already in browser storage"
+        >
           {taken.inUse ? (
             <span className="danger">
               {taken.path} is in browser storage and {taken.inUse}: it cannot be written. Choose another name.
