@@ -37,11 +37,13 @@ const baseName = (p: string) => p.split("/").pop() ?? p;
 export function useOutputName(initial: string, format: "vhdx" | "raw", refreshKey: unknown): OutputName {
   const [dest, setDest] = useState<Destination>("opfs");
   const [typed, setTyped] = useState<string | null>(null);
-  const [replace, setReplace] = useState(false);
+  // The agreement to replace holds for the one path it was given for, not for a name typed after.
+  const [replaceFor, setReplaceFor] = useState<string | null>(null);
   const [check, setCheck] = useState<OutputCheck | null>(null);
   const ext = format === "vhdx" ? ".vhdx" : ".img";
   const asked = safeName(typed ?? initial, ext);
   const askedPath = `${OPFS_DIR}/${asked}`;
+  const replace = replaceFor === askedPath;
 
   useEffect(() => {
     const client = engineClient();
@@ -78,13 +80,10 @@ export function useOutputName(initial: string, format: "vhdx" | "raw", refreshKe
     dest,
     setDest,
     name,
-    setName: (n) => {
-      setTyped(n);
-      setReplace(false);
-    },
+    setName: setTyped,
     check: taken,
     replace,
-    setReplace,
+    setReplace: (r) => setReplaceFor(r ? askedPath : null),
     problem,
     path,
   };
