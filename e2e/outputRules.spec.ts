@@ -152,7 +152,7 @@ test("toolbox jobs, import, save and remove: FILE_IN_USE and FILE_EXISTS, and a 
 test("Write file… refuses the open image's own file as its input; merge refuses the child as its own parent", async ({
   page,
 }) => {
-  const base = qemuImage(tempDir(), "wf-base.vhdx", "8M", [[0x21, "0", "1M"]]);
+  const base = qemuImage(tempDir(), "wf-base.vhdx", "64M", [[0x21, "0", "1M"]]);
   const child = join(tempDir(), "wf-child.vhdx");
   execFileSync("node", ["bin/vhdx.cjs", "create", child, "--parent", base, "--block-size", "1M"]);
   await load(page, { "base.vhdx": base, "child.vhdx": child });
@@ -169,20 +169,21 @@ test("Write file… refuses the open image's own file as its input; merge refuse
     const baseHandle = await h.opfsHandle("base.vhdx");
     const childHandle = await h.opfsHandle("child.vhdx");
     const before = await h.opfsSha256("base.vhdx");
-    await engine.open({ kind: "handle", handle: baseHandle, writable: true });
-    const own = await code(engine.writeFile(0, await baseHandle.getFile()));
-    // Another file of the same name and size but another last change is not the open one.
-    const copy = new File([await (await baseHandle.getFile()).arrayBuffer()], "base.vhdx", { lastModified: 1 });
-    const other = await code(engine.writeFile(0, copy.slice(0, 4096)));
     await engine.open({ kind: "handle", handle: childHandle, writable: true });
     await engine.attachChain({ kind: "files", files: [{ kind: "handle", handle: baseHandle }] });
     const mergeSelf = await code(engine.mergeOpen(childHandle));
     const ontoParent = await code(engine.compact({ type: "dynamic" }, { kind: "handle", handle: baseHandle }));
     const removeParent = await code(engine.storageRemove("base.vhdx"));
     const listing = (await engine.storageList()).files.map((f) => [f.path, f.inUse]);
+    const parentAfter = await h.opfsSha256("base.vhdx");
+    await engine.open({ kind: "handle", handle: baseHandle, writable: true });
+    const own = await code(engine.writeFile(0, await baseHandle.getFile()));
+    // Another file of the same name and size but another last change is not the open one.
+    const copy = new File([await (await baseHandle.getFile()).arrayBuffer()], "base.vhdx", { lastModified: 1 });
+    const other = await code(engine.writeFile(0, new File([copy.slice(0, 4096)], "base.vhdx")));
     await engine.close();
     engine.terminate();
-    return { own, other, mergeSelf, ontoParent, removeParent, listing, before };
+    return { own, other, mergeSelf, ontoParent, removeParent, listing, before, parentAfter };
   });
   expect(r).toMatchObject({
     own: "FILE_IN_USE",
@@ -195,4 +196,5 @@ test("Write file… refuses the open image's own file as its input; merge refuse
     ["base.vhdx", "it is a parent of the image open in the editor"],
     ["child.vhdx", "it is open in the editor"],
   ]);
+  expect(r.parentAfter).toBe(r.before);
 });
