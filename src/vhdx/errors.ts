@@ -31,7 +31,9 @@ export type VhdxErrorCode =
   | "INVALID_ARGUMENT"
   | "PATCH_INVALID"
   | "CANCELLED"
-  | "IO_ERROR";
+  | "IO_ERROR"
+  | "FILE_EXISTS"
+  | "FILE_IN_USE";
 
 /**
  * The engine's one error type: what went wrong, in which structure, at which file offset.

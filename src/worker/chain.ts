@@ -69,35 +69,52 @@ function baseName(path: string): string {
 }
 
 /** relative_path resolved inside a granted folder: "." skipped, ".." cannot leave the folder. */
-async function inDirectory(dir: FileSystemDirectoryHandle, relative: string): Promise<File | null> {
+async function inDirectory(
+  dir: FileSystemDirectoryHandle,
+  relative: string,
+): Promise<{ file: File; handle: FileSystemFileHandle } | null> {
   const parts = relative.split(/[\\/]/).filter((p) => p && p !== ".");
   if (parts.length === 0 || parts.includes("..")) return null;
   let d = dir;
   try {
     for (const p of parts.slice(0, -1)) d = await d.getDirectoryHandle(p);
-    return await (await d.getFileHandle(parts[parts.length - 1])).getFile();
+    const handle = await d.getFileHandle(parts[parts.length - 1]);
+    return { file: await handle.getFile(), handle };
   } catch {
     return null;
   }
 }
 
-async function resolverFor(source: ParentSource): Promise<ParentResolver> {
+/** A parent found: as the engine reads it, and its handle when it has one (a file no job may write). */
+type Resolved = Awaited<ReturnType<ParentResolver>> & { handle?: FileSystemFileHandle };
+
+async function resolverFor(
+  source: ParentSource,
+): Promise<(...a: Parameters<ParentResolver>) => Promise<Resolved | null>> {
   if (source.kind === "directory") {
     return async (key, value) => {
       // Only relative_path means anything inside a folder; the others name the original machine.
-      const f = key === "relative_path" ? await inDirectory(source.directory, value) : null;
-      if (!f) return null;
-      return { io: new BlobBackend(f, { name: f.name }), location: `${source.directory.name}/${value}` };
+      const r = key === "relative_path" ? await inDirectory(source.directory, value) : null;
+      if (!r) return null;
+      return {
+        io: new BlobBackend(r.file, { name: r.file.name }),
+        location: `${source.directory.name}/${value}`,
+        handle: r.handle,
+      };
     };
   }
-  const files = await Promise.all(source.files.map((s) => (s.kind === "file" ? s.file : s.handle.getFile())));
+  const files = await Promise.all(
+    source.files.map(async (s) =>
+      s.kind === "file" ? { file: s.file, handle: undefined } : { file: await s.handle.getFile(), handle: s.handle },
+    ),
+  );
   return async (_key, value) => {
     // A picked file stands for the path whose file name it carries.
     const f =
-      files.find((x) => x.name.toLowerCase() === baseName(value).toLowerCase()) ??
+      files.find((x) => x.file.name.toLowerCase() === baseName(value).toLowerCase()) ??
       (files.length === 1 ? files[0] : null);
     if (!f) return null;
-    return { io: new BlobBackend(f, { name: f.name }), location: f.name };
+    return { io: new BlobBackend(f.file, { name: f.file.name }), location: f.file.name, handle: f.handle };
   };
 }
 
@@ -169,16 +186,20 @@ export function attachChain(
       );
     }
     const names: string[] = [s.name];
+    const handles: FileSystemFileHandle[] = [];
     const resolve = await resolverFor(source);
     const found = await attachParents(s.image, s.name, {
       force: opts.force,
       resolve: async (key, value, loc) => {
         const r = await resolve(key, value, loc);
         if (r) names.push(r.location);
+        if (r?.handle) handles.push(r.handle);
         return r;
       },
     });
     chainNames = names.slice(0, found.length);
+    // The attached parents are open too: no job may write onto them (a merge writes into its own pick).
+    s.parentHandles = handles;
     if (opts.force && s.image.warnings.some((w) => w.code === "PARENT_MISMATCH")) {
       s.readOnly = true;
       s.readOnlyReason = MISMATCH_REASON;

@@ -18,6 +18,7 @@ import { announceParentLinkage } from "../vhdx/mergeLinkage";
 import { parentLinkages } from "../vhdx/chain";
 import { VhdxWriter } from "../vhdx/write";
 import { writerOf } from "./commit";
+import { openFiles, sameEntry } from "./outputs";
 import type { CallContext } from "./protocol";
 import { editRefusal, runCommit, type Session } from "./session";
 import { current, exclusive } from "./state";
@@ -45,6 +46,16 @@ export function mergeOpen(ctx: CallContext, parentHandle: FileSystemFileHandle):
         "attach the parent chain first (choose the parent file)",
         "parent locator",
       );
+    // The parent is written on purpose; the child's own file never is (picking it twice would merge it into itself).
+    for (const f of await openFiles()) {
+      if (f.kind === "image" && (await sameEntry(f.handle, parentHandle))) {
+        throw new VhdxError(
+          "FILE_IN_USE",
+          `${parentHandle.name} is the open differencing image itself, not its parent; choose the parent file`,
+          "merge",
+        );
+      }
+    }
     const tellChild = editRefusal(s) === null;
     let unlink: (() => Promise<void>) | null = null;
     const out = await WritableHandleBackend.open(parentHandle, { overlayBudget: 32 * 1024 * 1024 });

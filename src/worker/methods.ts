@@ -14,6 +14,17 @@ import { fsExtract } from "./files/extract";
 import { fsLayerChanges } from "./files/layer";
 import { forgetFiles } from "./files/state";
 import {
+  copyThroughput,
+  outputCheck,
+  storageFile,
+  storageHandle,
+  storageList,
+  storageRemove,
+  uniqueOpfsPath,
+  workingCopyPath,
+} from "./browserStorage";
+import { refuseInUse } from "./outputs";
+import {
   closeSession,
   editRefusal as refusalOf,
   openSession,
@@ -25,8 +36,7 @@ import {
 } from "./session";
 import type { ChunkCacheStats } from "./storage/chunkCache";
 import { copyToHandle, importToOpfs as importFile, type CopyResult, type CopySource } from "./storage/copy";
-import { listOpfs, normalizeOpfsPath, opfsFile, removeOpfsFile, type OpfsEntry } from "./storage/opfs";
-import { OpfsSyncBackend } from "./storage/opfsSyncBackend";
+import { existingOpfsFile, listOpfs, normalizeOpfsPath, opfsFile, type OpfsEntry } from "./storage/opfs";
 import type { IoStats } from "./storage/stats";
 import { WritableHandleBackend, type CommitCost } from "./storage/writableHandleBackend";
 
@@ -145,21 +155,26 @@ async function stats(): Promise<EngineStats> {
 
 type ImportSource = { kind: "file"; file: File } | { kind: "handle"; handle: FileSystemFileHandle };
 
-/** Streams a user's file into an OPFS working copy, with progress; the quota is checked first. */
+/**
+ * Streams a user's file into an OPFS working copy, with progress; the quota is checked first. A
+ * file already at `path` is kept (FILE_EXISTS) unless `replace`; with `unique` the copy takes the
+ * first free name beside it instead ("disk (2).vhdx"). The open image, its parents and the
+ * source itself are never written (FILE_IN_USE).
+ */
 async function importToOpfs(
   ctx: CallContext,
   source: ImportSource,
   path: string,
+  opts: { replace?: boolean; unique?: boolean } = {},
 ): Promise<CopyResult & { path: string }> {
   return exclusive(async () => {
     const file = source.kind === "file" ? source.file : await source.handle.getFile();
-    const norm = normalizeOpfsPath(path);
-    const open = getSession();
-    if (open?.source.kind === "opfs" && normalizeOpfsPath(open.source.path) === norm) {
-      throw new VhdxError("INVALID_ARGUMENT", `${norm} is open; close it before importing over it`, "OPFS path");
-    }
+    const norm = opts.unique ? await uniqueOpfsPath(path) : normalizeOpfsPath(path);
+    const old = await existingOpfsFile(norm);
+    if (old) await refuseInUse(old, norm, source.kind === "handle" ? [source] : []);
     const r = await importFile(file, norm, {
       signal: ctx.signal,
+      replace: opts.replace,
       onProgress: (done, total) => ctx.progress(total ? done / total : 1, done),
     });
     return { ...r, path: norm };
@@ -183,6 +198,7 @@ async function saveBack(ctx: CallContext, target: FileSystemFileHandle): Promise
         "save",
       );
     }
+    await refuseInUse(target, target.name);
     return copyToHandle(await saveSource(s), target, {
       signal: ctx.signal,
       onProgress: (d, t) => ctx.progress(t ? d / t : 1, d),
@@ -195,6 +211,7 @@ async function saveAs(ctx: CallContext, target: SaveTarget): Promise<SaveResult>
   return exclusive(async () => {
     const s = current();
     if (target.kind === "handle") {
+      await refuseInUse(target.handle, target.handle.name);
       const r = await copyToHandle(await saveSource(s), target.handle, {
         signal: ctx.signal,
         onProgress: (d, t) => ctx.progress(t ? d / t : 1, d),
@@ -232,12 +249,9 @@ async function opfsList(_ctx: CallContext, prefix?: string): Promise<OpfsEntry[]
   return listOpfs(prefix ?? "");
 }
 
-async function opfsRemove(_ctx: CallContext, path: string): Promise<void> {
-  const s = getSession();
-  if (s && s.backend instanceof OpfsSyncBackend && s.backend.path === normalizeOpfsPath(path)) {
-    throw new VhdxError("INVALID_ARGUMENT", `${path} is open; close it first`, "OPFS path");
-  }
-  await removeOpfsFile(path);
+/** Removes an OPFS file; the open image and its parents are refused (FILE_IN_USE). */
+async function opfsRemove(ctx: CallContext, path: string): Promise<void> {
+  return storageRemove(ctx, path);
 }
 
 export interface Capabilities {
@@ -343,6 +357,13 @@ export const methods = {
   fsOwner,
   fsLayerChanges,
   fsExtract,
+  storageList,
+  storageHandle,
+  storageFile,
+  storageRemove,
+  outputCheck,
+  copyThroughput,
+  workingCopyPath: (_ctx: CallContext, name: string) => workingCopyPath(name),
 } satisfies MethodTable;
 
 export type EngineMethods = typeof methods;

@@ -42,6 +42,8 @@ export interface Session {
   writer: VhdxWriter | null;
   /** Writable storage, read-only only because the log awaits replay: replay() makes it editable. */
   logAwaitsReplay: boolean;
+  /** The attached parents' files where they came with a handle (picked, or in a granted folder). */
+  parentHandles?: FileSystemFileHandle[];
 }
 
 function newCache(): ChunkCache {

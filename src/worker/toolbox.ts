@@ -2,25 +2,19 @@
  * The worker's toolbox: new images, conversions (raw → VHDX, VHDX with its chain → raw) and
  * compaction (merging a child into its parent is in mergeJob.ts). Each streams a piece at a time with progress
  * and cancel into a file the user picked (one writable, swapped in at the end or discarded) or an
- * OPFS file (in place; removed when the job fails), never holding the image in memory.
+ * OPFS file (a fresh one, given its name when complete), never holding the image in memory; what
+ * it may write onto is ruled in outputs.ts.
  */
 import { createImage, forkInfoOf, resolveCreateOptions, type CreateOptions, type ParentInfo } from "../vhdx/create";
 import { convertToRaw, convertToVhdx, rawDisk, type ToVhdxOptions } from "../vhdx/convert";
 import { VhdxError } from "../vhdx/errors";
 import { openImage } from "../vhdx/image";
-import type { RandomAccess } from "../vhdx/io";
+import { withOutput, type InputFile, type OutputTarget } from "./outputs";
 import type { CallContext } from "./protocol";
 import { current, exclusive } from "./state";
 import { BlobBackend } from "./storage/blobBackend";
-import { normalizeOpfsPath, opfsFile, removeOpfsFile } from "./storage/opfs";
-import { OpfsSyncBackend } from "./storage/opfsSyncBackend";
-import { WritableHandleBackend } from "./storage/writableHandleBackend";
 
-/** Where a toolbox job writes: a file from the save picker, or an OPFS path (for download). */
-export type OutputTarget = { kind: "handle"; handle: FileSystemFileHandle } | { kind: "opfs"; path: string };
-
-/** A file to read: picked (a handle) or given (File from an input or a drop). */
-export type InputFile = { kind: "handle"; handle: FileSystemFileHandle } | { kind: "file"; file: File };
+export type { InputFile, OutputTarget };
 
 export interface JobResult {
   /** What was written, for the UI to say. */
@@ -29,38 +23,6 @@ export interface JobResult {
   fileSize: number;
   /** The output, to open in the editor: the picked handle, or the OPFS path. */
   target: OutputTarget;
-}
-
-/** Runs `fn` on a fresh output: all or nothing on a picked file, in place (removed on failure) in OPFS. */
-async function withOutput<T>(
-  target: OutputTarget,
-  fn: (out: RandomAccess) => Promise<T>,
-): Promise<{ value: T; size: number }> {
-  if (target.kind === "handle") {
-    const out = await WritableHandleBackend.open(target.handle, { overlayBudget: 32 * 1024 * 1024 });
-    try {
-      const { value } = await out.batch(async () => {
-        await out.truncate(0);
-        return fn(out);
-      });
-      return { value, size: await out.size() };
-    } finally {
-      await out.close();
-    }
-  }
-  const path = normalizeOpfsPath(target.path);
-  const out = await OpfsSyncBackend.open(await opfsFile(path, { create: true }), path);
-  let ok = false;
-  try {
-    await out.truncate(0);
-    const value = await fn(out);
-    await out.flush();
-    ok = true;
-    return { value, size: await out.size() };
-  } finally {
-    await out.close();
-    if (!ok) await removeOpfsFile(path).catch(() => undefined);
-  }
 }
 
 async function inputBlob(src: InputFile): Promise<File> {
@@ -104,12 +66,13 @@ export function createNew(ctx: CallContext, o: NewImageOptions, target: OutputTa
     }
     resolveCreateOptions(opts);
     ctx.progress(0, 0);
-    const { value: layout, size } = await withOutput(target, (out) => createImage(out, opts));
-    ctx.progress(1, size);
+    const written = await withOutput(target, o.parent ? [o.parent] : [], (out) => createImage(out, opts));
+    const layout = written.value;
+    ctx.progress(1, written.size);
     return {
       summary: `${o.type} image, ${layout.geometry.virtualDiskSize} bytes virtual, ${layout.geometry.blockSize}-byte blocks`,
-      fileSize: size,
-      target,
+      fileSize: written.size,
+      target: written.target,
     };
   });
 }
@@ -126,13 +89,17 @@ export function convertRaw(
   return exclusive(async () => {
     const f = await inputBlob(src);
     const disk = rawDisk(new BlobBackend(f, { name: f.name }), f.size);
-    const { value: r, size } = await withOutput(target, (out) =>
+    const {
+      value: r,
+      size,
+      target: at,
+    } = await withOutput(target, [src], (out) =>
       convertToVhdx(disk, out, { ...o, signal: ctx.signal, onProgress: progressOf(ctx) }),
     );
     return {
       summary: `${o.type} VHDX from ${f.name}: ${r.allocatedBlocks} of ${r.totalBlocks} blocks allocated`,
       fileSize: size,
-      target,
+      target: at,
     };
   });
 }
@@ -141,10 +108,14 @@ export function convertRaw(
 export function convertOpenToRaw(ctx: CallContext, target: OutputTarget): Promise<JobResult> {
   return exclusive(async () => {
     const img = current().image;
-    const { value: r, size } = await withOutput(target, (out) =>
+    const {
+      value: r,
+      size,
+      target: at,
+    } = await withOutput(target, [], (out) =>
       convertToRaw(img, out, { signal: ctx.signal, onProgress: progressOf(ctx) }),
     );
-    return { summary: `raw image of ${r.size} bytes, ${r.bytesWritten} bytes of data`, fileSize: size, target };
+    return { summary: `raw image of ${r.size} bytes, ${r.bytesWritten} bytes of data`, fileSize: size, target: at };
   });
 }
 
@@ -156,7 +127,11 @@ export function compact(ctx: CallContext, o: ConvertOptions, target: OutputTarge
   return exclusive(async () => {
     const img = current().image;
     const before = img.fileSize;
-    const { value: r, size } = await withOutput(target, (out) =>
+    const {
+      value: r,
+      size,
+      target: at,
+    } = await withOutput(target, [], (out) =>
       convertToVhdx(img, out, {
         ...o,
         logicalSectorSize: o.logicalSectorSize ?? img.params.logicalSectorSize,
@@ -169,7 +144,7 @@ export function compact(ctx: CallContext, o: ConvertOptions, target: OutputTarge
     return {
       summary: `${r.allocatedBlocks} of ${r.totalBlocks} blocks kept; ${before} bytes before, ${size} after`,
       fileSize: size,
-      target,
+      target: at,
     };
   });
 }

@@ -10,7 +10,8 @@ import { piecesSource } from "../vhdx/source";
 import { commitStreamPatch } from "../vhdx/streamPatch";
 import { reload, writerOf, type CommitReport } from "./commit";
 import type { CallContext } from "./protocol";
-import { editRefusal, runCommit } from "./session";
+import { editRefusal, runCommit, type Session } from "./session";
+import { opfsFile } from "./storage/opfs";
 import { current, exclusive } from "./state";
 import { throwIfCancelled } from "./storage/copy";
 import { WritableHandleBackend, type CommitCost } from "./storage/writableHandleBackend";
@@ -75,7 +76,7 @@ export function writeFile(ctx: CallContext, offset: number, file: Blob): Promise
   return exclusive(async () => {
     const s = current();
     // Refused before the writer exists: nothing (not even a header update) is written.
-    const refused = editRefusal(s) ?? pastTheEnd(offset, file.size, s.image.virtualSize);
+    const refused = editRefusal(s) ?? pastTheEnd(offset, file.size, s.image.virtualSize) ?? (await ownFile(s, file));
     if (refused) throw refused;
     const w = writerOf(s);
     const t0 = performance.now();
@@ -107,6 +108,30 @@ export function writeFile(ctx: CallContext, offset: number, file: Blob): Promise
       ms: performance.now() - t0,
     };
   });
+}
+
+/**
+ * FILE_IN_USE when `file` is the open image's own file. A chosen or dropped File carries no
+ * identity to compare, so the open file's name, size and last change stand for it: a file the
+ * image would be written into while it is read from.
+ */
+async function ownFile(s: Session, file: Blob): Promise<VhdxError | null> {
+  if (!(file instanceof File) || s.source.kind === "file") return null;
+  let own: File;
+  try {
+    own =
+      s.source.kind === "handle" ? await s.source.handle.getFile() : await (await opfsFile(s.source.path)).getFile();
+  } catch {
+    return null; // An OPFS file held open by this session: never a File from a picker or a drop.
+  }
+  const same = own.name === file.name && own.size === file.size && own.lastModified === file.lastModified;
+  return same
+    ? new VhdxError(
+        "FILE_IN_USE",
+        `${file.name} is the image open in the editor; it cannot be written into itself`,
+        "Write file",
+      )
+    : null;
 }
 
 /** A Blob's bytes as the pieces its stream hands out (a few KiB to a few MiB each), read on demand. */

@@ -49,11 +49,12 @@ function adapt(client: EngineClient): EngineApi {
     async openWorkingCopy(file, opts) {
       // A File has no write access in the browser, so edits go to a working copy in the
       // origin-private file system, streamed in with progress and saved out on request.
-      const path = `working-copies/${Date.now()}-${file.name}`;
-      await client.call("importToOpfs", [{ kind: "file", file }, path], {
-        signal: opts?.signal,
-        onProgress: progress("copying into browser storage", opts?.onProgress),
-      });
+      // It takes the file's own name in working-copies/, numbered when taken: it never replaces a file.
+      const { path } = await client.call(
+        "importToOpfs",
+        [{ kind: "file", file }, await client.workingCopyPath(file.name), { unique: true }],
+        { signal: opts?.signal, onProgress: progress("copying into browser storage", opts?.onProgress) },
+      );
       const r = await client.call("open", [{ kind: "opfs", path, writable: true }], { signal: opts?.signal });
       return { readOnly: r.readOnly, readOnlyReason: r.readOnlyReason, logAwaitsReplay: r.logAwaitsReplay };
     },

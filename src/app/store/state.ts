@@ -85,7 +85,7 @@ export interface AppState {
 
   openSource(source: OpenSource, name: string, opts?: { writable?: boolean }): Promise<void>;
   /** Asks for write access to the open file (a picked handle) and reopens it editable; a File becomes a working copy. */
-  enableEditing(): Promise<void>;
+  enableEditing(opts?: { signal?: AbortSignal; onProgress?: (p: Progress) => void }): Promise<void>;
   /** Saves the open image (a working copy's edits) to a file or a download. */
   saveCopy(): Promise<void>;
   /** True when the open image is a working copy in browser storage. */

@@ -10,6 +10,11 @@ import { connectEngine, recentFiles } from "./engineConnection";
 import { TABS, type AppState, type Capabilities, type CommitState, type Focus, type Tab, type Theme } from "./state";
 
 export { TABS };
+
+/** The File the open image came from (input, drop, sample), or null: for the working copy's estimate. */
+export function openedFile(): File | null {
+  return openedSource?.source instanceof File ? openedSource.source : null;
+}
 export type { AppState, Capabilities, CommitState, Focus, Tab, Theme };
 
 const SAMPLE_URL = "sample.vhdx";
@@ -225,7 +230,7 @@ export const useApp = create<AppState>()((set, get) => {
       }
     },
 
-    async enableEditing() {
+    async enableEditing(opts) {
       const o = openedSource;
       if (!o) return;
       if (o.source instanceof File) {
@@ -238,14 +243,27 @@ export const useApp = create<AppState>()((set, get) => {
           return;
         }
         set({ status: "opening", error: null, progress: null });
+        // "Cancel opening" stops the copy too.
+        const abort = new AbortController();
+        openAbort = abort;
+        opts?.signal?.addEventListener("abort", () => abort.abort());
         try {
-          access = await eng.openWorkingCopy(o.source, { onProgress: (p) => set({ progress: p }) });
+          access = await eng.openWorkingCopy(o.source, {
+            signal: abort.signal,
+            onProgress: (p) => {
+              set({ progress: p });
+              opts?.onProgress?.(p);
+            },
+          });
           set({ fileName: `${o.name} (working copy)`, workingCopy: true });
           await refresh(eng);
           set({ awaitingParent: get().info?.diskType === "differencing" });
         } catch (e) {
-          set({ error: `Could not make a working copy of ${o.name}: ${message(e)}` });
+          // A cancelled copy leaves nothing behind and the file open as it was: not an error.
+          if (!abort.signal.aborted) set({ error: `Could not make a working copy of ${o.name}: ${message(e)}` });
+          else if (opts?.signal) throw e;
         } finally {
+          if (openAbort === abort) openAbort = null;
           set({ status: "ready", progress: null });
         }
         return;

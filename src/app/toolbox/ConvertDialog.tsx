@@ -9,7 +9,8 @@ import { formatSize } from "../lib/format";
 import { engineClient } from "../store/engineConnection";
 import { useApp } from "../store/store";
 import { JobStatus, OutputFields, ParentPicker } from "./JobParts";
-import { useJob, type Destination } from "./jobStore";
+import { useJob } from "./jobStore";
+import { useOutputName } from "./outputName";
 import { can, pickFiles, RAW_TYPES } from "./pickers";
 import { MiB } from "./sizeInput";
 
@@ -30,10 +31,8 @@ export function ConvertDialog() {
   const [type, setType] = useState<"dynamic" | "fixed">("dynamic");
   const [blockSize, setBlockSize] = useState(8 * MiB);
   const [parent, setParent] = useState<FileSystemFileHandle | null>(null);
-  const [name, setName] = useState("converted");
-  const [dest, setDest] = useState<Destination>("opfs");
   const running = job.phase === "running";
-  const stem = (fileName ?? "disk").replace(/\.[^.]*$/, "");
+  const out = useOutputName("converted", mode === "to-raw" ? "raw" : "vhdx", `${dialog}/${job.phase}/${fileName}`);
 
   const why: string | null =
     mode === "raw-to-vhdx"
@@ -47,6 +46,7 @@ export function ConvertDialog() {
           : mode === "merge" && !parent
             ? "choose the parent file"
             : null;
+  const nameProblem = mode === "merge" ? null : out.problem;
 
   const start = async () => {
     const client = engineClient();
@@ -57,7 +57,7 @@ export function ConvertDialog() {
       return;
     }
     const format = mode === "to-raw" ? "raw" : "vhdx";
-    const target = await output(dest, name || stem, format);
+    const target = await output(out, format);
     if (!target) return;
     if (mode === "raw-to-vhdx" && raw) {
       const src = raw instanceof File ? { kind: "file" as const, file: raw } : { kind: "handle" as const, handle: raw };
@@ -83,7 +83,7 @@ export function ConvertDialog() {
           aria-label="Convert"
           onSubmit={(e) => {
             e.preventDefault();
-            if (!why && !running) void start();
+            if (!why && !nameProblem && !running) void start();
           }}
         >
           <span id="cv-mode">Operation</span>
@@ -166,18 +166,20 @@ export function ConvertDialog() {
               </span>
             </>
           )}
-          {mode !== "merge" && (
-            <OutputFields dest={dest} setDest={setDest} name={name} setName={setName} idPrefix="cv" />
-          )}
+          {mode !== "merge" && <OutputFields out={out} idPrefix="cv" />}
           <div className="full">
             <JobStatus />
           </div>
           <div className="dialog-actions full">
-            {why && <span className="muted spacer">To start, {why}.</span>}
+            {why ? (
+              <span className="muted spacer">To start, {why}.</span>
+            ) : (
+              nameProblem && <span className="muted spacer">{nameProblem}.</span>
+            )}
             <button type="button" onClick={hide} disabled={running}>
               Close
             </button>
-            <button type="submit" className="primary" disabled={!!why || running}>
+            <button type="submit" className="primary" disabled={!!why || !!nameProblem || running}>
               {mode === "merge" ? "Merge" : mode === "compact" ? "Compact" : "Convert"}
             </button>
           </div>

@@ -1,26 +1,45 @@
 /** Pieces the toolbox's job dialogs share: where the output goes, the running job, its result. */
 import { formatSize } from "../lib/format";
-import { useJob, type Destination } from "./jobStore";
+import { useJob } from "./jobStore";
+import type { OutputName } from "./outputName";
 import { can, pickFiles, VHDX_TYPES } from "./pickers";
 import { ProgressLine } from "./ProgressLine";
 
-export function OutputFields({
-  dest,
-  setDest,
-  name,
-  setName,
-  idPrefix,
-}: {
-  dest: Destination;
-  setDest: (d: Destination) => void;
-  name: string;
-  setName: (n: string) => void;
-  idPrefix: string;
-}) {
+/** The output's name and where it goes; a name taken in browser storage is named, and replaced only when agreed. */
+export function OutputFields({ out, idPrefix }: { out: OutputName; idPrefix: string }) {
+  const { dest, setDest, name, setName, check } = out;
+  const taken = dest === "opfs" ? check : null;
   return (
     <>
       <label htmlFor={`${idPrefix}-name`}>Output name</label>
-      <input id={`${idPrefix}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} />
+      <input
+        id={`${idPrefix}-name`}
+        type="text"
+        value={name}
+        aria-describedby={taken ? `${idPrefix}-taken` : undefined}
+        onChange={(e) => setName(e.target.value)}
+      />
+      {taken && (
+        <span
+          id={`${idPrefix}-taken`}
+          className="output-taken"
+          role="note"
+          aria-label="Name already in browser storage"
+        >
+          {taken.inUse ? (
+            <span className="danger">
+              {taken.path} is in browser storage and {taken.inUse}: it cannot be written. Choose another name.
+            </span>
+          ) : (
+            <label className="checkbox">
+              <input type="checkbox" checked={out.replace} onChange={(e) => out.setReplace(e.target.checked)} />
+              Replace the existing {taken.path}
+              {taken.size >= 0 ? ` (${formatSize(taken.size)}` : " ("}
+              {taken.lastModified ? `, modified ${new Date(taken.lastModified).toLocaleString()})` : ")"}
+            </label>
+          )}
+        </span>
+      )}
       <span id={`${idPrefix}-dest`}>Write to</span>
       <div className="segmented" role="radiogroup" aria-labelledby={`${idPrefix}-dest`}>
         <button

@@ -6,7 +6,8 @@ import { useRef, useState } from "react";
 import { Dialog } from "../components/Dialog";
 import { engineClient } from "../store/engineConnection";
 import { JobStatus, OutputFields, ParentPicker } from "./JobParts";
-import { useJob, type Destination } from "./jobStore";
+import { useJob } from "./jobStore";
+import { useOutputName } from "./outputName";
 import { MiB, newImageProblems, parseSize, type NewImageFields } from "./sizeInput";
 
 const BLOCK_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256].map((n) => n * MiB);
@@ -55,11 +56,11 @@ export function NewImageDialog() {
     logSize: MiB,
   });
   const [parent, setParent] = useState<FileSystemFileHandle | null>(null);
-  const [name, setName] = useState("new.vhdx");
-  const [dest, setDest] = useState<Destination>("opfs");
+  const out = useOutputName("new.vhdx", "vhdx", `${dialog}/${job.phase}`);
   const problems = newImageProblems(f);
   const diff = f.type === "differencing";
-  const blocked = Object.keys(problems).length > 0 || (diff && !parent) || job.phase === "running";
+  const blocked =
+    Object.keys(problems).length > 0 || (diff && !parent) || job.phase === "running" || out.problem !== null;
   const set = <K extends keyof NewImageFields>(k: K, v: NewImageFields[K]) => setF({ ...f, [k]: v });
   // A child takes its parent's block size unless asked otherwise (0: the parent's), so their blocks align.
   const lastBlock = useRef(f.blockSize);
@@ -71,7 +72,7 @@ export function NewImageDialog() {
 
   const create = async () => {
     const client = engineClient();
-    const target = await output(dest, name, "vhdx");
+    const target = await output(out, "vhdx");
     if (!client || !target) return;
     await run("New image", "vhdx", (signal, onProgress) =>
       client.call(
@@ -172,11 +173,12 @@ export function NewImageDialog() {
             onChange={(v) => set("logSize", v)}
             format={mib}
           />
-          <OutputFields dest={dest} setDest={setDest} name={name} setName={setName} idPrefix="ni" />
+          <OutputFields out={out} idPrefix="ni" />
           <div className="full">
             <JobStatus />
           </div>
           <div className="dialog-actions full">
+            {out.problem && <span className="muted spacer">{out.problem}.</span>}
             <button type="button" onClick={hide} disabled={job.phase === "running"}>
               Close
             </button>

@@ -1,4 +1,4 @@
-/** The toolbox's entries in the top bar: new image, convert, chain, check and repair; their dialogs. */
+/** The toolbox's entries in the top bar: new image, convert, chain, check and repair, storage; their dialogs. */
 import { useApp } from "../store/store";
 import { ChainDialog } from "./ChainDialog";
 import { CheckDialog } from "./CheckDialog";
@@ -6,6 +6,9 @@ import { useCheck } from "./checkStore";
 import { ConvertDialog } from "./ConvertDialog";
 import { useJob } from "./jobStore";
 import { NewImageDialog } from "./NewImageDialog";
+import { StorageDialog } from "./StorageDialog";
+import { useStorage } from "./storageStore";
+import { WorkingCopyDialog } from "./WorkingCopyDialog";
 import "./toolbox.css";
 
 export function ToolboxMenu() {
@@ -13,6 +16,7 @@ export function ToolboxMenu() {
   const busy = useApp((s) => s.status === "opening");
   const showCheck = useCheck((s) => s.show);
   const show = useJob((s) => s.show);
+  const showStorage = useStorage((s) => s.show);
   return (
     <>
       <span className="topbar-sep" aria-hidden="true" />
@@ -50,10 +54,15 @@ export function ToolboxMenu() {
       >
         Check
       </button>
+      <button type="button" onClick={showStorage} title="Files kept in the browser's storage, and its quota">
+        Storage
+      </button>
       <NewImageDialog />
       <ConvertDialog />
       <ChainDialog />
       <CheckDialog />
+      <StorageDialog />
+      <WorkingCopyDialog />
     </>
   );
 }

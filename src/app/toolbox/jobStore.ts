@@ -9,7 +9,7 @@ import { downloadBlob } from "../engine/client";
 import type { Progress } from "../store/engineApi";
 import { useApp } from "../store/store";
 import { errorText } from "./checkStore";
-import { OPFS_DIR, opfsResult, pickSaveFile, RAW_TYPES, VHDX_TYPES } from "./pickers";
+import { opfsResult, pickSaveFile, RAW_TYPES, VHDX_TYPES } from "./pickers";
 
 export type { JobResult, OutputTarget };
 export type ToolDialog = "new" | "convert" | "chain" | null;
@@ -28,8 +28,14 @@ interface JobState {
   job: JobPhase;
   show(d: ToolDialog): void;
   hide(): void;
-  /** Asks where the output goes (the save picker from this click, or OPFS); null when dismissed. */
-  output(dest: Destination, name: string, format: "vhdx" | "raw"): Promise<OutputTarget | null>;
+  /**
+   * Asks where the output goes (the save picker from this click, or the OPFS path the dialog
+   * settled on, with whether the user agreed to replace a file there); null when dismissed.
+   */
+  output(
+    o: { dest: Destination; name: string; path: string; replace: boolean },
+    format: "vhdx" | "raw",
+  ): Promise<OutputTarget | null>;
   run(title: string, format: "vhdx" | "raw", start: Start): Promise<void>;
   cancel(): void;
   download(): Promise<void>;
@@ -61,11 +67,10 @@ export const useJob = create<JobState>()((set, get) => ({
     set({ dialog: null, job: { phase: "idle" } });
   },
 
-  async output(dest, name, format) {
+  async output(o, format) {
+    if (o.dest === "opfs") return { kind: "opfs", path: o.path, replace: o.replace };
     const ext = format === "vhdx" ? ".vhdx" : ".img";
-    const file = safeName(name, ext);
-    if (dest === "opfs") return { kind: "opfs", path: `${OPFS_DIR}/${file}` };
-    const handle = await pickSaveFile(file, format === "vhdx" ? VHDX_TYPES : RAW_TYPES);
+    const handle = await pickSaveFile(safeName(o.name, ext), format === "vhdx" ? VHDX_TYPES : RAW_TYPES);
     return handle ? { kind: "handle", handle } : null;
   },
 

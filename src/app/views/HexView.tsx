@@ -19,6 +19,7 @@ import { HexSelectionBar, useHexCopy } from "./HexSelectionBar";
 import { WriteFileDialog } from "../toolbox/WriteFileDialog";
 import { useWriteFile } from "../toolbox/writeFileStore";
 import { OwnerAtCursor } from "../files/OwnerAtCursor";
+import { useWorkingCopy } from "../toolbox/workingCopyStore";
 
 const NO_ANNOTATIONS: Annotation[] = [];
 
@@ -232,7 +233,10 @@ export function HexView() {
                 Commit
               </button>
               {caps.commit && info.readOnly && !info.logAwaitsReplay && (
-                <button type="button" onClick={() => void enableEditing()}>
+                <button
+                  type="button"
+                  onClick={() => void (openedFromFile ? useWorkingCopy.getState().request() : enableEditing())}
+                >
                   {openedFromFile && caps.workingCopy ? "Edit a working copy" : "Enable editing"}
                 </button>
               )}

@@ -2,7 +2,8 @@ import type { RandomAccess } from "../../vhdx/io";
 import { VhdxError, hex } from "../../vhdx/errors";
 import { readBlobRange } from "./blobRange";
 import { createSyncAccessHandle } from "./fsa";
-import { normalizeOpfsPath, opfsFile, removeOpfsFile, splitOpfsPath } from "./opfs";
+import { PARTIAL_SUFFIX } from "./names";
+import { existingOpfsFile, normalizeOpfsPath, opfsFile, placeOpfsFile, removeOpfsFile } from "./opfs";
 import { ioError } from "./writableHandleBackend";
 
 /** Bytes moved per step of a streamed copy: large enough to amortise the per-call cost, small for memory. */
@@ -10,6 +11,8 @@ export const COPY_CHUNK = 8 * 1024 * 1024;
 
 export interface CopyOptions {
   signal?: AbortSignal;
+  /** The user agreed to replace a file already at the path; without it an existing file is refused (FILE_EXISTS). */
+  replace?: boolean;
   /** Called after every chunk with bytes done and total. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -52,22 +55,29 @@ export async function checkQuota(bytes: number, reclaimed = 0): Promise<{ quota:
   return { quota, usage };
 }
 
+/** FILE_EXISTS for a file already at `path` that the user did not agree to replace. */
+export function fileExists(path: string): VhdxError {
+  return new VhdxError(
+    "FILE_EXISTS",
+    `${path} already exists in browser storage; choose another name or agree to replace it`,
+    "output file",
+  );
+}
+
 /**
  * Streams `file` into the OPFS file at `path` through a sync access handle. The copy is written
  * to "<path>.partial" and renamed when complete, so an interrupted or cancelled import never
- * leaves something that looks like a finished working copy.
+ * leaves something that looks like a finished working copy, and a file already at `path` (which
+ * only `replace` allows) stays whole until the copy is.
  */
 export async function importToOpfs(file: Blob, path: string, opts: CopyOptions = {}): Promise<CopyResult> {
   const t0 = performance.now();
   const norm = normalizeOpfsPath(path);
-  let existing = 0;
-  try {
-    existing = (await (await opfsFile(norm)).getFile()).size;
-  } catch {
-    existing = 0;
-  }
-  await checkQuota(file.size, existing);
-  const partialPath = `${norm}.partial`;
+  const old = await existingOpfsFile(norm);
+  if (old && !opts.replace) throw fileExists(norm);
+  // The old file is removed only after the copy, so it does not count as reclaimed space.
+  await checkQuota(file.size);
+  const partialPath = `${norm}${PARTIAL_SUFFIX}`;
   const target = await opfsFile(partialPath, { create: true });
   const access = await createSyncAccessHandle(target, "readwrite");
   let ok = false;
@@ -98,30 +108,8 @@ export async function importToOpfs(file: Blob, path: string, opts: CopyOptions =
     access.close();
     if (!ok) await removeOpfsFile(partialPath);
   }
-  await removeOpfsFile(norm);
-  await moveOpfsFile(target, partialPath, norm);
+  await placeOpfsFile(partialPath, norm);
   return { bytes: file.size, ms: performance.now() - t0 };
-}
-
-interface MovableHandle {
-  move?(name: string): Promise<void>;
-  move?(dir: FileSystemDirectoryHandle, name: string): Promise<void>;
-}
-
-async function moveOpfsFile(handle: FileSystemFileHandle, from: string, to: string): Promise<void> {
-  const m = handle as unknown as MovableHandle;
-  const a = splitOpfsPath(from);
-  const b = splitOpfsPath(to);
-  if (typeof m.move === "function" && a.dirs.join("/") === b.dirs.join("/")) {
-    await m.move(b.name);
-    return;
-  }
-  // No move() (older engines): copy the finished file over, then drop the partial one.
-  const src = await handle.getFile();
-  const dst = await opfsFile(to, { create: true });
-  const w = await dst.createWritable({ keepExistingData: false });
-  await src.stream().pipeTo(w);
-  await removeOpfsFile(from);
 }
 
 /**

@@ -58,6 +58,67 @@ export async function removeOpfsFile(path: string): Promise<void> {
   }
 }
 
+/** The handle of an existing OPFS file, or null when there is none at `path`. */
+export async function existingOpfsFile(path: string): Promise<FileSystemFileHandle | null> {
+  const { dirs, name } = splitOpfsPath(path);
+  try {
+    return await (await opfsDirectory(dirs, false)).getFileHandle(name);
+  } catch (e) {
+    if (e instanceof Error && (e.name === "NotFoundError" || e.name === "TypeMismatchError")) return null;
+    throw new VhdxError("IO_ERROR", `Cannot look up "${path}": ${describeDomError(e)}`, "OPFS path");
+  }
+}
+
+interface MovableHandle {
+  move?(name: string): Promise<void>;
+}
+
+/** Renames an OPFS file inside its folder: move() where the engine has it, else a copy then a removal. */
+export async function renameOpfsFile(from: string, to: string): Promise<void> {
+  const a = splitOpfsPath(from);
+  const b = splitOpfsPath(to);
+  if (a.dirs.join("/") !== b.dirs.join("/")) {
+    throw new VhdxError("INVALID_ARGUMENT", `"${from}" and "${to}" are in different folders`, "OPFS path");
+  }
+  const handle = await opfsFile(from);
+  const m = handle as unknown as MovableHandle;
+  try {
+    if (typeof m.move === "function") {
+      await m.move(b.name);
+      return;
+    }
+    const dst = await opfsFile(to, { create: true });
+    const w = await dst.createWritable({ keepExistingData: false });
+    await (await handle.getFile()).stream().pipeTo(w);
+  } catch (e) {
+    throw new VhdxError("IO_ERROR", `Cannot rename "${from}" to "${to}": ${describeDomError(e)}`, "OPFS path");
+  }
+  await removeOpfsFile(from);
+}
+
+/**
+ * Puts the finished file `partial` at `path`. When a file is there (the user agreed to replace
+ * it), it is first renamed aside and removed only once the new file has its name, so a failure
+ * at any step leaves one of the two complete files at `path`.
+ */
+export async function placeOpfsFile(partial: string, path: string): Promise<void> {
+  const old = await existingOpfsFile(path);
+  if (!old) {
+    await renameOpfsFile(partial, path);
+    return;
+  }
+  const aside = `${path}.replaced`;
+  await removeOpfsFile(aside);
+  await renameOpfsFile(path, aside);
+  try {
+    await renameOpfsFile(partial, path);
+  } catch (e) {
+    await renameOpfsFile(aside, path).catch(() => undefined);
+    throw e;
+  }
+  await removeOpfsFile(aside);
+}
+
 export interface OpfsEntry {
   path: string;
   size: number;
