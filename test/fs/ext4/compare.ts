@@ -6,7 +6,17 @@
 import { expect, it } from "vitest";
 import { extDriver } from "../../../src/fs/ext4";
 import type { BlockDevice, FileSystem, FsEntry } from "../../../src/fs/types";
-import { type Expected, FileDevice, flsList, icat, istatTarget, listAll, readWhole, sha256 } from "./fixture";
+import {
+  debugfsMapBlocks,
+  type Expected,
+  FileDevice,
+  flsList,
+  icat,
+  istatTarget,
+  listAll,
+  readWhole,
+  sha256,
+} from "./fixture";
 
 export interface BuiltImage {
   image: string;
@@ -31,7 +41,10 @@ export async function mountAndList(built: BuiltImage): Promise<Mounted> {
 }
 
 /** Registers the comparisons for one image; `get` is ready once the caller's beforeAll has run. */
-export function compareImage(get: () => { built: BuiltImage; mounted: Mounted }, opts: { type: string; tsk: boolean }) {
+export function compareImage(
+  get: () => { built: BuiltImage; mounted: Mounted },
+  opts: { type: string; tsk: boolean; extents: boolean },
+) {
   it("mounts as the expected type with no findings", () => {
     const { mounted } = get();
     expect(mounted.fs.type).toBe(opts.type);
@@ -141,6 +154,25 @@ export function compareImage(get: () => { built: BuiltImage; mounted: Mounted },
     const rootExtent = (await first(fs.extents(root)))!;
     expect(await fs.ownerOf(rootExtent.deviceOffset!)).toEqual({ kind: "structure", structure: "directory", path: "" });
     expect((await fs.ownerOf(fs.size - 1)).kind).toMatch(/^(free|structure|file|unknown)$/);
+  });
+
+  it("ownerOf names the indirect and extent tree blocks debugfs lists for a file", async () => {
+    const { built, mounted } = get();
+    let found = 0;
+    for (const path of ["sparse-80m.bin", "sparse-48m.bin", "frag/big"]) {
+      const e = mounted.entries.get(path)!;
+      for (const block of debugfsMapBlocks(built.image, e.ref as number)) {
+        const want = block.kind === "ETB" ? "extent tree" : "indirect block";
+        expect(await mounted.fs.ownerOf(block.block * mounted.fs.blockSize), path).toEqual({
+          kind: "structure",
+          structure: want,
+          path,
+        });
+        found++;
+      }
+    }
+    // Block maps always need indirect blocks for these files; extent trees only when a file has more than 4 extents.
+    if (!opts.extents) expect(found).toBeGreaterThan(0);
   });
 
   if (opts.tsk) {

@@ -279,3 +279,12 @@ export function icat(image: string, inode: number): Buffer {
   if (r.status !== 0) throw new Error(`icat ${inode} failed: ${r.stderr}`);
   return r.stdout;
 }
+
+/** The blocks of a file's map as debugfs stat lists them: (IND), (DIND), (TIND) and (ETBn). */
+export function debugfsMapBlocks(image: string, inode: number): { kind: string; block: number }[] {
+  const out = runOk(requireTool("debugfs"), ["-R", `stat <${inode}>`, image]).stdout;
+  return [...out.matchAll(/\((IND|DIND|TIND|ETB\d+)\):(\d+)/g)].map((m) => ({
+    kind: m[1].startsWith("ETB") ? "ETB" : m[1],
+    block: Number(m[2]),
+  }));
+}
