@@ -210,15 +210,18 @@ export class ExtFileSystem implements FileSystem {
       throw new FsError("FS_ENCRYPTED", `inode ${ino} is encrypted`, `inode ${ino}`, loaded.offset);
     }
     if (inode.flags & EXT4_INLINE_DATA_FL || this.isFastSymlink(loaded)) {
-      const whole = new Uint8Array(inode.size);
-      if (inode.flags & EXT4_INLINE_DATA_FL) {
-        let at = 0;
-        for (const p of inlineDataPieces(inode, ino, loaded.offset)) {
-          whole.set(p.bytes, at);
-          at += p.bytes.length;
-        }
-      } else whole.set(inode.block.subarray(0, inode.size));
-      out.set(whole.subarray(offset, end));
+      // The pieces are checked against the inode's room before anything is allocated.
+      const pieces =
+        inode.flags & EXT4_INLINE_DATA_FL
+          ? inlineDataPieces(inode, ino, loaded.offset)
+          : [{ bytes: inode.block.subarray(0, inode.size), deviceOffset: loaded.offset + I_BLOCK }];
+      let at = 0;
+      for (const p of pieces) {
+        const from = Math.max(offset, at);
+        const to = Math.min(end, at + p.bytes.length);
+        if (to > from) out.set(p.bytes.subarray(from - at, to - at), from - offset);
+        at += p.bytes.length;
+      }
       return out;
     }
     const map = await this.volume.fileMap(loaded);

@@ -17,7 +17,9 @@ import { type ExtVolume, ROOT_INO } from "./volume";
 export const MAX_INDEXED_RUNS = 4_000_000;
 
 type Holder =
-  { kind: "file" | "dir" | "map" | "xattr"; ino: number; path: string } | { kind: "structure"; name: string };
+  | { kind: "file" | "dir" | "xattr"; ino: number; path: string }
+  | { kind: "map"; ino: number; path: string; extents: boolean }
+  | { kind: "structure"; name: string };
 
 /** Runs of blocks, sorted by start, each naming its holder and (for files) its first logical block. */
 class RunIndex {
@@ -108,7 +110,14 @@ export class OwnerIndex {
         const entry = await this.fs.entryFor(h.ino, name, h.path);
         return { kind: "file", path: h.path, fileOffset: hit[1] * vol.blockSize + (offset % vol.blockSize), entry };
       }
-      const structure = h.kind === "dir" ? "directory" : h.kind === "xattr" ? "extended attribute block" : "block map";
+      const structure =
+        h.kind === "dir"
+          ? "directory"
+          : h.kind === "xattr"
+            ? "extended attribute block"
+            : h.kind === "map" && h.extents
+              ? "extent tree"
+              : "indirect block";
       return { kind: "structure", structure, path: h.path };
     }
     return (await this.isFree(block)) ? { kind: "free" } : { kind: "unknown" };
@@ -185,7 +194,8 @@ export class OwnerIndex {
             : this.holder({
                 kind: "map",
                 ino,
-                path: `${path}${inode.flags & EXT4_EXTENTS_FL ? " (extent tree)" : ""}`,
+                path,
+                extents: (inode.flags & EXT4_EXTENTS_FL) !== 0,
               });
         for (const b of map.mapBlocks) this.runs.add(b, 1, 0, mapId);
       }

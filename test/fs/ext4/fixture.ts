@@ -248,8 +248,12 @@ export interface TskEntry {
   size: number;
 }
 
-/** `fls -r -p -l` of the raw image: every allocated name with its type, inode and size. */
-export function flsList(image: string): Map<string, TskEntry> {
+/**
+ * `fls -r -p -l` of the raw image: every allocated name with its type, inode and size. fls cannot
+ * read some directories ("Error reading directory contents" for a directory whose extent tree has
+ * more than one leaf block); those are listed by `debugfs ls -p` instead, and named in `viaDebugfs`.
+ */
+export function flsList(image: string): { entries: Map<string, TskEntry>; viaDebugfs: string[] } {
   const r = runOk(requireTool("fls"), ["-r", "-p", "-l", "-f", "ext4", image]);
   const out = new Map<string, TskEntry>();
   for (const line of r.stdout.split("\n")) {
@@ -263,7 +267,33 @@ export function flsList(image: string): Map<string, TskEntry> {
     const type = m[2] === "r" ? "file" : m[2] === "d" ? "dir" : m[2] === "l" ? "symlink" : "other";
     out.set(path, { type, inode: Number(m[4]), size: Number(fields[6]) });
   }
-  return out;
+  // fls -r skips a directory it cannot read without a word: ask fls again for each directory
+  // that came back empty, where it does say so.
+  const viaDebugfs: string[] = [];
+  const parents = new Set([...out.keys()].map((p) => p.slice(0, Math.max(0, p.lastIndexOf("/")))));
+  for (const [dir, e] of [...out]) {
+    if (e.type !== "dir" || parents.has(dir)) continue;
+    const one = spawnSync(requireTool("fls"), ["-f", "ext4", image, String(e.inode)], { encoding: "utf8" });
+    if (!/Error reading directory contents/.test(one.stderr)) continue;
+    viaDebugfs.push(dir);
+    debugfsWalk(image, e.inode, dir, out);
+  }
+  return { entries: out, viaDebugfs };
+}
+
+/** `debugfs ls -p` of a directory and its subdirectories, into `out` (fls's shape). */
+function debugfsWalk(image: string, inode: number, path: string, out: Map<string, TskEntry>): void {
+  const r = runOk(requireTool("debugfs"), ["-R", `ls -p <${inode}>`, image]);
+  for (const line of r.stdout.split("\n")) {
+    // /inode/mode/uid/gid/name/size/
+    const m = /^\/(\d+)\/(\d+)\/\d+\/\d+\/(.*)\/(\d*)\/$/.exec(line);
+    if (!m || m[3] === "." || m[3] === ".." || m[1] === "0") continue;
+    const mode = parseInt(m[2], 8) & 0o170000;
+    const type = mode === 0o100000 ? "file" : mode === 0o40000 ? "dir" : mode === 0o120000 ? "symlink" : "other";
+    const child = `${path}/${m[3]}`;
+    out.set(child, { type, inode: Number(m[1]), size: Number(m[4] || 0) });
+    if (type === "dir") debugfsWalk(image, Number(m[1]), child, out);
+  }
 }
 
 /** The Sleuth Kit's reading of a symlink's target (`istat`'s "symbolic link to:" line). */
@@ -278,4 +308,13 @@ export function icat(image: string, inode: number): Buffer {
   const r = spawnSync(requireTool("icat"), ["-f", "ext4", image, String(inode)], { maxBuffer: 256 * MiB });
   if (r.status !== 0) throw new Error(`icat ${inode} failed: ${r.stderr}`);
   return r.stdout;
+}
+
+/** The blocks of a file's map as debugfs stat lists them: (IND), (DIND), (TIND) and (ETBn). */
+export function debugfsMapBlocks(image: string, inode: number): { kind: string; block: number }[] {
+  const out = runOk(requireTool("debugfs"), ["-R", `stat <${inode}>`, image]).stdout;
+  return [...out.matchAll(/\((IND|DIND|TIND|ETB\d+)\):(\d+)/g)].map((m) => ({
+    kind: m[1].startsWith("ETB") ? "ETB" : m[1],
+    block: Number(m[2]),
+  }));
 }

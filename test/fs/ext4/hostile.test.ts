@@ -135,7 +135,8 @@ async function targetsOf(bytes: Uint8Array): Promise<[number, number][]> {
     const o = await fs.ownerOf(off);
     if (o.kind !== "structure") continue;
     const firstInodes = /^inode ([1-9]|[12]\d|3[0-2]) \(/.test(o.structure);
-    if (firstInodes || o.structure === "directory" || o.structure === "block map") targets.push([off, fs.blockSize]);
+    if (firstInodes || o.structure === "directory" || o.structure === "extent tree" || o.structure === "indirect block")
+      targets.push([off, fs.blockSize]);
   }
   return targets;
 }

@@ -20,6 +20,7 @@ import {
   type Superblock,
 } from "../../../src/fs/ext4/superblock";
 import { extDriver } from "../../../src/fs/ext4";
+import type { FileSystem } from "../../../src/fs/types";
 import { runOk } from "../../helpers/run";
 import { useTempDir } from "../../helpers/tmp";
 import { missingTools, requireTool } from "../../helpers/tools";
@@ -287,6 +288,49 @@ describe("superblock", () => {
       expect(names.sort()).toEqual(["kept", "lost+found"]);
     });
 
+    it("finds a damaged directory block, inode and group descriptor by their checksums (crc32c and crc16)", async () => {
+      mkdirSync(tmp.path("tree3/d"), { recursive: true });
+      for (let i = 0; i < 40; i++) writeFileSync(join(tmp.path("tree3/d"), `file-${i}`), `${i}`);
+      for (const [name, options] of [
+        ["csum.img", ["-t", "ext4", "-b", "1024"]],
+        ["gdt.img", ["-t", "ext4", "-b", "1024", "-O", "^metadata_csum,uninit_bg"]],
+      ] as const) {
+        const image = tmp.path(name);
+        makeImage(tmp.path("tree3"), image, 16, [...options]);
+        const clean = new Uint8Array(readFileSync(image));
+        const fs = await extDriver.mount(new MemoryDevice(clean));
+        expect(fs.findings).toEqual([]);
+        const d = (await collect(fs.readDir(await fs.root()))).find((e) => e.name === "d")!;
+        const dirBlock = (await collect(fs.extents(d)))[0].deviceOffset!;
+        const file = (await collect(fs.readDir(d)))[0];
+        const inodeOwner = await fs.ownerOf(dirBlock); // the directory itself
+        expect(inodeOwner).toEqual({ kind: "structure", structure: "directory", path: "d" });
+
+        const damaged = clean.slice();
+        damaged[dirBlock + 12 + 8] ^= 1; // inside the name of the entry after "."
+        damaged[1024 * 2 + 32 * 0 + 0xc] ^= 1; // bg_free_blocks_count_lo of group 0 (1 KiB blocks: table at block 2)
+        const fs2 = await extDriver.mount(new MemoryDevice(damaged));
+        expect(fs2.findings.map((f) => f.code)).toEqual(["EXT4_GROUP_DESCRIPTOR_CHECKSUM"]);
+        const listed = await collect(fs2.readDir(d));
+        if (name === "csum.img") {
+          expect(listed[0].findings?.map((f) => f.code)).toEqual(["EXT4_DIR_CHECKSUM"]);
+          // An inode's atime changed: its checksum no longer holds.
+          const ino = file.ref as number;
+          const third = damaged.slice();
+          const owner = await fs.ownerOf(0);
+          expect(owner).toEqual({ kind: "structure", structure: "boot block" });
+          const at = await inodeOffsetOf(fs, ino);
+          third[at + 0x8] ^= 1;
+          const fs3 = await extDriver.mount(new MemoryDevice(third));
+          const again = (await collect(fs3.readDir(d))).find((e) => e.ref === ino)!;
+          expect(again.findings?.map((f) => f.code)).toContain("EXT4_INODE_CHECKSUM");
+        } else {
+          // gdt_csum keeps no directory or inode checksums.
+          expect(listed.every((e) => e.findings === undefined)).toBe(true);
+        }
+      }
+    });
+
     it("reports needs_recovery as a volume finding", async () => {
       const image = tmp.path("c.img");
       makeImage(tmp.path("tree2"), image, 16, ["-t", "ext4", "-b", "1024"]);
@@ -296,3 +340,18 @@ describe("superblock", () => {
     });
   });
 });
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+/** Where inode `ino` lies: ownerOf names it in its inode table; scan the tables for it. */
+async function inodeOffsetOf(fs: FileSystem, ino: number): Promise<number> {
+  for (let off = 0; off < fs.size; off += 128) {
+    const o = await fs.ownerOf(off);
+    if (o.kind === "structure" && o.structure.startsWith(`inode ${ino} (`)) return off;
+  }
+  throw new Error(`inode ${ino} not found`);
+}
