@@ -34,7 +34,7 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
       import("../node/resolveParent"),
       import("../vhdx/chain"),
     ]);
-    const opened = await openWithParents(inPath);
+    const opened = await openWithParents(inPath, { lock: true });
     source = opened.image;
     chain = opened.chain;
     closeSource = () => closeChain(opened.chain);

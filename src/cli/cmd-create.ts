@@ -35,7 +35,7 @@ export async function createCommand(a: ParsedArgs, io: Io): Promise<number> {
   };
   if (type !== "differencing" && opts.virtualSize === undefined) throw new UsageError("--size is required");
   if (parentPath) {
-    const pf = await NodeFileBackend.open(parentPath);
+    const pf = await NodeFileBackend.open(parentPath, { lock: "shared" });
     try {
       const p = await openImage(pf);
       opts.parent = parentInfoOf(p, parentLocatorPaths(resolve(path), resolve(parentPath)));

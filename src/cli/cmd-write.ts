@@ -43,7 +43,7 @@ export async function writeCommand(a: ParsedArgs, io: Io): Promise<number> {
   const file = input && input !== "-" ? await fileSource(input) : null;
   const source = file?.source ?? piecesSource(process.stdin as AsyncIterable<Uint8Array>);
   try {
-    const { image, chain, locatorUpdates } = await openWithParents(path, { readOnly: false });
+    const { image, chain, locatorUpdates } = await openWithParents(path, { readOnly: false, lock: true });
     // §2.6.2.6.3: stale parent paths were rewritten by the open; say so where diagnostics go.
     for (const c of locatorUpdates) process.stderr.write(`vhdx: ${path}: ${describeParentPathChange(c)}\n`);
     try {

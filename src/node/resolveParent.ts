@@ -29,12 +29,18 @@ export function localParentPath(key: ParentPathKey, value: string, childPath: st
   return posix.startsWith("/") ? posix : "/" + posix;
 }
 
+/** Opens parents from the local file system, read-only (with a shared lock when `lock`). */
+export function nodeParentResolverWith(lock: boolean): ParentResolver {
+  return async (key, value, childLocation) => {
+    const p = localParentPath(key, value, childLocation);
+    if (!p || !existsSync(p)) return null;
+    const io = await NodeFileBackend.open(p, { readOnly: true, lock: lock ? "shared" : undefined });
+    return { io, location: resolve(p) };
+  };
+}
+
 /** Opens parents from the local file system, read-only. */
-export const nodeParentResolver: ParentResolver = async (key, value, childLocation) => {
-  const p = localParentPath(key, value, childLocation);
-  if (!p || !existsSync(p)) return null;
-  return { io: await NodeFileBackend.open(p, { readOnly: true }), location: resolve(p) };
-};
+export const nodeParentResolver: ParentResolver = nodeParentResolverWith(false);
 
 /** The locator paths a new differencing image at `childPath` stores for `parentPath`. */
 export function parentLocatorPaths(
@@ -103,10 +109,13 @@ export interface OpenedChain {
  */
 export async function openWithParents(
   path: string,
-  opts: { readOnly?: boolean; force?: boolean; maxDepth?: number } = {},
+  opts: { readOnly?: boolean; force?: boolean; maxDepth?: number; lock?: boolean } = {},
 ): Promise<OpenedChain> {
   const readOnly = opts.readOnly ?? true;
-  const file = await NodeFileBackend.open(path, { readOnly });
+  // Locked: the image itself shared or exclusive as it is opened, its parents shared.
+  const lock = opts.lock ? (readOnly ? "shared" : "exclusive") : undefined;
+  const file = await NodeFileBackend.open(path, { readOnly, lock });
+  const parentResolver = nodeParentResolverWith(opts.lock ?? false);
   // Writable: a log left by an interrupted session is replayed into the file first (§2.3.3).
   let image: VhdxImage;
   try {
@@ -120,7 +129,7 @@ export async function openWithParents(
   try {
     chain = await attachParents(image, resolve(path), {
       resolve: async (key, value, childLocation) => {
-        const found = await nodeParentResolver(key, value, childLocation);
+        const found = await parentResolver(key, value, childLocation);
         if (found) located.push(found.location);
         return found;
       },

@@ -31,7 +31,8 @@ export type VhdxErrorCode =
   | "INVALID_ARGUMENT"
   | "PATCH_INVALID"
   | "CANCELLED"
-  | "IO_ERROR";
+  | "IO_ERROR"
+  | "FILE_LOCKED";
 
 /**
  * The engine's one error type: what went wrong, in which structure, at which file offset.
