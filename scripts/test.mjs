@@ -43,6 +43,7 @@ const REQUIREMENTS = [
     pkg: "util-linux",
     present: () => onPath("fallocate"),
   },
+  { what: "perl (the CLI takes QEMU's file locks with it)", pkg: "perl-base", present: () => onPath("perl") },
 ];
 
 function executable(p) {
