@@ -22,8 +22,9 @@ export function localParentPath(key: ParentPathKey, value: string, childPath: st
     return onWindows ? value : null;
   }
   const bare = value.startsWith(WIN32_PREFIX) ? value.slice(WIN32_PREFIX.length) : value;
-  if (onWindows) return bare;
-  // A drive letter means nothing here; a path written by a POSIX system ("\\?\\tmp\x") maps back.
+  if (onWindows) return bare.startsWith("UNC\\") ? "\\" + bare.slice(4) : bare;
+  // A drive letter means nothing here; a path written by a POSIX system maps back, in the form
+  // written now ("\\?\tmp\x") and in the one earlier versions wrote ("\\?\\tmp\x").
   if (/^[A-Za-z]:/.test(bare) || bare.startsWith("UNC\\")) return null;
   const posix = bare.replace(/\\/g, "/");
   return posix.startsWith("/") ? posix : "/" + posix;
@@ -42,7 +43,15 @@ export function nodeParentResolverWith(lock: boolean): ParentResolver {
 /** Opens parents from the local file system, read-only. */
 export const nodeParentResolver: ParentResolver = nodeParentResolverWith(false);
 
-/** The locator paths a new differencing image at `childPath` stores for `parentPath`. */
+/**
+ * The locator paths a new differencing image at `childPath` stores for `parentPath`.
+ *
+ * absolute_win32_path is an extended-length path (§2.6.2.6.3: "\\?\" then a drive letter or a
+ * UNC share, then the path with "\" separators), as Hyper-V writes it: "\\?\C:\vms\p.vhdx",
+ * "\\?\UNC\server\share\p.vhdx". A POSIX path has no drive: its components follow the prefix
+ * with "\" separators, the root's slash dropped ("/tmp/p.vhdx" → "\\?\tmp\p.vhdx"), so no
+ * separator is doubled; `localParentPath` maps it back.
+ */
 export function parentLocatorPaths(
   childPath: string,
   parentPath: string,
@@ -50,7 +59,9 @@ export function parentLocatorPaths(
   const abs = resolve(parentPath);
   const rel = relative(dirname(resolve(childPath)), abs);
   const relativePath = (isAbsolute(rel) ? abs : rel).split(sep).join("\\");
-  const absoluteWin32Path = WIN32_PREFIX + (onWindows ? abs : abs.split("/").join("\\"));
+  const absoluteWin32Path =
+    WIN32_PREFIX +
+    (onWindows ? (abs.startsWith("\\\\") ? "UNC\\" + abs.slice(2) : abs) : abs.split("/").filter(Boolean).join("\\"));
   return { relativePath, absoluteWin32Path };
 }
 
