@@ -7,6 +7,7 @@ import { open, type FileHandle } from "node:fs/promises";
 import type { RandomAccess } from "../vhdx/io";
 import { VhdxError } from "../vhdx/errors";
 import { lockFile, type FileLock, type LockMode } from "./fileLock";
+import { sizeOf } from "./deviceSize";
 
 export interface NodeFileOpenOptions {
   /** Default true: the file is opened for reading only and every write is refused. */
@@ -29,6 +30,8 @@ export class NodeFileBackend implements RandomAccess {
   readonly readOnly: boolean;
   private handle: FileHandle | null;
   private lock: FileLock | null = null;
+  /** A block device's size, found once at open (stat() says 0 for one). */
+  private deviceSize: number | null = null;
 
   private constructor(path: string, handle: FileHandle, readOnly: boolean) {
     this.path = path;
@@ -41,6 +44,11 @@ export class NodeFileBackend implements RandomAccess {
     const flags = opts.create === "exclusive" ? "wx+" : opts.create === "overwrite" ? "w+" : readOnly ? "r" : "r+";
     const handle = await open(path, flags);
     const file = new NodeFileBackend(path, handle, readOnly);
+    const st = await handle.stat().catch(async (e: unknown) => {
+      await handle.close();
+      throw e;
+    });
+    if (st.isBlockDevice()) file.deviceSize = await sizeOf(handle, st);
     if (opts.lock) {
       try {
         file.lock = await lockFile(handle, opts.lock);
@@ -100,6 +108,7 @@ export class NodeFileBackend implements RandomAccess {
   }
 
   async size(): Promise<number> {
+    if (this.deviceSize !== null) return this.deviceSize;
     return (await this.live().stat()).size;
   }
 

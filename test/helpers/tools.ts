@@ -18,6 +18,7 @@ export const TOOL_PACKAGES: Record<string, string> = {
   hexdump: "bsdextrautils",
   xxd: "xxd",
   fallocate: "util-linux",
+  prlimit: "util-linux",
   perl: "perl-base",
 };
 
