@@ -183,6 +183,8 @@ async function release(key: string, holder: Holder): Promise<void> {
 
 function noPerl(): FileLock {
   unavailable = "perl was not found (it takes the locks Node cannot)";
+  // Said once: on Linux a user expects the lock QEMU would take.
+  process.stderr.write(`vhdx: warning: files are not locked against other programs: ${unavailable}\n`);
   return NO_LOCK;
 }
 
