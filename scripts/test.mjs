@@ -74,6 +74,8 @@ const REQUIREMENTS = [
     pkg: "sleuthkit",
     present: () => onPath("fls"),
   },
+
+  { what: "perl (the CLI takes QEMU's file locks with it)", pkg: "perl-base", present: () => onPath("perl") },
 ];
 
 function executable(p) {

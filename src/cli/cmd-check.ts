@@ -14,7 +14,7 @@ export async function checkCommand(a: ParsedArgs, io: Io): Promise<number> {
   const path = oneImage(a, "check");
   const json = a.flags.has("json");
   const repair = a.flags.has("repair");
-  const file = await NodeFileBackend.open(path, { readOnly: !repair });
+  const file = await NodeFileBackend.open(path, { readOnly: !repair, lock: repair ? "exclusive" : "shared" });
   try {
     let report = await checkImage(file);
     let repairs: RepairResult | null = null;

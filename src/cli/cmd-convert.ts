@@ -1,13 +1,20 @@
 import { existsSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import { convertToRaw, convertToVhdx } from "../vhdx/convert";
 import { RawFileDisk } from "../node/rawDisk";
 import type { VhdxImage, VirtualDisk } from "../vhdx/image";
 import { NodeFileBackend } from "../node/fileBackend";
+import { hasKnownSize, inputKind } from "../node/deviceSize";
+import { createNewFile } from "../node/newFile";
 import { flagString, ParsedArgs, parseSize, UsageError } from "./args";
 import type { Io } from "./commands";
 import { formatSize } from "./format";
 
-/** `vhdx convert`: raw → VHDX, VHDX → raw, VHDX → VHDX (compacted). The output must not exist yet. */
+/**
+ * `vhdx convert`: raw → VHDX, VHDX → raw, VHDX → VHDX (compacted). The output must not exist yet;
+ * it is written under a temporary name beside it and takes its name only once whole (newFile.ts).
+ * The input is a file or a block device (a disk, a partition, a loop device: physical to virtual).
+ */
 export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
   if (a.positionals.length !== 2)
     throw new UsageError("convert takes an input and an output (see vhdx convert --help)");
@@ -21,6 +28,12 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
   const blockSize = a.flags.has("block-size") ? parseSize(flagString(a, "block-size")!, "--block-size") : undefined;
 
   if (existsSync(outPath)) throw new UsageError(`${outPath} already exists; convert never overwrites a file`);
+  // Checked before opening: opening a pipe would wait for a writer, and reading it would consume it.
+  const st = await stat(inPath);
+  if (!hasKnownSize(st))
+    throw new UsageError(
+      `${inPath} is ${inputKind(st)}: convert needs an input whose size is known up front (a file or a block device); \`vhdx write --input\` takes a stream`,
+    );
   const probe = await NodeFileBackend.open(inPath);
   const isVhdx = new TextDecoder().decode(await probe.read(0, 8)) === "vhdxfile";
   await probe.close();
@@ -34,21 +47,23 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
       import("../node/resolveParent"),
       import("../vhdx/chain"),
     ]);
-    const opened = await openWithParents(inPath);
+    const opened = await openWithParents(inPath, { lock: true });
     source = opened.image;
     chain = opened.chain;
     closeSource = () => closeChain(opened.chain);
   } else {
-    const raw = await RawFileDisk.open(inPath);
+    const raw = await RawFileDisk.open(inPath, { lock: "shared" });
     source = raw;
     closeSource = () => raw.close();
   }
   try {
-    const out = await NodeFileBackend.open(outPath, { create: "exclusive" });
+    const output = await createNewFile(outPath, { lock: "exclusive" });
+    const out = output.file;
+    let said: string;
     try {
       if (format === "raw") {
         const r = await convertToRaw(source, out, { sync: a.flags.has("sync") });
-        io.out(`converted ${inPath} to raw ${outPath}: ${formatSize(r.size)}, ${formatSize(r.bytesWritten)} of data\n`);
+        said = `converted ${inPath} to raw ${outPath}: ${formatSize(r.size)}, ${formatSize(r.bytesWritten)} of data\n`;
       } else {
         const img = chain[0];
         const r = await convertToVhdx(source, out, {
@@ -58,13 +73,13 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
           physicalSectorSize: img?.params.physicalSectorSize,
           sync: a.flags.has("sync"),
         });
-        io.out(
-          `converted ${inPath} to ${type} VHDX ${outPath}: ${r.allocatedBlocks} of ${r.totalBlocks} blocks allocated, file ${formatSize(r.fileSize)}\n`,
-        );
+        said = `converted ${inPath} to ${type} VHDX ${outPath}: ${r.allocatedBlocks} of ${r.totalBlocks} blocks allocated, file ${formatSize(r.fileSize)}\n`;
       }
+      await output.commit();
     } finally {
-      await out.close();
+      await output.abandon();
     }
+    io.out(said);
   } finally {
     await closeSource();
   }

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { createImage, CreateOptions, forkInfoOf, resolveCreateOptions } from "../vhdx/create";
 import { openImage } from "../vhdx/image";
 import { NodeFileBackend } from "../node/fileBackend";
+import { createNewFile } from "../node/newFile";
 import { parentLocatorPaths } from "../node/resolveParent";
 import { flagString, oneImage, ParsedArgs, parseSize, UsageError } from "./args";
 import type { Io } from "./commands";
@@ -35,7 +36,7 @@ export async function createCommand(a: ParsedArgs, io: Io): Promise<number> {
   };
   if (type !== "differencing" && opts.virtualSize === undefined) throw new UsageError("--size is required");
   if (parentPath) {
-    const pf = await NodeFileBackend.open(parentPath);
+    const pf = await NodeFileBackend.open(parentPath, { lock: "shared" });
     try {
       const p = await openImage(pf);
       opts.parent = await forkInfoOf(p, parentLocatorPaths(resolve(path), resolve(parentPath)));
@@ -47,15 +48,17 @@ export async function createCommand(a: ParsedArgs, io: Io): Promise<number> {
   }
   resolveCreateOptions(opts); // bad options are refused before any file exists
   if (existsSync(path)) throw new UsageError(`${path} already exists; create never overwrites a file`);
-  const file = await NodeFileBackend.open(path, { create: "exclusive" });
+  // Written under a temporary name beside it; it takes its name only once whole (newFile.ts).
+  const output = await createNewFile(path, { lock: "exclusive" });
+  let said: string;
   try {
-    const layout = await createImage(file, opts);
+    const layout = await createImage(output.file, opts);
     const g = layout.geometry;
-    io.out(
-      `created ${path}: ${type}, ${formatSize(g.virtualDiskSize)} virtual, ${formatSize(g.blockSize)} blocks, file ${formatSize(layout.fileSize)}\n`,
-    );
+    said = `created ${path}: ${type}, ${formatSize(g.virtualDiskSize)} virtual, ${formatSize(g.blockSize)} blocks, file ${formatSize(layout.fileSize)}\n`;
+    await output.commit();
   } finally {
-    await file.close();
+    await output.abandon();
   }
+  io.out(said);
   return 0;
 }

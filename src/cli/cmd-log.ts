@@ -71,7 +71,7 @@ export async function logCommand(a: ParsedArgs, io: Io): Promise<number> {
  */
 export async function replayCommand(a: ParsedArgs, io: Io): Promise<number> {
   const path = oneImage(a, "replay");
-  const file = await NodeFileBackend.open(path, { readOnly: false });
+  const file = await NodeFileBackend.open(path, { readOnly: false, lock: "exclusive" });
   try {
     const updater = await HeaderUpdater.load(file);
     if (isZeroGuid(updater.current.logGuid)) {

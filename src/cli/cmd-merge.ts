@@ -10,7 +10,9 @@ import type { Io } from "./commands";
 import { formatSize } from "./format";
 
 async function openWriter(path: string): Promise<VhdxWriter> {
-  return new VhdxWriter(await openImage(await NodeFileBackend.open(path, { readOnly: false }), { readOnly: false }));
+  return new VhdxWriter(
+    await openImage(await NodeFileBackend.open(path, { readOnly: false, lock: "exclusive" }), { readOnly: false }),
+  );
 }
 
 /** Why the child cannot be opened for writing, when that is the reason `e` says; "" otherwise. */
@@ -33,7 +35,7 @@ function writeRefusal(e: unknown): string {
  */
 export async function mergeCommand(a: ParsedArgs, io: Io): Promise<number> {
   const path = oneImage(a, "merge");
-  const { image, chain } = await openWithParents(path);
+  const { image, chain } = await openWithParents(path, { lock: true });
   try {
     if (image.diskType !== "differencing")
       throw new UsageError(`${path} is a ${image.diskType} image; only a differencing image can be merged`);

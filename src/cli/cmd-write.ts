@@ -1,3 +1,4 @@
+import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { closeChain } from "../vhdx/chain";
 import { VhdxError } from "../vhdx/errors";
@@ -9,11 +10,32 @@ import { openWithParents } from "../node/resolveParent";
 import { flagString, oneImage, ParsedArgs, parseSize, UsageError } from "./args";
 import type { Io } from "./commands";
 import { formatSize } from "./format";
+import { hasKnownSize, sizeOf } from "../node/deviceSize";
 
-/** The input file as a source of known size, read straight into the engine's block buffer. */
+/**
+ * The input as a source. A regular file or a block device has a size (a device's found where its
+ * reads end) and is read straight into the engine's block buffer; anything else (a pipe, a FIFO,
+ * /dev/stdin, `<(…)`, a character device) is read as a stream of unknown length, which the
+ * engine stages block by block before its one commit.
+ */
 async function fileSource(path: string): Promise<{ source: ByteSource; close: () => Promise<void> }> {
-  const h = await open(path, "r");
-  const { size } = await h.stat();
+  let h;
+  try {
+    h = await open(path, "r");
+  } catch (e) {
+    // /dev/stdin (or /dev/fd/N) on a socket cannot be opened again (ENXIO): read the descriptor itself.
+    const fd = /^(?:\/dev\/stdin|\/dev\/fd\/(\d+)|\/proc\/self\/fd\/(\d+))$/.exec(path);
+    if ((e as NodeJS.ErrnoException).code !== "ENXIO" || !fd) throw e;
+    const n = Number(fd[1] ?? fd[2] ?? 0);
+    const stream = n === 0 ? process.stdin : createReadStream("", { fd: n, autoClose: false });
+    return { source: piecesSource(stream as AsyncIterable<Uint8Array>), close: async () => undefined };
+  }
+  const st = await h.stat();
+  if (!hasKnownSize(st)) {
+    const stream = createReadStream("", { fd: h, autoClose: false });
+    return { source: piecesSource(stream as AsyncIterable<Uint8Array>), close: () => h.close() };
+  }
+  const size = await sizeOf(h, st);
   let at = 0;
   const source: ByteSource = {
     size,
@@ -43,7 +65,7 @@ export async function writeCommand(a: ParsedArgs, io: Io): Promise<number> {
   const file = input && input !== "-" ? await fileSource(input) : null;
   const source = file?.source ?? piecesSource(process.stdin as AsyncIterable<Uint8Array>);
   try {
-    const { image, chain, locatorUpdates } = await openWithParents(path, { readOnly: false });
+    const { image, chain, locatorUpdates } = await openWithParents(path, { readOnly: false, lock: true });
     // §2.6.2.6.3: stale parent paths were rewritten by the open; say so where diagnostics go.
     for (const c of locatorUpdates) process.stderr.write(`vhdx: ${path}: ${describeParentPathChange(c)}\n`);
     try {
@@ -62,6 +84,13 @@ export async function writeCommand(a: ParsedArgs, io: Io): Promise<number> {
       } finally {
         await w.finish();
       }
+      // An empty input (a pipe closed before any byte) is no success to report.
+      if (r.bytes === 0)
+        throw new VhdxError(
+          "INVALID_ARGUMENT",
+          `the input ${input ?? "(stdin)"} was empty: nothing was written`,
+          "input",
+        );
       io.out(
         `wrote ${r.bytes} bytes at offset ${offset}: ${r.cost.blocksCopied} blocks copied, ${r.cost.blocksAllocated} allocated, ${formatSize(r.cost.bytesWritten)} written\n`,
       );

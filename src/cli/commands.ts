@@ -12,7 +12,7 @@ export interface Io {
 
 /** Opens read-only with the log replayed in memory: viewing never writes. */
 export async function openForViewing(path: string): Promise<VhdxImage> {
-  const file = await NodeFileBackend.open(path, { readOnly: true });
+  const file = await NodeFileBackend.open(path, { readOnly: true, lock: "shared" });
   try {
     return await openImage(file, { readOnly: true });
   } catch (e) {
@@ -73,7 +73,7 @@ export async function catCommand(a: ParsedArgs, io: Io): Promise<number> {
   // A differencing disk reads through its parents: the chain is opened read-only, like the image.
   // The resolver is loaded here only: info, map and log share this module and never need it.
   const { openWithParents } = await import("../node/resolveParent");
-  const { image: img, chain } = await openWithParents(oneImage(a, "cat"));
+  const { image: img, chain } = await openWithParents(oneImage(a, "cat"), { lock: true });
   try {
     const offset = a.flags.has("offset") ? parseSize(flagString(a, "offset")!, "--offset") : 0;
     if (offset > img.virtualSize)

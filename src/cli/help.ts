@@ -81,6 +81,7 @@ a multiple of 1M (default 1M); virtual size up to 64T, a multiple of the logical
 Writes the bytes of FILE (or stdin) into the virtual disk at offset N as one atomic patch:
 each touched block is copied with the new bytes to free space, then one log entry switches
 them all. A power cut leaves either the old or the new contents, never a mix.
+FILE may be a pipe, a FIFO, /dev/stdin or a block device; an empty input is an error.
 `,
   convert: `Usage: vhdx convert <input> <output> [--format raw|vhdx] [--type dynamic|fixed] [--block-size B] [--sync]
 
@@ -90,6 +91,8 @@ the output name (.vhdx) unless --format says otherwise; raw output keeps zero ru
 The output must not exist yet. As with qemu-img convert, the output is left to the operating
 system to write back; --sync flushes it to disk before the command ends. The VHDX header
 section is written last, so an interrupted conversion never leaves a file that opens.
+The input may be a block device (a disk, a partition: physical to virtual), not a pipe.
+The output is written under a hidden temporary name and named only once whole.
 `,
   merge: `Usage: vhdx merge <child>
 

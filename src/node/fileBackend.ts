@@ -6,6 +6,8 @@
 import { open, type FileHandle } from "node:fs/promises";
 import type { RandomAccess } from "../vhdx/io";
 import { VhdxError } from "../vhdx/errors";
+import { lockFile, type FileLock, type LockMode } from "./fileLock";
+import { sizeOf } from "./deviceSize";
 
 export interface NodeFileOpenOptions {
   /** Default true: the file is opened for reading only and every write is refused. */
@@ -15,12 +17,21 @@ export interface NodeFileOpenOptions {
    * "overwrite" truncates an existing file to zero bytes. Implies readOnly false.
    */
   create?: "exclusive" | "overwrite";
+  /**
+   * Take QEMU's byte-range locks (see fileLock.ts) for as long as the file is open: "shared" for
+   * reading, "exclusive" for writing. Refused with FILE_LOCKED when another program conflicts.
+   * Default none (the engine's tests open files by the thousand).
+   */
+  lock?: LockMode;
 }
 
 export class NodeFileBackend implements RandomAccess {
   readonly path: string;
   readonly readOnly: boolean;
   private handle: FileHandle | null;
+  private lock: FileLock | null = null;
+  /** A block device's size, found once at open (stat() says 0 for one). */
+  private deviceSize: number | null = null;
 
   private constructor(path: string, handle: FileHandle, readOnly: boolean) {
     this.path = path;
@@ -32,7 +43,21 @@ export class NodeFileBackend implements RandomAccess {
     const readOnly = opts.create ? false : (opts.readOnly ?? true);
     const flags = opts.create === "exclusive" ? "wx+" : opts.create === "overwrite" ? "w+" : readOnly ? "r" : "r+";
     const handle = await open(path, flags);
-    return new NodeFileBackend(path, handle, readOnly);
+    const file = new NodeFileBackend(path, handle, readOnly);
+    const st = await handle.stat().catch(async (e: unknown) => {
+      await handle.close();
+      throw e;
+    });
+    if (st.isBlockDevice()) file.deviceSize = await sizeOf(handle, st);
+    if (opts.lock) {
+      try {
+        file.lock = await lockFile(handle, opts.lock);
+      } catch (e) {
+        await handle.close();
+        throw e;
+      }
+    }
+    return file;
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
@@ -83,6 +108,7 @@ export class NodeFileBackend implements RandomAccess {
   }
 
   async size(): Promise<number> {
+    if (this.deviceSize !== null) return this.deviceSize;
     return (await this.live().stat()).size;
   }
 
@@ -94,7 +120,13 @@ export class NodeFileBackend implements RandomAccess {
   async close(): Promise<void> {
     const h = this.handle;
     this.handle = null;
-    if (h) await h.close();
+    const lock = this.lock;
+    this.lock = null;
+    try {
+      await lock?.release();
+    } finally {
+      if (h) await h.close();
+    }
   }
 
   private live(): FileHandle {

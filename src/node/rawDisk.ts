@@ -1,5 +1,8 @@
 import { open, type FileHandle } from "node:fs/promises";
 import type { ByteRange, VirtualDisk } from "../vhdx/image";
+import { VhdxError } from "../vhdx/errors";
+import { hasKnownSize, inputKind, sizeOf } from "./deviceSize";
+import { lockFile, type FileLock, type LockMode } from "./fileLock";
 import { findHoles } from "./holes";
 
 /**
@@ -15,14 +18,30 @@ export class RawFileDisk implements VirtualDisk {
   private constructor(
     private readonly fh: FileHandle,
     readonly virtualSize: number,
+    private readonly lock: FileLock | null,
   ) {
     this.holes = findHoles(fh, virtualSize);
   }
 
-  static async open(path: string): Promise<RawFileDisk> {
+  /**
+   * A regular file or a block device (sized where its reads end, as qemu-img sizes one). A pipe or
+   * a character device has no size to give the image before it is read: refused.
+   */
+  static async open(path: string, opts: { lock?: LockMode } = {}): Promise<RawFileDisk> {
     const fh = await open(path, "r");
     try {
-      return new RawFileDisk(fh, (await fh.stat()).size);
+      const st = await fh.stat();
+      if (!hasKnownSize(st)) {
+        throw new VhdxError(
+          "INVALID_ARGUMENT",
+          `${path} is ${inputKind(st)}: a conversion needs an input whose size is known up front (a file or a block device); \`vhdx write --input\` takes a stream`,
+          "input",
+        );
+      }
+      const size = await sizeOf(fh, st);
+      // Held until close: QEMU's lock, as for an image (fileLock.ts).
+      const lock = opts.lock ? await lockFile(fh, opts.lock) : null;
+      return new RawFileDisk(fh, size, lock);
     } catch (e) {
       await fh.close();
       throw e;
@@ -53,6 +72,7 @@ export class RawFileDisk implements VirtualDisk {
   async close(): Promise<void> {
     // The lookup reads the file and hands its descriptor to filefrag: let it end first.
     await this.holes;
+    await this.lock?.release();
     return this.fh.close();
   }
 }

@@ -22,21 +22,36 @@ export function localParentPath(key: ParentPathKey, value: string, childPath: st
     return onWindows ? value : null;
   }
   const bare = value.startsWith(WIN32_PREFIX) ? value.slice(WIN32_PREFIX.length) : value;
-  if (onWindows) return bare;
-  // A drive letter means nothing here; a path written by a POSIX system ("\\?\\tmp\x") maps back.
+  if (onWindows) return bare.startsWith("UNC\\") ? "\\" + bare.slice(4) : bare;
+  // A drive letter means nothing here; a path written by a POSIX system maps back, in the form
+  // written now ("\\?\tmp\x") and in the one earlier versions wrote ("\\?\\tmp\x").
   if (/^[A-Za-z]:/.test(bare) || bare.startsWith("UNC\\")) return null;
   const posix = bare.replace(/\\/g, "/");
   return posix.startsWith("/") ? posix : "/" + posix;
 }
 
-/** Opens parents from the local file system, read-only. */
-export const nodeParentResolver: ParentResolver = async (key, value, childLocation) => {
-  const p = localParentPath(key, value, childLocation);
-  if (!p || !existsSync(p)) return null;
-  return { io: await NodeFileBackend.open(p, { readOnly: true }), location: resolve(p) };
-};
+/** Opens parents from the local file system, read-only (with a shared lock when `lock`). */
+export function nodeParentResolverWith(lock: boolean): ParentResolver {
+  return async (key, value, childLocation) => {
+    const p = localParentPath(key, value, childLocation);
+    if (!p || !existsSync(p)) return null;
+    const io = await NodeFileBackend.open(p, { readOnly: true, lock: lock ? "shared" : undefined });
+    return { io, location: resolve(p) };
+  };
+}
 
-/** The locator paths a new differencing image at `childPath` stores for `parentPath`. */
+/** Opens parents from the local file system, read-only. */
+export const nodeParentResolver: ParentResolver = nodeParentResolverWith(false);
+
+/**
+ * The locator paths a new differencing image at `childPath` stores for `parentPath`.
+ *
+ * absolute_win32_path is an extended-length path (§2.6.2.6.3: "\\?\" then a drive letter or a
+ * UNC share, then the path with "\" separators), as Hyper-V writes it: "\\?\C:\vms\p.vhdx",
+ * "\\?\UNC\server\share\p.vhdx". A POSIX path has no drive: its components follow the prefix
+ * with "\" separators, the root's slash dropped ("/tmp/p.vhdx" → "\\?\tmp\p.vhdx"), so no
+ * separator is doubled; `localParentPath` maps it back.
+ */
 export function parentLocatorPaths(
   childPath: string,
   parentPath: string,
@@ -44,7 +59,9 @@ export function parentLocatorPaths(
   const abs = resolve(parentPath);
   const rel = relative(dirname(resolve(childPath)), abs);
   const relativePath = (isAbsolute(rel) ? abs : rel).split(sep).join("\\");
-  const absoluteWin32Path = WIN32_PREFIX + (onWindows ? abs : abs.split("/").join("\\"));
+  const absoluteWin32Path =
+    WIN32_PREFIX +
+    (onWindows ? (abs.startsWith("\\\\") ? "UNC\\" + abs.slice(2) : abs) : abs.split("/").filter(Boolean).join("\\"));
   return { relativePath, absoluteWin32Path };
 }
 
@@ -103,10 +120,13 @@ export interface OpenedChain {
  */
 export async function openWithParents(
   path: string,
-  opts: { readOnly?: boolean; force?: boolean; maxDepth?: number } = {},
+  opts: { readOnly?: boolean; force?: boolean; maxDepth?: number; lock?: boolean } = {},
 ): Promise<OpenedChain> {
   const readOnly = opts.readOnly ?? true;
-  const file = await NodeFileBackend.open(path, { readOnly });
+  // Locked: the image itself shared or exclusive as it is opened, its parents shared.
+  const lock = opts.lock ? (readOnly ? "shared" : "exclusive") : undefined;
+  const file = await NodeFileBackend.open(path, { readOnly, lock });
+  const parentResolver = nodeParentResolverWith(opts.lock ?? false);
   // Writable: a log left by an interrupted session is replayed into the file first (§2.3.3).
   let image: VhdxImage;
   try {
@@ -120,7 +140,7 @@ export async function openWithParents(
   try {
     chain = await attachParents(image, resolve(path), {
       resolve: async (key, value, childLocation) => {
-        const found = await nodeParentResolver(key, value, childLocation);
+        const found = await parentResolver(key, value, childLocation);
         if (found) located.push(found.location);
         return found;
       },

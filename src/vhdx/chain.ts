@@ -26,7 +26,14 @@ export interface ChainOptions {
   maxDepth?: number;
 }
 
-export const DEFAULT_MAX_DEPTH = 16;
+/**
+ * Chains are followed as deep as the files go: Hyper-V keeps up to 50 checkpoints a machine, and
+ * each level costs only its own structures (its BAT and a bounded sector bitmap cache). A cycle is
+ * refused as soon as a file comes round again; this bound only keeps the loop finite when a
+ * resolver keeps finding new files, far past any real chain (and past the open-file limit of most
+ * systems, which refuses first with the system's own error).
+ */
+export const DEFAULT_MAX_DEPTH = 4096;
 
 /**
  * Attaches the parent chain of a differencing image: for each child, tries relative_path, then

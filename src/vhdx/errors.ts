@@ -33,7 +33,8 @@ export type VhdxErrorCode =
   | "CANCELLED"
   | "IO_ERROR"
   | "FILE_EXISTS"
-  | "FILE_IN_USE";
+  | "FILE_IN_USE"
+  | "FILE_LOCKED";
 
 /**
  * The engine's one error type: what went wrong, in which structure, at which file offset.

@@ -13,7 +13,7 @@ import { VhdxError } from "./errors";
 import type { Guid } from "./guid";
 import { HEADER_OFFSETS } from "./header";
 import { checkRange, VhdxImage } from "./image";
-import { HeaderUpdater, LogWriter, LogWriterOptions, MetadataUpdate } from "./log";
+import { failedBeforeLogEntry, HeaderUpdater, LogWriter, LogWriterOptions, MetadataUpdate } from "./log";
 import { ReadGate, Mutex } from "./mutex";
 
 export interface WriterOptions {
@@ -153,14 +153,10 @@ export class VhdxWriter {
    * Blocks that need new space get it; all BAT and sector bitmap changes commit in ONE log entry.
    */
   async writeBlocks(groups: readonly [number, BlockEdit[]][], copyOnWrite: boolean): Promise<void> {
-    const staged = new StagedBlocks(this.image);
-    try {
+    await this.staging(async (staged, commit) => {
       for (const [block, edits] of groups) await this.stageBlock(staged, block, edits, copyOnWrite);
-      await this.commitStaged(staged);
-    } catch (e) {
-      this.abandonStaged(staged);
-      throw e;
-    }
+      await commit();
+    });
   }
 
   /**
@@ -233,9 +229,10 @@ export class VhdxWriter {
 
   /**
    * Runs `fn` with a fresh StagedBlocks and a `commit` that commits them (commitStaged). If `fn`
-   * fails before calling `commit`, the staged space goes back to the allocator and blocks staged
-   * past the file's old end are cut off, as nothing references them; once `commit` has started the
-   * file is left as it is (its log entry may point at them).
+   * fails before its commit's log entry is whole in the file (before `commit`, or inside it: a full
+   * disk refusing the entry), the staged space goes back to the allocator and blocks staged past
+   * the file's old end are cut off, as nothing references them; once the entry is written the file
+   * is left as it is (a replay may point at them).
    */
   async staging<T>(
     fn: (
@@ -254,7 +251,14 @@ export class VhdxWriter {
       });
     } catch (e) {
       this.abandonStaged(staged);
-      if (!committing && (await file.size()) > startSize) await file.truncate(startSize);
+      if (!committing || failedBeforeLogEntry(e)) {
+        if ((await file.size()) > startSize) {
+          await file.truncate(startSize);
+          this.image.fileSize = startSize;
+          // The space given back past the new end is no gap of the file any more.
+          this.allocator.reset();
+        }
+      }
       throw e;
     }
   }

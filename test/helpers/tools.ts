@@ -31,6 +31,9 @@ export const TOOL_PACKAGES: Record<string, string> = {
   debugfs: "e2fsprogs",
   dumpe2fs: "e2fsprogs",
   istat: "sleuthkit",
+
+  prlimit: "util-linux",
+  perl: "perl-base",
 };
 
 /** Absolute path of an executable on PATH, or undefined. */

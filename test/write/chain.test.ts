@@ -93,10 +93,22 @@ describe("differencing chains", () => {
     await makeBase(base);
     await writeAll(base, [[5000, pattern(9, 10_000)]], model);
     const paths = parentLocatorPaths(child, base);
+    // Written as Hyper-V writes an extended-length path: "\\?\" then the path, no separator doubled.
+    expect(paths.absoluteWin32Path).toMatch(/^\\\\\?\\[^\\]/);
+    expect(paths.absoluteWin32Path.slice(2)).not.toContain("\\\\");
     await makeChild(child, base, { relativePath: "nowhere\\x.vhdx", absoluteWin32Path: paths.absoluteWin32Path });
     const { image, chain } = await openWithParents(child);
     expect(Buffer.from(await image.read(0, 20_000)).equals(Buffer.from(model.subarray(0, 20_000)))).toBe(true);
     await closeChain(chain);
+    // A child an earlier version made, with the root's separator doubled ("\\?\\tmp\…"), still opens.
+    const old = tmp.path("abs-old-child.vhdx");
+    await makeChild(old, base, {
+      relativePath: "nowhere\\x.vhdx",
+      absoluteWin32Path: "\\\\?\\" + base.split("/").join("\\"),
+    });
+    const opened = await openWithParents(old);
+    expect(Buffer.from(await opened.image.read(0, 20_000)).equals(Buffer.from(model.subarray(0, 20_000)))).toBe(true);
+    await closeChain(opened.chain);
   });
 
   it("refuses a parent whose DataWriteGuid changed, naming both GUIDs, unless forced", async () => {
@@ -157,11 +169,13 @@ describe("differencing chains", () => {
     expect(localParentPath("relative_path", "..\\..\\p\\parent.vhdx", "/d/path1/sub2/file.vhdx")).toBe(
       "/d/p/parent.vhdx",
     );
+    // The form written now, and the doubled one earlier versions wrote: both name /srv/vm/p.vhdx.
+    expect(localParentPath("absolute_win32_path", "\\\\?\\srv\\vm\\p.vhdx", "/x/c.vhdx")).toBe("/srv/vm/p.vhdx");
     expect(localParentPath("absolute_win32_path", "\\\\?\\\\srv\\vm\\p.vhdx", "/x/c.vhdx")).toBe("/srv/vm/p.vhdx");
     expect(localParentPath("absolute_win32_path", "\\\\?\\d:\\path2\\parent.vhdx", "/x/c.vhdx")).toBe(null);
     expect(parentLocatorPaths("/vms/a/b/c.vhdx", "/vms/base.vhdx")).toEqual({
       relativePath: "..\\..\\base.vhdx",
-      absoluteWin32Path: "\\\\?\\\\vms\\base.vhdx",
+      absoluteWin32Path: "\\\\?\\vms\\base.vhdx",
     });
   });
 

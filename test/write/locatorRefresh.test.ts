@@ -98,7 +98,7 @@ describe("stale parent locator paths", () => {
     expect(locatorUpdates).toEqual([
       { key: "absolute_win32_path", from: original.absolute, to: fresh.absoluteWin32Path },
     ]);
-    expect(fresh.absoluteWin32Path).toBe("\\\\?\\" + parent.split("/").join("\\"));
+    expect(fresh.absoluteWin32Path).toBe("\\\\?\\" + parent.slice(1).split("/").join("\\"));
 
     const after = await readBack(child);
     expect(after.absolute).toBe(fresh.absoluteWin32Path);

@@ -10,7 +10,7 @@ export type { ReplayResult, ReplayPreviewItem } from "./replay";
 export { OverlayBackend } from "./overlay";
 export { HeaderUpdater } from "./headerUpdate";
 export type { HeaderChanges, HeaderUpdateOptions } from "./headerUpdate";
-export { LogWriter, toLogUpdates, fitsOneDescriptorSector } from "./writer";
+export { LogWriter, toLogUpdates, fitsOneDescriptorSector, failedBeforeLogEntry } from "./writer";
 export type { MetadataUpdate, CommitInfo, LogWriterOptions, CommitOptions } from "./writer";
 export { writeZeros } from "./zeros";
 export { recoverLog } from "./recover";

@@ -88,6 +88,38 @@ export class LogWriter {
   }
 
   private async commitNow(updates: readonly MetadataUpdate[], opts: CommitOptions): Promise<CommitInfo> {
+    const progress = { whole: false };
+    let info: { info: CommitInfo; list: LogUpdate[]; lastFileOffset: number };
+    try {
+      info = await this.writeEntry(updates, opts, progress);
+    } catch (e) {
+      if (!progress.whole && typeof e === "object" && e !== null) NOT_LOGGED.add(e);
+      throw e;
+    }
+    const { list, lastFileOffset } = info;
+    try {
+      await this.opts.afterLogFlush?.(info.info);
+      // §2.3 steps 3–4: apply in place, flush; the entry's space may then be reused.
+      await applyUpdates(this.io, list);
+      if ((await this.io.size()) < lastFileOffset) await this.io.truncate(lastFileOffset);
+      await this.io.flush();
+    } catch (e) {
+      this.unapplied = { sequenceNumber: info.info.sequenceNumber, cause: e };
+      throw e;
+    }
+    this.stableSize = await this.io.size();
+    return info.info;
+  }
+
+  /**
+   * §2.3 steps 1–2: the entry written whole and flushed. A failure before the entry's last byte is
+   * written leaves no valid entry behind (its checksum covers all of it), so nothing can replay it.
+   */
+  private async writeEntry(
+    updates: readonly MetadataUpdate[],
+    opts: CommitOptions,
+    progress: { whole: boolean },
+  ): Promise<{ info: CommitInfo; list: LogUpdate[]; lastFileOffset: number }> {
     if (this.unapplied) {
       throw new VhdxError(
         "LOG_NEEDS_REPLAY",
@@ -121,7 +153,7 @@ export class LogWriter {
     // §2.3.1.1 FlushedFileOffset: a size already stable on disk. A flush since the last size change
     // (the caller's data flush, see flushData, or the header update above) already made it so;
     // only a size nobody flushed costs one more flush here.
-    let size = await this.io.size();
+    const size = await this.io.size();
     if (size !== this.stableSize) {
       await this.io.flush();
       this.stableSize = size;
@@ -148,6 +180,8 @@ export class LogWriter {
     const first = Math.min(entryLength, logLength - position);
     await this.io.write(logOffset + position, entry.subarray(0, first));
     if (first < entryLength) await this.io.write(logOffset, entry.subarray(first));
+    // Whole in the file's cache from here: a failed flush may still let it reach the disk.
+    progress.whole = true;
     await this.io.flush();
     this.sequenceNumber = sequenceNumber;
     this.head = (position + entryLength) % logLength;
@@ -162,19 +196,7 @@ export class LogWriter {
       flushedFileOffset,
       lastFileOffset,
     };
-    try {
-      await this.opts.afterLogFlush?.(info);
-      // §2.3 steps 3–4: apply in place, flush; the entry's space may then be reused.
-      await applyUpdates(this.io, list);
-      if ((await this.io.size()) < lastFileOffset) await this.io.truncate(lastFileOffset);
-      await this.io.flush();
-    } catch (e) {
-      this.unapplied = { sequenceNumber, cause: e };
-      throw e;
-    }
-    size = await this.io.size();
-    this.stableSize = size;
-    return info;
+    return { info, list, lastFileOffset };
   }
 
   /**
@@ -277,4 +299,15 @@ async function applyUpdates(io: RandomAccess, list: readonly LogUpdate[]): Promi
 
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** Errors of commits that failed before their log entry was whole in the file. */
+const NOT_LOGGED = new WeakSet<object>();
+
+/**
+ * True when `e` ended a commit before its log entry was whole in the file: no replay can apply
+ * it, so whatever the caller staged for it (new blocks) is referenced by nothing and may go back.
+ */
+export function failedBeforeLogEntry(e: unknown): boolean {
+  return typeof e === "object" && e !== null && NOT_LOGGED.has(e);
 }
