@@ -26,7 +26,7 @@ export default {
       for (let at = 0; at < GiB; at += buf.length) writeSync(fd, randomFillSync(buf));
       closeSync(fd);
       run("truncate", ["-s", "1100M", raw]);
-      run("mkfs.fat", ["-F", "32", "-s", "64", raw]);
+      run("mkfs.fat", ["-F", "32", "-s", "8", raw]);
       timeProcess({ cmd: "mcopy", args: ["-i", raw, file, "::/"] }, { env });
       run("qemu-img", ["convert", "-f", "raw", "-O", "vhdx", raw, path]);
       // The file's first sector, from The Sleuth Kit (inode of /BIG.BIN, then its sector list).

@@ -7,7 +7,6 @@ import { FsError } from "../fs/errors";
 import { listVolumes, volumeDevice, type Volume, type VolumeTable } from "../fs/partitions/volumes";
 import type { BlockDevice } from "../fs/types";
 import { NodeFileBackend } from "../node/fileBackend";
-import { RawFileDisk } from "../node/rawDisk";
 import { flagString, ParsedArgs, UsageError } from "./args";
 import { formatSize } from "./format";
 
@@ -37,12 +36,10 @@ export async function openDisk(path: string): Promise<OpenDisk> {
       close: () => closeChain(chain),
     };
   }
-  const raw = await RawFileDisk.open(path);
-  return {
-    device: { size: raw.virtualSize, read: (o, l) => raw.read(o, l) },
-    sectorSize: 512,
-    close: () => raw.close(),
-  };
+  // A raw disk is read as it is: no hole lookup (RawFileDisk's), which only streaming copies use.
+  const raw = await NodeFileBackend.open(path, { readOnly: true });
+  const size = await raw.size();
+  return { device: { size, read: (o, l) => raw.read(o, l) }, sectorSize: 512, close: () => raw.close() };
 }
 
 /** One line per volume, for `vhdx partitions` and the "choose one" message. */
