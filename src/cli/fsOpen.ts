@@ -13,6 +13,11 @@ import { formatSize } from "./format";
 export interface OpenDisk {
   device: BlockDevice;
   sectorSize: number;
+  /**
+   * The disk's bytes [offset, offset + length) as a stream of pieces, each valid until the next
+   * is asked for: for a VHDX the path `vhdx cat` takes (reads ahead, buffers reused).
+   */
+  segments?(offset: number, length: number): AsyncIterable<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -33,6 +38,7 @@ export async function openDisk(path: string): Promise<OpenDisk> {
     return {
       device: { size: image.virtualSize, read: (o, l) => image.read(o, l) },
       sectorSize: image.params.logicalSectorSize,
+      segments: (o, l) => image.segments(o, l, { reuse: true }),
       close: () => closeChain(chain),
     };
   }
