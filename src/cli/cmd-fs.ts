@@ -79,11 +79,14 @@ export async function partitionsCommand(a: ParsedArgs, io: Io): Promise<number> 
   }
 }
 
+/** The volume's bytes [offset, offset + length) as pieces, each valid until the next is asked for. */
+type Span = (offset: number, length: number) => AsyncIterable<Uint8Array>;
+
 /** Mounts the chosen volume, or prints the partitions and returns exit code 2. */
 async function withFileSystem(
   a: ParsedArgs,
   command: string,
-  run: (fs: FileSystem, device: BlockDevice) => Promise<number>,
+  run: (fs: FileSystem, device: BlockDevice, span: Span | null) => Promise<number>,
 ): Promise<number> {
   const disk: OpenDisk = await openDisk(a.positionals[0]);
   try {
@@ -94,7 +97,9 @@ async function withFileSystem(
       );
       return 2;
     }
-    return await run(await mount(c.device), c.device);
+    const start = c.volume.start;
+    const span: Span | null = disk.segments ? (o, l) => disk.segments!(start + o, l) : null;
+    return await run(await mount(c.device), c.device, span);
   } finally {
     await disk.close();
   }
@@ -203,7 +208,7 @@ export async function getCommand(a: ParsedArgs, io: Io): Promise<number> {
   const output = flagString(a, "output");
   if (output !== undefined && existsSync(output))
     throw new UsageError(`${output} already exists; get never overwrites a file`);
-  return withFileSystem(a, "get", async (fs, device) => {
+  return withFileSystem(a, "get", async (fs, device, span) => {
     const file = await lookup(fs, a.positionals[1]);
     if (file.type !== "file")
       throw new FsError(
@@ -212,7 +217,7 @@ export async function getCommand(a: ParsedArgs, io: Io): Promise<number> {
         "path",
       );
     if (output === undefined) {
-      await streamFile(fs, device, file, (b) => io.outBytes(b));
+      await streamFile(fs, device, span, file, (b) => io.outBytes(b));
       return 0;
     }
     // Written under a temporary name beside the output, then linked to it: the output appears
@@ -222,7 +227,7 @@ export async function getCommand(a: ParsedArgs, io: Io): Promise<number> {
     try {
       try {
         let pos = 0;
-        await streamFile(fs, device, file, async (b) => {
+        await streamFile(fs, device, span, file, async (b) => {
           let done = 0;
           while (done < b.length) done += (await fh.write(b, done, b.length - done, pos + done)).bytesWritten;
           pos += b.length;
@@ -246,6 +251,7 @@ export async function getCommand(a: ParsedArgs, io: Io): Promise<number> {
 async function streamFile(
   fs: FileSystem,
   device: BlockDevice,
+  span: Span | null,
   file: FsEntry,
   write: (b: Uint8Array) => Promise<void>,
 ): Promise<void> {
@@ -260,8 +266,13 @@ async function streamFile(
         await write(zeros.subarray(0, Math.min(zeros.length, x.length - at)));
       continue;
     }
-    // An encoded run (compressed) reads through the file system; a plain one straight from the volume.
+    // A plain run streams from the disk as `vhdx cat` does; an encoded one (compressed) reads
+    // through the file system.
     const base = x.deviceOffset;
+    if (!x.encoded && span) {
+      for await (const piece of span(base, x.length)) await write(piece);
+      continue;
+    }
     const readPiece = (at: number) => {
       const n = Math.min(GET_PIECE, x.length - at);
       return x.encoded ? fs.read(file, x.fileOffset + at, n) : device.read(base + at, n);

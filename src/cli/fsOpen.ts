@@ -7,13 +7,17 @@ import { FsError } from "../fs/errors";
 import { listVolumes, volumeDevice, type Volume, type VolumeTable } from "../fs/partitions/volumes";
 import type { BlockDevice } from "../fs/types";
 import { NodeFileBackend } from "../node/fileBackend";
-import { RawFileDisk } from "../node/rawDisk";
 import { flagString, ParsedArgs, UsageError } from "./args";
 import { formatSize } from "./format";
 
 export interface OpenDisk {
   device: BlockDevice;
   sectorSize: number;
+  /**
+   * The disk's bytes [offset, offset + length) as a stream of pieces, each valid until the next
+   * is asked for: for a VHDX the path `vhdx cat` takes (reads ahead, buffers reused).
+   */
+  segments?(offset: number, length: number): AsyncIterable<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -34,15 +38,14 @@ export async function openDisk(path: string): Promise<OpenDisk> {
     return {
       device: { size: image.virtualSize, read: (o, l) => image.read(o, l) },
       sectorSize: image.params.logicalSectorSize,
+      segments: (o, l) => image.segments(o, l, { reuse: true }),
       close: () => closeChain(chain),
     };
   }
-  const raw = await RawFileDisk.open(path);
-  return {
-    device: { size: raw.virtualSize, read: (o, l) => raw.read(o, l) },
-    sectorSize: 512,
-    close: () => raw.close(),
-  };
+  // A raw disk is read as it is: no hole lookup (RawFileDisk's), which only streaming copies use.
+  const raw = await NodeFileBackend.open(path, { readOnly: true });
+  const size = await raw.size();
+  return { device: { size, read: (o, l) => raw.read(o, l) }, sectorSize: 512, close: () => raw.close() };
 }
 
 /** One line per volume, for `vhdx partitions` and the "choose one" message. */

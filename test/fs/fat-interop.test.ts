@@ -16,7 +16,11 @@ import { listVolumes, volumeDevice } from "../../src/fs/partitions/volumes";
 import { mount } from "../../src/fs/registry";
 import type { BlockDevice, FileSystem, FsEntry } from "../../src/fs/types";
 import { NodeFileBackend } from "../../src/node/fileBackend";
+import { payloadEntryIndex } from "../../src/vhdx/bat";
+import { MiB } from "../../src/vhdx/bytes";
 import { openImage, type VhdxImage } from "../../src/vhdx/image";
+import { serializeLogEntry } from "../../src/vhdx/log";
+import { withHeader } from "../helpers/buildImage";
 import { useTempDir } from "../helpers/tmp";
 import { missingTools } from "../helpers/tools";
 import { FAT_TOOLS, fatFixtures, icat, sha256, tskList, type Disk, type Fixtures, type TreeEntry } from "./fatFixtures";
@@ -244,6 +248,45 @@ describe.skipIf(skip)("FAT volumes made by mkfs.fat and mcopy, read as The Sleut
         [5, "0x06", "fat16"],
         [6, "0x0c", "fat32"],
       ]);
+    });
+
+    it("reads a VHDX whose log awaits replay as replayed, and writes nothing", async () => {
+      // A log entry that renames EMPTYDIR to REPLAYED in the root directory's sector.
+      const path = tmp.path("dirty.vhdx");
+      copyFileSync(disk("whole").vhdx, path);
+      const virtual = new Uint8Array(readFileSync(disk("whole").raw));
+      const name = new TextEncoder().encode("EMPTYDIR   ");
+      let v = -1;
+      for (let at = 0; at + 32 <= virtual.length && v < 0; at += 32)
+        if (virtual[at + 11] === 0x10 && name.every((c, i) => virtual[at + i] === c)) v = at;
+      expect(v).toBeGreaterThan(0);
+      const { img } = await openVhdx(path);
+      const block = Math.floor(v / img.blockSize);
+      const fileOffset = img.bat.fileOffsetMB(payloadEntryIndex(img.geometry, block)) * MiB + (v % img.blockSize);
+      const logOffset = img.info().log.offset;
+      await img.close();
+      const bytes = new Uint8Array(readFileSync(path));
+      const sectorAt = fileOffset - (fileOffset % 4096);
+      const sector = bytes.slice(sectorAt, sectorAt + 4096);
+      sector.set(new TextEncoder().encode("REPLAYED   "), fileOffset - sectorAt);
+      const logGuid = "5d1a4f5e-0b7c-4c1e-9a52-7e4b1f0c2d3a";
+      const entry = serializeLogEntry({
+        tail: 0,
+        sequenceNumber: 5n,
+        logGuid,
+        flushedFileOffset: bytes.length,
+        lastFileOffset: bytes.length,
+        updates: [{ kind: "data", fileOffset: sectorAt, data: sector }],
+      });
+      bytes.set(entry, logOffset);
+      withHeader(bytes, 0, { logGuid });
+      withHeader(bytes, 1, { logGuid });
+      writeFileSync(path, bytes);
+      const before = sha256(readFileSync(path));
+      const names = lsJson(path).map((e) => e.path);
+      expect(names).toContain("REPLAYED");
+      expect(names).not.toContain("EMPTYDIR");
+      expect(sha256(readFileSync(path))).toBe(before);
     });
 
     it("reads through a differencing child as cat does", () => {

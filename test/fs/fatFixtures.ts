@@ -2,7 +2,8 @@
  * FAT fixtures made by the format's own tools: a directory tree generated here, put into FAT12,
  * FAT16 and FAT32 volumes with mkfs.fat and `mcopy -s` (mtools), laid into a GPT disk (sgdisk),
  * an MBR disk with logical partitions (sfdisk) and a whole disk, each converted to VHDX with
- * qemu-img. Built once per test run into one temporary folder, shared by the test files.
+ * qemu-img. Built once per test run into one temporary folder, shared by the test files, and
+ * removed when the run ends (test/global-setup.ts).
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";

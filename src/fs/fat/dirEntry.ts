@@ -39,11 +39,18 @@ export interface ShortEntry {
   atime: number | null;
 }
 
-function oemText(b: Uint8Array): string {
+/** DIR_Name bytes [from, to) in the OEM code page, trailing spaces dropped; 0x05 first means 0xE5. */
+function oemText(b: Uint8Array, from: number, to: number): string {
+  while (to > from && b[to - 1] === 0x20) to--;
   let s = "";
-  for (const c of b) s += c < 0x80 ? String.fromCharCode(c) : CP437_HIGH[c - 0x80];
+  for (let i = from; i < to; i++) {
+    const c = i === 0 && b[0] === 0x05 ? DELETED : b[i];
+    s += c < 0x80 ? String.fromCharCode(c) : CP437_HIGH[c - 0x80];
+  }
   return s;
 }
+
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** A FAT date and time (and tenths of 10 ms) as milliseconds, the fields read as UTC; null when unset or invalid. */
 export function fatTime(date: number, time: number, tenths = 0): number | null {
@@ -55,32 +62,29 @@ export function fatTime(date: number, time: number, tenths = 0): number | null {
   const m = (time >> 5) & 63;
   const s = (time & 31) * 2;
   if (month < 1 || month > 12 || day < 1 || h > 23 || m > 59 || s > 59 || tenths > 199) return null;
-  const ms = Date.UTC(year, month - 1, day, h, m, s) + tenths * 10;
-  // Day 31 of a 30-day month rolls into the next month: not a date the format can hold.
-  return new Date(ms).getUTCDate() === day ? ms : null;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > DAYS_IN_MONTH[month - 1] || (month === 2 && day === 29 && !leap)) return null;
+  return Date.UTC(year, month - 1, day, h, m, s) + tenths * 10;
 }
 
 export function parseShortEntry(b: Uint8Array, at: number, fat32: boolean): ShortEntry {
-  const dv = new DataView(b.buffer, b.byteOffset + at, DIR_ENTRY_SIZE);
+  const u16 = (o: number) => b[at + o] | (b[at + o + 1] << 8);
   const rawName = b.slice(at, at + 11);
-  const nameBytes = rawName.slice();
-  if (nameBytes[0] === 0x05) nameBytes[0] = DELETED;
   const ntRes = b[at + 12];
-  let base = oemText(nameBytes.subarray(0, 8)).replace(/ +$/, "");
-  let ext = oemText(nameBytes.subarray(8, 11)).replace(/ +$/, "");
+  let base = oemText(rawName, 0, 8);
+  let ext = oemText(rawName, 8, 11);
   if (ntRes & NT_LOWER_BASE) base = base.toLowerCase();
   if (ntRes & NT_LOWER_EXT) ext = ext.toLowerCase();
-  const hi = fat32 ? dv.getUint16(20, true) : 0;
   return {
     rawName,
     name: ext ? `${base}.${ext}` : base,
     attributes: b[at + 11],
     ntRes,
-    firstCluster: hi * 0x10000 + dv.getUint16(26, true),
-    fileSize: dv.getUint32(28, true),
-    mtime: fatTime(dv.getUint16(24, true), dv.getUint16(22, true)),
-    crtime: fatTime(dv.getUint16(16, true), dv.getUint16(14, true), b[at + 13]),
-    atime: fatTime(dv.getUint16(18, true), 0),
+    firstCluster: (fat32 ? u16(20) : 0) * 0x10000 + u16(26),
+    fileSize: u16(28) + u16(30) * 0x10000,
+    mtime: fatTime(u16(24), u16(22)),
+    crtime: fatTime(u16(16), u16(14), b[at + 13]),
+    atime: fatTime(u16(18), 0),
   };
 }
 

@@ -88,6 +88,15 @@ export class FatTable {
     return cluster & 1 ? v >> 4 : v & 0xfff;
   }
 
+  /** The entry when its page is already read (no await per cluster on long chains), else undefined. */
+  peek(cluster: number): number | undefined {
+    const byte = Math.floor((cluster * entryBits(this.type)) / 8);
+    const p = Math.floor(byte / PAGE);
+    const page = this.pages.get(p);
+    if (!page || (this.type === "fat12" && byte + 1 >= (p + 1) * PAGE)) return undefined;
+    return fatEntry(page, this.type, cluster, p * PAGE);
+  }
+
   private async page(p: number): Promise<Uint8Array> {
     let b = this.pages.get(p);
     if (!b) {
@@ -135,7 +144,7 @@ export class FatTable {
     let run: ClusterRun = { first, count: 1 };
     for (let n = 1; ; n++) {
       if (n >= limit && clusters !== undefined) break;
-      const v = await this.next(cur);
+      const v = this.peek(cur) ?? (await this.next(cur));
       if (this.isEnd(v)) {
         if (clusters !== undefined)
           throw new FsError(

@@ -26,7 +26,7 @@ function refOf(e: FsEntry): { first: number; offset: number; ancestors: number[]
 
 export class FatFileSystem implements FileSystem {
   readonly type: string;
-  readonly label: string;
+  private volumeLabel = "";
   readonly uuid: string;
   readonly blockSize: number;
   readonly size: number;
@@ -40,11 +40,9 @@ export class FatFileSystem implements FileSystem {
   private constructor(
     private readonly device: BlockDevice,
     readonly bs: BootSector,
-    label: string,
     findings: FsFinding[],
   ) {
     this.type = bs.fatType;
-    this.label = label;
     this.uuid =
       bs.volumeId === null
         ? ""
@@ -73,12 +71,16 @@ export class FatFileSystem implements FileSystem {
           offset: at,
         });
     }
-    const fs0 = new FatFileSystem(device, bs, "", findings);
-    await fs0.fat.compareCopies(findings);
-    const rootLabel = await fs0.rootLabel();
-    const label = rootLabel ?? (bs.volumeLabel === "NO NAME" ? "" : bs.volumeLabel);
-    const fs = new FatFileSystem(device, bs, label, findings);
+    const fs = new FatFileSystem(device, bs, findings);
+    await fs.fat.compareCopies(findings);
+    const rootLabel = await fs.rootLabel();
+    fs.volumeLabel = rootLabel ?? (bs.volumeLabel === "NO NAME" ? "" : bs.volumeLabel);
     return fs;
+  }
+
+  /** The root directory's volume label entry, else BS_VolLab (unless "NO NAME"). */
+  get label(): string {
+    return this.volumeLabel;
   }
 
   /** The volume label entry of the root directory, looked for in its first 64 KiB. */
