@@ -70,6 +70,34 @@ const REQUIREMENTS = [
     present: () => onPath("mke2fs"),
   },
   {
+    what: "mkntfs, ntfs-3g (NTFS fixtures, filled through FUSE)",
+    pkg: "ntfs-3g",
+    present: () =>
+      onPath("ntfs-3g") && (onPath("mkntfs") || executable("/usr/sbin/mkntfs") || executable("/sbin/mkntfs")),
+  },
+  {
+    what: "mkfs.exfat (exFAT fixtures)",
+    pkg: "exfatprogs",
+    present: () => onPath("mkfs.exfat") || executable("/usr/sbin/mkfs.exfat") || executable("/sbin/mkfs.exfat"),
+  },
+  {
+    what: "mount.exfat-fuse (exFAT fixtures are filled through FUSE)",
+    pkg: "exfat-fuse",
+    present: () =>
+      onPath("mount.exfat-fuse") || executable("/usr/sbin/mount.exfat-fuse") || executable("/sbin/mount.exfat-fuse"),
+  },
+  {
+    what: "fusermount (unmounts the FUSE fixtures)",
+    pkg: "fuse3",
+    present: () => onPath("fusermount") || onPath("fusermount3"),
+  },
+  { what: "setfattr (NTFS compression and streams through ntfs-3g)", pkg: "attr", present: () => onPath("setfattr") },
+  {
+    what: "losetup (exFAT fixtures are mounted from a loop device)",
+    pkg: "mount",
+    present: () => onPath("losetup") || executable("/usr/sbin/losetup") || executable("/sbin/losetup"),
+  },
+  {
     what: "fls, icat, istat (file systems are checked against The Sleuth Kit)",
     pkg: "sleuthkit",
     present: () => onPath("fls"),

@@ -99,7 +99,9 @@ async function withFileSystem(
     }
     const start = c.volume.start;
     const span: Span | null = disk.segments ? (o, l) => disk.segments!(start + o, l) : null;
-    return await run(await mount(c.device), c.device, span);
+    const fs = await mount(c.device);
+    if (a.flags.has("system")) fs.showSystem = true;
+    return await run(fs, c.device, span);
   } finally {
     await disk.close();
   }

@@ -35,5 +35,5 @@ export const CONVERT_FLAGS = {
 export const MERGE_FLAGS = { help: "bool" } as const;
 
 export const PARTITIONS_FLAGS = { json: "bool", help: "bool" } as const;
-export const LS_FLAGS = { partition: "value", recursive: "bool", json: "bool", help: "bool" } as const;
-export const GET_FLAGS = { partition: "value", output: "value", help: "bool" } as const;
+export const LS_FLAGS = { partition: "value", recursive: "bool", json: "bool", system: "bool", help: "bool" } as const;
+export const GET_FLAGS = { partition: "value", output: "value", system: "bool", help: "bool" } as const;

@@ -110,16 +110,18 @@ the primary is damaged), MBR partitions (1–4 primary, 5 onwards logical, as Li
 them), or the whole disk when a file system starts at offset 0. For each: number, start,
 size, type, GPT name, and the file system its signature names. Writes nothing.
 `,
-  ls: `Usage: vhdx ls <image> [PATH] [--partition N] [--recursive|-R] [--json]
+  ls: `Usage: vhdx ls <image> [PATH] [--partition N] [--recursive|-R] [--json] [--system]
 
 Lists the directory PATH ("/"-separated, default the root) of the file system on the disk,
 or the one entry when PATH is a file. On a disk with more than one file system, --partition
 picks one (exit 2 with the list otherwise). --json prints an array of
 { path, name, type, size, mtime, target? }: path from the root without a leading slash,
 type file, dir, symlink or other, mtime ISO 8601 (without a zone where the file system
-keeps local time, as FAT does). A path that does not exist: exit 1.
+keeps local time, as FAT does). A path that does not exist: exit 1. NTFS metafiles ($MFT,
+$LogFile, $Bitmap …) are listed only with --system; alternate data streams are listed as
+name:stream and can be read with get.
 `,
-  get: `Usage: vhdx get <image> PATH [--partition N] [--output FILE]
+  get: `Usage: vhdx get <image> PATH [--partition N] [--output FILE] [--system]
 
 Writes the bytes of the file PATH to stdout, or to FILE, streamed a few megabytes at a time
 (holes are written without being read). FILE must not exist yet: it is written under a

@@ -97,6 +97,8 @@ export interface FileSystem {
   readonly blockSize: number;
   /** The volume's length in bytes as the file system sees it. */
   readonly size: number;
+  /** List the format's metafiles too (NTFS: $MFT, $LogFile …); formats without them ignore it. */
+  showSystem?: boolean;
   /** Volume-level findings: needs_recovery, FATs that disagree, a backup superblock used … */
   readonly findings: readonly FsFinding[];
   root(): Promise<FsEntry>;

@@ -36,6 +36,8 @@ export interface Attribute {
   initializedSize: number;
   /** Where the record lies on the volume, for findings and owners. */
   recordOffset: number;
+  /** Resident: where the value starts inside its record. */
+  valueOffset: number;
 }
 
 /** Every attribute of a fixed-up record, in order, until the end marker or `usedSize`. */
@@ -93,6 +95,7 @@ export function parseAttributes(
       }
       out.push({
         ...base,
+        valueOffset: at + voff,
         value: a.subarray(voff, voff + vlen),
         runs: [],
         lowestVcn: 0,
@@ -120,6 +123,7 @@ export function parseAttributes(
         throw new FsError("FS_CORRUPT", "a runlist offset past its attribute", S, recordOffset + at + 32);
       out.push({
         ...base,
+        valueOffset: 0,
         value: null,
         runs: decodeRunlist(a, runOffset, length, lowestVcn, clusters, recordOffset + at),
         lowestVcn,

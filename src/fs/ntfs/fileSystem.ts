@@ -339,9 +339,17 @@ export class NtfsFileSystem implements FileSystem {
   async *extents(file: FsEntry): AsyncIterable<FileExtent> {
     const s = await this.streamFor(file);
     if (s.value) {
-      // A resident stream's bytes live inside its MFT record, behind the record's fixups: `read` only.
-      if (s.dataSize > 0)
-        yield { fileOffset: 0, length: s.dataSize, deviceOffset: null, encoded: true, deviceLength: 0 };
+      // A resident stream's bytes live inside its MFT record, where the record's fixups may stand
+      // in for two of them: encoded, so readers take them through `read`.
+      if (s.dataSize > 0) {
+        yield {
+          fileOffset: 0,
+          length: s.dataSize,
+          deviceOffset: s.valueDeviceOffset,
+          deviceLength: s.dataSize,
+          encoded: true,
+        };
+      }
       return;
     }
     yield* streamExtents(s);

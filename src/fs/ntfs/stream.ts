@@ -12,6 +12,8 @@ import type { Run } from "./runlist";
 export interface Stream {
   /** Resident value, or null. */
   value: Uint8Array | null;
+  /** Resident: where the value lies on the volume (inside its MFT record). */
+  valueDeviceOffset: number;
   runs: Run[];
   dataSize: number;
   initializedSize: number;
@@ -29,6 +31,7 @@ export function streamOf(pieces: Attribute[], clusterBytes: number, what: string
   if (first.value)
     return {
       value: first.value,
+      valueDeviceOffset: first.recordOffset + first.valueOffset,
       runs: [],
       dataSize: first.value.length,
       initializedSize: first.value.length,
@@ -68,6 +71,7 @@ export function streamOf(pieces: Attribute[], clusterBytes: number, what: string
     );
   const stream: Stream = {
     value: null,
+    valueDeviceOffset: 0,
     runs,
     dataSize: first.dataSize,
     initializedSize: first.initializedSize,

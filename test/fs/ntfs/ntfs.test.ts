@@ -285,6 +285,29 @@ describe.skipIf(!!skip)("NTFS made by mkntfs and ntfs-3g", () => {
     expect(await fs.ownerOf(free * fs.bs.bytesPerCluster + 1)).toEqual({ kind: "free" });
   });
 
+  it("vhdx ls and get: the same listing, streams read through get, metafiles with --system", async () => {
+    const cli = (...args: string[]) => execFileSync("node", ["bin/vhdx.cjs", ...args], { maxBuffer: 256 << 20 });
+    const listed = JSON.parse(cli("ls", image, "-R", "--json").toString()) as {
+      path: string;
+      type: string;
+      size: number;
+    }[];
+    const got = await walk(fs);
+    expect(new Set(listed.map((e) => e.path))).toEqual(new Set(got.keys()));
+    for (const e of listed)
+      expect({ type: e.type, size: e.size }, e.path).toEqual({
+        type: got.get(e.path)!.type,
+        size: e.type === "dir" ? e.size : got.get(e.path)!.size,
+      });
+    expect(cli("get", image, "Documents/report.txt:Zone.Identifier").toString()).toBe("[ZoneTransfer]\nZoneId=3");
+    expect(cli("get", image, "Documents/small.txt").toString()).toBe("resident data\n");
+    expect(sha(cli("get", image, "Compressed/text.txt"))).toBe(sha(COMPRESSIBLE));
+    const root = JSON.parse(cli("ls", image, "--json").toString()) as { name: string }[];
+    expect(root.some((e) => e.name.startsWith("$"))).toBe(false);
+    const system = JSON.parse(cli("ls", image, "--json", "--system").toString()) as { name: string }[];
+    expect(system.map((e) => e.name)).toEqual(expect.arrayContaining(["$MFT", "$LogFile"]));
+  });
+
   it("reads the same through a VHDX made by qemu-img", async () => {
     const { openImage } = await import("../../../src/vhdx/image");
     const { NodeFileBackend } = await import("../../../src/node/fileBackend");
