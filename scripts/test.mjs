@@ -39,6 +39,11 @@ const REQUIREMENTS = [
     present: () => executable("/usr/sbin/filefrag") || executable("/sbin/filefrag"),
   },
   {
+    what: "vhdimount and fusermount (libvhdi reads a differencing chain before and after a merge)",
+    pkg: "fuse3",
+    present: () => onPath("vhdimount") && onPath("fusermount"),
+  },
+  {
     what: "fallocate (makes the preallocated input of the holes test)",
     pkg: "util-linux",
     present: () => onPath("fallocate"),

@@ -18,6 +18,8 @@ export const TOOL_PACKAGES: Record<string, string> = {
   hexdump: "bsdextrautils",
   xxd: "xxd",
   fallocate: "util-linux",
+  vhdimount: "libvhdi-utils",
+  fusermount: "fuse3",
 };
 
 /** Absolute path of an executable on PATH, or undefined. */
