@@ -44,6 +44,11 @@ const REQUIREMENTS = [
   { what: "/usr/bin/time (peak memory of streamed writes)", pkg: "time", present: () => executable("/usr/bin/time") },
   { what: "chattr (an immutable child in the merge tests)", pkg: "e2fsprogs", present: () => onPath("chattr") },
   {
+    what: "vhdimount and fusermount (libvhdi reads a differencing chain before and after a merge)",
+    pkg: "fuse3",
+    present: () => onPath("vhdimount") && onPath("fusermount"),
+  },
+  {
     what: "fallocate (makes the preallocated input of the holes test)",
     pkg: "util-linux",
     present: () => onPath("fallocate"),

@@ -3,12 +3,15 @@ import { logReport } from "../vhdx/logReport";
 import { isZeroGuid } from "../vhdx/guid";
 import { HeaderUpdater, replayLogInPlace, scanLog } from "../vhdx/log";
 import { NodeFileBackend } from "../node/fileBackend";
-import { oneImage, ParsedArgs } from "./args";
+import { resizeLog } from "../vhdx/logResize";
+import { VhdxWriter } from "../vhdx/write";
+import { flagString, oneImage, ParsedArgs, parseSize } from "./args";
 import { Io, openForViewing } from "./commands";
 import { formatSize, hexOffset, table, toJson } from "./format";
 
 /** `vhdx log`: every entry in the ring, the active sequence, and what a replay would write. */
 export async function logCommand(a: ParsedArgs, io: Io): Promise<number> {
+  if (a.flags.has("resize")) return resizeCommand(a, io);
   const img = await openForViewing(oneImage(a, "log"));
   try {
     const r = await logReport(img, { previewBytes: a.flags.has("json") ? 4096 : 16 });
@@ -21,6 +24,7 @@ export async function logCommand(a: ParsedArgs, io: Io): Promise<number> {
     );
     if (r.warning) io.out(`warning: ${r.warning}\n`);
     if (r.entries.length === 0) io.out("no log entries in the ring\n");
+    if (r.entriesNotListed > 0) io.out(`${r.entriesNotListed} more entries found, not listed\n`);
     else {
       const rows = [["position", "sequence", "tail", "length", "descs", "guid", "crc", "flushed", "last", "status"]];
       for (const e of r.entries) {
@@ -84,6 +88,29 @@ export async function replayCommand(a: ParsedArgs, io: Io): Promise<number> {
     if (scan.active) {
       io.out(`replayed ${result.entries} log entries (${result.descriptors} descriptors); the log is now empty\n`);
     } else io.out("the log had no valid sequence; marked empty\n");
+    return 0;
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * `vhdx log --resize SIZE`: gives the log SIZE bytes (a multiple of 1 MiB, 1 MiB–4095 MiB), in its
+ * place or moved to free space or the end of the file, through the header update protocol (resizeLog).
+ */
+async function resizeCommand(a: ParsedArgs, io: Io): Promise<number> {
+  const path = oneImage(a, "log");
+  const size = parseSize(flagString(a, "resize")!, "--resize");
+  const file = await NodeFileBackend.open(path, { readOnly: false });
+  try {
+    const w = new VhdxWriter(await openImage(file, { readOnly: false }));
+    const r = await resizeLog(w, size);
+    await w.finish();
+    if (r.to.length === r.from.length) io.out(`the log is already ${formatSize(r.to.length)}: nothing changed\n`);
+    else
+      io.out(
+        `log: ${formatSize(r.from.length)} at ${hexOffset(r.from.offset)} -> ${formatSize(r.to.length)} at ${hexOffset(r.to.offset)}${r.moved ? " (moved)" : ""}\n`,
+      );
     return 0;
   } finally {
     await file.close();

@@ -10,9 +10,14 @@ import type { Io } from "./commands";
 import { formatSize } from "./format";
 
 async function openWriter(path: string): Promise<VhdxWriter> {
-  return new VhdxWriter(
-    await openImage(await NodeFileBackend.open(path, { readOnly: false, lock: "exclusive" }), { readOnly: false }),
+  const w = new VhdxWriter(
+    await openImage(await NodeFileBackend.open(path, { readOnly: false, lock: "exclusive" }), {
+      readOnly: false,
+    }),
   );
+  // What the writer does on its own (the log grown to fit the merge) is said where diagnostics go.
+  w.notice = (m) => process.stderr.write(`vhdx: ${path}: ${m}\n`);
+  return w;
 }
 
 /** Why the child cannot be opened for writing, when that is the reason `e` says; "" otherwise. */

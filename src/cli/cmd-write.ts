@@ -75,6 +75,7 @@ export async function writeCommand(a: ParsedArgs, io: Io): Promise<number> {
         );
       }
       const w = new VhdxWriter(image);
+      w.notice = (m) => process.stderr.write(`vhdx: ${path}: ${m}\n`);
       let r;
       try {
         r = await commitStreamPatch(w, offset, source);

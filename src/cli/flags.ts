@@ -8,7 +8,7 @@ export const INFO_FLAGS = { json: "bool", help: "bool" } as const;
 export const CAT_FLAGS = { offset: "value", length: "value", help: "bool" } as const;
 export const MAP_FLAGS = { json: "bool", help: "bool" } as const;
 export const CHECK_FLAGS = { json: "bool", repair: "bool", help: "bool" } as const;
-export const LOG_FLAGS = { json: "bool", help: "bool" } as const;
+export const LOG_FLAGS = { json: "bool", resize: "value", help: "bool" } as const;
 export const REPLAY_FLAGS = { help: "bool" } as const;
 
 export const CREATE_FLAGS = {

@@ -8,6 +8,7 @@ Commands:
   map <image> [--json]                  the file's layout: structures, blocks, free space, overlaps
   check <image> [--json] [--repair]     every rule of the format, findings with codes and offsets
   log <image> [--json]                  every log entry, the active sequence, what a replay would write
+  log <image> --resize SIZE             give the log SIZE bytes (1M–4095M), moving it if it must
   replay <image>                        replay the log into the file and mark it empty
   create <image> --size S [--type T]    a new dynamic, fixed or differencing (--parent P) image
   write <image> --offset N [--input F]  an atomic patch of virtual disk bytes from a file or stdin
@@ -24,12 +25,19 @@ Run "vhdx <command> --help" for a command's options.
 
 export const COMMAND_HELP: Record<string, string> = {
   log: `Usage: vhdx log <image> [--json]
+       vhdx log <image> --resize SIZE
 
 Lists every log entry found at any 4 KiB position of the ring (sequence number, tail,
 length, descriptor count, LogGuid match, checksum, flushed and last file offsets, valid
 or why not), the active sequence (§2.3.3), and the file ranges a replay would write with
 the structure each lands in. Writes nothing. --json adds descriptors and the bytes
 before and after each replayed range (hex).
+
+--resize SIZE gives the log SIZE bytes (a multiple of 1M, 1M–4095M): in place when it
+shrinks or the space after it is free, else moved to free space or the end of the file.
+The log is empty between commits, so the new LogOffset and LogLength go in through the
+header update protocol alone: a crash leaves the old log or the new one. Merges and
+writes grow the log by themselves when one log entry would not fit (said on stderr).
 `,
   replay: `Usage: vhdx replay <image>
 

@@ -52,6 +52,8 @@ export interface LogReport {
   needsReplay: boolean;
   warning: string | null;
   entries: LogEntrySummary[];
+  /** Entries found past the listing limit (MAX_LISTED_ENTRIES): counted, not listed. */
+  entriesNotListed: number;
   active: {
     tail: number;
     head: number;
@@ -69,7 +71,7 @@ export interface LogReport {
  */
 export async function logReport(img: VhdxImage, opts: { previewBytes?: number } = {}): Promise<LogReport> {
   const header = img.header;
-  const scan: LogScan = img.logScan ?? (await scanLog(img.file, header));
+  const scan: LogScan = img.logScan?.listed ? img.logScan : await scanLog(img.file, header);
   const activePositions = new Set(scan.active?.entries.map((e) => e.position) ?? []);
   const where = (offset: number | null): string | null =>
     offset === null ? null : (img.registry.find(offset)?.name ?? "unallocated space");
@@ -86,6 +88,7 @@ export async function logReport(img: VhdxImage, opts: { previewBytes?: number } 
     empty: isZeroGuid(header.logGuid),
     needsReplay: scan.needsReplay,
     warning: scan.warning,
+    entriesNotListed: scan.entriesNotListed,
     entries: scan.entries.map((e) => ({
       position: e.position,
       fileOffset: header.logOffset + e.position,
@@ -117,7 +120,7 @@ export async function logReport(img: VhdxImage, opts: { previewBytes?: number } 
           tail: scan.active.tail,
           head: scan.active.head,
           headSequenceNumber: scan.active.headSequenceNumber.toString(),
-          entryCount: scan.active.entries.length,
+          entryCount: scan.active.entryCount,
           flushedFileOffset: scan.active.flushedFileOffset,
           lastFileOffset: scan.active.lastFileOffset,
         }

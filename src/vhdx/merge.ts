@@ -6,7 +6,8 @@ import { Guid, newGuid } from "./guid";
 import type { VhdxImage } from "./image";
 import { MetadataUpdate } from "./log";
 import { layoutMetadataRegion, metadataRegionEdits, MetadataItem, readMetadataItems } from "./metadataLayout";
-import { PatchCostCounter, requireLogRoom } from "./patch";
+import { ensureLogRoom } from "./logResize";
+import { PatchCostCounter } from "./patch";
 import { checkStructurePatch, reloadStructures } from "./structurePatch";
 import { BlockEdit, VhdxWriter } from "./write";
 
@@ -80,7 +81,8 @@ export async function mergeIntoParent(
   // Entries past 126 descriptors continue into further descriptor sectors (§2.3.1); the log writer
   // writes them, so only the log's size limits the merge. (QEMU 7.2 reads only the first descriptor
   // sector: such an entry that a crash leaves unapplied is replayed by vhdx, not by qemu-img.)
-  requireLogRoom(p, counter.logSectors + metadata.length, "merging the child into its parent");
+  // Too large for the parent's log: the log grows first (before any other write of the merge).
+  await ensureLogRoom(parent, counter.logSectors + metadata.length, "merging the child into its parent");
   if (counter.logSectors === 0 && metadata.length === 0) {
     o.onProgress?.({ done: child.virtualSize, total: child.virtualSize });
     return { blocksMerged, bytesCopied: 0, metadataChanged: false };

@@ -2,7 +2,10 @@ import { VhdxError } from "./errors";
 import type { Guid } from "./guid";
 import { metadataRegionEdits } from "./metadataLayout";
 import { serializeParentLocator } from "./parentLocator";
-import { commitParentLocatorItem } from "./parentLocatorUpdate";
+import { commitParentLocatorItem, placeMetadataItem } from "./parentLocatorUpdate";
+import { alignUp } from "./bytes";
+import { SECTOR } from "./batUpdate";
+import { METADATA_TABLE_SIZE, PARENT_LOCATOR_GUID } from "./metadata";
 import { commitStructurePatch } from "./structurePatch";
 import type { VhdxWriter } from "./write";
 
@@ -29,14 +32,24 @@ export async function announceParentLinkage(
   const pl = img.params.parentLocator;
   if (!pl || img.diskType !== "differencing")
     throw new VhdxError("INVALID_ARGUMENT", "only a differencing image names its parent", "parent locator");
-  const before = await img.io.read(img.metadataRegion.fileOffset, img.metadataRegion.length);
   const pairs: [string, string][] = pl.entries
     .filter((e) => e.key !== "parent_linkage" && e.key !== "parent_linkage2")
     .map((e) => [e.key, e.value]);
   pairs.unshift(["parent_linkage", braced(currentParent)], ["parent_linkage2", braced(nextParent)]);
-  await commitParentLocatorItem(child, serializeParentLocator(pl.locatorType, pairs));
+  const item = serializeParentLocator(pl.locatorType, pairs);
+  // What the change overwrites, kept for the undo: the table and the sectors the new item lands in
+  // (never the whole region, whose length a file may put at gigabytes).
+  const region = img.metadataRegion;
+  const index = img.metadataTable.entries.findIndex((e) => e.itemId === PARENT_LOCATOR_GUID && !e.isUser);
+  const at = index < 0 ? null : placeMetadataItem(img.metadataTable, index, item.length, region.length);
+  const spans: [number, number][] = [[0, METADATA_TABLE_SIZE]];
+  if (at !== null) spans.push([at - (at % SECTOR), Math.min(alignUp(at + item.length, SECTOR), region.length)]);
+  const before: { start: number; bytes: Uint8Array }[] = [];
+  for (const [s, t] of spans) before.push({ start: s, bytes: await img.io.read(region.fileOffset + s, t - s) });
+  await commitParentLocatorItem(child, item);
   return async () => {
-    const undo = await metadataRegionEdits(child.image, before);
+    const undo = [];
+    for (const b of before) undo.push(...(await metadataRegionEdits(child.image, b.bytes, b.start)));
     if (undo.length > 0) await commitStructurePatch(child, undo, { virtualDiskChanges: false });
   };
 }

@@ -20,19 +20,22 @@ export async function readMetadataItems(img: VhdxImage): Promise<MetadataItem[]>
 }
 
 /**
- * §2.6.1: a whole metadata region holding `items`: the table in the first 64 KiB, then the items
- * one after another (8-byte aligned). Throws when they do not fit the region.
+ * §2.6.1: the start of a metadata region holding `items`: the table in the first 64 KiB, then the
+ * items one after another (8-byte aligned), up to the 4 KiB sector the last one ends in. Only that
+ * much is built: its size follows the items held, never the region's length (which a file may put
+ * at gigabytes). The rest of the region is left as it is; nothing references it. Throws when the
+ * items do not fit the region.
  */
 export function layoutMetadataRegion(img: VhdxImage, items: readonly MetadataItem[]): Uint8Array {
-  const region = new Uint8Array(img.metadataRegion.length);
   const entries: MetadataTableEntry[] = [];
   let at = METADATA_TABLE_SIZE;
+  let end = METADATA_TABLE_SIZE;
   for (const it of items) {
     if (it.bytes.length === 0) {
       entries.push({ ...it.entry, offset: 0, length: 0 });
       continue;
     }
-    if (at + it.bytes.length > region.length) {
+    if (at + it.bytes.length > img.metadataRegion.length) {
       throw new VhdxError(
         "METADATA_INVALID",
         "the metadata items do not fit the metadata region",
@@ -40,22 +43,31 @@ export function layoutMetadataRegion(img: VhdxImage, items: readonly MetadataIte
         img.metadataRegion.fileOffset,
       );
     }
-    region.set(it.bytes, at);
     entries.push({ ...it.entry, offset: at, length: it.bytes.length });
-    at = alignUp(at + it.bytes.length, 8);
+    end = at + it.bytes.length;
+    at = alignUp(end, 8);
   }
+  const region = new Uint8Array(Math.min(alignUp(end, SECTOR), img.metadataRegion.length));
+  entries.forEach((e, i) => {
+    if (e.length > 0) region.set(items[i].bytes, e.offset);
+  });
   region.set(serializeMetadataTable(entries), 0);
   return region;
 }
 
-/** The 4 KiB sectors of the metadata region that differ from `region`, as structure edits. */
-export async function metadataRegionEdits(img: VhdxImage, region: Uint8Array): Promise<StructureEdit[]> {
-  const current = await img.io.read(img.metadataRegion.fileOffset, region.length);
+/**
+ * The 4 KiB sectors of the metadata region that differ from `region` (bytes meant for the region
+ * from `start`, a multiple of 4 KiB: the region's start as layoutMetadataRegion builds it, or any
+ * span of it), as structure edits.
+ */
+export async function metadataRegionEdits(img: VhdxImage, region: Uint8Array, start = 0): Promise<StructureEdit[]> {
+  const base = img.metadataRegion.fileOffset + start;
+  const current = await img.io.read(base, region.length);
   const edits: StructureEdit[] = [];
   for (let s = 0; s < region.length; s += SECTOR) {
     const a = region.subarray(s, s + SECTOR);
     const b = current.subarray(s, s + SECTOR);
-    if (a.some((x, i) => x !== b[i])) edits.push({ fileOffset: img.metadataRegion.fileOffset + s, data: a.slice() });
+    if (a.some((x, i) => x !== b[i])) edits.push({ fileOffset: base + s, data: a.slice() });
   }
   return edits;
 }

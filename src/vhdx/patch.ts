@@ -1,3 +1,4 @@
+import { ensureLogRoom } from "./logResize";
 import {
   PAYLOAD_BLOCK_FULLY_PRESENT,
   PAYLOAD_BLOCK_NOT_PRESENT,
@@ -221,8 +222,8 @@ export async function estimatePatch(writer: VhdxWriter, edits: readonly PatchEdi
  */
 export async function commitPatch(writer: VhdxWriter, edits: readonly PatchEdit[]): Promise<void> {
   for (const e of edits) checkRange(e.offset, e.data.length, writer.image.virtualSize, "virtual disk");
-  // One log entry must switch it all: refused before anything is written when the log is too small.
-  requireLogRoom(writer.image, (await estimatePatch(writer, edits)).logSectors, "this patch");
+  // One log entry must switch it all: the log grows first when it is too small (before any other write).
+  await ensureLogRoom(writer, (await estimatePatch(writer, edits)).logSectors, "this patch");
   await writer.mutex.run(async () => {
     if (edits.every((e) => e.data.length === 0)) return;
     await writer.beginDataWrite();

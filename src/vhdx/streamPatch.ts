@@ -1,3 +1,4 @@
+import { ensureLogRoom } from "./logResize";
 import { BAT_ENTRY_SIZE } from "./bat";
 import { SECTOR } from "./batUpdate";
 import { Progress } from "./convert";
@@ -48,7 +49,7 @@ export async function commitStreamPatch(
   if (source.size !== undefined) {
     const exact = new PatchCostCounter(img);
     for (const [block, spans] of rangeBlocks(img, offset, limit)) exact.addBlock(block, spans);
-    requireLogRoom(img, exact.logSectors, `writing ${limit} bytes`);
+    await ensureLogRoom(writer, exact.logSectors, `writing ${limit} bytes`);
     fitsAll = true;
   } else fitsAll = logEntryBytes(logSectorsBound(img, offset, limit)) <= img.header.logLength;
 

@@ -54,6 +54,8 @@ export class VhdxWriter {
   readonly gate = new ReadGate();
   private dirty = false;
   private logUsed = false;
+  /** Told what the writer did on its own to let a commit through (the log grown, see ensureLogRoom). */
+  notice: ((message: string) => void) | null = null;
 
   constructor(image: VhdxImage, opts: WriterOptions = {}) {
     if (image.file.readOnly || image.io !== image.file) {

@@ -5,7 +5,8 @@
  * it, never the whole file. The cost is known before, from the file's size alone.
  */
 import { VhdxError } from "../vhdx/errors";
-import { PatchCostCounter, rangeBlocks, requireLogRoom, type PatchCost } from "../vhdx/patch";
+import { logEntryBytes, PatchCostCounter, rangeBlocks, requireLogRoom, type PatchCost } from "../vhdx/patch";
+import { MAX_LOG_LENGTH } from "../vhdx/logResize";
 import { piecesSource } from "../vhdx/source";
 import { commitStreamPatch } from "../vhdx/streamPatch";
 import { reload, writerOf, type CommitReport } from "./commit";
@@ -57,7 +58,9 @@ export async function writeFileCost(_ctx: CallContext, offset: number, size: num
   for (const [block, spans] of rangeBlocks(s.image, offset, size)) counter.addBlock(block, spans);
   const cost = counter.cost(writerOf(s));
   try {
-    requireLogRoom(s.image, cost.logSectors, `writing ${size} bytes`);
+    // A log too small for the entry is grown by the commit (ensureLogRoom); only the largest log's limit refuses.
+    if (logEntryBytes(cost.logSectors) > MAX_LOG_LENGTH)
+      requireLogRoom(s.image, cost.logSectors, `writing ${size} bytes`);
     return { cost, refusal: null, storage };
   } catch (e) {
     if (!(e instanceof VhdxError)) throw e;

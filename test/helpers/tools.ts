@@ -42,6 +42,7 @@ export const TOOL_PACKAGES: Record<string, string> = {
 
   prlimit: "util-linux",
   perl: "perl-base",
+  vhdimount: "libvhdi-utils",
 };
 
 /** Absolute path of an executable on PATH, or undefined. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MiB } from "../../src/vhdx/bytes";
 import { VhdxError } from "../../src/vhdx/errors";
 import { scanLog } from "../../src/vhdx/log/search";
+import { entryUpdates, EntryUpdate } from "../../src/vhdx/log/updates";
 import { chain, dataUpdate, LOG_GUID, makeFile, put, TARGET, ZERO_GUID } from "./builder";
 
 const positions = (s: Awaited<ReturnType<typeof scanLog>>) => s.active?.entries.map((e) => e.position);
@@ -168,7 +169,17 @@ describe("active sequence search (§2.3.3 steps 1–7)", () => {
     const s = await scanLog(f.io, f.header);
     expect(positions(s)).toEqual(p);
     expect(s.active!.entries[0].descriptors.length).toBe(200);
-    expect(s.active!.data.get("0:199")![100]).toBe(199);
+    const updates199: EntryUpdate[] = [];
+    for await (const u of entryUpdates(
+      s.ring!,
+      s.active!.positions[0],
+      s.active!.tailSequenceNumber,
+      f.header.logOffset,
+    ))
+      updates199.push(u);
+    expect(updates199.length).toBe(200);
+    const last = updates199[199];
+    expect(last.kind === "data" && last.fileOffset === TARGET + 199 * 4096 && last.data[100]).toBe(199);
   });
 
   it("a sequence filling the ring exactly, head wrapping onto its own start, ends the scan", async () => {

@@ -44,7 +44,7 @@ export async function checkLog(ctx: CheckContext, header: Header, currentIndex: 
   }
   let scan: LogScan;
   try {
-    scan = await scanLog(ctx.io, header);
+    scan = await scanLog(ctx.io, header, { listEntries: false });
   } catch (e) {
     if (!(e instanceof VhdxError)) throw e;
     ctx.add("error", "LOG_INVALID", e.message, e.structure, e.offset ?? header.logOffset, header.logLength);
@@ -80,7 +80,7 @@ export async function checkLog(ctx: CheckContext, header: Header, currentIndex: 
   ctx.add(
     "error",
     "LOG_NEEDS_REPLAY",
-    `the log holds ${a.entries.length} entr${a.entries.length === 1 ? "y" : "ies"} (head sequence ${a.headSequenceNumber}) that must be replayed before the file is used (§2.3.3); the rest of this check sees the file as replayed`,
+    `the log holds ${a.entryCount} entr${a.entryCount === 1 ? "y" : "ies"} (head sequence ${a.headSequenceNumber}) that must be replayed before the file is used (§2.3.3); the rest of this check sees the file as replayed`,
     "log",
     header.logOffset,
     header.logLength,

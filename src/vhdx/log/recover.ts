@@ -33,7 +33,8 @@ export async function recoverLog(
   mode: ReplayMode,
   updater?: HeaderUpdater,
 ): Promise<LogRecovery> {
-  const scan = await scanLog(file, header);
+  // Nothing is listed at open: a clean log is not read at all, a dirty one only searched (§2.3.3).
+  const scan = await scanLog(file, header, { listEntries: false });
   const base = { scan, warning: scan.warning, result: null };
   if (mode === "in-place" && (scan.needsReplay || scan.warning)) {
     if (!updater) throw new Error("recoverLog: in-place replay needs the file's HeaderUpdater");
@@ -48,7 +49,7 @@ export async function recoverLog(
   if (mode === "refuse") {
     throw new VhdxError(
       "LOG_NEEDS_REPLAY",
-      `the log holds ${scan.active!.entries.length} entries (head sequence ${scan.active!.headSequenceNumber}) that must be replayed before the image can be read`,
+      `the log holds ${scan.active!.entryCount} entries (head sequence ${scan.active!.headSequenceNumber}) that must be replayed before the image can be read`,
       "log",
       header.logOffset,
     );

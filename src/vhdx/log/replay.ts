@@ -5,8 +5,12 @@ import { RandomAccess } from "../io";
 import { HeaderUpdater } from "./headerUpdate";
 import { OverlayBackend } from "./overlay";
 import { LOG_SECTOR_SIZE } from "./entry";
-import { dataKey, LogScan } from "./search";
+import { LogScan } from "./search";
+import { entryUpdates } from "./updates";
 import { writeZeros } from "./zeros";
+
+/** Data sectors a replay gathers into one write: 1 MiB. */
+const RUN_SECTORS = 256;
 
 export interface ReplayResult {
   /** Entries replayed. */
@@ -50,8 +54,11 @@ export async function replayLog(io: RandomAccess, scan: LogScan): Promise<Replay
       scan.logOffset + a.head,
     );
   }
+  const ring = scan.ring;
+  if (!ring) throw new Error("replayLog: the scan holds an active sequence but no ring");
   let descriptors = 0;
-  // Data sectors that follow one another in the file go out as one write; the order of writes is kept.
+  // Data sectors that follow one another in the file go out as one write (at most RUN_SECTORS at a
+  // time, so memory stays bounded); the order of writes is kept.
   let runStart = -1;
   let run: Uint8Array[] = [];
   const flushRun = async (): Promise<void> => {
@@ -61,25 +68,17 @@ export async function replayLog(io: RandomAccess, scan: LogScan): Promise<Replay
     await io.write(runStart, buf);
     run = [];
   };
-  for (let ei = 0; ei < a.entries.length; ei++) {
-    for (const d of a.entries[ei].descriptors) {
-      if (d.fileOffset === null) continue;
-      if (d.type === "data") {
-        const data = a.data.get(dataKey(ei, d.index));
-        if (!data) {
-          throw new VhdxError(
-            "LOG_INVALID",
-            `data descriptor ${d.index} has no data sector`,
-            "log entry",
-            scan.logOffset + a.entries[ei].position,
-          );
-        }
-        if (run.length > 0 && d.fileOffset !== runStart + run.length * LOG_SECTOR_SIZE) await flushRun();
-        if (run.length === 0) runStart = d.fileOffset;
-        run.push(data);
-      } else if (d.type === "zero") {
+  for (let i = 0; i < a.positions.length; i++) {
+    const seq = a.tailSequenceNumber + BigInt(i);
+    for await (const u of entryUpdates(ring, a.positions[i], seq, scan.logOffset)) {
+      if (u.kind === "data") {
+        if (run.length > 0 && (u.fileOffset !== runStart + run.length * LOG_SECTOR_SIZE || run.length >= RUN_SECTORS))
+          await flushRun();
+        if (run.length === 0) runStart = u.fileOffset;
+        run.push(u.data);
+      } else {
         await flushRun();
-        await writeZeros(io, d.fileOffset, d.length);
+        await writeZeros(io, u.fileOffset, u.length);
       }
       descriptors++;
     }
@@ -88,7 +87,7 @@ export async function replayLog(io: RandomAccess, scan: LogScan): Promise<Replay
   // §2.3.3: afterwards the file is at least LastFileOffset long, so every structure lies inside it.
   if ((await io.size()) < a.lastFileOffset) await io.truncate(a.lastFileOffset);
   await io.flush();
-  return { entries: a.entries.length, descriptors, sizeBefore, sizeAfter: await io.size() };
+  return { entries: a.entryCount, descriptors, sizeBefore, sizeAfter: await io.size() };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { hex } from "../errors";
-import { crc32cWithZeroField } from "../crc32c";
+import { crc32cUpdate } from "../crc32c";
 import { Guid } from "../guid";
 import { ascii, MiB } from "../bytes";
 import {
@@ -20,6 +20,8 @@ import { LogRing } from "./ring";
 export const LOG_FORBIDDEN_PREFIX = 192 * 1024;
 /** Descriptor problems listed one by one before the rest are only counted. */
 const MAX_DESCRIPTOR_PROBLEMS = 8;
+/** Descriptor reports one scan keeps for display, whatever the entries claim; the rest are checked, counted, not kept. */
+export const MAX_KEPT_DESCRIPTORS = 65536;
 
 /** One descriptor of an entry as found, with what the replay needs. */
 export interface DescriptorReport {
@@ -55,7 +57,10 @@ export interface EntryReport {
   /** The first problem, or null when valid. */
   reason: string | null;
   problems: string[];
+  /** The descriptors, in order, as long as the scan's budget lasts (see `descriptorsOmitted`). */
   descriptors: DescriptorReport[];
+  /** Descriptors checked but not kept: the scan's budget (MAX_KEPT_DESCRIPTORS) ran out. */
+  descriptorsOmitted: number;
 }
 
 export interface ValidationContext {
@@ -63,21 +68,24 @@ export interface ValidationContext {
   logGuid: Guid;
   /** LogOffset from the header: descriptors must not write into the log itself. */
   logOffset: number;
+  /** Descriptor reports still to be kept, shared by every entry of one scan (MAX_KEPT_DESCRIPTORS when absent). */
+  budget?: { descriptors: number };
 }
 
 /** True when the 4 KiB sector at `position` opens with "loge", the only way an entry can start there. */
-export function hasEntrySignature(ring: LogRing, position: number): boolean {
-  const b = ring.read(position, 4);
+export async function hasEntrySignature(ring: LogRing, position: number): Promise<boolean> {
+  const b = await ring.read(position, 4);
   return b[0] === 0x6c && b[1] === 0x6f && b[2] === 0x67 && b[3] === 0x65;
 }
 
 /**
  * Checks the entry at `position` against every rule of §2.3.1. Work and memory are bounded by
  * the ring size whatever the header claims: descriptors are only read inside EntryLength, and
- * EntryLength is only trusted once it is known to fit the ring.
+ * EntryLength is only trusted once it is known to fit the ring. The entry is streamed through the
+ * ring's window, never held whole, so an entry as long as a 4 GiB log costs a window of memory.
  */
-export function validateEntry(ring: LogRing, position: number, ctx: ValidationContext): EntryReport {
-  const header = parseLogEntryHeader(ring.read(position, ENTRY_HEADER_SIZE));
+export async function validateEntry(ring: LogRing, position: number, ctx: ValidationContext): Promise<EntryReport> {
+  const header = parseLogEntryHeader(await ring.read(position, ENTRY_HEADER_SIZE));
   const problems: string[] = [];
   const report: EntryReport = {
     position,
@@ -94,6 +102,7 @@ export function validateEntry(ring: LogRing, position: number, ctx: ValidationCo
     reason: null,
     problems,
     descriptors: [],
+    descriptorsOmitted: 0,
   };
   const finish = (): EntryReport => {
     report.valid = problems.length === 0;
@@ -117,9 +126,9 @@ export function validateEntry(ring: LogRing, position: number, ctx: ValidationCo
     return finish();
   }
   checkHeaderFields(header, ring, ctx, problems);
-  checkDescriptors(ring, position, header, ctx, report, problems);
+  await checkDescriptors(ring, position, header, ctx, report, problems);
   // §2.3.1.1 Checksum: CRC-32C over the whole entry with the Checksum field taken as zero.
-  const computed = crc32cWithZeroField(ring.read(position, len), 4);
+  const computed = await entryChecksum(ring, position, len);
   report.checksumOk = computed === header.checksum;
   if (!report.checksumOk) {
     problems.push(`entry checksum ${hex(header.checksum)} does not match the computed ${hex(computed)}`);
@@ -147,15 +156,32 @@ function checkHeaderFields(h: LogEntryHeader, ring: LogRing, ctx: ValidationCont
   }
 }
 
-function checkDescriptors(
+/** CRC-32C of the entry at `position`, streamed, its Checksum field (bytes 4–7) taken as zero. */
+async function entryChecksum(ring: LogRing, position: number, length: number): Promise<number> {
+  let crc = 0;
+  let at = 0;
+  await ring.forEachChunk(position, length, (chunk) => {
+    if (at < 8) {
+      const head = chunk.slice(0, Math.min(chunk.length, 8 - at));
+      for (let i = 0; i < head.length; i++) if (at + i >= 4) head[i] = 0;
+      crc = crc32cUpdate(crc, head);
+      crc = crc32cUpdate(crc, chunk.subarray(head.length));
+    } else crc = crc32cUpdate(crc, chunk);
+    at += chunk.length;
+  });
+  return crc;
+}
+
+async function checkDescriptors(
   ring: LogRing,
   position: number,
   h: LogEntryHeader,
   ctx: ValidationContext,
   report: EntryReport,
   problems: string[],
-): void {
+): Promise<void> {
   const sectors = h.entryLength / LOG_SECTOR_SIZE;
+  const budget = ctx.budget ?? { descriptors: MAX_KEPT_DESCRIPTORS };
   // §2.3.1 DescriptorCount: its descriptor sectors, computed without looping, must fit in the entry.
   const descSectors = descriptorSectorCount(h.descriptorCount);
   if (descSectors > sectors) {
@@ -168,7 +194,7 @@ function checkDescriptors(
   let dataSectors = 0;
   const seq = h.sequenceNumber;
   for (let i = 0; i < h.descriptorCount; i++) {
-    const d = parseDescriptor(ring.read(position + descriptorOffset(i), DESCRIPTOR_SIZE));
+    const d = parseDescriptor(await ring.read(position + descriptorOffset(i), DESCRIPTOR_SIZE));
     const where = `descriptor ${i}`;
     const r: DescriptorReport = {
       index: i,
@@ -178,7 +204,10 @@ function checkDescriptors(
       length: 0,
       sequenceNumber: d.sequenceNumber,
     };
-    report.descriptors.push(r);
+    if (budget.descriptors > 0) {
+      budget.descriptors--;
+      report.descriptors.push(r);
+    } else report.descriptorsOmitted++;
     if (d.type === "unknown") {
       descProblems.push(`${where} signature is ${JSON.stringify(d.signature)}, expected "desc" or "zero"`);
       continue;
@@ -209,7 +238,7 @@ function checkDescriptors(
       } else {
         const at = ring.wrap(position + sectorIndex * LOG_SECTOR_SIZE);
         r.dataSectorPosition = at;
-        checkDataSector(ring, at, seq, where, descProblems);
+        await checkDataSector(ring, at, seq, where, descProblems);
       }
     }
     checkTarget(r, ring, ctx, where, descProblems);
@@ -225,9 +254,9 @@ function checkDescriptors(
 }
 
 /** §2.3.1.4: "data" signature, SequenceHigh and SequenceLow equal to the entry's SequenceNumber halves. */
-function checkDataSector(ring: LogRing, at: number, seq: bigint, where: string, out: string[]): void {
+async function checkDataSector(ring: LogRing, at: number, seq: bigint, where: string, out: string[]): Promise<void> {
   // Only the signature and the two sequence halves are checked: no copy of the 4084 data bytes.
-  const b = ring.read(at, LOG_SECTOR_SIZE);
+  const b = await ring.read(at, LOG_SECTOR_SIZE);
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const s = {
     signature: ascii(b, 0, 4),

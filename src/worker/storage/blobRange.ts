@@ -5,9 +5,8 @@ import { VhdxError } from "../../vhdx/errors";
  * disk. Bytes past the end read as zeros, as RandomAccess requires.
  */
 export async function readBlobRange(blob: Blob, offset: number, length: number, what: string): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
   const end = Math.min(blob.size, offset + length);
-  if (offset >= end) return out;
+  if (offset >= end) return new Uint8Array(length);
   let buf: ArrayBuffer;
   try {
     buf = await blob.slice(offset, end).arrayBuffer();
@@ -20,6 +19,9 @@ export async function readBlobRange(blob: Blob, offset: number, length: number, 
         : `the browser refused the read (${describeDomError(e)})`;
     throw new VhdxError("IO_ERROR", `Cannot read ${length} bytes of ${what}: ${why}`, what, offset);
   }
+  // A whole range is handed over as read; only one cut short by the end of the Blob is copied.
+  if (buf.byteLength === length) return new Uint8Array(buf);
+  const out = new Uint8Array(length);
   out.set(new Uint8Array(buf));
   return out;
 }
