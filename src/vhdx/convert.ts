@@ -92,7 +92,7 @@ export async function convertToVhdx(source: VirtualDisk, out: RandomAccess, o: T
     source,
     total,
     Math.min(PIECE, blockSize),
-    (pos, bytes, knownZero) => {
+    (pos, bytes) => {
       // Decided in disk order, before any await: where this piece's block lives.
       if (Math.floor(pos / blockSize) !== block) {
         block = Math.floor(pos / blockSize);
@@ -100,7 +100,7 @@ export async function convertToVhdx(source: VirtualDisk, out: RandomAccess, o: T
       }
       const at = pos - block * blockSize;
       o.onProgress?.({ done: pos + bytes.length, total });
-      if (knownZero || isAllZero(bytes)) return;
+      if (isAllZero(bytes)) return;
       if (blockOffset < 0) {
         // First data in this block: it takes the next 1 MiB-aligned block-sized space at the end.
         // The file is sized once at the end: writes past its end extend it, and one truncate
@@ -112,8 +112,9 @@ export async function convertToVhdx(source: VirtualDisk, out: RandomAccess, o: T
       }
       return writeNonZeroRuns(serial, blockOffset + at, bytes);
     },
-    { signal: o.signal, what: "convert" },
+    { signal: o.signal, what: "convert", skipped: (end) => o.onProgress?.({ done: end, total }) },
   );
+  o.onProgress?.({ done: total, total });
   // A last block whose tail is zero was not written to its end.
   if ((await out.size()) < fileEnd) await out.truncate(fileEnd);
   if (o.type === "fixed") allocated = g.dataBlocksCount;
@@ -195,15 +196,16 @@ export async function convertToRaw(
     source,
     total,
     PIECE,
-    async (at, bytes, knownZero) => {
+    async (at, bytes) => {
       o.onProgress?.({ done: at + bytes.length, total });
-      if (knownZero || isAllZero(bytes)) return;
       // Not `written += await …`: that reads `written` before the await, and pieces overlap.
       const n = await writeNonZeroRuns(serial, at, bytes);
       written += n;
     },
-    { signal: o.signal, what: "convert" },
+    { signal: o.signal, what: "convert", skipped: (end) => o.onProgress?.({ done: end, total }) },
   );
+  o.onProgress?.({ done: total, total });
+  // The length last: whatever was not written (every run that reads as zeros) is a hole.
   await out.truncate(total);
   if (o.sync ?? true) await out.flush();
   return { size: total, bytesWritten: written };
