@@ -3,9 +3,9 @@ import { VhdxError } from "./errors";
 import type { VirtualDisk } from "./image";
 
 /** Reads kept in flight ahead of the piece being handled. */
-export const READ_AHEAD = 3;
+export const READ_AHEAD = 4;
 /** Writes (handlers still running) allowed behind it before the pump waits for one. */
-export const WRITE_BEHIND = 2;
+export const WRITE_BEHIND = 3;
 
 export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw new VhdxError("CANCELLED", `${what} was cancelled`, what);
