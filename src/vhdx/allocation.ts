@@ -197,3 +197,17 @@ export async function allocatedRanges(disk: VirtualDisk, offset = 0, length?: nu
   }
   return out;
 }
+
+/**
+ * Reads [offset, offset + target.length) of the disk into `target` by its extents: each data
+ * extent straight from where it lies (into the caller's buffer where the source can), zeros for
+ * the rest. The whole-disk copies' way of reading, for callers that bring their own buffer.
+ */
+export async function readExtentsInto(disk: VirtualDisk, offset: number, target: Uint8Array): Promise<void> {
+  for await (const e of diskExtents(disk, offset, target.length)) {
+    const into = target.subarray(e.start - offset, e.end - offset);
+    if (!e.data) into.fill(0);
+    else if (e.data.from.readInto) await e.data.from.readInto(e.data.at, into);
+    else into.set(await e.data.from.read(e.data.at, into.length));
+  }
+}

@@ -7,7 +7,7 @@ import {
   PAYLOAD_BLOCK_UNMAPPED,
   PAYLOAD_BLOCK_ZERO,
 } from "../../src/vhdx/bat";
-import { allocatedRanges, diskExtents } from "../../src/vhdx/allocation";
+import { allocatedRanges, diskExtents, readExtentsInto } from "../../src/vhdx/allocation";
 import { attachParents } from "../../src/vhdx/chain";
 import { createImage, parentInfoOf } from "../../src/vhdx/create";
 import { MiB } from "../../src/vhdx/bytes";
@@ -143,6 +143,10 @@ describe("allocatedRanges and the extents behind it", () => {
           pos = e.end;
         }
         expect(pos).toBe(at + len);
+        // Read by the extents into a buffer holding rubbish: the same bytes as the disk reads.
+        const into = new Uint8Array(len).fill(0xee);
+        await readExtentsInto(top, at, into);
+        expect(Buffer.from(into).equals(Buffer.from(whole.subarray(at, at + len)))).toBe(true);
       }
       // Outside the allocated ranges the disk reads as zeros; the writes put no zero byte anywhere.
       const ranges = await allocatedRanges(top);
