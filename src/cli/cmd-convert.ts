@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { convertToRaw, convertToVhdx } from "../vhdx/convert";
 import { RawFileDisk } from "../node/rawDisk";
 import type { VhdxImage, VirtualDisk } from "../vhdx/image";
@@ -45,6 +46,7 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
   }
   try {
     const out = await NodeFileBackend.open(outPath, { create: "exclusive" });
+    let complete = false;
     try {
       if (format === "raw") {
         const r = await convertToRaw(source, out, { sync: a.flags.has("sync") });
@@ -62,8 +64,12 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
           `converted ${inPath} to ${type} VHDX ${outPath}: ${r.allocatedBlocks} of ${r.totalBlocks} blocks allocated, file ${formatSize(r.fileSize)}\n`,
         );
       }
+      complete = true;
     } finally {
       await out.close();
+      // The file was made by this command (exclusive create): a conversion that failed or was
+      // interrupted leaves nothing behind.
+      if (!complete) await rm(outPath, { force: true });
     }
   } finally {
     await closeSource();

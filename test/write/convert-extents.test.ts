@@ -5,7 +5,8 @@
  * (`qemu-img compare`), or the writes that were put into a chain.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { convertToRaw, convertToVhdx } from "../../src/vhdx/convert";
 import { MiB } from "../../src/vhdx/bytes";
 import { openImage } from "../../src/vhdx/image";
@@ -101,6 +102,22 @@ describe.skipIf(!hasTool("qemu-img"))("conversions skip what is not there, as qe
     expect(compare(img, "vhdx", vhdx, "vhdx")).toBe(0);
     expect(written).toBe(8192 + 4096);
     expect(allocated(raw)).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  it("the vhdx command leaves no output behind when a conversion fails part way", () => {
+    const img = tmp.path("cut.vhdx");
+    runOk("qemu-img", ["create", "-q", "-f", "vhdx", "-o", "block_size=1M", img, "16M"]);
+    runOk("qemu-io", ["-f", "vhdx", "-c", "write -P 1 0 1M", "-c", "write -P 2 8M 1M", img]);
+    // The file cut inside its last payload block: the first block converts, the second fails.
+    truncateSync(img, statSync(img).size - 512 * 1024);
+    const bin = fileURLToPath(new URL("../../bin/vhdx.cjs", import.meta.url));
+    for (const format of ["raw", "vhdx"]) {
+      const out = tmp.path(`cut-out.${format}`);
+      const r = run(process.execPath, [bin, "convert", img, out, "--format", format]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/BAT entry 8 points past the end of the file/);
+      expect(existsSync(out)).toBe(false);
+    }
   });
 
   it("a differencing chain: partly present blocks over the parent's data, zeros over data, a ZERO block", async () => {
