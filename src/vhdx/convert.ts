@@ -3,7 +3,6 @@ import { alignUp, GiB, isAllZero, MiB, TiB } from "./bytes";
 import { createImage, CreateOptions, writeHeaderSection } from "./create";
 import type { VirtualDisk } from "./image";
 import { discardContents, RandomAccess } from "./io";
-import { diskExtents } from "./allocation";
 import { pumpPieces } from "./pump";
 import { writeNonZeroRuns } from "./sparse";
 
@@ -92,14 +91,6 @@ export async function convertToVhdx(source: VirtualDisk, out: RandomAccess, o: T
   const total = source.virtualSize;
   let block = -1;
   let blockOffset = -1;
-  // Sized up front for every block the disk may have data in (its extents, from the BAT for a VHDX
-  // source), so the blocks are written inside the file rather than each extending it (on Linux an
-  // extending write also updates the size, a journal entry each time); cut back to the blocks
-  // really used at the end. A fixed image is created at its full size.
-  if (o.type === "dynamic") {
-    const reserve = layout.fileSize + (await blocksWithData(source, blockSize)) * blockSize;
-    if ((await out.size()) < reserve) await out.truncate(reserve);
-  }
   const serial = serialWrites(out);
   await pumpPieces(
     source,
@@ -115,7 +106,10 @@ export async function convertToVhdx(source: VirtualDisk, out: RandomAccess, o: T
       o.onProgress?.({ done: pos + bytes.length, total });
       if (isAllZero(bytes)) return;
       if (blockOffset < 0) {
-        // First data in this block: it takes the next 1 MiB-aligned block-sized space.
+        // First data in this block: it takes the next 1 MiB-aligned block-sized space at the end.
+        // The file is sized once at the end: writes past its end extend it, and one truncate
+        // instead of one per block spares a metadata update each time. (Reserving the blocks with
+        // data up front, as the raw output is sized first, measured no faster here.)
         blockOffset = fileEnd;
         fileEnd += blockSize;
         bat.set(payloadEntryIndex(g, block), PAYLOAD_BLOCK_FULLY_PRESENT, blockOffset / MiB);
@@ -126,9 +120,8 @@ export async function convertToVhdx(source: VirtualDisk, out: RandomAccess, o: T
     { signal: o.signal, what: "convert", skipped: (end) => o.onProgress?.({ done: end, total }) },
   );
   o.onProgress?.({ done: total, total });
-  // The blocks used, no more (blocks of zeros were reserved and not used); and a last block whose
-  // tail is zero was not written to its end.
-  if ((await out.size()) !== fileEnd) await out.truncate(fileEnd);
+  // A last block whose tail is zero was not written to its end.
+  if ((await out.size()) < fileEnd) await out.truncate(fileEnd);
   if (o.type === "fixed") allocated = g.dataBlocksCount;
   if (o.type === "dynamic") await writeBat(out, layout.batOffset, bat);
   // Last, the header section: an interrupted conversion leaves a file that is not a VHDX at all.
@@ -136,19 +129,6 @@ export async function convertToVhdx(source: VirtualDisk, out: RandomAccess, o: T
   await writeHeaderSection(out, layout);
   if (o.sync ?? true) await out.flush();
   return { fileSize: fileEnd, allocatedBlocks: allocated, totalBlocks: g.dataBlocksCount };
-}
-
-/** How many blocks of `blockSize` the disk's extents put data in (an upper bound on the blocks a copy allocates). */
-async function blocksWithData(source: VirtualDisk, blockSize: number): Promise<number> {
-  let count = 0;
-  let lastBlock = -1;
-  for await (const e of diskExtents(source, 0, source.virtualSize)) {
-    if (!e.data) continue;
-    const first = Math.max(Math.floor(e.start / blockSize), lastBlock + 1);
-    lastBlock = Math.floor((e.end - 1) / blockSize);
-    count += Math.max(0, lastBlock - first + 1);
-  }
-  return count;
 }
 
 /**
