@@ -21,15 +21,17 @@ export function vhdx(...args) {
  * stdout: "null" (discarded, as `> /dev/null`), "pipe" (captured, returned), or a file path.
  * Throws with the command's stderr when it fails: a failing command has no timing worth showing.
  */
-export function timeProcess({ cmd, args }, { stdout = "null", env = process.env } = {}) {
+export function timeProcess({ cmd, args }, { stdout = "null", env = process.env, timeoutMs } = {}) {
   let fd = -1;
   let out = "pipe";
   if (stdout === "null") out = "ignore";
   else if (stdout !== "pipe") out = fd = openSync(stdout, "w");
   try {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { stdio: ["ignore", out, "pipe"], maxBuffer: 256 * MiB, env });
+    const r = spawnSync(cmd, args, { stdio: ["ignore", out, "pipe"], maxBuffer: 256 * MiB, env, timeout: timeoutMs });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    // Stopped at the time limit: the command takes at least that long.
+    if (timeoutMs !== undefined && r.error?.code === "ETIMEDOUT") return { ms, timedOut: true };
     if (r.error) throw r.error;
     if (r.status !== 0) {
       const why = (r.stderr?.toString() || "").trim().split("\n")[0] || `exit ${r.status ?? r.signal}`;
@@ -65,6 +67,30 @@ export function run(cmd, args) {
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr.trim()}`);
   return r.stdout;
+}
+
+let freshCount = 0;
+
+/**
+ * A path in `dir` that names no file yet, new at every call: every timed run writes a fresh output,
+ * so no run is ever refused (or slowed) because an earlier run's output is still there.
+ */
+export function freshPath(dir, stem, ext) {
+  const path = join(dir, `${stem}-${++freshCount}.${ext}`);
+  if (existsSync(path)) throw new Error(`${path} exists before the run: outputs must be fresh`);
+  return path;
+}
+
+/** A sparse raw disk of `size` bytes with random data at each of `at` (each `length` bytes long), holes elsewhere. */
+function sparseRaw(path, size, at, length) {
+  const fd = openSync(path, "w");
+  const buf = Buffer.alloc(length);
+  try {
+    ftruncateSync(fd, size);
+    for (const a of at) writeSync(fd, randomFillSync(buf), 0, length, a);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -134,6 +160,36 @@ export class Inputs {
         closeSync(fd);
       }
       return { raw: path };
+    });
+  }
+
+  /** A raw disk made into a dynamic VHDX by qemu-img (32 MiB blocks); `raw` is kept to check outputs against. */
+  qemuDynamic(name, size, at, length) {
+    return this.get(`${name}.vhdx`, (path) => {
+      const raw = this.path(`${name}.raw`);
+      sparseRaw(raw, size, at, length);
+      run("qemu-img", ["convert", "-f", "raw", "-O", "vhdx", "-o", "subformat=dynamic,block_size=32M", raw, path]);
+      return { path, raw, virtualSize: size, blockSize: 32 * MiB };
+    });
+  }
+
+  /** 1 GiB dynamic VHDX, 32 MiB blocks, every other block random (512 MiB), the rest never written. */
+  dynamic1GiBHalf32M() {
+    const at = Array.from({ length: 16 }, (_, i) => 2 * i * 32 * MiB);
+    return this.qemuDynamic("dynamic-1g-half-32m", GiB, at, 32 * MiB);
+  }
+
+  /** 64 GiB dynamic VHDX, 32 MiB blocks, 1 GiB of random data in 32 blocks spread over the disk. */
+  dynamic64GiB1GiB() {
+    const at = Array.from({ length: 32 }, (_, i) => i * 2 * GiB + (i % 7) * 32 * MiB);
+    return this.qemuDynamic("dynamic-64g-1g", 64 * GiB, at, 32 * MiB);
+  }
+
+  /** An empty 8 TiB dynamic VHDX made by qemu-img, 32 MiB blocks (262,144 NOT_PRESENT entries). */
+  dynamic8TiBEmpty() {
+    return this.get("dynamic-8t-empty.vhdx", (path) => {
+      run("qemu-img", ["create", "-q", "-f", "vhdx", "-o", "subformat=dynamic,block_size=32M", path, String(8 * TiB)]);
+      return { path, virtualSize: 8 * TiB, blockSize: 32 * MiB };
     });
   }
 

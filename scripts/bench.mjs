@@ -81,9 +81,13 @@ async function measureProcesses(row, ctx, result) {
   }
   const ours = [];
   const theirs = [];
+  // A row may run fewer times (a slow peer), and stop QEMU's side at a time limit (`theirsTimeoutMs`):
+  // a run stopped there shows as "> limit", and its ratio as an upper bound.
+  const runs = Math.min(RUNS, row.runs ?? RUNS);
+  let theirsCut = false;
   // One untimed warm-up each (page cache, binaries), then interleaved runs so drift hits both alike.
   // beforeEach/afterEach are untimed (fresh input copies, removing outputs).
-  for (let i = -1; i < RUNS; i++) {
+  for (let i = row.warmUp === false ? 0 : -1; i < runs; i++) {
     if (oursOk) {
       try {
         row.beforeEach?.(ctx, "ours");
@@ -96,28 +100,36 @@ async function measureProcesses(row, ctx, result) {
       }
       row.afterEach?.(ctx);
     }
+    if (theirsCut) continue;
     try {
       row.beforeEach?.(ctx, "qemu");
-      const b = timeProcess(row.theirs(ctx)).ms;
-      if (i >= 0) theirs.push(b);
+      const b = timeProcess(row.theirs(ctx), { timeoutMs: row.theirsTimeoutMs });
+      if (b.timedOut) {
+        theirsCut = true;
+        theirs.length = 0;
+        theirs.push(row.theirsTimeoutMs);
+      } else if (i >= 0) theirs.push(b.ms);
     } catch (e) {
       errors.push(`QEMU side: ${message(e)}`);
       break;
     }
     row.afterEach?.(ctx);
   }
-  if (ours.length === RUNS) {
+  if (ours.length === runs) {
+    result.runs = runs;
     result.oursMs = ours;
     result.oursMedianMs = median(ours);
     result.ours = fmtMs(result.oursMedianMs);
   }
-  if (theirs.length === RUNS) {
+  if (theirs.length === runs || theirsCut) {
     result.qemuMs = theirs;
     result.qemuMedianMs = median(theirs);
-    result.qemu = fmtMs(result.qemuMedianMs);
+    result.qemu = (theirsCut ? "> " : "") + fmtMs(result.qemuMedianMs);
+    if (theirsCut) result.qemuCutAtMs = row.theirsTimeoutMs;
   }
   if (result.oursMedianMs !== undefined && result.qemuMedianMs !== undefined) {
     result.ratio = result.oursMedianMs / result.qemuMedianMs;
+    if (theirsCut) result.ratioBound = "<";
   }
   if (errors.length > 0) result.error = [...new Set(errors)].join("; ");
   if (row.note) result.note = row.note(ctx);
@@ -155,7 +167,9 @@ function tableLines(results) {
     r.title,
     r.ours ?? "—",
     r.qemu ?? "—",
-    r.ratio === undefined ? "—" : `${r.ratio.toFixed(2)}×`,
+    r.ratio === undefined
+      ? "—"
+      : `${r.ratioBound ? r.ratioBound + " " : ""}${r.ratio.toFixed(r.ratio < 0.01 ? 3 : 2)}×`,
     r.budget ?? "none set",
     r.error ? "ERROR" : r.met === null || r.met === undefined ? "—" : r.met ? "yes" : "NO",
     r.note ?? "",

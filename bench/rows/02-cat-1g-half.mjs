@@ -2,7 +2,7 @@
 // on a 1 GiB dynamic image with half its blocks written. Budget: at least as fast as QEMU.
 import { createHash } from "node:crypto";
 import { createReadStream, rmSync } from "node:fs";
-import { timeProcess, vhdx } from "../lib.mjs";
+import { freshPath, timeProcess, vhdx } from "../lib.mjs";
 
 async function sha256(path) {
   const h = createHash("sha256");
@@ -15,7 +15,7 @@ export default {
   title: "cat, 1 GiB dynamic, half written",
   async setup(inputs) {
     const img = await inputs.dynamic1GiBHalf();
-    return { ...img, out: inputs.path("cat-qemu-out.raw"), ours: inputs.path("cat-ours-out.raw") };
+    return { ...img, dir: inputs.dir, ours: inputs.path("cat-ours-out.raw") };
   },
   // Speed means nothing if the bytes are wrong: both outputs must equal the raw disk the image was made from.
   async verify(img) {
@@ -25,8 +25,10 @@ export default {
     rmSync(img.ours, { force: true });
     if (got !== want) throw new Error("vhdx cat output differs from the disk the image was made from");
   },
+  // QEMU's output is a fresh file every run.
+  beforeEach: (img, side) => side === "qemu" && (img.out = freshPath(img.dir, "cat-qemu-out", "raw")),
   ours: (img) => vhdx("cat", img.path),
   theirs: (img) => ({ cmd: "qemu-img", args: ["convert", "-f", "vhdx", "-O", "raw", img.path, img.out] }),
-  afterEach: (img) => rmSync(img.out, { force: true }),
+  afterEach: (img) => img.out && rmSync(img.out, { force: true }),
   budget: { maxRatio: 1.0, text: "ours ≤ QEMU" },
 };

@@ -6,7 +6,7 @@
 // an output no larger than QEMU's.
 import { createHash } from "node:crypto";
 import { createReadStream, rmSync, statSync } from "node:fs";
-import { fmtBytes, run, timeProcess, vhdx } from "../lib.mjs";
+import { fmtBytes, freshPath, run, timeProcess, vhdx } from "../lib.mjs";
 
 async function sha256(path) {
   const h = createHash("sha256");
@@ -19,11 +19,13 @@ export function convertRow({ id, title, raw }) {
     id,
     title,
     async setup(inputs) {
+      const dir = inputs.dir;
       return {
         raw: await raw(inputs),
-        ours: inputs.path(`${id}-ours.vhdx`),
-        theirs: inputs.path(`${id}-qemu.vhdx`),
-        back: inputs.path(`${id}-back.raw`),
+        dir,
+        ours: freshPath(dir, `${id}-ours`, "vhdx"),
+        theirs: freshPath(dir, `${id}-qemu`, "vhdx"),
+        back: freshPath(dir, `${id}-back`, "raw"),
       };
     },
     // QEMU's reading of our output must be the input, byte for byte; both output sizes are kept.
@@ -38,6 +40,11 @@ export function convertRow({ id, title, raw }) {
       rmSync(c.theirs, { force: true });
       rmSync(c.ours, { force: true });
       if (!same) throw new Error("QEMU reads our converted image differently from the raw input");
+    },
+    // A fresh output path every run: a run refused because its output exists is never timed.
+    beforeEach: (c, side) => {
+      if (side === "ours") c.ours = freshPath(c.dir, `${id}-ours`, "vhdx");
+      else c.theirs = freshPath(c.dir, `${id}-qemu`, "vhdx");
     },
     ours: (c) => vhdx("convert", c.raw, c.ours),
     theirs: (c) => ({ cmd: "qemu-img", args: ["convert", "-f", "raw", "-O", "vhdx", c.raw, c.theirs] }),

@@ -101,7 +101,7 @@ export async function replayCommand(a: ParsedArgs, io: Io): Promise<number> {
 async function resizeCommand(a: ParsedArgs, io: Io): Promise<number> {
   const path = oneImage(a, "log");
   const size = parseSize(flagString(a, "resize")!, "--resize");
-  const file = await NodeFileBackend.open(path, { readOnly: false });
+  const file = await NodeFileBackend.open(path, { readOnly: false, lock: "exclusive" });
   try {
     const w = new VhdxWriter(await openImage(file, { readOnly: false }));
     const r = await resizeLog(w, size);

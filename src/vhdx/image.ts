@@ -27,6 +27,7 @@ import { HeaderUpdater, LogScan, OverlayBackend, recoverLog } from "./log";
 import { RegionRegistry } from "./registry";
 import { RegionTableEntry } from "./regionTable";
 import { FileMap, fileMap, ImageInfo, imageInfo, MapWindow } from "./info";
+import { imageExtents, type DiskExtent } from "./allocation";
 
 export type DiskType = "fixed" | "dynamic" | "differencing";
 
@@ -42,6 +43,12 @@ export interface VirtualDisk {
    * reads: what is not listed is read. A host that is not sure of a range must leave it out.
    */
   knownZeroRanges?(): Promise<readonly ByteRange[]>;
+  /**
+   * Optional: where the bytes of [offset, offset + length) are, in order (see allocation.ts): runs
+   * that read as zeros, and runs read from a file at an offset. Whole-disk copies use it to skip the
+   * zeros and read the rest straight into their buffers.
+   */
+  extents?(offset: number, length: number): AsyncIterable<DiskExtent>;
 }
 
 /** Bytes [start, end). */
@@ -219,6 +226,11 @@ export class VhdxImage implements VirtualDisk {
     }
   }
 
+  /** The image's extents through its chain: see imageExtents. */
+  extents(offset: number, length: number): AsyncGenerator<DiskExtent> {
+    return imageExtents(this, offset, length);
+  }
+
   /** Where block `block` lives: its BAT state and file offset (0 when not in the file). */
   blockLocation(block: number): { entry: number; state: number; fileOffset: number } {
     const entry = payloadEntryIndex(this.geometry, block);
@@ -243,7 +255,8 @@ export class VhdxImage implements VirtualDisk {
     return this.io.read(at, n);
   }
 
-  private checkInFile(entry: number, at: number, n: number): void {
+  /** Refuses a read of the block behind BAT entry `entry` that would run past the end of the file. */
+  checkInFile(entry: number, at: number, n: number): void {
     if (at + n > this.fileSize) {
       throw new VhdxError(
         "BAT_ENTRY_BEYOND_EOF",

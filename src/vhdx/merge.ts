@@ -1,4 +1,5 @@
 import { PAYLOAD_BLOCK_FULLY_PRESENT, PAYLOAD_BLOCK_NOT_PRESENT, PAYLOAD_BLOCK_PARTIALLY_PRESENT } from "./bat";
+import { readExtentsInto } from "./allocation";
 import { Progress, StreamOptions } from "./convert";
 import { throwIfAborted } from "./pump";
 import { VhdxError } from "./errors";
@@ -104,7 +105,7 @@ export async function mergeIntoParent(
           const n = r.end - r.start;
           const into = buf.subarray(r.inBlock, r.inBlock + n);
           if (r.zeros) into.fill(0);
-          else into.set(await child.read(r.start, n));
+          else await readExtentsInto(child, r.start, into);
           edits.push({ inBlock: r.inBlock, data: into });
           copied += n;
         }

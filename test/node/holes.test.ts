@@ -251,11 +251,12 @@ describe.skipIf(filefragMissing !== undefined || missingTools("qemu-img", "fallo
       }
       runOk("qemu-img", ["compare", "-f", "vhdx", "-F", "raw", outPath, path]);
       if (TRUSTED.has(statfsSync(path).type)) {
-        // 1 MiB pieces: the first 8 MiB are a hole, so not one of them was read.
+        // The first 8 MiB are a hole, so not one of their bytes was read; a read starts where the
+        // data does: the extent holding the bytes poked at 40,000,000 starts past 38 MiB.
         expect(reads.filter((r) => r < 8 * MiB)).toEqual([]);
         expect(reads).toContain(8 * MiB);
         expect(reads).toContain(21 * MiB);
-        expect(reads).toContain(38 * MiB);
+        expect(reads.some((r) => r > 38 * MiB && r <= 40_000_000)).toBe(true);
       }
     });
   },
