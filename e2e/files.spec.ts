@@ -4,7 +4,8 @@
  * FAT32 partition (sgdisk, mkfs.fat, mcopy). Browse to a nested file, Extract it through the save
  * picker (answered with an OPFS file) and compare its bytes in Node; extract a folder as a .zip
  * and read it back with Python's zipfile; Show in hex lands on the file's first byte and names the
- * file; the BAT view highlights its blocks.
+ * file; the BAT view highlights its blocks. And a GPT disk with an NTFS partition (mkntfs, ntfs-3g):
+ * its alternate data stream listed, the metafiles hidden, a file extracted.
  */
 import { expect, test, type Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
@@ -18,6 +19,8 @@ const MiB = 1024 * 1024;
 let dir = "";
 let ext4Vhdx = "";
 let fatVhdx = "";
+let ntfsVhdx = "";
+const REPORT = bytes(11, 300_000);
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 function bytes(seed: number, n: number): Buffer {
@@ -66,6 +69,35 @@ test.beforeAll(() => {
     raw,
     fatVhdx,
   ]);
+});
+
+test.beforeAll(() => {
+  // A Windows-style disk: GPT, one NTFS partition made by mkntfs and filled through ntfs-3g.
+  const part = join(dir, "ntfs.img");
+  execFileSync("truncate", ["-s", "40M", part]);
+  execFileSync("mkntfs", ["-q", "-F", "-Q", "-L", "Windows", part], { stdio: "ignore" });
+  const mnt = join(dir, "ntfs-mnt");
+  mkdirSync(mnt);
+  execFileSync("ntfs-3g", [part, mnt]);
+  try {
+    mkdirSync(join(mnt, "Users/Public/Documents"), { recursive: true });
+    writeFileSync(join(mnt, "Users/Public/Documents/report.docx"), REPORT);
+    execFileSync("setfattr", [
+      "-n",
+      "user.Zone.Identifier",
+      "-v",
+      "ZoneId=3",
+      join(mnt, "Users/Public/Documents/report.docx"),
+    ]);
+  } finally {
+    execFileSync("fusermount", ["-u", mnt]);
+  }
+  const raw = join(dir, "ntfs-gpt.raw");
+  execFileSync("truncate", ["-s", `${48 * MiB}`, raw]);
+  execFileSync("sgdisk", ["-n", "1:2048:+40M", "-t", "1:0700", "-c", "1:Basic data partition", raw]);
+  execFileSync("dd", [`if=${part}`, `of=${raw}`, "bs=1M", "seek=1", "conv=notrunc", "status=none"]);
+  ntfsVhdx = join(dir, "ntfs-gpt.vhdx");
+  execFileSync("qemu-img", ["convert", "-f", "raw", "-O", "vhdx", "-o", "subformat=dynamic", raw, ntfsVhdx]);
 });
 
 test.afterAll(() => {
@@ -156,4 +188,28 @@ test("a GPT disk with a FAT32 partition: the partition table, a folder extracted
   await expect(page.getByRole("tab", { name: "BAT", exact: true })).toHaveAttribute("aria-selected", "true");
   await expect(page.getByRole("status").filter({ hasText: "/home/user/file-39.txt" })).toContainText("1 block");
   await page.screenshot({ path: "e2e/screenshots/files-bat.png" });
+});
+
+test("a GPT disk with an NTFS partition: browse, see the alternate data stream, Extract", async ({ page }) => {
+  await open(page, ntfsVhdx);
+  const parts = page.getByRole("table", { name: "Partitions and file systems" });
+  await expect(parts).toContainText("Basic data partition");
+  await expect(parts).toContainText("ntfs");
+  const grid = page.getByRole("grid", { name: "Folder contents" });
+  await expect(grid).toContainText("Users");
+  // The metafiles ($MFT, $LogFile …) are not listed.
+  await expect(grid).not.toContainText("$MFT");
+  for (const p of ["Users", "Public", "Documents"]) await openFolder(page, p);
+  await expect(grid.getByRole("row").filter({ hasText: "report.docx:Zone.Identifier" })).toContainText("8 B");
+  await grid
+    .getByRole("row")
+    .filter({ hasText: /report\.docx(?!:)/ })
+    .first()
+    .click();
+  await page.screenshot({ path: "e2e/screenshots/files-ntfs.png" });
+  await stubSavePicker(page, "report-extracted.docx");
+  await page.getByRole("button", { name: "Extract", exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Extracted" })).toContainText("report-extracted.docx");
+  const out = await fromOpfs(page, "report-extracted.docx", join(dir, "report-extracted.docx"));
+  expect(sha(readFileSync(out))).toBe(sha(REPORT));
 });
