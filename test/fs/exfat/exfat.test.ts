@@ -6,11 +6,10 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readFileSync, readSync, fstatSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExfatFileSystem, exfatDriver } from "../../../src/fs/exfat/fileSystem";
-import type { BlockDevice, FileSystem, FsEntry } from "../../../src/fs/types";
-import { fileChunks } from "../../../src/fs/walk";
+import { readWhole, SyncFileDevice, walkTree } from "../helpers";
 import { useTempDir } from "../../helpers/tmp";
 import { missingTools } from "../../helpers/tools";
 import { bytes, makeExfat, standardTree, writeFragmented, writeTree } from "./fixture";
@@ -18,44 +17,6 @@ import { bytes, makeExfat, standardTree, writeFragmented, writeTree } from "./fi
 const tmp = useTempDir("vhdx-exfat-");
 const skip = missingTools("mkfs.exfat", "mount.exfat-fuse", "losetup", "fusermount", "fls", "icat", "qemu-img");
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
-
-/** A read-only device over a file, as the CLI reads raw disks. */
-class FileDevice implements BlockDevice {
-  readonly size: number;
-  private readonly fd: number;
-  constructor(path: string) {
-    this.fd = openSync(path, "r");
-    this.size = fstatSync(this.fd).size;
-  }
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    if (offset < 0 || offset + length > this.size) throw new RangeError(`read past the end: ${offset}+${length}`);
-    const b = new Uint8Array(length);
-    readSync(this.fd, b, 0, length, offset);
-    return b;
-  }
-  close() {
-    closeSync(this.fd);
-  }
-}
-
-async function walk(fs: FileSystem): Promise<Map<string, FsEntry>> {
-  const out = new Map<string, FsEntry>();
-  const stack = [await fs.root()];
-  while (stack.length) {
-    const d = stack.pop()!;
-    for await (const e of fs.readDir(d)) {
-      out.set(e.path, e);
-      if (e.type === "dir") stack.push(e);
-    }
-  }
-  return out;
-}
-
-async function contents(fs: FileSystem, e: FsEntry): Promise<Buffer> {
-  const out = Buffer.alloc(e.size);
-  for await (const c of fileChunks(fs, e, 1 << 20)) out.set(c.bytes, c.fileOffset);
-  return out;
-}
 
 /** fls -r -p: path → [type, inode], system entries ($…, the volume label) left out. */
 function fls(image: string): Map<string, { type: string; inode: string }> {
@@ -74,7 +35,7 @@ function fls(image: string): Map<string, { type: string; inode: string }> {
 const tree = standardTree(4096);
 const BIG = bytes(99, 3 * 1024 * 1024 + 333);
 let image = "";
-let dev: FileDevice;
+let dev: SyncFileDevice;
 let fs: ExfatFileSystem;
 
 beforeAll(async () => {
@@ -84,7 +45,7 @@ beforeAll(async () => {
     writeTree(mnt, tree);
     writeFragmented(mnt, "fragmented.bin", BIG, 400, 8192);
   });
-  dev = new FileDevice(image);
+  dev = new SyncFileDevice(image);
   fs = await ExfatFileSystem.mount(dev);
 }, 120_000);
 
@@ -101,7 +62,7 @@ describe.skipIf(!!skip)("exFAT made by mkfs.exfat and exfat-fuse", () => {
   });
 
   it("lists every path, type and size of the tree put in, as fls lists them", async () => {
-    const got = await walk(fs);
+    const got = await walkTree(fs);
     const ours = new Map([...got].filter(([p]) => !p.startsWith("fill/") && p !== "fill"));
     for (const [p, b] of tree) {
       const e = ours.get(p);
@@ -117,22 +78,22 @@ describe.skipIf(!!skip)("exFAT made by mkfs.exfat and exfat-fuse", () => {
   });
 
   it("reads every file byte for byte, and as icat reads them", async () => {
-    const got = await walk(fs);
+    const got = await walkTree(fs);
     for (const [p, b] of tree) {
       if (b === null) continue;
-      expect(sha(await contents(fs, got.get(p)!)), p).toBe(sha(b));
+      expect(sha(await readWhole(fs, got.get(p)!)), p).toBe(sha(b));
     }
     const frag = got.get("fragmented.bin")!;
     let runs = 0;
     for await (const x of fs.extents(frag)) if (x.deviceOffset !== null) runs++;
     expect(runs).toBeGreaterThan(1);
-    expect(sha(await contents(fs, frag))).toBe(sha(BIG));
+    expect(sha(await readWhole(fs, frag))).toBe(sha(BIG));
     const inode = fls(image).get("fragmented.bin")!.inode;
     expect(sha(execFileSync("icat", [image, inode], { maxBuffer: 64 << 20 }))).toBe(sha(BIG));
   });
 
   it("names each file's clusters as the file's in ownerOf, and the boot region and FAT as structures", async () => {
-    const got = await walk(fs);
+    const got = await walkTree(fs);
     const e = got.get("docs/readme.txt")!;
     const first = (await fs.extents(e)[Symbol.asyncIterator]().next()).value!;
     expect(await fs.ownerOf(first.deviceOffset! + 10)).toMatchObject({
@@ -155,9 +116,9 @@ describe.skipIf(!!skip)("exFAT made by mkfs.exfat and exfat-fuse", () => {
     const img = await openImage(io, { readOnly: true });
     try {
       const vfs = await exfatDriver.mount({ size: img.virtualSize, read: (o, l) => img.read(o, l) });
-      const got = await walk(vfs);
-      expect(sha(await contents(vfs, got.get("fragmented.bin")!))).toBe(sha(BIG));
-      expect(got.size).toBe((await walk(fs)).size);
+      const got = await walkTree(vfs);
+      expect(sha(await readWhole(vfs, got.get("fragmented.bin")!))).toBe(sha(BIG));
+      expect(got.size).toBe((await walkTree(fs)).size);
     } finally {
       await io.close();
     }
@@ -171,11 +132,11 @@ describe.skipIf(!!skip)("exFAT: damaged boot regions", () => {
     copy.fill(0xee, 40, 44); // MustBeZero
     const p = tmp.path("damaged.img");
     writeFileSync(p, copy);
-    const d = new FileDevice(p);
+    const d = new SyncFileDevice(p);
     try {
       const vfs = await ExfatFileSystem.mount(d);
       expect(vfs.findings.map((f) => f.code)).toContain("EXFAT_BACKUP_BOOT");
-      expect((await walk(vfs)).has("docs/readme.txt")).toBe(true);
+      expect((await walkTree(vfs)).has("docs/readme.txt")).toBe(true);
     } finally {
       d.close();
     }

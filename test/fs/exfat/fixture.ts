@@ -5,16 +5,9 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { seededBytes as bytes } from "../helpers";
 
-export function bytes(seed: number, n: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = (seed * 2654435761 + 7) >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
+export { bytes };
 
 /** Runs `fill(mountPoint)` on a fresh exFAT volume in `image` (`sizeMiB` MiB, `clusterKiB` clusters). */
 export function makeExfat(

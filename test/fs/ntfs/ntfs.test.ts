@@ -8,57 +8,18 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import {
-  closeSync,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  rmSync,
-  symlinkSync,
-  linkSync,
-  unlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, rmSync, symlinkSync, linkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NtfsFileSystem, ntfsDriver } from "../../../src/fs/ntfs/fileSystem";
-import type { BlockDevice, FileSystem, FsEntry } from "../../../src/fs/types";
-import { fileChunks } from "../../../src/fs/walk";
+import type { FileSystem, FsEntry } from "../../../src/fs/types";
+import { readWhole, seededBytes, SyncFileDevice, walkTree } from "../helpers";
 import { useTempDir } from "../../helpers/tmp";
 import { missingTools } from "../../helpers/tools";
 
 const tmp = useTempDir("vhdx-ntfs-");
 const skip = missingTools("mkntfs", "ntfs-3g", "fusermount", "setfattr", "fls", "icat", "qemu-img");
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
-
-function bytes(seed: number, n: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = (seed * 2654435761 + 7) >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
-
-class FileDevice implements BlockDevice {
-  readonly size: number;
-  private readonly fd: number;
-  constructor(path: string) {
-    this.fd = openSync(path, "r");
-    this.size = fstatSync(this.fd).size;
-  }
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    if (offset < 0 || offset + length > this.size) throw new RangeError(`read past the end: ${offset}+${length}`);
-    const b = new Uint8Array(length);
-    readSync(this.fd, b, 0, length, offset);
-    return b;
-  }
-  close() {
-    closeSync(this.fd);
-  }
-}
 
 /** What the tests expect: path → bytes (null: folder; string: symlink target). */
 const tree = new Map<string, Buffer | null | string>();
@@ -67,7 +28,7 @@ const COMPRESSIBLE = Buffer.from("compress me please, I repeat myself a lot. ".r
 const SPARSE_SIZE = 48 * 1024 * 1024;
 const SPARSE_AT = 20_000_000;
 let image = "";
-let dev: FileDevice;
+let dev: SyncFileDevice;
 let fs: NtfsFileSystem;
 
 beforeAll(async () => {
@@ -85,21 +46,21 @@ beforeAll(async () => {
       tree.set(p, v);
     };
     put("Documents", null);
-    put("Documents/report.txt", bytes(1, 5000));
-    put("Documents/Ünïcödé — 日本語.txt", bytes(2, 123));
+    put("Documents/report.txt", seededBytes(1, 5000));
+    put("Documents/Ünïcödé — 日本語.txt", seededBytes(2, 123));
     put("Documents/empty.txt", Buffer.alloc(0));
     put("Documents/small.txt", Buffer.from("resident data\n"));
     put("Empty folder", null);
     put("Many", null);
     for (let i = 0; i < MANY; i++)
-      put(`Many/file number ${String(i).padStart(5, "0")}.dat`, bytes(10 + i, i % 5 === 0 ? 3000 : 40));
+      put(`Many/file number ${String(i).padStart(5, "0")}.dat`, seededBytes(10 + i, i % 5 === 0 ? 3000 : 40));
     let deep = "Deep";
     put(deep, null);
     for (let i = 0; i < 20; i++) {
       deep += `/level ${i}`;
       put(deep, null);
     }
-    put(`${deep}/leaf.bin`, bytes(3, 70000));
+    put(`${deep}/leaf.bin`, seededBytes(3, 70000));
     // A hard link: two names, one record.
     linkSync(join(mnt, "Documents/report.txt"), join(mnt, "Documents/report link.txt"));
     tree.set("Documents/report link.txt", tree.get("Documents/report.txt")!);
@@ -118,7 +79,7 @@ beforeAll(async () => {
     tree.set("Compressed", null);
     execFileSync("setfattr", ["-n", "system.ntfs_attrib_be", "-v", "0x00000800", join(mnt, "Compressed")]);
     put("Compressed/text.txt", COMPRESSIBLE);
-    put("Compressed/random.bin", bytes(4, 100_000));
+    put("Compressed/random.bin", seededBytes(4, 100_000));
     // An alternate data stream.
     execFileSync("setfattr", [
       "-n",
@@ -129,47 +90,28 @@ beforeAll(async () => {
     ]);
     // A fragmented file: fill, free every other file, then write a large one.
     mkdirSync(join(mnt, "fill"));
-    for (let i = 0; i < 300; i++) writeFileSync(join(mnt, "fill", `f${i}`), bytes(1000 + i, 64 * 1024));
+    for (let i = 0; i < 300; i++) writeFileSync(join(mnt, "fill", `f${i}`), seededBytes(1000 + i, 64 * 1024));
     execFileSync("sync");
     for (let i = 0; i < 300; i += 2) unlinkSync(join(mnt, "fill", `f${i}`));
     execFileSync("sync");
-    put("fragmented.bin", bytes(5, 12 * 1024 * 1024));
+    put("fragmented.bin", seededBytes(5, 12 * 1024 * 1024));
     rmSync(join(mnt, "fill"), { recursive: true });
     // Many hard links to one file: its $FILE_NAMEs overflow one record into an attribute list.
     put("Links", null);
-    writeFileSync(join(mnt, "Links/target.bin"), bytes(6, 30000));
-    tree.set("Links/target.bin", bytes(6, 30000));
+    writeFileSync(join(mnt, "Links/target.bin"), seededBytes(6, 30000));
+    tree.set("Links/target.bin", seededBytes(6, 30000));
     for (let i = 0; i < 60; i++) {
       linkSync(join(mnt, "Links/target.bin"), join(mnt, `Links/a rather long hard link name number ${i}.bin`));
-      tree.set(`Links/a rather long hard link name number ${i}.bin`, bytes(6, 30000));
+      tree.set(`Links/a rather long hard link name number ${i}.bin`, seededBytes(6, 30000));
     }
   } finally {
     execFileSync("fusermount", ["-u", mnt]);
   }
-  dev = new FileDevice(image);
+  dev = new SyncFileDevice(image);
   fs = await NtfsFileSystem.mount(dev);
 }, 300_000);
 
 afterAll(() => dev?.close());
-
-async function walk(f: FileSystem): Promise<Map<string, FsEntry>> {
-  const out = new Map<string, FsEntry>();
-  const stack = [await f.root()];
-  while (stack.length) {
-    const d = stack.pop()!;
-    for await (const e of f.readDir(d)) {
-      out.set(e.path, e);
-      if (e.type === "dir") stack.push(e);
-    }
-  }
-  return out;
-}
-
-async function contents(f: FileSystem, e: FsEntry): Promise<Buffer> {
-  const out = Buffer.alloc(e.size);
-  for await (const c of fileChunks(f, e, 1 << 20)) out.set(c.bytes, c.fileOffset);
-  return out;
-}
 
 function fls(img: string): Map<string, { type: string; inode: string }> {
   const out = new Map<string, { type: string; inode: string }>();
@@ -189,7 +131,7 @@ describe.skipIf(!!skip)("NTFS made by mkntfs and ntfs-3g", () => {
   });
 
   it("lists every path, type and size put in, and what fls lists", async () => {
-    const got = await walk(fs);
+    const got = await walkTree(fs);
     for (const [p, v] of tree) {
       const e = got.get(p);
       expect(e, p).toBeDefined();
@@ -207,17 +149,17 @@ describe.skipIf(!!skip)("NTFS made by mkntfs and ntfs-3g", () => {
   });
 
   it("reads every file as it was written and as icat reads it: sparse, compressed, fragmented, streams", async () => {
-    const got = await walk(fs);
+    const got = await walkTree(fs);
     for (const [p, v] of tree) {
       if (!Buffer.isBuffer(v)) continue;
-      expect(sha(await contents(fs, got.get(p)!)), p).toBe(sha(v));
+      expect(sha(await readWhole(fs, got.get(p)!)), p).toBe(sha(v));
     }
-    const zone = await contents(fs, got.get("Documents/report.txt:Zone.Identifier")!);
+    const zone = await readWhole(fs, got.get("Documents/report.txt:Zone.Identifier")!);
     expect(zone.toString()).toBe("[ZoneTransfer]\nZoneId=3");
     const sleuth = fls(image);
     for (const p of ["Compressed/text.txt", "fragmented.bin", "Documents/report.txt:Zone.Identifier"]) {
       const viaIcat = execFileSync("icat", [image, sleuth.get(p)!.inode], { maxBuffer: 64 << 20 });
-      expect(sha(viaIcat), p).toBe(sha(await contents(fs, got.get(p)!)));
+      expect(sha(viaIcat), p).toBe(sha(await readWhole(fs, got.get(p)!)));
     }
     // The sparse file's holes are not stored; the compressed file takes fewer clusters than its size.
     let stored = 0;
@@ -232,7 +174,7 @@ describe.skipIf(!!skip)("NTFS made by mkntfs and ntfs-3g", () => {
   });
 
   it("follows an attribute list: 61 names of one file spread over extension records", async () => {
-    const got = await walk(fs);
+    const got = await walkTree(fs);
     const target = got.get("Links/target.bin")!;
     const record = (target.ref as [number, string, number])[0];
     const base = await fs.mft.record(record);
@@ -242,7 +184,7 @@ describe.skipIf(!!skip)("NTFS made by mkntfs and ntfs-3g", () => {
       (e) => (e.ref as [number, string, number])[0] === record && e.path.startsWith("Links/"),
     );
     expect(names).toHaveLength(61);
-    expect(sha(await contents(fs, target))).toBe(sha(bytes(6, 30000)));
+    expect(sha(await readWhole(fs, target))).toBe(sha(seededBytes(6, 30000)));
   });
 
   it("hides the metafiles unless asked", async () => {
@@ -257,7 +199,7 @@ describe.skipIf(!!skip)("NTFS made by mkntfs and ntfs-3g", () => {
   });
 
   it("names owners: a file's clusters, MFT records, directory index blocks, free space", async () => {
-    const got = await walk(fs);
+    const got = await walkTree(fs);
     const first = (await fs.extents(got.get("fragmented.bin")!)[Symbol.asyncIterator]().next()).value!;
     expect(await fs.ownerOf(first.deviceOffset! + 7)).toMatchObject({
       kind: "file",
@@ -273,7 +215,7 @@ describe.skipIf(!!skip)("NTFS made by mkntfs and ntfs-3g", () => {
     const all = await NtfsFileSystem.mount(dev, { system: true });
     let bitmapEntry: FsEntry | undefined;
     for await (const e of all.readDir(await all.root())) if (e.name === "$Bitmap") bitmapEntry = e;
-    const bitmap = await contents(all, bitmapEntry!);
+    const bitmap = await readWhole(all, bitmapEntry!);
     let free = -1;
     for (let c = bitmap.length * 8 - 64; c > 0; c--) {
       if (!((bitmap[c >>> 3] >>> (c & 7)) & 1)) {
@@ -292,7 +234,7 @@ describe.skipIf(!!skip)("NTFS made by mkntfs and ntfs-3g", () => {
       type: string;
       size: number;
     }[];
-    const got = await walk(fs);
+    const got = await walkTree(fs);
     expect(new Set(listed.map((e) => e.path))).toEqual(new Set(got.keys()));
     for (const e of listed)
       expect({ type: e.type, size: e.size }, e.path).toEqual({
@@ -317,9 +259,9 @@ describe.skipIf(!!skip)("NTFS made by mkntfs and ntfs-3g", () => {
     const img = await openImage(io, { readOnly: true });
     try {
       const vfs = await ntfsDriver.mount({ size: img.virtualSize, read: (o, l) => img.read(o, l) });
-      const got = await walk(vfs);
-      expect(sha(await contents(vfs, got.get("Compressed/text.txt")!))).toBe(sha(COMPRESSIBLE));
-      expect(got.size).toBe((await walk(fs)).size);
+      const got = await walkTree(vfs);
+      expect(sha(await readWhole(vfs, got.get("Compressed/text.txt")!))).toBe(sha(COMPRESSIBLE));
+      expect(got.size).toBe((await walkTree(fs)).size);
     } finally {
       await io.close();
     }
