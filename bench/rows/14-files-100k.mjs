@@ -1,4 +1,4 @@
-/* global document, performance, requestAnimationFrame, MutationObserver, MouseEvent -- page code runs in Chromium */
+/* global document, requestAnimationFrame, MutationObserver, MouseEvent -- page code runs in Chromium */
 // Browser row: the Files tab opening a folder of 100,000 entries (the NTFS volume of the
 // `ls -R` row): from the double-click on the folder to the frame after its count and first row
 // are on screen. The worker reads the folder whole and hands the page only the rows in view.
