@@ -21,13 +21,15 @@ function describe(o: DiskOwner): string {
   }
 }
 
-export function OwnerAtCursor({ offset }: { offset: number }) {
+/** Always on screen (its height fixed), so the grid below never moves when an answer arrives. */
+export function OwnerAtCursor({ offset, active }: { offset: number; active: boolean }) {
   const info = useApp((s) => s.info);
   const [text, setText] = useState<string | null>(null);
   const epoch = useFiles((s) => s.epoch);
   useEffect(() => {
     const client = engineClient();
-    if (!client || !info) return;
+    setText(null);
+    if (!client || !info || !active) return;
     let live = true;
     // Wait for the cursor to settle: arrows held down move it many times a second.
     const t = setTimeout(() => {
@@ -40,11 +42,16 @@ export function OwnerAtCursor({ offset }: { offset: number }) {
       live = false;
       clearTimeout(t);
     };
-  }, [offset, info, epoch]);
-  if (text === null) return null;
+  }, [offset, info, epoch, active]);
   return (
     <p className="hex-owner small" aria-label="Owner of the byte at the cursor">
-      <span className="muted">At the cursor:</span> {text}
+      {text === null ? (
+        "\u00a0"
+      ) : (
+        <>
+          <span className="muted">At the cursor:</span> {text}
+        </>
+      )}
     </p>
   );
 }

@@ -185,7 +185,6 @@ export function HexView() {
         onSelectAll={selectAll}
         onClear={() => setCursor(cursor)}
       />
-      {space === "virtual" && <OwnerAtCursor offset={cursor} />}
       <div className="hex-main">
         <HexGrid
           space={space}
@@ -210,6 +209,7 @@ export function HexView() {
           onRedo={redo}
         />
         <aside className="hex-side" aria-label="Edits and annotations">
+          <OwnerAtCursor offset={cursor} active={space === "virtual"} />
           <SectorSources />
           <section aria-labelledby="edits-h">
             <h2 id="edits-h">Staged edits</h2>
