@@ -267,22 +267,26 @@ async function firstLoadJs(browser) {
   }));
 }
 
+/** Builds the app into `inputs.path(name)` and serves it with `vite preview` on a free port: its URL and the server. */
+export async function startPreview(inputs, name) {
+  const outDir = inputs.path(name);
+  run(process.execPath, [VITE, "build", "--logLevel", "warn", "--outDir", outDir]);
+  const port = await freePort(Number(process.env.BENCH_PORT ?? 5199));
+  const url = `http://127.0.0.1:${port}/`;
+  const server = spawn(
+    process.execPath,
+    [VITE, "preview", "--port", String(port), "--strictPort", "--host", "127.0.0.1", "--outDir", outDir],
+    { stdio: "ignore", cwd: ROOT },
+  );
+  return { url, server, outDir };
+}
+
 export default {
   id: "browser",
   title: "browser",
   async setup(inputs) {
-    const outDir = inputs.path("app");
-    run(process.execPath, [VITE, "build", "--logLevel", "warn", "--outDir", outDir]);
-    const port = await freePort(Number(process.env.BENCH_PORT ?? 5199));
-    URL = `http://127.0.0.1:${port}/`;
-    const server = spawn(
-      process.execPath,
-      [VITE, "preview", "--port", String(port), "--strictPort", "--host", "127.0.0.1", "--outDir", outDir],
-      {
-        stdio: "ignore",
-        cwd: ROOT,
-      },
-    );
+    const { url, server, outDir } = await startPreview(inputs, "app");
+    URL = url;
     const huge = inputs.path("browser-64t.vhdx");
     spawnSync("qemu-img", ["create", "-q", "-f", "vhdx", "-o", "subformat=dynamic,block_size=32M", huge, "64T"]);
     const ctx = { outDir, server, huge };

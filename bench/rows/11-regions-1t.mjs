@@ -5,10 +5,9 @@
 // engine's worker. The page is served cross-origin isolated (COOP/COEP added to every response), so
 // performance.measureUserAgentSpecificMemory() can attribute bytes to the worker; Chromium runs with
 // ForceEagerMeasureMemory so the measurement does not wait for the next idle GC.
-import { spawn } from "node:child_process";
 import { chromium } from "playwright-core";
-import { median, ROOT, run, TiB, vhdx } from "../lib.mjs";
-import { CHROMIUM_ARGS, freePort, VITE, waitForServer } from "./10-browser.mjs";
+import { median, run, TiB, vhdx } from "../lib.mjs";
+import { CHROMIUM_ARGS, startPreview, waitForServer } from "./10-browser.mjs";
 
 let URL = "";
 const ISOLATION = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
@@ -62,15 +61,8 @@ export default {
   id: "browser-regions-1t",
   title: "browser: open + Regions, 1 TiB fixed, 1 MiB blocks",
   async setup(inputs) {
-    const outDir = inputs.path("app-regions");
-    run(process.execPath, [VITE, "build", "--logLevel", "warn", "--outDir", outDir]);
-    const port = await freePort(Number(process.env.BENCH_PORT ?? 5199));
-    URL = `http://127.0.0.1:${port}/`;
-    const server = spawn(
-      process.execPath,
-      [VITE, "preview", "--port", String(port), "--strictPort", "--host", "127.0.0.1", "--outDir", outDir],
-      { stdio: "ignore", cwd: ROOT },
-    );
+    const { url, server } = await startPreview(inputs, "app-regions");
+    URL = url;
     const image = inputs.path("fixed-1t-1m.vhdx");
     const create = vhdx("create", image, "--type", "fixed", "--size", String(TiB), "--block-size", "1M");
     run(create.cmd, create.args);

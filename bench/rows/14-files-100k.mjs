@@ -2,11 +2,10 @@
 // Browser row: the Files tab opening a folder of 100,000 entries (the NTFS volume of the
 // `ls -R` row): from the double-click on the folder to the frame after its count and first row
 // are on screen. The worker reads the folder whole and hands the page only the rows in view.
-import { spawn } from "node:child_process";
 import { chromium } from "playwright-core";
-import { median, ROOT, run } from "../lib.mjs";
+import { median } from "../lib.mjs";
 import { ntfs100k } from "../ntfs100k.mjs";
-import { CHROMIUM_ARGS, freePort, VITE, waitForServer } from "./10-browser.mjs";
+import { CHROMIUM_ARGS, startPreview, waitForServer } from "./10-browser.mjs";
 
 let URL = "";
 
@@ -41,15 +40,8 @@ export default {
   title: "browser: Files tab, a folder of 100,000 entries",
   async setup(inputs) {
     const img = await ntfs100k(inputs);
-    const outDir = inputs.path("app-files");
-    run(process.execPath, [VITE, "build", "--logLevel", "warn", "--outDir", outDir]);
-    const port = await freePort(Number(process.env.BENCH_PORT ?? 5199));
-    URL = `http://127.0.0.1:${port}/`;
-    const server = spawn(
-      process.execPath,
-      [VITE, "preview", "--port", String(port), "--strictPort", "--host", "127.0.0.1", "--outDir", outDir],
-      { stdio: "ignore", cwd: ROOT },
-    );
+    const { url, server } = await startPreview(inputs, "app-files");
+    URL = url;
     await waitForServer(URL, 30_000, server);
     const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
     return { server, browser, image: img.path };
