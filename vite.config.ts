@@ -19,7 +19,7 @@ function devCsp(): Plugin {
   };
 }
 
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   plugins: [react(), devCsp()],
   base: "./",
   worker: { format: "es" },
@@ -27,11 +27,13 @@ export default defineConfig({
     target: "es2022",
     // The web app's own folder: the build empties it, and dist/cli (the `vhdx` command) and
     // dist/lib (the engine as a library) stay.
-    outDir: "dist/web",
+    outDir: mode === "e2e" ? "dist/e2e" : "dist/web",
     sourcemap: false,
     // One budget for the whole app (250 KB gzipped); warn early when a chunk grows.
     chunkSizeWarningLimit: 600,
+    // The end-to-end tests' build also carries their harness page (e2e/harness.html).
+    ...(mode === "e2e" ? { rollupOptions: { input: { main: "index.html", harness: "e2e/harness.html" } } } : {}),
   },
   server: { host: "127.0.0.1" },
   preview: { host: "127.0.0.1" },
-});
+}));
