@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -104,19 +104,39 @@ async function threadsWhileWaiting(img: string, poolSize: string | undefined): P
     env,
     stdio: ["pipe", "ignore", "pipe"],
   });
-  // Counted once it holds still: two equal counts 200 ms apart, after at least 600 ms.
-  let last = -1;
-  let count = 0;
-  for (let waited = 0; waited < 10_000; waited += 200) {
-    await new Promise((r) => setTimeout(r, 200));
-    count = threadCount(child.pid!);
-    if (waited >= 600 && count === last) break;
-    last = count;
+  // Counted once the image is open (the pool has run its first task) and the count holds still
+  // over five samples in a row; however long a loaded machine takes to get there.
+  const deadline = Date.now() + 120_000;
+  while (!holdsOpen(child.pid!, img)) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error("the command never opened the image");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  let count = threadCount(child.pid!);
+  for (let same = 0; same < 5 && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = threadCount(child.pid!);
+    same = now === count ? same + 1 : 0;
+    count = now;
   }
   child.stdin.end(new Uint8Array(512));
   const status = await new Promise((r) => child.on("close", r));
   expect(status).toBe(0);
   return count;
+}
+
+/** Whether process `pid` has `path` open. */
+function holdsOpen(pid: number, path: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === path;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
 }
 
 function threadCount(pid: number): number {
