@@ -12,6 +12,8 @@ import { repairImage, RepairResult } from "../vhdx/check/repair";
  */
 export async function checkCommand(a: ParsedArgs, io: Io): Promise<number> {
   const path = oneImage(a, "check");
+  const vhd = await import("./vhdCommands");
+  if (await vhd.isVhdFile(path)) return vhd.vhdCheckCommand(path, a, io);
   const json = a.flags.has("json");
   const repair = a.flags.has("repair");
   const file = await NodeFileBackend.open(path, { readOnly: !repair, lock: repair ? "exclusive" : "shared" });
@@ -47,7 +49,10 @@ export async function checkCommand(a: ParsedArgs, io: Io): Promise<number> {
   }
 }
 
-export function formatReport(path: string, report: CheckReport): string {
+export function formatReport(
+  path: string,
+  report: Pick<CheckReport, "ok"> & { findings: readonly (Omit<Finding, "code"> & { code: string })[] },
+): string {
   const count = (s: Finding["severity"]) => report.findings.filter((f) => f.severity === s).length;
   const lines = report.findings.map(
     (f) => `${f.severity.padEnd(7)} ${f.code}: ${f.message} (${f.structure} at ${hex(f.offset)})`,

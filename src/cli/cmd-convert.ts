@@ -9,6 +9,8 @@ import { createNewFile } from "../node/newFile";
 import { flagString, ParsedArgs, parseSize, UsageError } from "./args";
 import type { Io } from "./commands";
 import { formatSize } from "./format";
+import { detectFormat } from "../vhd/open";
+import { checkVhdSize, convertToVhd } from "../vhd/create";
 
 /**
  * `vhdx convert`: raw → VHDX, VHDX → raw, VHDX → VHDX (compacted). The output must not exist yet;
@@ -19,8 +21,15 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
   if (a.positionals.length !== 2)
     throw new UsageError("convert takes an input and an output (see vhdx convert --help)");
   const [inPath, outPath] = a.positionals;
-  const format = flagString(a, "format") ?? (/\.vhdx$/i.test(outPath) ? "vhdx" : "raw");
-  if (format !== "raw" && format !== "vhdx") throw new UsageError("--format must be raw or vhdx");
+  const format =
+    flagString(a, "format") ?? (/\.vhdx$/i.test(outPath) ? "vhdx" : /\.vhd$/i.test(outPath) ? "vhd" : "raw");
+  if (format !== "raw" && format !== "vhdx" && format !== "vhd")
+    throw new UsageError("--format must be raw, vhdx or vhd");
+  const subformat = flagString(a, "subformat") ?? "dynamic";
+  if (subformat !== "dynamic" && subformat !== "fixed") throw new UsageError("--subformat must be dynamic or fixed");
+  if (format !== "vhd" && a.flags.has("subformat")) throw new UsageError("--subformat applies to VHD output only");
+  if (format === "vhd" && (a.flags.has("type") || a.flags.has("block-size")))
+    throw new UsageError("--type and --block-size apply to VHDX output only (a VHD takes --subformat)");
   const type = flagString(a, "type") ?? "dynamic";
   if (type !== "dynamic" && type !== "fixed") throw new UsageError("--type must be dynamic or fixed");
   if (format === "raw" && (a.flags.has("type") || a.flags.has("block-size")))
@@ -35,12 +44,24 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
       `${inPath} is ${inputKind(st)}: convert needs an input whose size is known up front (a file or a block device); \`vhdx write --input\` takes a stream`,
     );
   const probe = await NodeFileBackend.open(inPath);
-  const isVhdx = new TextDecoder().decode(await probe.read(0, 8)) === "vhdxfile";
+  const inFormat = await detectFormat(probe);
   await probe.close();
   let source: VirtualDisk;
   let chain: VhdxImage[] = [];
   let closeSource: () => Promise<void>;
-  if (isVhdx) {
+  let vhdBlockSize: number | undefined;
+  if (inFormat === "vhd") {
+    const [{ openVhdWithParents }, { closeVhdChain }] = await Promise.all([
+      import("../node/resolveVhdParent"),
+      import("../vhd/chain"),
+    ]);
+    const opened = await openVhdWithParents(inPath, { lock: true });
+    source = opened.image;
+    // A VHD's 2 MiB blocks are valid VHDX blocks; smaller ones are not (1 MiB at least).
+    const bs = opened.image.blockSize;
+    vhdBlockSize = bs >= 1024 * 1024 && bs <= 256 * 1024 * 1024 ? bs : undefined;
+    closeSource = () => closeVhdChain(opened.chain);
+  } else if (inFormat === "vhdx") {
     // Loaded only for a VHDX input: the chain resolver brings the reader, the log and the writer
     // (for locator updates), code a raw input never runs and every start would compile.
     const [{ openWithParents }, { closeChain }] = await Promise.all([
@@ -57,18 +78,22 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
     closeSource = () => raw.close();
   }
   try {
+    if (format === "vhd") checkVhdSize(Math.ceil(source.virtualSize / 512) * 512);
     const output = await createNewFile(outPath, { lock: "exclusive" });
     const out = output.file;
     let said: string;
     try {
-      if (format === "raw") {
+      if (format === "vhd") {
+        const r = await convertToVhd(source, out, { subformat, sync: a.flags.has("sync") });
+        said = `converted ${inPath} to ${subformat} VHD ${outPath}: ${formatSize(r.virtualSize)}${subformat === "dynamic" ? `, ${r.allocatedBlocks} of ${r.totalBlocks} blocks allocated` : ""}, file ${formatSize(r.fileSize)}\n`;
+      } else if (format === "raw") {
         const r = await convertToRaw(source, out, { sync: a.flags.has("sync") });
         said = `converted ${inPath} to raw ${outPath}: ${formatSize(r.size)}, ${formatSize(r.bytesWritten)} of data\n`;
       } else {
         const img = chain[0];
         const r = await convertToVhdx(source, out, {
           type,
-          blockSize: blockSize ?? img?.blockSize,
+          blockSize: blockSize ?? img?.blockSize ?? vhdBlockSize,
           logicalSectorSize: img?.params.logicalSectorSize,
           physicalSectorSize: img?.params.physicalSectorSize,
           sync: a.flags.has("sync"),

@@ -22,7 +22,10 @@ export async function openForViewing(path: string): Promise<VhdxImage> {
 }
 
 export async function infoCommand(a: ParsedArgs, io: Io): Promise<number> {
-  const img = await openForViewing(oneImage(a, "info"));
+  const path = oneImage(a, "info");
+  const vhd = await import("./vhdCommands");
+  if (await vhd.isVhdFile(path)) return vhd.vhdInfoCommand(path, a, io);
+  const img = await openForViewing(path);
   try {
     const info = img.info();
     if (a.flags.has("json")) {
@@ -72,8 +75,11 @@ export async function infoCommand(a: ParsedArgs, io: Io): Promise<number> {
 export async function catCommand(a: ParsedArgs, io: Io): Promise<number> {
   // A differencing disk reads through its parents: the chain is opened read-only, like the image.
   // The resolver is loaded here only: info, map and log share this module and never need it.
+  const path = oneImage(a, "cat");
+  const vhd = await import("./vhdCommands");
+  if (await vhd.isVhdFile(path)) return vhd.vhdCatCommand(path, a, io);
   const { openWithParents } = await import("../node/resolveParent");
-  const { image: img, chain } = await openWithParents(oneImage(a, "cat"), { lock: true });
+  const { image: img, chain } = await openWithParents(path, { lock: true });
   try {
     const offset = a.flags.has("offset") ? parseSize(flagString(a, "offset")!, "--offset") : 0;
     if (offset > img.virtualSize)

@@ -30,6 +30,7 @@ export const CONVERT_FLAGS = {
   "block-size": "value",
   sync: "bool",
   help: "bool",
+  subformat: "value",
 } as const;
 
 export const MERGE_FLAGS = { help: "bool" } as const;

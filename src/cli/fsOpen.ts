@@ -7,6 +7,7 @@ import { FsError } from "../fs/errors";
 import { listVolumes, volumeDevice, type Volume, type VolumeTable } from "../fs/partitions/volumes";
 import type { BlockDevice } from "../fs/types";
 import { NodeFileBackend } from "../node/fileBackend";
+import { detectFormat, type DiskFormat } from "../vhd/open";
 import { flagString, ParsedArgs, UsageError } from "./args";
 import { formatSize } from "./format";
 
@@ -23,11 +24,25 @@ export interface OpenDisk {
 
 export async function openDisk(path: string): Promise<OpenDisk> {
   const probe = await NodeFileBackend.open(path, { readOnly: true });
-  let isVhdx: boolean;
+  let format: DiskFormat;
   try {
-    isVhdx = (await probe.size()) >= 8 && new TextDecoder().decode(await probe.read(0, 8)) === "vhdxfile";
+    format = await detectFormat(probe);
   } finally {
     await probe.close();
+  }
+  const isVhdx = format === "vhdx";
+  if (format === "vhd") {
+    const [{ openVhdWithParents }, { closeVhdChain }] = await Promise.all([
+      import("../node/resolveVhdParent"),
+      import("../vhd/chain"),
+    ]);
+    const { image, chain } = await openVhdWithParents(path);
+    return {
+      device: { size: image.virtualSize, read: (o, l) => image.read(o, l) },
+      sectorSize: 512,
+      segments: (o, l) => image.segments(o, l),
+      close: () => closeVhdChain(chain),
+    };
   }
   if (isVhdx) {
     const [{ openWithParents }, { closeChain }] = await Promise.all([

@@ -12,7 +12,7 @@ Commands:
   replay <image>                        replay the log into the file and mark it empty
   create <image> --size S [--type T]    a new dynamic, fixed or differencing (--parent P) image
   write <image> --offset N [--input F]  an atomic patch of virtual disk bytes from a file or stdin
-  convert <input> <output>              raw ↔ VHDX, or VHDX → VHDX compacted
+  convert <input> <output>              raw ↔ VHDX, VHDX → VHDX compacted, VHD ↔ VHDX
   merge <child>                         fold a differencing image into its parent
   partitions <image> [--json]           the disk's GPT or MBR partitions and the file system in each
   ls <image> [PATH] [-R] [--json]       list a directory of a file system on the disk (FAT12/16/32)
@@ -91,7 +91,8 @@ each touched block is copied with the new bytes to free space, then one log entr
 them all. A power cut leaves either the old or the new contents, never a mix.
 FILE may be a pipe, a FIFO, /dev/stdin or a block device; an empty input is an error.
 `,
-  convert: `Usage: vhdx convert <input> <output> [--format raw|vhdx] [--type dynamic|fixed] [--block-size B] [--sync]
+  convert: `Usage: vhdx convert <input> <output> [--format raw|vhdx|vhd] [--type dynamic|fixed] [--block-size B] [--sync]
+       vhdx convert <input> <output.vhd> [--subformat fixed|dynamic]
 
 Converts a raw disk image to VHDX, a VHDX image (with its parent chain) to raw, or a VHDX
 image to a new compacted VHDX (free space and all-zero blocks dropped). The format follows
@@ -101,6 +102,9 @@ system to write back; --sync flushes it to disk before the command ends. The VHD
 section is written last, so an interrupted conversion never leaves a file that opens.
 The input may be a block device (a disk, a partition: physical to virtual), not a pipe.
 The output is written under a hidden temporary name and named only once whole.
+A VHD (v1) input (fixed, dynamic, or differencing with its parents, flattened) converts the same
+way. A .vhd output (or --format vhd) is a VHD, dynamic unless --subformat fixed; a VHD holds at
+most 2040 GiB, and a larger disk is refused before anything is written.
 `,
   merge: `Usage: vhdx merge <child>
 

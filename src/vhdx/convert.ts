@@ -136,7 +136,7 @@ export async function convertToVhdx(source: VirtualDisk, out: RandomAccess, o: T
  * goes on: on Linux, buffered writes to one file serialise on the inode lock anyway, and writers
  * waiting there spin (seen at 2–15 % of a conversion's CPU time with three writes in flight).
  */
-function serialWrites(out: RandomAccess): RandomAccess {
+export function serialWrites(out: RandomAccess): RandomAccess {
   let tail: Promise<unknown> = Promise.resolve();
   return {
     readOnly: out.readOnly,

@@ -34,7 +34,14 @@ export type VhdxErrorCode =
   | "IO_ERROR"
   | "FILE_EXISTS"
   | "FILE_IN_USE"
-  | "FILE_LOCKED";
+  | "FILE_LOCKED"
+  | "NOT_VHD"
+  | "VHD_FOOTER_CHECKSUM"
+  | "VHD_FOOTER_INVALID"
+  | "VHD_HEADER_CHECKSUM"
+  | "VHD_HEADER_INVALID"
+  | "VHD_BAT_INVALID"
+  | "VHD_TOO_LARGE";
 
 /**
  * The engine's one error type: what went wrong, in which structure, at which file offset.

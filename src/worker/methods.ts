@@ -5,7 +5,7 @@ import { current, exclusive, getSession, setSession } from "./state";
 import { commitPatch, patchCost, replay } from "./commit";
 import { check, log, repair, repairPlan } from "./inspect";
 import { attachChain, chain, layers, parentLocator, partialBlocks } from "./chain";
-import { compact, convertOpenToRaw, convertRaw, createNew } from "./toolbox";
+import { compact, convertOpenToRaw, convertOpenToVhd, convertRaw, convertVhd, createNew } from "./toolbox";
 import { mergeOpen } from "./mergeJob";
 import { writeFile, writeFileCost } from "./writeFile";
 import { partitionArea } from "./partitions";
@@ -341,6 +341,8 @@ export const methods = {
   partialBlocks,
   createNew,
   convertRaw,
+  convertVhd,
+  convertOpenToVhd,
   convertOpenToRaw,
   compact,
   mergeOpen: changes(mergeOpen),

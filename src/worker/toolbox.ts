@@ -13,6 +13,8 @@ import { withOutput, type InputFile, type OutputTarget } from "./outputs";
 import type { CallContext } from "./protocol";
 import { current, exclusive } from "./state";
 import { BlobBackend } from "./storage/blobBackend";
+import { checkVhdSize, convertToVhd } from "../vhd/create";
+import { openVhd } from "../vhd/open";
 
 export type { InputFile, OutputTarget };
 
@@ -143,6 +145,58 @@ export function compact(ctx: CallContext, o: ConvertOptions, target: OutputTarge
     );
     return {
       summary: `${r.allocatedBlocks} of ${r.totalBlocks} blocks kept; ${before} bytes before, ${size} after`,
+      fileSize: size,
+      target: at,
+    };
+  });
+}
+
+/**
+ * A VHD (v1) file into a new VHDX. Fixed and dynamic disks convert alone; a differencing VHD
+ * needs its parents, which a picked file does not bring (its reads say PARENT_NOT_FOUND).
+ */
+export function convertVhd(
+  ctx: CallContext,
+  src: InputFile,
+  o: ConvertOptions,
+  target: OutputTarget,
+): Promise<JobResult> {
+  return exclusive(async () => {
+    const f = await inputBlob(src);
+    const disk = await openVhd(new BlobBackend(f, { name: f.name }));
+    const {
+      value: r,
+      size,
+      target: at,
+    } = await withOutput(target, [src], (out) =>
+      convertToVhdx(disk, out, { ...o, signal: ctx.signal, onProgress: progressOf(ctx) }),
+    );
+    return {
+      summary: `${o.type} VHDX from ${disk.diskType} VHD ${f.name}: ${r.allocatedBlocks} of ${r.totalBlocks} blocks allocated`,
+      fileSize: size,
+      target: at,
+    };
+  });
+}
+
+/** The open image (through its parents) out to a fixed or dynamic VHD; past 2040 GiB refused first. */
+export function convertOpenToVhd(
+  ctx: CallContext,
+  subformat: "fixed" | "dynamic",
+  target: OutputTarget,
+): Promise<JobResult> {
+  return exclusive(async () => {
+    const img = current().image;
+    checkVhdSize(Math.ceil(img.virtualSize / 512) * 512);
+    const {
+      value: r,
+      size,
+      target: at,
+    } = await withOutput(target, [], (out) =>
+      convertToVhd(img, out, { subformat, signal: ctx.signal, onProgress: progressOf(ctx) }),
+    );
+    return {
+      summary: `${subformat} VHD of ${r.virtualSize} bytes${subformat === "dynamic" ? `, ${r.allocatedBlocks} of ${r.totalBlocks} blocks allocated` : ""}`,
       fileSize: size,
       target: at,
     };

@@ -43,6 +43,7 @@ export const TOOL_PACKAGES: Record<string, string> = {
   prlimit: "util-linux",
   perl: "perl-base",
   vhdimount: "libvhdi-utils",
+  img_cat: "sleuthkit",
 };
 
 /** Absolute path of an executable on PATH, or undefined. */

@@ -11,12 +11,14 @@ import { useApp } from "../store/store";
 import { JobStatus, OutputFields, ParentPicker } from "./JobParts";
 import { useJob } from "./jobStore";
 import { useOutputName } from "./outputName";
-import { can, pickFiles, RAW_TYPES } from "./pickers";
+import { can, pickFiles, RAW_TYPES, VHD_TYPES } from "./pickers";
 import { MiB } from "./sizeInput";
 
 const MODES = [
   { id: "raw-to-vhdx", label: "Raw → VHDX" },
   { id: "to-raw", label: "Open image → raw" },
+  { id: "vhd-to-vhdx", label: "VHD → VHDX" },
+  { id: "to-vhd", label: "Open image → VHD" },
   { id: "compact", label: "Compact" },
   { id: "merge", label: "Merge into parent" },
 ] as const;
@@ -31,21 +33,30 @@ export function ConvertDialog() {
   const [type, setType] = useState<"dynamic" | "fixed">("dynamic");
   const [blockSize, setBlockSize] = useState(8 * MiB);
   const [parent, setParent] = useState<FileSystemFileHandle | null>(null);
+  const [vhd, setVhd] = useState<FileSystemFileHandle | File | null>(null);
+  const [subformat, setSubformat] = useState<"dynamic" | "fixed">("dynamic");
   const running = job.phase === "running";
-  const out = useOutputName("converted", mode === "to-raw" ? "raw" : "vhdx", `${dialog}/${job.phase}/${fileName}`);
+  const outFormat = mode === "to-raw" ? "raw" : mode === "to-vhd" ? "vhd" : "vhdx";
+  const out = useOutputName("converted", outFormat, `${dialog}/${job.phase}/${fileName}`);
 
   const why: string | null =
     mode === "raw-to-vhdx"
       ? raw
         ? null
         : "choose a raw disk image"
-      : !info
-        ? "open an image first"
-        : mode === "merge" && info.diskType !== "differencing"
-          ? "the open image is not a differencing image"
-          : mode === "merge" && !parent
-            ? "choose the parent file"
-            : null;
+      : mode === "vhd-to-vhdx"
+        ? vhd
+          ? null
+          : "choose a VHD file"
+        : mode === "to-vhd" && info && info.virtualSize > 2040 * 1024 * MiB
+          ? "use a disk of at most 2040 GiB (the VHD format's limit)"
+          : !info
+            ? "open an image first"
+            : mode === "merge" && info.diskType !== "differencing"
+              ? "the open image is not a differencing image"
+              : mode === "merge" && !parent
+                ? "choose the parent file"
+                : null;
   const nameProblem = mode === "merge" ? null : out.problem;
 
   const start = async () => {
@@ -56,9 +67,21 @@ export function ConvertDialog() {
       await run("Merge", "vhdx", (signal, onProgress) => client.call("mergeOpen", [parent], { signal, onProgress }));
       return;
     }
-    const format = mode === "to-raw" ? "raw" : "vhdx";
-    const target = await output(out, format);
+    const target = await output(out, outFormat);
     if (!target) return;
+    if (mode === "vhd-to-vhdx" && vhd) {
+      const src = vhd instanceof File ? { kind: "file" as const, file: vhd } : { kind: "handle" as const, handle: vhd };
+      await run("Convert", "vhdx", (signal, onProgress) =>
+        client.call("convertVhd", [src, { type, blockSize }, target], { signal, onProgress }),
+      );
+      return;
+    }
+    if (mode === "to-vhd") {
+      await run("Convert", "vhd", (signal, onProgress) =>
+        client.call("convertOpenToVhd", [subformat, target], { signal, onProgress }),
+      );
+      return;
+    }
     if (mode === "raw-to-vhdx" && raw) {
       const src = raw instanceof File ? { kind: "file" as const, file: raw } : { kind: "handle" as const, handle: raw };
       await run("Convert", "vhdx", (signal, onProgress) =>
@@ -134,6 +157,65 @@ export function ConvertDialog() {
                   </option>
                 ))}
               </select>
+            </>
+          )}
+          {mode === "vhd-to-vhdx" && (
+            <>
+              <span>VHD file</span>
+              <span className="row-actions">
+                {can.open() ? (
+                  <button
+                    type="button"
+                    onClick={async () => {
+                      const h = await pickFiles(VHD_TYPES);
+                      if (h?.[0]) setVhd(h[0]);
+                    }}
+                  >
+                    Choose VHD…
+                  </button>
+                ) : (
+                  <input
+                    type="file"
+                    accept=".vhd"
+                    aria-label="VHD file"
+                    onChange={(e) => setVhd(e.target.files?.[0] ?? null)}
+                  />
+                )}
+                <span aria-label="Chosen VHD">{vhd ? vhd.name : <span className="muted">none chosen</span>}</span>
+              </span>
+              <span id="cv-vtype">VHDX type</span>
+              <div className="segmented" role="radiogroup" aria-labelledby="cv-vtype">
+                {(["dynamic", "fixed"] as const).map((t) => (
+                  <button key={t} type="button" role="radio" aria-checked={type === t} onClick={() => setType(t)}>
+                    {t}
+                  </button>
+                ))}
+              </div>
+              <span className="hint">
+                Fixed and dynamic VHDs; a differencing VHD needs its parents: use vhdx convert.
+              </span>
+            </>
+          )}
+          {mode === "to-vhd" && (
+            <>
+              <span id="cv-sub">VHD type</span>
+              <div className="segmented" role="radiogroup" aria-labelledby="cv-sub">
+                {(["dynamic", "fixed"] as const).map((t) => (
+                  <button
+                    key={t}
+                    type="button"
+                    role="radio"
+                    aria-checked={subformat === t}
+                    onClick={() => setSubformat(t)}
+                  >
+                    {t}
+                  </button>
+                ))}
+              </div>
+              <span className="hint">
+                The open image{info ? ` (${formatSize(info.virtualSize)})` : ""} read through its parents, as a VHD of
+                the same size with 2 MiB blocks; at most 2040 GiB.
+              </span>
             </>
           )}
           {(mode === "to-raw" || mode === "compact") && (

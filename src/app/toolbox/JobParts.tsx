@@ -86,7 +86,9 @@ export function JobStatus() {
             ? job.opened
               ? " It is open in the editor."
               : ""
-            : " A raw image does not open in the editor."}
+            : job.format === "vhd"
+              ? " A VHD does not open in the editor; convert it back to VHDX to edit it."
+              : " A raw image does not open in the editor."}
         </p>
         {t.kind === "opfs" && (
           <button type="button" onClick={() => void download()}>

@@ -9,7 +9,7 @@ import { downloadBlob } from "../engine/client";
 import type { Progress } from "../store/engineApi";
 import { useApp } from "../store/store";
 import { errorText } from "./checkStore";
-import { opfsResult, pickSaveFile, RAW_TYPES, VHDX_TYPES } from "./pickers";
+import { opfsResult, pickSaveFile, RAW_TYPES, VHD_TYPES, VHDX_TYPES } from "./pickers";
 
 export type { JobResult, OutputTarget };
 export type ToolDialog = "new" | "convert" | "chain" | null;
@@ -18,7 +18,7 @@ export type Destination = "file" | "opfs";
 export type JobPhase =
   | { phase: "idle" }
   | { phase: "running"; title: string; progress: Progress | null }
-  | { phase: "done"; title: string; result: JobResult; opened: boolean; format: "vhdx" | "raw" }
+  | { phase: "done"; title: string; result: JobResult; opened: boolean; format: "vhdx" | "raw" | "vhd" }
   | { phase: "error"; title: string; message: string };
 
 type Start = (signal: AbortSignal, onProgress: (p: { fraction: number; bytes: number }) => void) => Promise<JobResult>;
@@ -34,9 +34,9 @@ interface JobState {
    */
   output(
     o: { dest: Destination; name: string; path: string; replace: boolean },
-    format: "vhdx" | "raw",
+    format: "vhdx" | "raw" | "vhd",
   ): Promise<OutputTarget | null>;
-  run(title: string, format: "vhdx" | "raw", start: Start): Promise<void>;
+  run(title: string, format: "vhdx" | "raw" | "vhd", start: Start): Promise<void>;
   cancel(): void;
   download(): Promise<void>;
 }
@@ -69,8 +69,9 @@ export const useJob = create<JobState>()((set, get) => ({
 
   async output(o, format) {
     if (o.dest === "opfs") return { kind: "opfs", path: o.path, replace: o.replace };
-    const ext = format === "vhdx" ? ".vhdx" : ".img";
-    const handle = await pickSaveFile(safeName(o.name, ext), format === "vhdx" ? VHDX_TYPES : RAW_TYPES);
+    const ext = format === "vhdx" ? ".vhdx" : format === "vhd" ? ".vhd" : ".img";
+    const types = format === "vhdx" ? VHDX_TYPES : format === "vhd" ? VHD_TYPES : RAW_TYPES;
+    const handle = await pickSaveFile(safeName(o.name, ext), types);
     return handle ? { kind: "handle", handle } : null;
   },
 

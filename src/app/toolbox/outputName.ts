@@ -34,13 +34,13 @@ const baseName = (p: string) => p.split("/").pop() ?? p;
  * `initial` is the default name; `format` its extension; `refreshKey` changes when files in
  * browser storage may have changed (a job finished, a file was opened).
  */
-export function useOutputName(initial: string, format: "vhdx" | "raw", refreshKey: unknown): OutputName {
+export function useOutputName(initial: string, format: "vhdx" | "raw" | "vhd", refreshKey: unknown): OutputName {
   const [dest, setDest] = useState<Destination>("opfs");
   const [typed, setTyped] = useState<string | null>(null);
   // The agreement to replace holds for the one path it was given for, not for a name typed after.
   const [replaceFor, setReplaceFor] = useState<string | null>(null);
   const [check, setCheck] = useState<OutputCheck | null>(null);
-  const ext = format === "vhdx" ? ".vhdx" : ".img";
+  const ext = format === "vhdx" ? ".vhdx" : format === "vhd" ? ".vhd" : ".img";
   const asked = safeName(typed ?? initial, ext);
   const askedPath = `${OPFS_DIR}/${asked}`;
   const replace = replaceFor === askedPath;

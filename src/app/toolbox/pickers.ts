@@ -21,6 +21,9 @@ const w = (): Pickers => window as unknown as Pickers;
 export const VHDX_TYPES: Accept = [
   { description: "Virtual hard disk", accept: { "application/octet-stream": [".vhdx", ".avhdx"] } },
 ];
+export const VHD_TYPES: Accept = [
+  { description: "Virtual hard disk (VHD)", accept: { "application/octet-stream": [".vhd"] } },
+];
 export const RAW_TYPES: Accept = [
   { description: "Raw disk image", accept: { "application/octet-stream": [".img", ".raw", ".bin"] } },
 ];

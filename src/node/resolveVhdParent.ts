@@ -1,0 +1,69 @@
+/** Opening a VHD and its differencing chain from the local file system. */
+import { existsSync, realpathSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { attachVhdParents, type VhdParentCandidate, type VhdParentResolver } from "../vhd/chain";
+import type { VhdImage } from "../vhd/image";
+import { openVhd } from "../vhd/open";
+import { NodeFileBackend } from "./fileBackend";
+import { localParentPath } from "./resolveParent";
+
+/** The local path a VHD parent locator (or the header's parent name) names, or null. */
+export function vhdLocalParentPath(c: VhdParentCandidate, childPath: string): string | null {
+  switch (c.platformCode) {
+    case "W2ru":
+    case "Wi2r":
+      return localParentPath("relative_path", c.value, childPath);
+    case "W2ku":
+    case "Wi2k":
+      return localParentPath("absolute_win32_path", c.value, childPath);
+    case "MacX":
+      try {
+        return fileURLToPath(c.value);
+      } catch {
+        return null;
+      }
+    case "name": {
+      // The name may carry a Windows path: only its last part is looked for beside the child.
+      const last = c.value.split(/[\\/]/).pop() ?? "";
+      return last ? resolve(dirname(childPath), basename(last)) : null;
+    }
+    default:
+      return null;
+  }
+}
+
+export function nodeVhdParentResolver(lock: boolean): VhdParentResolver {
+  return async (c, childLocation) => {
+    const p = vhdLocalParentPath(c, childLocation);
+    if (!p || !existsSync(p)) return null;
+    const io = await NodeFileBackend.open(p, { readOnly: true, lock: lock ? "shared" : undefined });
+    return { io, location: realpathSync(p) };
+  };
+}
+
+/** Opens a VHD read-only and, for a differencing disk, its parents; the chain is child first. */
+export async function openVhdWithParents(
+  path: string,
+  opts: { force?: boolean; lock?: boolean; maxDepth?: number } = {},
+): Promise<{ image: VhdImage; chain: VhdImage[] }> {
+  const file = await NodeFileBackend.open(path, { readOnly: true, lock: opts.lock ? "shared" : undefined });
+  let image: VhdImage;
+  try {
+    image = await openVhd(file);
+  } catch (e) {
+    await file.close();
+    throw e;
+  }
+  try {
+    const chain = await attachVhdParents(image, realpathSync(path), {
+      resolve: nodeVhdParentResolver(opts.lock ?? false),
+      force: opts.force,
+      maxDepth: opts.maxDepth,
+    });
+    return { image, chain };
+  } catch (e) {
+    await image.close();
+    throw e;
+  }
+}
