@@ -6,7 +6,7 @@
 //  3. runs Vitest, then Playwright (when e2e/*.spec.ts exist);
 //  4. prints `tests: N passed, N failed[, N skipped]` and exits non-zero on any failure or when nothing ran.
 // Arguments are handed to Vitest (`npm test -- test/node`); with arguments, the e2e run is left out.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
@@ -168,15 +168,39 @@ function ensurePackages() {
   if (still.length > 0) fail(`still missing after install: ${still.map((r) => r.what).join(", ")}`);
 }
 
+/**
+ * Runs a command with its output held back (another runner is printing), resolving to its exit
+ * code and what it printed, stdout and stderr interleaved as they came.
+ */
+function shQuiet(cmd, args, opts = {}) {
+  return new Promise((resolvePromise) => {
+    const chunks = [];
+    const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], ...opts });
+    child.stdout.on("data", (c) => chunks.push(c));
+    child.stderr.on("data", (c) => chunks.push(c));
+    child.on("error", (err) => chunks.push(Buffer.from(`${cmd}: ${err.message}\n`)));
+    child.on("close", (code) => resolvePromise({ code: code ?? 1, output: Buffer.concat(chunks).toString() }));
+  });
+}
+
+/** Runs a command with the terminal, without blocking the other runners. */
+function shLive(cmd, args, opts = {}) {
+  return new Promise((resolvePromise) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: "inherit", ...opts });
+    child.on("error", () => resolvePromise(1));
+    child.on("close", (code) => resolvePromise(code ?? 1));
+  });
+}
+
 function fail(message) {
   process.stderr.write(`npm test: ${message}\n`);
   process.exit(1);
 }
 
 // ---- 3. test runners, each reporting counts through its JSON reporter ---------------------------
-function runVitest(reportDir) {
+async function runVitest(reportDir) {
   const out = join(reportDir, "vitest.json");
-  const code = sh("npx", [
+  const code = await shLive("npx", [
     "vitest",
     "run",
     "--reporter=default",
@@ -212,15 +236,18 @@ function e2eSpecs() {
   return readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith(".spec.ts"));
 }
 
-function runPlaywright(reportDir) {
+/** Playwright's run; its output is held back and printed by the caller (`output`). */
+async function runPlaywright(reportDir) {
   const out = join(reportDir, "playwright.json");
   // One build of the app (with the tests' harness page) served to every test: a bundled page
   // loads far faster than the development server's module graph (playwright.config.ts).
-  if (sh("npx", ["vite", "build", "--mode", "e2e", "--logLevel", "error"]) !== 0) {
-    return { passed: 0, failed: 1, skipped: 0, notes: ["building the app for the end-to-end tests failed"] };
+  const build = await shQuiet("npx", ["vite", "build", "--mode", "e2e", "--logLevel", "error"]);
+  if (build.code !== 0) {
+    const notes = ["building the app for the end-to-end tests failed"];
+    return { passed: 0, failed: 1, skipped: 0, notes, output: build.output };
   }
   const env = { ...process.env, PLAYWRIGHT_JSON_OUTPUT_NAME: out, VHDX_E2E_BUILT: "1" };
-  const code = sh("npx", ["playwright", "test", "--reporter=list,json"], { env });
+  const { code, output } = await shQuiet("npx", ["playwright", "test", "--reporter=list,json"], { env });
   const counts = { passed: 0, failed: 0, skipped: 0, notes: [] };
   if (existsSync(out)) {
     const s = JSON.parse(readFileSync(out, "utf8")).stats ?? {};
@@ -232,7 +259,21 @@ function runPlaywright(reportDir) {
     counts.failed = 1;
     counts.notes.push(`playwright exited with code ${code}`);
   }
-  return counts;
+  return { ...counts, output: build.output + output };
+}
+
+/** Type check, ESLint and Prettier in turn; their output held back like Playwright's. */
+async function runLint() {
+  const results = [];
+  for (const [label, script] of [
+    ["typecheck", "typecheck"],
+    ["eslint", "lint"],
+    ["prettier", "format:check"],
+  ]) {
+    const { code, output } = await shQuiet("npm", ["run", "--silent", script]);
+    results.push({ label, code, output });
+  }
+  return results;
 }
 
 // ---- main ---------------------------------------------------------------------------------------
@@ -253,25 +294,29 @@ const add = (c, label) => {
   total.notes.push(`${label}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`, ...c.notes);
 };
 try {
-  if (RUN_LINT) {
-    for (const [label, script] of [
-      ["typecheck", "typecheck"],
-      ["eslint", "lint"],
-      ["prettier", "format:check"],
-    ]) {
-      step(label);
-      const code = sh("npm", ["run", "--silent", script]);
-      add({ passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0, notes: [] }, label);
-    }
-  }
-
-  step("vitest");
-  add(runVitest(reportDir), "vitest");
-
+  // Vitest's files are mostly processes (qemu-img, the command, mkfs …) and the end-to-end tests
+  // mostly a browser waiting on its worker: run side by side, with the lint steps, they finish
+  // well before they would one after another. Vitest prints as it goes; the others print when
+  // Vitest is done.
   const specs = e2eSpecs();
-  if (specs.length > 0 && vitestArgs.length === 0) {
+  const withE2e = specs.length > 0 && vitestArgs.length === 0;
+  const lint = RUN_LINT ? runLint() : Promise.resolve([]);
+  const e2e = withE2e ? runPlaywright(reportDir) : Promise.resolve(null);
+  step(
+    `vitest${RUN_LINT ? ", with the type check, ESLint and Prettier" : ""}${withE2e ? ` and playwright (${specs.length} spec files)` : ""} alongside`,
+  );
+  const unit = await runVitest(reportDir);
+  for (const r of await lint) {
+    step(r.label);
+    process.stdout.write(r.output);
+    add({ passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1, skipped: 0, notes: [] }, r.label);
+  }
+  add(unit, "vitest");
+  const pw = await e2e;
+  if (pw) {
     step(`playwright (${specs.length} spec file${specs.length === 1 ? "" : "s"})`);
-    add(runPlaywright(reportDir), "playwright");
+    process.stdout.write(pw.output);
+    add(pw, "playwright");
   } else if (specs.length === 0) {
     total.notes.push("playwright: no e2e/*.spec.ts yet");
   }
