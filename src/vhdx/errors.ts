@@ -34,7 +34,9 @@ export type VhdxErrorCode =
   | "IO_ERROR"
   | "FILE_EXISTS"
   | "FILE_IN_USE"
-  | "FILE_LOCKED";
+  | "FILE_LOCKED"
+  | "RESIZE_INVALID_SIZE"
+  | "RESIZE_DATA_PAST_END";
 
 /**
  * The engine's one error type: what went wrong, in which structure, at which file offset.
