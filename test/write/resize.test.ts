@@ -172,3 +172,51 @@ describe("a power cut at every write of a resize", () => {
     });
   }
 });
+
+describe("a power cut at every write of a differencing child's resize", () => {
+  it("a forced shrink inside a partly present block (sector bitmap bits cleared): old or resized", async () => {
+    const parentBytes = await image("dynamic", 4 * MiB, pattern(10, 4 * MiB));
+    const parent = await openImage(new MemoryBackend(parentBytes), { readOnly: true });
+    const mem = new MemoryBackend();
+    await createImage(mem, {
+      type: "differencing",
+      blockSize: MiB,
+      parent: parentInfoOf(parent, { relativePath: "p.vhdx" }),
+    });
+    const child = await openImage(mem, { readOnly: false });
+    child.parent = parent;
+    const w0 = new VhdxWriter(child);
+    await w0.write(MiB + 8192, pattern(11, 300 * 1024));
+    await w0.finish();
+    const bytes = mem.bytes();
+    const rec = new RecordingBackend(bytes);
+    const img = await openImage(rec, { readOnly: false });
+    img.parent = parent;
+    const w = new VhdxWriter(img);
+    const to = 1.5 * MiB;
+    const old = await w.read(0, 4 * MiB);
+    await resizeImage(w, to, { force: true });
+    await w.finish();
+    let olds = 0;
+    let news = 0;
+    await forEachCrash(bytes, rec.ops, 0, rec.ops.length, async (crash) => {
+      const c = await openImage(new MemoryBackend(crash.bytes), { readOnly: false });
+      c.parent = parent;
+      const where = `crash after op ${crash.op} (${crash.variant})`;
+      if (c.virtualSize === 4 * MiB) olds++;
+      else if (c.virtualSize === to) news++;
+      else throw new Error(`${where}: virtual size ${c.virtualSize}`);
+      const n = Math.min(c.virtualSize, 2 * MiB); // the child's own sectors and the boundary
+      if (!same(await c.read(0, n), old.subarray(0, n))) throw new Error(`${where}: the disk reads otherwise`);
+    });
+    expect(olds).toBeGreaterThan(0);
+    expect(news).toBeGreaterThan(0);
+    // Grown again, the cleared bits send the range past the shrunk end back to the parent.
+    const after = await openImage(new MemoryBackend(rec.live.bytes()), { readOnly: false });
+    after.parent = parent;
+    const w2 = new VhdxWriter(after);
+    await resizeImage(w2, 4 * MiB);
+    expect(same(await w2.read(0, to), old.subarray(0, to))).toBe(true);
+    expect(same(await w2.read(to, 4 * MiB - to), pattern(10, 4 * MiB).subarray(to))).toBe(true);
+  });
+});
