@@ -17,6 +17,7 @@ Commands:
   partitions <image> [--json]           the disk's GPT or MBR partitions and the file system in each
   ls <image> [PATH] [-R] [--json]       list a directory of a file system on the disk (FAT12/16/32)
   get <image> PATH [--output FILE]      a file's bytes from a file system on the disk
+  resize <image> --size S [--force]     a new virtual disk size, all or nothing through the log
 
 Sizes and offsets take K, M, G, T suffixes (binary) or 0x… hex.
 Viewing never writes: a log that needs replay is replayed in memory only.
@@ -24,6 +25,19 @@ Run "vhdx <command> --help" for a command's options.
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
+  resize: `Usage: vhdx resize <image> --size S [--force] [--dry-run]
+
+Gives the virtual disk S bytes (K, M, G, T suffixes; a multiple of the logical sector
+size, at least one sector, at most 64T) on fixed, dynamic and differencing images. One
+log entry switches the BAT entries, the Virtual Disk Size item and, when the BAT needs
+more entries than its region holds, both region table copies naming a grown or moved
+BAT region: a crash leaves the image as it was or resized. A fixed image's new blocks are
+allocated (zeros); grown space reads as zeros (on a differencing image, as its parent
+where the parent reaches). A shrink is refused while the image holds data past the new
+end (the error names the first offset); --force drops it. Partitions and file systems
+inside are not changed: a shrink that cuts one is warned about. --dry-run prints what
+would change and writes nothing.
+`,
   log: `Usage: vhdx log <image> [--json]
        vhdx log <image> --resize SIZE
 

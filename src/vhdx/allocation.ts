@@ -145,7 +145,14 @@ function parentExtents(img: VhdxImage, start: number, end: number): AsyncGenerat
       "parent locator",
     );
   }
-  return diskExtents(img.parent, start, end - start);
+  return clampedExtents(img.parent, start, end);
+}
+
+/** A child larger than its parent (resized): the parent's extents, then zeros past its end. */
+async function* clampedExtents(parent: VirtualDisk, start: number, end: number): AsyncGenerator<DiskExtent> {
+  const mid = Math.max(start, Math.min(end, parent.virtualSize));
+  if (mid > start) yield* diskExtents(parent, start, mid - start);
+  if (end > mid) yield { start: mid, end, data: null };
 }
 
 /**

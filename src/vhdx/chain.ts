@@ -141,13 +141,8 @@ function checkLinkage(child: VhdxImage, parent: VhdxImage, where: string, force:
     if (!force) throw new VhdxError("PARENT_MISMATCH", msg, "parent locator");
     child.warnings.push({ code: "PARENT_MISMATCH", message: msg + " (opened anyway)", structure: "parent locator" });
   }
-  if (parent.virtualSize !== child.virtualSize) {
-    throw new VhdxError(
-      "CHAIN_INVALID",
-      `parent ${where} is ${parent.virtualSize} bytes but the child is ${child.virtualSize}`,
-      "parent locator",
-    );
-  }
+  // §2.6.2.2: VirtualDiskSize is the child's own (a resized child keeps its parent); the parent
+  // supplies what it has, and sectors past its end read as zeros (VhdxImage.readParent).
   if (parent.params.logicalSectorSize !== child.params.logicalSectorSize) {
     throw new VhdxError(
       "CHAIN_INVALID",

@@ -41,7 +41,9 @@ export type VhdxErrorCode =
   | "VHD_HEADER_CHECKSUM"
   | "VHD_HEADER_INVALID"
   | "VHD_BAT_INVALID"
-  | "VHD_TOO_LARGE";
+  | "VHD_TOO_LARGE"
+  | "RESIZE_INVALID_SIZE"
+  | "RESIZE_DATA_PAST_END";
 
 /**
  * The engine's one error type: what went wrong, in which structure, at which file offset.

@@ -267,7 +267,7 @@ export class VhdxImage implements VirtualDisk {
     }
   }
 
-  private readParent(offset: number, n: number): Promise<Uint8Array> {
+  private async readParent(offset: number, n: number): Promise<Uint8Array> {
     if (!this.parent) {
       throw new VhdxError(
         "PARENT_NOT_FOUND",
@@ -275,7 +275,12 @@ export class VhdxImage implements VirtualDisk {
         "parent locator",
       );
     }
-    return this.parent.read(offset, n);
+    // A child larger than its parent (resized): the parent's bytes, then zeros past its end.
+    const have = Math.max(0, Math.min(n, this.parent.virtualSize - offset));
+    if (have === n) return this.parent.read(offset, n);
+    const out = new Uint8Array(n);
+    if (have > 0) out.set(await this.parent.read(offset, have));
+    return out;
   }
 
   /** §2.4: each sector's bit says whether it comes from this file (1) or the parent (0). */

@@ -40,6 +40,8 @@ export async function sectorLayers(img: VhdxImage, firstSector: number, count: n
     const next: number[] = [];
     for (const i of pending) {
       const sector = firstSector + i;
+      // Past a parent's end (a child resized larger): no layer holds it, it reads as zeros.
+      if (sector * ss >= image.virtualSize) continue;
       const block = Math.floor(sector / perBlock);
       const state = image.bat.state(payloadEntryIndex(image.geometry, block));
       if (state === PAYLOAD_BLOCK_PARTIALLY_PRESENT && differencing) {

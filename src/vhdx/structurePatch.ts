@@ -50,7 +50,7 @@ async function toSectors(io: RandomAccess, edits: readonly StructureEdit[]): Pro
 }
 
 /** Everything the open path reads from the structures, from any backend; throws what open would. */
-async function readStructures(io: RandomAccess) {
+export async function readStructures(io: RandomAccess) {
   const warnings: Warning[] = [];
   const fileSize = await io.size();
   const section = await readHeaderSection(io, fileSize, warnings);

@@ -7,6 +7,7 @@ import { check, log, repair, repairPlan } from "./inspect";
 import { attachChain, chain, layers, parentLocator, partialBlocks } from "./chain";
 import { compact, convertOpenToRaw, convertOpenToVhd, convertRaw, convertVhd, createNew } from "./toolbox";
 import { mergeOpen } from "./mergeJob";
+import { resizeCost, resizeOpen } from "./resize";
 import { writeFile, writeFileCost } from "./writeFile";
 import { partitionArea } from "./partitions";
 import { fsList, fsLocate, fsOwner, fsVolumes } from "./files/browse";
@@ -346,6 +347,8 @@ export const methods = {
   convertOpenToRaw,
   compact,
   mergeOpen: changes(mergeOpen),
+  resizeCost,
+  resizeOpen: changes(resizeOpen),
   importToOpfs,
   saveBack,
   saveAs,

@@ -6,6 +6,8 @@ import { useCheck } from "./checkStore";
 import { ConvertDialog } from "./ConvertDialog";
 import { useJob } from "./jobStore";
 import { NewImageDialog } from "./NewImageDialog";
+import { ResizeDialog } from "./ResizeDialog";
+import { useResize } from "./resizeStore";
 import { StorageDialog } from "./StorageDialog";
 import { useStorage } from "./storageStore";
 import { WorkingCopyDialog } from "./WorkingCopyDialog";
@@ -17,6 +19,7 @@ export function ToolboxMenu() {
   const showCheck = useCheck((s) => s.show);
   const show = useJob((s) => s.show);
   const showStorage = useStorage((s) => s.show);
+  const showResize = useResize((s) => s.show);
   return (
     <>
       <span className="topbar-sep" aria-hidden="true" />
@@ -54,6 +57,14 @@ export function ToolboxMenu() {
       >
         Check
       </button>
+      <button
+        type="button"
+        onClick={showResize}
+        disabled={!info || busy}
+        title="Grow or shrink the virtual disk (the file system inside is not touched)"
+      >
+        Resize…
+      </button>
       <button type="button" onClick={showStorage} title="Files kept in the browser's storage, and its quota">
         Storage
       </button>
@@ -62,6 +73,7 @@ export function ToolboxMenu() {
       <ChainDialog />
       <CheckDialog />
       <StorageDialog />
+      <ResizeDialog />
       <WorkingCopyDialog />
     </>
   );
