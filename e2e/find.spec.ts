@@ -9,6 +9,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { openPicked, opfsHash, stubPickers, willPick } from "./pickerStubs";
 
 const SAMPLE = "public/sample.vhdx";
 const MiB = 1024 * 1024;
@@ -122,6 +124,31 @@ test("Save selection streams a 17 MiB selection (past the copy cap), staged edit
   const got = readFileSync(saved);
   expect(got.length).toBe(n);
   expect(got.equals(want)).toBe(true);
+});
+
+test("Save selection through the save picker writes the picked file; the open image itself is refused", async ({
+  page,
+}) => {
+  await stubPickers(page, { "picked.vhdx": SAMPLE });
+  await openPicked(page, "picked.vhdx");
+  await page.getByRole("tab", { name: "Hex", exact: true }).click();
+  const n = 3 * MiB + 5;
+  await page.getByLabel("Go to offset").fill(String(n - 1));
+  await page.getByLabel("Go to offset").press("Enter");
+  await page.locator(".hex-grid").focus();
+  await page.keyboard.press("Shift+Control+Home");
+  await expect(page.getByTestId("selection-status")).toContainText(`${n} bytes`);
+  // Onto the open image: refused, and the image is untouched.
+  const before = await opfsHash(page, "picked.vhdx");
+  await willPick(page, "picked.vhdx");
+  await page.getByRole("button", { name: "Save selection…" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "cannot be written" })).toBeVisible();
+  expect(await opfsHash(page, "picked.vhdx")).toBe(before);
+  await willPick(page, "selection.bin");
+  await page.getByRole("button", { name: "Save selection…" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "to selection.bin" })).toBeVisible();
+  const want = createHash("sha256").update(disk.subarray(0, n)).digest("hex");
+  expect(await opfsHash(page, "selection.bin")).toBe(want);
 });
 
 test("Fill stages a pattern over the selection; Commit writes it, as qemu-img reads it", async ({ page }) => {
