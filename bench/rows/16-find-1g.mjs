@@ -1,4 +1,4 @@
-// Find (issue 15): our whole-disk search of the 1 GiB half-written dynamic image (8 MiB blocks,
+// Find: our whole-disk search of the 1 GiB half-written dynamic image (8 MiB blocks,
 // random bytes in every other block) for a 3-byte pattern, in one process (the bundled engine, as
 // the worker runs it), against `vhdx cat img | grep -a -c -P` on the same bytes. Before any timing
 // both must count the same matches: the pattern holds no newline, and random data puts its ~30
