@@ -13,6 +13,8 @@ import { createHash } from "node:crypto";
 import { openPicked, opfsHash, stubPickers, willPick } from "./pickerStubs";
 
 const SAMPLE = "public/sample.vhdx";
+// Each test opens the sample, commits or streams MiB: on a loaded machine that outlasts the default minute.
+test.setTimeout(180_000);
 const MiB = 1024 * 1024;
 
 let dir = "";
