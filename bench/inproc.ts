@@ -2,9 +2,13 @@
 // and started as its own process, so the engine runs exactly as the CLI bundle runs it):
 //   random-reads <image> <ms>           random 4 KiB reads, one at a time, for about <ms> milliseconds
 //   patch-commits <image> <count>       one-sector atomic patch commits, with the flushes each costs
+//   find-count <image> <hex pattern>    Find over the whole virtual disk, counting non-overlapping matches
 // Each prints one JSON object on stdout.
 import { randomBytes } from "node:crypto";
 import { NodeFileBackend } from "../src/node/fileBackend";
+import { parseQuery } from "../src/find/pattern";
+import { countMatches } from "../src/find/scan";
+import { virtualSource } from "../src/find/sources";
 import { openImage } from "../src/vhdx/image";
 import { RandomAccess } from "../src/vhdx/io";
 import { commitPatch } from "../src/vhdx/patch";
@@ -103,9 +107,24 @@ async function patchCommits(path: string, count: number): Promise<object> {
   }
 }
 
+/** Find's whole-disk search (src/find), as the worker runs it, counting what it finds. */
+async function findCount(path: string, hexPattern: string): Promise<object> {
+  const img = await openImage(await NodeFileBackend.open(path, { readOnly: true }));
+  try {
+    const parsed = parseQuery({ encoding: "hex", text: hexPattern });
+    if (!parsed.ok) throw new Error(parsed.error);
+    const t0 = performance.now();
+    const count = await countMatches(virtualSource(img, img.blockSize), parsed.pattern);
+    return { count, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    await img.close();
+  }
+}
+
 const [cmd, a, b] = process.argv.slice(2);
 let result: object;
 if (cmd === "random-reads") result = await randomReads(a, Number(b));
 else if (cmd === "patch-commits") result = await patchCommits(a, Number(b));
+else if (cmd === "find-count") result = await findCount(a, b);
 else throw new Error(`unknown measurement ${cmd}`);
 process.stdout.write(JSON.stringify(result) + "\n");

@@ -25,6 +25,8 @@ import {
   workingCopyPath,
 } from "./browserStorage";
 import { refuseInUse } from "./outputs";
+import { find } from "./find";
+import { saveRange } from "./saveRange";
 import {
   closeSession,
   editRefusal as refusalOf,
@@ -369,6 +371,8 @@ export const methods = {
   outputCheck,
   copyThroughput,
   workingCopyPath: (_ctx: CallContext, name: string) => workingCopyPath(name),
+  find,
+  saveRange,
 } satisfies MethodTable;
 
 export type EngineMethods = typeof methods;

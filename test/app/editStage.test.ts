@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
 import {
   COALESCE_MS,
   EMPTY_STAGE,
@@ -76,5 +77,38 @@ describe("edit stage", () => {
       ["file", 0, [8]],
     ]);
     expect(stagedByteCount(s)).toBe(7);
+  });
+});
+
+describe("toPatch against a byte-by-byte model", () => {
+  it("flattens any sequence of writes as laying them one by one over a byte map does", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            space: fc.constantFrom("virtual" as const, "file" as const),
+            offset: fc.nat(60),
+            data: fc.uint8Array({ minLength: 0, maxLength: 12 }),
+          }),
+          { maxLength: 12 },
+        ),
+        (ws) => {
+          const stage = { writes: ws.map((w) => ({ ...w, kind: "paste" as const, time: 0 })), redo: [] };
+          const model: Record<string, Map<number, number>> = { virtual: new Map(), file: new Map() };
+          for (const w of ws) w.data.forEach((b, i) => model[w.space].set(w.offset + i, b));
+          const got: Record<string, Map<number, number>> = { virtual: new Map(), file: new Map() };
+          const patch = toPatch(stage);
+          for (const p of patch) p.data.forEach((b, i) => got[p.space].set(p.offset + i, b));
+          expect(got.virtual).toEqual(model.virtual);
+          expect(got.file).toEqual(model.file);
+          // Runs are sorted, disjoint and never touching within a space.
+          for (let i = 1; i < patch.length; i++) {
+            if (patch[i].space !== patch[i - 1].space) continue;
+            expect(patch[i].offset).toBeGreaterThan(patch[i - 1].offset + patch[i - 1].data.length);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

@@ -89,29 +89,40 @@ export function overlay(
 
 /**
  * The patch to commit: staged writes flattened per space into disjoint, sorted, contiguous runs
- * (later writes win where they overlap earlier ones).
+ * (later writes win where they overlap earlier ones). Works on ranges, not bytes: a Fill of many
+ * MiB is one write, and flattening it costs a copy, not a map entry per byte.
  */
 export function toPatch(stage: EditStage): PatchWrite[] {
   const out: PatchWrite[] = [];
   for (const space of ["virtual", "file"] as const) {
-    const writes = stage.writes.filter((w) => w.space === space);
-    if (writes.length === 0) continue;
-    // Byte-level map is fine: a stage is what a person typed or pasted, not gigabytes.
-    const bytes = new Map<number, number>();
-    for (const w of writes) for (let i = 0; i < w.data.length; i++) bytes.set(w.offset + i, w.data[i]);
-    const offsets = [...bytes.keys()].sort((a, b) => a - b);
-    let runStart = offsets[0];
-    let run: number[] = [];
-    for (let i = 0; i < offsets.length; i++) {
-      const o = offsets[i];
-      if (i > 0 && o !== offsets[i - 1] + 1) {
-        out.push({ space, offset: runStart, data: Uint8Array.from(run) });
-        runStart = o;
-        run = [];
+    // Disjoint pieces sorted by offset; each write cuts what it covers out of them.
+    let pieces: { offset: number; data: Uint8Array }[] = [];
+    for (const w of stage.writes) {
+      if (w.space !== space || w.data.length === 0) continue;
+      const start = w.offset;
+      const end = w.offset + w.data.length;
+      const next: { offset: number; data: Uint8Array }[] = [];
+      for (const p of pieces) {
+        const pEnd = p.offset + p.data.length;
+        if (pEnd <= start || p.offset >= end) next.push(p);
+        else {
+          if (p.offset < start) next.push({ offset: p.offset, data: p.data.subarray(0, start - p.offset) });
+          if (pEnd > end) next.push({ offset: end, data: p.data.subarray(end - p.offset) });
+        }
       }
-      run.push(bytes.get(o) as number);
+      next.push({ offset: start, data: w.data });
+      pieces = next.sort((a, b) => a.offset - b.offset);
     }
-    out.push({ space, offset: runStart, data: Uint8Array.from(run) });
+    // Touching pieces join into one run.
+    for (let i = 0; i < pieces.length;) {
+      let j = i + 1;
+      let end = pieces[i].offset + pieces[i].data.length;
+      while (j < pieces.length && pieces[j].offset === end) end += pieces[j++].data.length;
+      const data = new Uint8Array(end - pieces[i].offset);
+      for (let k = i; k < j; k++) data.set(pieces[k].data, pieces[k].offset - pieces[i].offset);
+      out.push({ space, offset: pieces[i].offset, data });
+      i = j;
+    }
   }
   return out;
 }

@@ -43,6 +43,8 @@ export interface HexGridProps {
   onStage: (w: Omit<StagedWrite, "time">) => void;
   onUndo: () => void;
   onRedo: () => void;
+  /** The cursor's row goes to the top of the view, even when it is on screen (a Find match). */
+  cursorOnTop?: boolean;
 }
 
 export function HexGrid(p: HexGridProps) {
@@ -88,8 +90,9 @@ export function HexGrid(p: HexGridProps) {
   useEffect(() => {
     const row = Math.floor(cursor / BYTES_PER_ROW);
     // One row past an edge scrolls by a row (arrow keys); a jump puts the cursor's row on top.
-    setTopRow((t) => (row < t ? row : row === t + visible ? row - visible + 1 : row > t + visible ? row : t));
-  }, [cursor, visible]);
+    if (p.cursorOnTop) setTopRow(row);
+    else setTopRow((t) => (row < t ? row : row === t + visible ? row - visible + 1 : row > t + visible ? row : t));
+  }, [cursor, visible, p.cursorOnTop]);
 
   const start = top * BYTES_PER_ROW;
   const length = Math.max(0, Math.min(visible * BYTES_PER_ROW, size - start));

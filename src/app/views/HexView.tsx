@@ -20,6 +20,8 @@ import { WriteFileDialog } from "../toolbox/WriteFileDialog";
 import { useWriteFile } from "../toolbox/writeFileStore";
 import { OwnerAtCursor } from "../files/OwnerAtCursor";
 import { useWorkingCopy } from "../toolbox/workingCopyStore";
+import { FindBar } from "./FindBar";
+import { SelectionTools } from "./SelectionTools";
 
 const NO_ANNOTATIONS: Annotation[] = [];
 
@@ -177,6 +179,12 @@ export function HexView() {
           {owners.length > 0 && <> · in {owners.map((o) => o.name).join(", ")}</>}
         </span>
       </div>
+      <FindBar
+        space={space}
+        cursor={cursor}
+        selection={selection ? { start: selection.start, length: selection.end - selection.start + 1 } : null}
+        onMatch={(o, n) => useApp.setState({ focus: { space, offset: o, anchor: o + n - 1, top: true } })}
+      />
       <HexSelectionBar
         range={copyRange}
         selected={selection !== null}
@@ -185,6 +193,7 @@ export function HexView() {
         onSelectAll={selectAll}
         onClear={() => setCursor(cursor)}
       />
+      <SelectionTools space={space} range={copyRange} selected={selection !== null} stage={stage} onStage={stageEdit} />
       <div className="hex-main">
         <HexGrid
           space={space}
@@ -207,6 +216,7 @@ export function HexView() {
           onStage={stageEdit}
           onUndo={undo}
           onRedo={redo}
+          cursorOnTop={focus.top}
         />
         <aside className="hex-side" aria-label="Edits and annotations">
           <OwnerAtCursor offset={cursor} active={space === "virtual"} />
