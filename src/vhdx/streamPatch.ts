@@ -1,5 +1,7 @@
 import { ensureLogRoom } from "./logResize";
+import { diskExtents } from "./allocation";
 import { BAT_ENTRY_SIZE } from "./bat";
+import { isAllZero } from "./bytes";
 import { SECTOR } from "./batUpdate";
 import { Progress } from "./convert";
 import { throwIfAborted } from "./pump";
@@ -26,6 +28,10 @@ export interface StreamPatchResult {
  * each touched block's new contents are written to free space as the bytes arrive, then, once the
  * source has ended, the data is flushed and ONE log entry switches every BAT entry and sector
  * bitmap sector. A crash or an error before that entry leaves the virtual disk as it was.
+ *
+ * A block whose new bytes are all zeros where the disk already reads as zeros (a hole of a sparse
+ * input over never-written space) is not staged: it stays unallocated, so writing a mostly empty
+ * input costs the space of its data, not of its length. Zeros over data are written as any bytes.
  *
  * Refusals that change nothing a reader sees:
  * - a source of known size that runs past the end of the disk, or whose switch cannot fit one log
@@ -60,6 +66,7 @@ export async function commitStreamPatch(
     const ss = img.params.logicalSectorSize;
     const buf = new Uint8Array(bs);
     let total = 0;
+    let begun = false;
     // On an error before the commit, the blocks staged so far are abandoned and the file cut back.
     return writer.staging(async (staged, commit) => {
       for (let block = Math.floor(offset / bs); ; block++) {
@@ -88,21 +95,32 @@ export async function commitStreamPatch(
         // Partly written sectors keep the rest of their current virtual contents.
         if (as < s) buf.set(await img.read(block * bs + as, s - as), 0);
         if (end < at) buf.set(await img.read(block * bs + end, at - end), end - as);
-        counter.addBlock(block, [[as, at]]);
-        if (!fitsAll) requireLogRoom(img, counter.logSectors, `writing the input from offset ${offset}`);
-        if (total === 0) await writer.beginFileWrite();
-        await writer.stageBlock(staged, block, [{ inBlock: as, data: buf.subarray(0, at - as) }], true);
+        const span = buf.subarray(0, at - as);
+        if (!(isAllZero(span) && (await readsAsZeros(img, block * bs + as, at - as)))) {
+          counter.addBlock(block, [[as, at]]);
+          if (!fitsAll) requireLogRoom(img, counter.logSectors, `writing the input from offset ${offset}`);
+          if (!begun) await writer.beginFileWrite();
+          begun = true;
+          await writer.stageBlock(staged, block, [{ inBlock: as, data: span }], true);
+        }
         total += n;
         o.onProgress?.({ done: total, total: source.size ?? total });
         if (n < want) break;
       }
       const cost = counter.cost(writer);
-      if (total === 0) return { bytes: 0, cost };
+      // Nothing staged (an empty input, or zeros over zeros only): the file is not touched at all.
+      if (!begun) return { bytes: total, cost };
       await writer.beginDataWrite();
       await commit();
       return { bytes: total, cost };
     });
   });
+}
+
+/** Whether [offset, offset + length) of the disk reads as zeros by its allocation alone (nothing is read). */
+async function readsAsZeros(img: VhdxWriter["image"], offset: number, length: number): Promise<boolean> {
+  for await (const e of diskExtents(img, offset, length)) if (e.data) return false;
+  return true;
 }
 
 /**
