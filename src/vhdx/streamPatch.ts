@@ -1,4 +1,4 @@
-import { ensureLogRoom } from "./logResize";
+import { ensureLogRoom, growLogWhileStaging } from "./logResize";
 import { diskExtents } from "./allocation";
 import { BAT_ENTRY_SIZE } from "./bat";
 import { isAllZero } from "./bytes";
@@ -7,7 +7,7 @@ import { Progress } from "./convert";
 import { throwIfAborted } from "./pump";
 import { VhdxError } from "./errors";
 import { checkRange } from "./image";
-import { logEntryBytes, PatchCost, PatchCostCounter, rangeBlocks, requireLogRoom } from "./patch";
+import { logEntryBytes, PatchCost, PatchCostCounter, rangeBlocks } from "./patch";
 import type { ByteSource } from "./source";
 import type { VhdxWriter } from "./write";
 
@@ -33,13 +33,18 @@ export interface StreamPatchResult {
  * input over never-written space) is not staged: it stays unallocated, so writing a mostly empty
  * input costs the space of its data, not of its length. Zeros over data are written as any bytes.
  *
+ * A switch larger than the log grows the log (the writer's `notice` says so): for a source of
+ * known size before anything is read (ensureLogRoom); for a pipe, whose length is unknown, when
+ * the block that would overflow the log entry arrives (growLogWhileStaging: the new log goes past
+ * the blocks staged so far). Only a switch larger than the largest log (4095 MiB) is LOG_FULL.
+ *
  * Refusals that change nothing a reader sees:
- * - a source of known size that runs past the end of the disk, or whose switch cannot fit one log
- *   entry (LOG_FULL): before anything is written;
- * - a source of unknown size (a pipe): as soon as a byte past the end of the disk arrives, or the
- *   block that would overflow the log entry arrives (only possible when the rest of the disk from
- *   `offset` would not fit; checked up front). The blocks staged so far are abandoned and the file
- *   is cut back to its old size; only the session's header update (a fresh FileWriteGuid) remains.
+ * - a source of known size that runs past the end of the disk, or whose switch cannot fit even
+ *   the largest log (LOG_FULL): before anything is written;
+ * - a source of unknown size (a pipe): as soon as a byte past the end of the disk arrives, or a
+ *   block whose switch no log could hold. The blocks staged so far are abandoned and the file is
+ *   cut back to its old size (or to the end of a log grown meanwhile); only the session's header
+ *   updates (a fresh FileWriteGuid, a grown log) remain.
  */
 export async function commitStreamPatch(
   writer: VhdxWriter,
@@ -98,7 +103,9 @@ export async function commitStreamPatch(
         const span = buf.subarray(0, at - as);
         if (!(isAllZero(span) && (await readsAsZeros(img, block * bs + as, at - as)))) {
           counter.addBlock(block, [[as, at]]);
-          if (!fitsAll) requireLogRoom(img, counter.logSectors, `writing the input from offset ${offset}`);
+          // A pipe's switch outgrowing the log: the log grows, past the blocks staged so far.
+          if (!fitsAll)
+            await growLogWhileStaging(writer, counter.logSectors, `writing the input from offset ${offset}`);
           if (!begun) await writer.beginFileWrite();
           begun = true;
           await writer.stageBlock(staged, block, [{ inBlock: as, data: span }], true);
