@@ -50,12 +50,17 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
   let chain: VhdxImage[] = [];
   let closeSource: () => Promise<void>;
   let vhdBlockSize: number | undefined;
+  // The input's lock is taken alongside the copy (a process start saved from every conversion):
+  // the copy only counts once its output is committed, and that waits for the lock; a refusal
+  // stops the copy and discards the output.
+  let locked: Promise<void>;
   if (inFormat === "vhd") {
     const [{ openVhdWithParents }, { closeVhdChain }] = await Promise.all([
       import("../node/resolveVhdParent"),
       import("../vhd/chain"),
     ]);
     const opened = await openVhdWithParents(inPath, { lock: true });
+    locked = Promise.resolve();
     source = opened.image;
     // A VHD's 2 MiB blocks are valid VHDX blocks; smaller ones are not (1 MiB at least).
     const bs = opened.image.blockSize;
@@ -68,26 +73,33 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
       import("../node/resolveParent"),
       import("../vhdx/chain"),
     ]);
-    const opened = await openWithParents(inPath, { lock: true });
+    const opened = await openWithParents(inPath, { lock: true, deferLock: true });
+    locked = opened.locked;
     source = opened.image;
     chain = opened.chain;
     closeSource = () => closeChain(opened.chain);
   } else {
-    const raw = await RawFileDisk.open(inPath, { lock: "shared" });
+    const raw = await RawFileDisk.open(inPath, { lock: "shared", deferLock: true });
+    locked = raw.locked;
     source = raw;
     closeSource = () => raw.close();
   }
   try {
     if (format === "vhd") checkVhdSize(Math.ceil(source.virtualSize / 512) * 512);
-    const output = await createNewFile(outPath, { lock: "exclusive" });
+    // Not locked: no other program knows the temporary name, and the file is closed before it
+    // takes its own name (newFile.ts), so a lock would guard nothing.
+    const output = await createNewFile(outPath);
     const out = output.file;
+    const refused = new AbortController();
+    locked.catch(() => refused.abort());
+    const signal = refused.signal;
     let said: string;
     try {
       if (format === "vhd") {
         const r = await convertToVhd(source, out, { subformat, sync: a.flags.has("sync") });
         said = `converted ${inPath} to ${subformat} VHD ${outPath}: ${formatSize(r.virtualSize)}${subformat === "dynamic" ? `, ${r.allocatedBlocks} of ${r.totalBlocks} blocks allocated` : ""}, file ${formatSize(r.fileSize)}\n`;
       } else if (format === "raw") {
-        const r = await convertToRaw(source, out, { sync: a.flags.has("sync") });
+        const r = await convertToRaw(source, out, { sync: a.flags.has("sync"), signal });
         said = `converted ${inPath} to raw ${outPath}: ${formatSize(r.size)}, ${formatSize(r.bytesWritten)} of data\n`;
       } else {
         const img = chain[0];
@@ -97,10 +109,16 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
           logicalSectorSize: img?.params.logicalSectorSize,
           physicalSectorSize: img?.params.physicalSectorSize,
           sync: a.flags.has("sync"),
+          signal,
         });
         said = `converted ${inPath} to ${type} VHDX ${outPath}: ${r.allocatedBlocks} of ${r.totalBlocks} blocks allocated, file ${formatSize(r.fileSize)}\n`;
       }
+      await locked;
       await output.commit();
+    } catch (e) {
+      // A copy stopped by the refusal reports the refusal.
+      await locked;
+      throw e;
     } finally {
       await output.abandon();
     }

@@ -23,6 +23,13 @@ export interface NodeFileOpenOptions {
    * Default none (the engine's tests open files by the thousand).
    */
   lock?: LockMode;
+  /**
+   * With `lock`: open at once and take the lock alongside whatever the caller does next; `locked`
+   * settles when it is held (or rejects with FILE_LOCKED). For a caller whose work counts only at
+   * its end, such as a copy out of the file into a new output: it awaits `locked` before
+   * committing that output, and a refusal discards the work. (The lock costs a process start.)
+   */
+  deferLock?: boolean;
 }
 
 export class NodeFileBackend implements RandomAccess {
@@ -32,6 +39,8 @@ export class NodeFileBackend implements RandomAccess {
   private lock: FileLock | null = null;
   /** A block device's size, found once at open (stat() says 0 for one). */
   private deviceSize: number | null = null;
+  /** Settles once the lock asked for is held (at once without one); rejects when it was refused. */
+  locked: Promise<void> = Promise.resolve();
 
   private constructor(path: string, handle: FileHandle, readOnly: boolean) {
     this.path = path;
@@ -50,11 +59,20 @@ export class NodeFileBackend implements RandomAccess {
     });
     if (st.isBlockDevice()) file.deviceSize = await sizeOf(handle, st);
     if (opts.lock) {
-      try {
-        file.lock = await lockFile(handle, opts.lock);
-      } catch (e) {
-        await handle.close();
-        throw e;
+      const taking = lockFile(handle, opts.lock).then((lock) => {
+        file.lock = lock;
+      });
+      if (opts.deferLock) {
+        file.locked = taking;
+        // Observed by the caller (or by close); a refusal must not go unhandled meanwhile.
+        taking.catch(() => undefined);
+      } else {
+        try {
+          await taking;
+        } catch (e) {
+          await handle.close();
+          throw e;
+        }
       }
     }
     return file;
@@ -118,6 +136,8 @@ export class NodeFileBackend implements RandomAccess {
   }
 
   async close(): Promise<void> {
+    // A lock still being taken is let finish first, so its bytes never outlive the registry.
+    await this.locked.catch(() => undefined);
     const h = this.handle;
     this.handle = null;
     const lock = this.lock;

@@ -14,20 +14,27 @@ import { findHoles } from "./holes";
  */
 export class RawFileDisk implements VirtualDisk {
   private readonly holes: Promise<ByteRange[]>;
+  /** Settles once the lock asked for is held (at once without one); rejects when it was refused. */
+  readonly locked: Promise<void>;
+  private lock: FileLock | null = null;
 
   private constructor(
     private readonly fh: FileHandle,
     readonly virtualSize: number,
-    private readonly lock: FileLock | null,
+    lock: Promise<FileLock | null>,
   ) {
     this.holes = findHoles(fh, virtualSize);
+    this.locked = lock.then((l) => {
+      this.lock = l;
+    });
+    this.locked.catch(() => undefined);
   }
 
   /**
    * A regular file or a block device (sized where its reads end, as qemu-img sizes one). A pipe or
    * a character device has no size to give the image before it is read: refused.
    */
-  static async open(path: string, opts: { lock?: LockMode } = {}): Promise<RawFileDisk> {
+  static async open(path: string, opts: { lock?: LockMode; deferLock?: boolean } = {}): Promise<RawFileDisk> {
     const fh = await open(path, "r");
     try {
       const st = await fh.stat();
@@ -39,8 +46,9 @@ export class RawFileDisk implements VirtualDisk {
         );
       }
       const size = await sizeOf(fh, st);
-      // Held until close: QEMU's lock, as for an image (fileLock.ts).
-      const lock = opts.lock ? await lockFile(fh, opts.lock) : null;
+      // Held until close: QEMU's lock, as for an image (fileLock.ts); deferred as NodeFileBackend's.
+      const lock = opts.lock ? lockFile(fh, opts.lock) : Promise.resolve(null);
+      if (!opts.deferLock) await lock;
       return new RawFileDisk(fh, size, lock);
     } catch (e) {
       await fh.close();
@@ -72,6 +80,7 @@ export class RawFileDisk implements VirtualDisk {
   async close(): Promise<void> {
     // The lookup reads the file and hands its descriptor to filefrag: let it end first.
     await this.holes;
+    await this.locked.catch(() => undefined);
     await this.lock?.release();
     return this.fh.close();
   }

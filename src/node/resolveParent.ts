@@ -105,6 +105,8 @@ export interface OpenedChain {
   chain: VhdxImage[];
   /** Stale parent locator paths rewritten by a writable open (empty when none, and always when read-only). */
   locatorUpdates: ParentPathChange[];
+  /** With `deferLock`: settles once the image's own lock is held; rejects with FILE_LOCKED. */
+  locked: Promise<void>;
 }
 
 /**
@@ -120,12 +122,29 @@ export interface OpenedChain {
  */
 export async function openWithParents(
   path: string,
-  opts: { readOnly?: boolean; force?: boolean; maxDepth?: number; lock?: boolean } = {},
+  opts: { readOnly?: boolean; force?: boolean; maxDepth?: number; lock?: boolean; deferLock?: boolean } = {},
 ): Promise<OpenedChain> {
   const readOnly = opts.readOnly ?? true;
-  // Locked: the image itself shared or exclusive as it is opened, its parents shared.
+  // Locked: the image itself shared or exclusive as it is opened, its parents shared. The image's
+  // own lock may be taken alongside the open (deferLock, read-only only: see NodeFileOpenOptions).
   const lock = opts.lock ? (readOnly ? "shared" : "exclusive") : undefined;
-  const file = await NodeFileBackend.open(path, { readOnly, lock });
+  const file = await NodeFileBackend.open(path, { readOnly, lock, deferLock: readOnly && opts.deferLock });
+  const locked = file.locked;
+  try {
+    return { ...(await openChain(path, file, readOnly, opts)), locked };
+  } catch (e) {
+    // Whatever failed while another program held the file, the refusal is what to report.
+    await locked;
+    throw e;
+  }
+}
+
+async function openChain(
+  path: string,
+  file: NodeFileBackend,
+  readOnly: boolean,
+  opts: { force?: boolean; maxDepth?: number; lock?: boolean },
+): Promise<Omit<OpenedChain, "locked">> {
   const parentResolver = nodeParentResolverWith(opts.lock ?? false);
   // Writable: a log left by an interrupted session is replayed into the file first (§2.3.3).
   let image: VhdxImage;

@@ -95,6 +95,30 @@ export class Allocator {
     this.pending = this.pending.filter((p) => p.start !== start);
   }
 
+  /**
+   * Room for a structure (not a block) at the end of the file, past every block handed out and
+   * not yet committed: nothing is reclaimed and no gap reused. Pending like a block until forgotten.
+   */
+  allocateAtEnd(length: number): Allocation {
+    const end = Math.max(
+      alignUp(this.fileSize(), MiB),
+      alignUp(this.registry.end(), MiB),
+      ...this.pending.map((p) => p.start + p.length),
+    );
+    return this.vet(end, length, true);
+  }
+
+  /** The ranges handed out and not yet committed (kept across a reset by `keepPending`). */
+  pendingRanges(): readonly (Gap & { reclaimed?: number })[] {
+    return [...this.pending];
+  }
+
+  /** After a reset (the registry re-read mid-commit): the ranges still handed out stay taken. */
+  keepPending(ranges: readonly (Gap & { reclaimed?: number })[]): void {
+    this.gaps = null;
+    this.pending = [...ranges];
+  }
+
   /** Forgets the cached gaps (the registry changed under us, e.g. after a structure patch). */
   reset(): void {
     this.gaps = null;

@@ -41,7 +41,36 @@ export async function resizeLog(writer: VhdxWriter, length: number): Promise<Log
   return writer.mutex.run(() => resizeNow(writer, length));
 }
 
-async function resizeNow(writer: VhdxWriter, length: number): Promise<LogResizeResult> {
+/**
+ * Grows the log in the middle of a staged commit (a streamed write from a pipe whose switch has
+ * outgrown the log): as resizeLog, under the mutex the caller already holds, with the new log
+ * placed past every block staged so far (they are in no structure yet, only handed out by the
+ * allocator), and those blocks kept taken across the re-read of the file's structures. The grown
+ * log is said through the writer's `notice`.
+ */
+export async function growLogWhileStaging(writer: VhdxWriter, sectors: number, what: string): Promise<void> {
+  const have = writer.image.header.logLength;
+  const need = logEntryBytes(sectors);
+  if (need <= have) return;
+  // Doubling keeps a long stream to a few header updates.
+  const length = Math.min(MAX_LOG_LENGTH, Math.max(alignUp(need, MiB), 2 * have));
+  if (need > length) requireLogRoom(writer.image, sectors, what);
+  const staged = writer.allocator.pendingRanges();
+  const place = writer.allocator.allocateAtEnd(length);
+  let r: LogResizeResult;
+  try {
+    r = await resizeNow(writer, length, place.start);
+  } finally {
+    // The log is a structure of the re-read registry now (or was not moved): it is no longer pending.
+    writer.allocator.keepPending(staged);
+  }
+  writer.notice?.(
+    `the log was grown from ${r.from.length / MiB} MiB to ${r.to.length / MiB} MiB` +
+      `${r.moved ? ` (moved to ${hex(r.to.offset)})` : ""} so that ${what} fits one log entry`,
+  );
+}
+
+async function resizeNow(writer: VhdxWriter, length: number, at?: number): Promise<LogResizeResult> {
   const img = writer.image;
   await writer.log.markLogEmpty();
   const h = writer.updater.current;
@@ -55,7 +84,7 @@ async function resizeNow(writer: VhdxWriter, length: number): Promise<LogResizeR
     );
   }
   if (length === h.logLength) return { from, to: from, moved: false };
-  const offset = placeFor(writer, from, length);
+  const offset = at ?? placeFor(writer, from, length);
   // §2.2.2.1: the session's first header update (a fresh FileWriteGuid) before any other write.
   await writer.beginFileWrite();
   const end = offset + length;

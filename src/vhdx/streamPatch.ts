@@ -1,11 +1,13 @@
-import { ensureLogRoom } from "./logResize";
+import { ensureLogRoom, growLogWhileStaging } from "./logResize";
+import { diskExtents } from "./allocation";
 import { BAT_ENTRY_SIZE } from "./bat";
+import { isAllZero } from "./bytes";
 import { SECTOR } from "./batUpdate";
 import { Progress } from "./convert";
 import { throwIfAborted } from "./pump";
 import { VhdxError } from "./errors";
 import { checkRange } from "./image";
-import { logEntryBytes, PatchCost, PatchCostCounter, rangeBlocks, requireLogRoom } from "./patch";
+import { logEntryBytes, PatchCost, PatchCostCounter, rangeBlocks } from "./patch";
 import type { ByteSource } from "./source";
 import type { VhdxWriter } from "./write";
 
@@ -27,13 +29,22 @@ export interface StreamPatchResult {
  * source has ended, the data is flushed and ONE log entry switches every BAT entry and sector
  * bitmap sector. A crash or an error before that entry leaves the virtual disk as it was.
  *
+ * A block whose new bytes are all zeros where the disk already reads as zeros (a hole of a sparse
+ * input over never-written space) is not staged: it stays unallocated, so writing a mostly empty
+ * input costs the space of its data, not of its length. Zeros over data are written as any bytes.
+ *
+ * A switch larger than the log grows the log (the writer's `notice` says so): for a source of
+ * known size before anything is read (ensureLogRoom); for a pipe, whose length is unknown, when
+ * the block that would overflow the log entry arrives (growLogWhileStaging: the new log goes past
+ * the blocks staged so far). Only a switch larger than the largest log (4095 MiB) is LOG_FULL.
+ *
  * Refusals that change nothing a reader sees:
- * - a source of known size that runs past the end of the disk, or whose switch cannot fit one log
- *   entry (LOG_FULL): before anything is written;
- * - a source of unknown size (a pipe): as soon as a byte past the end of the disk arrives, or the
- *   block that would overflow the log entry arrives (only possible when the rest of the disk from
- *   `offset` would not fit; checked up front). The blocks staged so far are abandoned and the file
- *   is cut back to its old size; only the session's header update (a fresh FileWriteGuid) remains.
+ * - a source of known size that runs past the end of the disk, or whose switch cannot fit even
+ *   the largest log (LOG_FULL): before anything is written;
+ * - a source of unknown size (a pipe): as soon as a byte past the end of the disk arrives, or a
+ *   block whose switch no log could hold. The blocks staged so far are abandoned and the file is
+ *   cut back to its old size (or to the end of a log grown meanwhile); only the session's header
+ *   updates (a fresh FileWriteGuid, a grown log) remain.
  */
 export async function commitStreamPatch(
   writer: VhdxWriter,
@@ -60,6 +71,7 @@ export async function commitStreamPatch(
     const ss = img.params.logicalSectorSize;
     const buf = new Uint8Array(bs);
     let total = 0;
+    let begun = false;
     // On an error before the commit, the blocks staged so far are abandoned and the file cut back.
     return writer.staging(async (staged, commit) => {
       for (let block = Math.floor(offset / bs); ; block++) {
@@ -88,21 +100,34 @@ export async function commitStreamPatch(
         // Partly written sectors keep the rest of their current virtual contents.
         if (as < s) buf.set(await img.read(block * bs + as, s - as), 0);
         if (end < at) buf.set(await img.read(block * bs + end, at - end), end - as);
-        counter.addBlock(block, [[as, at]]);
-        if (!fitsAll) requireLogRoom(img, counter.logSectors, `writing the input from offset ${offset}`);
-        if (total === 0) await writer.beginFileWrite();
-        await writer.stageBlock(staged, block, [{ inBlock: as, data: buf.subarray(0, at - as) }], true);
+        const span = buf.subarray(0, at - as);
+        if (!(isAllZero(span) && (await readsAsZeros(img, block * bs + as, at - as)))) {
+          counter.addBlock(block, [[as, at]]);
+          // A pipe's switch outgrowing the log: the log grows, past the blocks staged so far.
+          if (!fitsAll)
+            await growLogWhileStaging(writer, counter.logSectors, `writing the input from offset ${offset}`);
+          if (!begun) await writer.beginFileWrite();
+          begun = true;
+          await writer.stageBlock(staged, block, [{ inBlock: as, data: span }], true);
+        }
         total += n;
         o.onProgress?.({ done: total, total: source.size ?? total });
         if (n < want) break;
       }
       const cost = counter.cost(writer);
-      if (total === 0) return { bytes: 0, cost };
+      // Nothing staged (an empty input, or zeros over zeros only): the file is not touched at all.
+      if (!begun) return { bytes: total, cost };
       await writer.beginDataWrite();
       await commit();
       return { bytes: total, cost };
     });
   });
+}
+
+/** Whether [offset, offset + length) of the disk reads as zeros by its allocation alone (nothing is read). */
+async function readsAsZeros(img: VhdxWriter["image"], offset: number, length: number): Promise<boolean> {
+  for await (const e of diskExtents(img, offset, length)) if (e.data) return false;
+  return true;
 }
 
 /**

@@ -254,9 +254,12 @@ export class VhdxWriter {
     } catch (e) {
       this.abandonStaged(staged);
       if (!committing || failedBeforeLogEntry(e)) {
-        if ((await file.size()) > startSize) {
-          await file.truncate(startSize);
-          this.image.fileSize = startSize;
+        // A log grown meanwhile (growLogWhileStaging) stays: the header names it.
+        const h = this.image.header;
+        const keep = Math.max(startSize, h.logOffset + h.logLength);
+        if ((await file.size()) > keep) {
+          await file.truncate(keep);
+          this.image.fileSize = keep;
           // The space given back past the new end is no gap of the file any more.
           this.allocator.reset();
         }

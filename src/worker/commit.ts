@@ -43,6 +43,19 @@ export interface CommitReport {
   blocksCopied: number;
   bytesWritten: number;
   ms: number;
+  /** What the engine did on its own to let the commit through (the log grown, see ensureLogRoom). */
+  notices: string[];
+}
+
+/** Runs `fn` with the writer's notices collected (the session's writer outlives one commit). */
+export async function collectingNotices<T>(w: VhdxWriter, notices: string[], fn: () => Promise<T>): Promise<T> {
+  const before = w.notice;
+  w.notice = (m) => notices.push(m);
+  try {
+    return await fn();
+  } finally {
+    w.notice = before;
+  }
 }
 
 function split(patch: readonly PatchWrite[]): {
@@ -120,19 +133,22 @@ export function commitPatch(ctx: CallContext, patch: PatchWrite[]): Promise<Comm
     const cost = virtual.length ? await estimatePatch(w, virtual) : null;
     const t0 = performance.now();
     let atomic: boolean;
+    const notices: string[] = [];
     try {
-      ({ atomic } = await runCommit(s, async () => {
-        throwIfCancelled(ctx.signal, "Commit");
-        ctx.progress(0, 0);
-        if (virtual.length) await commitVirtualPatch(w, virtual);
-        ctx.progress(0.6, cost?.bytesWritten ?? 0);
-        if (structure.length) await commitStructurePatch(w, structure);
-        // On a user's file nothing has reached the disk yet: a cancel here still discards it all.
-        // One turn of the event loop first, so a cancel message already sent is seen.
-        await new Promise((r) => setTimeout(r, 0));
-        throwIfCancelled(ctx.signal, "Commit");
-        await w.finish();
-      }));
+      ({ atomic } = await collectingNotices(w, notices, () =>
+        runCommit(s, async () => {
+          throwIfCancelled(ctx.signal, "Commit");
+          ctx.progress(0, 0);
+          if (virtual.length) await commitVirtualPatch(w, virtual);
+          ctx.progress(0.6, cost?.bytesWritten ?? 0);
+          if (structure.length) await commitStructurePatch(w, structure);
+          // On a user's file nothing has reached the disk yet: a cancel here still discards it all.
+          // One turn of the event loop first, so a cancel message already sent is seen.
+          await new Promise((r) => setTimeout(r, 0));
+          throwIfCancelled(ctx.signal, "Commit");
+          await w.finish();
+        }),
+      ));
     } catch (e) {
       await reload(s);
       throw e;
@@ -144,6 +160,7 @@ export function commitPatch(ctx: CallContext, patch: PatchWrite[]): Promise<Comm
       blocksCopied: cost?.blocksCopied ?? 0,
       bytesWritten: cost?.bytesWritten ?? 0,
       ms: performance.now() - t0,
+      notices,
     };
   });
 }

@@ -9,7 +9,7 @@ import { logEntryBytes, PatchCostCounter, rangeBlocks, requireLogRoom, type Patc
 import { MAX_LOG_LENGTH } from "../vhdx/logResize";
 import { piecesSource } from "../vhdx/source";
 import { commitStreamPatch } from "../vhdx/streamPatch";
-import { reload, writerOf, type CommitReport } from "./commit";
+import { collectingNotices, reload, writerOf, type CommitReport } from "./commit";
 import type { CallContext } from "./protocol";
 import { editRefusal, runCommit, type Session } from "./session";
 import { opfsFile } from "./storage/opfs";
@@ -84,18 +84,21 @@ export function writeFile(ctx: CallContext, offset: number, file: Blob): Promise
     const w = writerOf(s);
     const t0 = performance.now();
     let result;
+    const notices: string[] = [];
     try {
-      result = await runCommit(s, async () => {
-        throwIfCancelled(ctx.signal, "Write file");
-        ctx.progress(0, 0);
-        const source = piecesSource(blobPieces(file), file.size);
-        const r = await commitStreamPatch(w, offset, source, {
-          signal: ctx.signal,
-          onProgress: (p) => ctx.progress(p.total ? p.done / p.total : 1, p.done),
-        });
-        await w.finish();
-        return r;
-      });
+      result = await collectingNotices(w, notices, () =>
+        runCommit(s, async () => {
+          throwIfCancelled(ctx.signal, "Write file");
+          ctx.progress(0, 0);
+          const source = piecesSource(blobPieces(file), file.size);
+          const r = await commitStreamPatch(w, offset, source, {
+            signal: ctx.signal,
+            onProgress: (p) => ctx.progress(p.total ? p.done / p.total : 1, p.done),
+          });
+          await w.finish();
+          return r;
+        }),
+      );
     } catch (e) {
       await reload(s);
       throw e;
@@ -109,6 +112,7 @@ export function writeFile(ctx: CallContext, offset: number, file: Blob): Promise
       blocksCopied: value.cost.blocksCopied,
       bytesWritten: value.cost.bytesWritten,
       ms: performance.now() - t0,
+      notices,
     };
   });
 }

@@ -189,6 +189,34 @@ describe.skipIf(process.platform !== "linux" || missingTools("qemu-io", "qemu-im
       vhdxOk(["write", img, "--offset", "0"], new Uint8Array(512));
     });
 
+    it("`vhdx convert` out of an image (or raw file) qemu-io writes is refused, and leaves no output", async () => {
+      // convert takes its input's lock alongside the copy: the refusal must still come, and win.
+      const img = image("convert-src.vhdx");
+      vhdxOk(["write", img, "--offset", "0"], patternBytes(3, 3 * MiB));
+      const raw = tmp.path("convert-src.raw");
+      vhdxOk(["convert", img, raw]);
+      for (const [i, [input, format]] of [
+        [img, "vhdx"],
+        [img, "raw"],
+        [raw, "vhdx"],
+      ].entries()) {
+        const q = spawn(requireTool("qemu-io"), ["-f", input === raw ? "raw" : "vhdx", input], {
+          stdio: ["pipe", "pipe", "pipe"],
+        });
+        started.push(q);
+        await lockHeldBy(q.pid!, input);
+        const before = readdirSync(tmp.path("")).sort();
+        const out = tmp.path(`convert-out-${i}.${format}`);
+        const r = vhdx(["convert", input, out, "--format", format]);
+        expect(r.status, `${input} → ${format}: ${r.stderr}`).toBe(1);
+        expect(r.stderr).toContain(`qemu-io (pid ${q.pid})`);
+        expect(readdirSync(tmp.path("")).sort()).toEqual(before);
+        q.stdin!.end("quit\n");
+        await exited(q);
+        vhdxOk(["convert", input, out, "--format", format]);
+      }
+    });
+
     it("a running `vhdx` keeps QEMU out: qemu-io cannot write while vhdx reads, nor read while vhdx writes", async () => {
       const img = image("vhdx-holds.vhdx");
       const reader = await heldReader(img);

@@ -173,6 +173,21 @@ describe("writeFile", () => {
     expect(cost.cost!.logSectors).toBe(Math.floor(lastEntry / 512) + 1);
     // Asking the cost writes nothing.
     expect(same(h.bytes, image)).toBe(true);
+
+    // The write itself: a Blob that says 200 GiB and ends after 1 MiB (a file cut short while it is
+    // read; what was read is the input). The log grows before the read, and the report says so.
+    const data = bytes(9, MiB);
+    class ClaimsMore extends Blob {
+      override get size(): number {
+        return size;
+      }
+    }
+    const r = await methods.writeFile(ctx(), 3 * MiB, new ClaimsMore([data]));
+    expect(r.bytes).toBe(MiB);
+    expect(r.notices.join("\n")).toMatch(/the log was grown from 1 MiB to \d+ MiB/);
+    const back = await openImage(new MemoryBackend(h.bytes));
+    expect(back.header.logLength).toBeGreaterThan(MiB);
+    expect(same(await back.read(3 * MiB, MiB), data)).toBe(true);
   });
 
   it("a cancel half-way leaves the file byte for byte as it was, and the session editable", async () => {

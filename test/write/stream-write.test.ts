@@ -4,13 +4,14 @@
  * the real command, and a backend that records every write.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { closeSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
+import { closeSync, ftruncateSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createImage } from "../../src/vhdx/create";
 import { openImage } from "../../src/vhdx/image";
 import { MemoryBackend } from "../../src/vhdx/io";
 import { MiB } from "../../src/vhdx/bytes";
+import { PAYLOAD_BLOCK_FULLY_PRESENT, PAYLOAD_BLOCK_NOT_PRESENT } from "../../src/vhdx/bat";
 import { VhdxWriter } from "../../src/vhdx/write";
 import { NodeFileBackend } from "../../src/node/fileBackend";
 import { commitStreamPatch } from "../../src/vhdx/streamPatch";
@@ -157,6 +158,52 @@ describe.skipIf(!hasTool("qemu-img"))("vhdx write streams", () => {
     expect(qemuCheck(path).out).toMatch(/No errors were found/);
     qemuToRaw(path, tmp.path("past.raw"));
     expect(readFileSync(tmp.path("past.raw")).equals(Buffer.from(model))).toBe(true);
+  });
+
+  it("a sparse input leaves its all-zero blocks unallocated, and writes zeros over data", async () => {
+    // 1 MiB blocks; blocks 0 and 1 hold data. The input: 64 MiB, all holes but 1 MiB of data
+    // across blocks 20 and 21, so its zeros cover blocks 0 and 1 (data) and 62 never-written ones.
+    const path = tmp.path("sparse.vhdx");
+    const model = await image(path, 128 * MiB, 2 * MiB);
+    const input = tmp.path("sparse.bin");
+    const data = pattern(5, MiB);
+    const fd = openSync(input, "w");
+    try {
+      writeSync(fd, data, 0, data.length, 20 * MiB + MiB / 2);
+      ftruncateSync(fd, 64 * MiB);
+    } finally {
+      closeSync(fd);
+    }
+    const sizeBefore = statSync(path).size;
+    const r = run(process.execPath, [VHDX, "write", path, "--offset", "0", "--input", input]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/wrote 67108864 bytes/);
+    model.fill(0, 0, 64 * MiB);
+    model.set(data, 20 * MiB + MiB / 2);
+    const img = await openImage(await NodeFileBackend.open(path));
+    const present = [];
+    for (let b = 0; b < 128; b++) {
+      const state = img.blockLocation(b).state;
+      if (state === PAYLOAD_BLOCK_FULLY_PRESENT) present.push(b);
+      else expect(state, `block ${b}`).toBe(PAYLOAD_BLOCK_NOT_PRESENT);
+    }
+    await img.close();
+    expect(present).toEqual([0, 1, 20, 21]);
+    // Four blocks of new space at most (0 and 1 copied on write, 20 and 21 new), not 64 MiB.
+    expect(statSync(path).size - sizeBefore).toBeLessThanOrEqual(4 * MiB);
+    expect(qemuCheck(path).out).toMatch(/No errors were found/);
+    qemuToRaw(path, tmp.path("sparse.raw"));
+    expect(readFileSync(tmp.path("sparse.raw")).equals(Buffer.from(model))).toBe(true);
+  });
+
+  it("zeros only, over never-written space: nothing in the file changes", async () => {
+    const path = tmp.path("zeros.vhdx");
+    await image(path, 16 * MiB, 0);
+    const before = readFileSync(path);
+    const r = run(process.execPath, [VHDX, "write", path, "--offset", "4096"], new Uint8Array(3 * MiB));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/wrote 3145728 bytes/);
+    expect(readFileSync(path).equals(before)).toBe(true);
   });
 
   it.skipIf(!existsTime())(

@@ -77,6 +77,8 @@ export interface CommitResult {
   blocksCopied: number;
   bytesWritten: number;
   ms: number;
+  /** What the engine did on its own to let the commit through (the log grown). */
+  notices?: string[];
 }
 
 export interface Progress {

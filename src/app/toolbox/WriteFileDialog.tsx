@@ -166,6 +166,12 @@ export function WriteFileDialog() {
                 {run.lateCancel ? " The cancel came after the commit point: the write stands." : ""}
               </p>
             )}
+            {run.phase === "done" &&
+              run.result.notices?.map((n) => (
+                <p key={n} role="note" className="notice">
+                  Note: {n}.
+                </p>
+              ))}
             {run.phase === "error" && (
               <p role="alert" className="danger">
                 {run.message}

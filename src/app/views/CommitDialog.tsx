@@ -88,6 +88,11 @@ export function CommitDialog() {
               : " The commit outgrew the browser's staging budget and reached the file in more than one step."}{" "}
             The BAT and Log views show the result.
           </p>
+          {commit.result.notices?.map((n) => (
+            <p key={n} role="note" className="notice">
+              Note: {n}.
+            </p>
+          ))}
           <div className="dialog-actions">
             <button
               type="button"
