@@ -19,6 +19,7 @@ import { rowColumns, selectionRange } from "../lib/hexSelection";
 import type { Annotation } from "../lib/partitionTable";
 import type { ByteSpace } from "../store/engineApi";
 import { HexRow, type ShownBytes } from "./HexRow";
+import { protectedAt, type ProtectedRange } from "../lib/protectedRanges";
 import { ROW_H, cellAt, useHexDrag } from "./useHexDrag";
 
 export interface HexGridProps {
@@ -40,7 +41,10 @@ export interface HexGridProps {
   onCopy: () => void;
   /** Ctrl/Cmd+A. */
   onSelectAll: () => void;
-  onStage: (w: Omit<StagedWrite, "time">) => void;
+  /** Stages a write; returns why it was refused (nothing staged), or null. */
+  onStage: (w: Omit<StagedWrite, "time">) => string | null;
+  /** Ranges typing may not touch (the raw file's protected ranges), shaded; sorted and disjoint. */
+  protectedRanges?: readonly ProtectedRange[];
   onUndo: () => void;
   onRedo: () => void;
 }
@@ -170,7 +174,7 @@ export function HexGrid(p: HexGridProps) {
   const write = (data: Uint8Array, kind: "type" | "paste") => {
     const at = live.current.cursor;
     const clipped = data.subarray(0, Math.max(0, size - at));
-    if (clipped.length) p.onStage({ space, offset: at, data: clipped, kind });
+    if (clipped.length && p.onStage({ space, offset: at, data: clipped, kind }) !== null) return -1;
     return clipped.length;
   };
 
@@ -246,12 +250,12 @@ export function HexGrid(p: HexGridProps) {
       const v = parseInt(k, 16);
       const first = live.current.nibble === 0;
       const next = first ? (v << 4) | (cur & 0x0f) : (cur & 0xf0) | v;
-      write(Uint8Array.of(next), "type");
+      if (write(Uint8Array.of(next), "type") < 0) return true; // refused: the cursor stays
       if (first)
         live.current = { cursor: at, anchor: live.current.anchor, nibble: 1, typed: { offset: at, value: next } };
       else move(at + 1);
     } else {
-      write(textBytes(k) as Uint8Array, "type");
+      if (write(textBytes(k) as Uint8Array, "type") < 0) return true;
       move(at + 1);
     }
     return true;
@@ -269,7 +273,7 @@ export function HexGrid(p: HexGridProps) {
     const bytes = (pane === "hex" ? parseHexBytes(text) : null) ?? textBytes(text);
     if (!bytes) return;
     const n = write(bytes, "paste");
-    move(live.current.cursor + n);
+    if (n > 0) move(live.current.cursor + n);
   };
 
   const sel = selectionRange(cursor, anchor);
@@ -278,6 +282,7 @@ export function HexGrid(p: HexGridProps) {
     const rowOff = start + r * BYTES_PER_ROW;
     if (rowOff >= size) break;
     const cols = rowColumns(sel, rowOff, BYTES_PER_ROW);
+    const prot = protectedRow(p.protectedRanges, rowOff, Math.min(BYTES_PER_ROW, size - rowOff));
     rows.push(
       <HexRow
         key={rowOff}
@@ -292,6 +297,8 @@ export function HexGrid(p: HexGridProps) {
         selFirst={cols ? cols[0] : -1}
         selLast={cols ? cols[1] : -1}
         annotations={annotations}
+        protectedMask={prot.mask}
+        protectedTitle={prot.title}
       />,
     );
   }
@@ -351,4 +358,22 @@ export function HexGrid(p: HexGridProps) {
       </div>
     </div>
   );
+}
+
+/** Which of a row's columns lie in a protected range (bit i for column i), and the first one's reason. */
+function protectedRow(
+  ranges: readonly ProtectedRange[] | undefined,
+  rowOff: number,
+  count: number,
+): { mask: number; title: string | undefined } {
+  if (!ranges || ranges.length === 0) return { mask: 0, title: undefined };
+  let mask = 0;
+  let title: string | undefined;
+  for (let i = 0; i < count; i++) {
+    const r = protectedAt(ranges, rowOff + i);
+    if (!r) continue;
+    mask |= 1 << i;
+    title ??= `Protected: ${r.reason}`;
+  }
+  return { mask, title };
 }

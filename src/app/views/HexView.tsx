@@ -20,6 +20,8 @@ import { WriteFileDialog } from "../toolbox/WriteFileDialog";
 import { useWriteFile } from "../toolbox/writeFileStore";
 import { OwnerAtCursor } from "../files/OwnerAtCursor";
 import { useWorkingCopy } from "../toolbox/workingCopyStore";
+import { fileProtectedRanges } from "../lib/protectedRanges";
+import { ProtectedNote } from "../hex/ProtectedNote";
 
 const NO_ANNOTATIONS: Annotation[] = [];
 
@@ -205,11 +207,13 @@ export function HexView() {
           onCopy={() => void copy(copyRange, "hex")}
           onSelectAll={selectAll}
           onStage={stageEdit}
+          protectedRanges={space === "file" ? fileProtectedRanges(info) : undefined}
           onUndo={undo}
           onRedo={redo}
         />
         <aside className="hex-side" aria-label="Edits and annotations">
           <OwnerAtCursor offset={cursor} active={space === "virtual"} />
+          {space === "file" && <ProtectedNote ranges={fileProtectedRanges(info)} cursor={cursor} />}
           <SectorSources />
           <section aria-labelledby="edits-h">
             <h2 id="edits-h">Staged edits</h2>
