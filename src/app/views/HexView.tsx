@@ -22,6 +22,7 @@ import { OwnerAtCursor } from "../files/OwnerAtCursor";
 import { useWorkingCopy } from "../toolbox/workingCopyStore";
 import { fileProtectedRanges } from "../lib/protectedRanges";
 import { ProtectedNote } from "../hex/ProtectedNote";
+import { DataInspector } from "../hex/DataInspector";
 
 const NO_ANNOTATIONS: Annotation[] = [];
 
@@ -281,6 +282,7 @@ export function HexView() {
               </p>
             )}
           </section>
+          <DataInspector space={space} cursor={cursor} size={size} />
           {space === "virtual" && annotations.length > 0 && (
             <section aria-labelledby="pt-h">
               <h2 id="pt-h">Partition table (LBA 0–33)</h2>
