@@ -109,3 +109,40 @@ test("the raw file's protected ranges are shaded and refuse typing at once", asy
   );
   await expect(page.locator(".stage-refusal")).toHaveText("");
 });
+
+/** The offset column's text for a file offset (groups of four hex digits). */
+const offText = (o: number) =>
+  o
+    .toString(16)
+    .padStart(8, "0")
+    .replace(/^(.{4})/, "$1_");
+
+test("Go to lands the target row at the top: relative steps, structure names, Ctrl+G", async ({ page }) => {
+  const want = info(plain);
+  const bat = want.regions.find((r) => r.name === "BAT")!.fileOffset;
+  await openHex(page);
+  const top = page.locator(".hex-row").nth(1).locator(".hex-off");
+  await expect(top).toHaveText(offText(0));
+  // A target already on screen still comes to the top.
+  await page.locator(".hex-grid").focus();
+  await page.keyboard.press("Control+g");
+  await expect(page.getByLabel("Go to offset")).toBeFocused();
+  await page.keyboard.type("+0x40");
+  await page.keyboard.press("Enter");
+  await expect(top).toHaveText(offText(0x40));
+  await expect(page.locator(".hx.cursor")).toHaveAttribute("data-off", String(0x40));
+  await goTo(page, "+4 KiB");
+  await expect(top).toHaveText(offText(0x1040));
+  await goTo(page, "-1 sector");
+  await expect(top).toHaveText(offText(0x1040 - 512));
+  // A structure name switches to the raw file.
+  await goTo(page, "bat");
+  await expect(page.getByRole("radio", { name: "Raw file" })).toHaveAttribute("aria-checked", "true");
+  await expect(top).toHaveText(offText(bat));
+  await goTo(page, "header 2");
+  await expect(top).toHaveText(offText(want.headers[1].fileOffset));
+  await goTo(page, "log");
+  await expect(top).toHaveText(offText(want.log.offset));
+  await goTo(page, "-0x1_0000_0000");
+  await expect(page.getByRole("alert")).toContainText("before the start");
+});

@@ -20,6 +20,7 @@ import type { Annotation } from "../lib/partitionTable";
 import type { ByteSpace } from "../store/engineApi";
 import { HexRow, type ShownBytes } from "./HexRow";
 import { protectedAt, type ProtectedRange } from "../lib/protectedRanges";
+import type { TopRequest } from "../hex/hexNav";
 import { ROW_H, cellAt, useHexDrag } from "./useHexDrag";
 
 export interface HexGridProps {
@@ -45,6 +46,8 @@ export interface HexGridProps {
   onStage: (w: Omit<StagedWrite, "time">) => string | null;
   /** Ranges typing may not touch (the raw file's protected ranges), shaded; sorted and disjoint. */
   protectedRanges?: readonly ProtectedRange[];
+  /** A jump (Go to, a bookmark): the row holding `offset` goes to the top of the view. */
+  topRequest?: TopRequest | null;
   onUndo: () => void;
   onRedo: () => void;
 }
@@ -94,6 +97,15 @@ export function HexGrid(p: HexGridProps) {
     // One row past an edge scrolls by a row (arrow keys); a jump puts the cursor's row on top.
     setTopRow((t) => (row < t ? row : row === t + visible ? row - visible + 1 : row > t + visible ? row : t));
   }, [cursor, visible]);
+  // After the effect above, so a jump's row wins over "just keep the cursor on screen".
+  // A jump made before this grid was mounted is history, not a request.
+  const jump = p.topRequest;
+  const seenJump = useRef(jump?.seq);
+  useEffect(() => {
+    if (!jump || jump.seq === seenJump.current) return;
+    seenJump.current = jump.seq;
+    if (jump.space === space) setTopRow(Math.floor(jump.offset / BYTES_PER_ROW));
+  }, [jump, space]);
 
   const start = top * BYTES_PER_ROW;
   const length = Math.max(0, Math.min(visible * BYTES_PER_ROW, size - start));

@@ -3,7 +3,6 @@ import { useEffect, useMemo, useState } from "react";
 import { toPatch } from "../lib/editStage";
 import { formatSize, hex } from "../lib/format";
 import { hexByte } from "../lib/hexFormat";
-import { parseOffset } from "../lib/offset";
 import { partitionAnnotations, type Annotation } from "../lib/partitionTable";
 import { engineClient } from "../store/engineConnection";
 import { extentsIn, indexExtents } from "../lib/regionLayout";
@@ -23,6 +22,8 @@ import { useWorkingCopy } from "../toolbox/workingCopyStore";
 import { fileProtectedRanges } from "../lib/protectedRanges";
 import { ProtectedNote } from "../hex/ProtectedNote";
 import { DataInspector } from "../hex/DataInspector";
+import { land, useHexNav } from "../hex/hexNav";
+import { useGoto } from "../hex/useGoto";
 
 const NO_ANNOTATIONS: Annotation[] = [];
 
@@ -96,6 +97,8 @@ export function HexView() {
     const idx = block + Math.floor(block / chunkRatio); // §2.5: a sector bitmap entry follows each chunk
     return idx * 2 < batWords.length ? batWords[idx * 2] & 7 : null;
   };
+  const resolveGoto = useGoto(info, space, cursor);
+  const topRequest = useHexNav((s) => s.top);
   const extIndex = useMemo(() => (map ? indexExtents(map.extents) : null), [map]);
   if (!info) return null;
 
@@ -114,13 +117,13 @@ export function HexView() {
   const parentMissing = info.diskType === "differencing" && !parentAttached;
 
   const submitGoto = () => {
-    const r = parseOffset(goto, sectorSize, size);
+    const r = resolveGoto(goto);
     if (!r.ok) {
       setGotoError(r.error);
       return;
     }
     setGotoError(null);
-    setCursor(r.offset);
+    land(r.space, r.offset);
     document.querySelector<HTMLElement>(".hex-grid")?.focus();
   };
 
@@ -146,7 +149,8 @@ export function HexView() {
             id="goto-input"
             value={goto}
             onChange={(e) => setGoto(e.target.value)}
-            placeholder="4096, 0x1000, LBA 8"
+            placeholder="0x1000, LBA 8, +4 KiB, bat"
+            title="Bytes (4096, 4 KiB), 0x… hex, LBA n; +/− a step from the cursor (+0x200, -1 sector, +2 blocks); a structure (bat, log, metadata, header 1, header 2, region table 1, file identifier) or a partition (partition 1, or its GPT name). Ctrl+G"
             aria-invalid={gotoError ? true : undefined}
             aria-describedby={gotoError ? "goto-error" : undefined}
             spellCheck={false}
@@ -208,6 +212,7 @@ export function HexView() {
           onCopy={() => void copy(copyRange, "hex")}
           onSelectAll={selectAll}
           onStage={stageEdit}
+          topRequest={topRequest}
           protectedRanges={space === "file" ? fileProtectedRanges(info) : undefined}
           onUndo={undo}
           onRedo={redo}
