@@ -146,3 +146,37 @@ test("Go to lands the target row at the top: relative steps, structure names, Ct
   await goTo(page, "-0x1_0000_0000");
   await expect(page.getByRole("alert")).toContainText("before the start");
 });
+
+test("bookmarks: added with Ctrl+B, renamed, jumped to, kept per file and view, deleted", async ({ page }) => {
+  await openHex(page);
+  await goTo(page, "0x8000");
+  await page.keyboard.press("Control+b");
+  const name = page.getByLabel("Name of the bookmark at 0x8000");
+  await expect(name).toBeFocused();
+  await name.fill("partition start");
+  await name.press("Enter");
+  const list = page.getByRole("list", { name: "Bookmarks" });
+  await expect(list).toContainText("partition start");
+  // The raw file has its own list.
+  await page.getByRole("radio", { name: "Raw file" }).click();
+  await expect(page.getByRole("list", { name: "Bookmarks" })).toHaveCount(0);
+  await goTo(page, "metadata");
+  await page.getByRole("button", { name: "Add at cursor" }).click();
+  await page.getByLabel(/^Name of the bookmark at/).press("Enter");
+  await expect(page.getByRole("list", { name: "Bookmarks" })).toContainText("File 0x");
+
+  // Opened again, the same file finds both lists.
+  await openHex(page);
+  await expect(list).toContainText("partition start");
+  await list.getByRole("button", { name: "partition start", exact: true }).click();
+  await expect(page.locator(".hex-row").nth(1).locator(".hex-off")).toHaveText(offText(0x8000));
+  await expect(page.locator(".hx.cursor")).toHaveAttribute("data-off", String(0x8000));
+  await list.getByRole("button", { name: "Rename partition start" }).click();
+  await page.getByLabel("Name of the bookmark at 0x8000").fill("renamed");
+  await page.getByLabel("Name of the bookmark at 0x8000").press("Enter");
+  await expect(list).toContainText("renamed");
+  await list.getByRole("button", { name: "Delete renamed" }).click();
+  await expect(page.getByRole("list", { name: "Bookmarks" })).toHaveCount(0);
+  await page.getByRole("radio", { name: "Raw file" }).click();
+  await expect(page.getByRole("list", { name: "Bookmarks" })).toHaveCount(1);
+});

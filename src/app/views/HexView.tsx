@@ -22,6 +22,7 @@ import { useWorkingCopy } from "../toolbox/workingCopyStore";
 import { fileProtectedRanges } from "../lib/protectedRanges";
 import { ProtectedNote } from "../hex/ProtectedNote";
 import { DataInspector } from "../hex/DataInspector";
+import { Bookmarks } from "../hex/Bookmarks";
 import { land, useHexNav } from "../hex/hexNav";
 import { useGoto } from "../hex/useGoto";
 
@@ -288,6 +289,7 @@ export function HexView() {
             )}
           </section>
           <DataInspector space={space} cursor={cursor} size={size} />
+          <Bookmarks space={space} cursor={cursor} />
           {space === "virtual" && annotations.length > 0 && (
             <section aria-labelledby="pt-h">
               <h2 id="pt-h">Partition table (LBA 0–33)</h2>
