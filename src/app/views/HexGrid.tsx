@@ -71,6 +71,8 @@ export function HexGrid(p: HexGridProps) {
     const ro = new ResizeObserver(() => setVisible(Math.max(4, Math.floor((el.clientHeight - ROW_H) / ROW_H))));
     ro.observe(el);
     const wheel = (e: WheelEvent) => {
+      // Sideways (a narrow view scrolls the columns) is the browser's own scrolling.
+      if (e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) return;
       e.preventDefault();
       wheelAcc.current += e.deltaMode === 1 ? e.deltaY * ROW_H : e.deltaY;
       const rows = Math.trunc(wheelAcc.current / ROW_H);
