@@ -1,11 +1,10 @@
 import { SECTOR } from "./batUpdate";
 import { hex, VhdxError } from "./errors";
-import { HEADER_OFFSETS, HEADER_SIZE } from "./header";
 import { VhdxImage } from "./image";
 import { RandomAccess } from "./io";
 import { MetadataUpdate, OverlayBackend } from "./log";
 import { readBat, readHeaderSection, readMetadata, registerStructures, Warning } from "./open";
-import { REGION_TABLE_OFFSETS, REGION_TABLE_SIZE } from "./regionTable";
+import { structureRangeProblemIn, type StructureLayout } from "./structureRanges";
 import { VhdxWriter } from "./write";
 
 /** A structure patch edit: raw file bytes inside the BAT, the metadata region or a region table. */
@@ -14,24 +13,18 @@ export interface StructureEdit {
   data: Uint8Array;
 }
 
-/** Why a file range may not be patched directly, or null when it may. */
+/** Why a file range may not be patched directly, or null when it may (the rule in structureRanges.ts). */
 export function structureRangeProblem(img: VhdxImage, fileOffset: number, length: number): string | null {
-  const end = fileOffset + length;
-  const inside = (s: number, l: number) => fileOffset >= s && end <= s + l;
-  if (!Number.isSafeInteger(fileOffset) || fileOffset < 0 || length <= 0)
-    return `range ${fileOffset}+${length} is not a file range`;
-  // §2.2.1: the file type identifier is never overwritten.
-  if (fileOffset < HEADER_OFFSETS[0]) return "the file type identifier (the first 64 KiB) is never written";
-  // §2.2.2.1: headers change only through the update protocol (sequence number, checksum, flush order).
-  if (fileOffset < REGION_TABLE_OFFSETS[0]) {
-    return `[${hex(fileOffset)}, ${hex(end)}) touches the headers (${hex(HEADER_OFFSETS[0])}–${hex(HEADER_OFFSETS[1] + HEADER_SIZE)}), which change only through the header update protocol`;
-  }
-  if (inside(REGION_TABLE_OFFSETS[0], 2 * REGION_TABLE_SIZE)) return null;
-  if (inside(img.batRegion.fileOffset, img.batRegion.length)) return null;
-  if (inside(img.metadataRegion.fileOffset, img.metadataRegion.length)) return null;
-  const h = img.header;
-  if (fileOffset < h.logOffset + h.logLength && end > h.logOffset) return "the log region is written only by the log";
-  return `[${hex(fileOffset)}, ${hex(end)}) is not inside the BAT, the metadata region or a region table; payload changes are virtual-disk patches`;
+  return structureRangeProblemIn(imageLayout(img), fileOffset, length);
+}
+
+/** Where the open image's structures lie, for the range rule. */
+export function imageLayout(img: VhdxImage): StructureLayout {
+  return {
+    bat: img.batRegion,
+    metadata: img.metadataRegion,
+    log: { fileOffset: img.header.logOffset, length: img.header.logLength },
+  };
 }
 
 /** The edits as whole 4 KiB file sectors, read from `io` and patched in order. */

@@ -103,7 +103,13 @@ export interface AppState {
   read(space: ByteSpace, offset: number, length: number): Promise<Uint8Array>;
   /** A window of the file's layout (the region view's visible cells); null with no image open. */
   mapWindow(window: MapWindow): Promise<FileMap | null>;
-  stageEdit(w: Omit<StagedWrite, "time">): void;
+  /**
+   * Stages a write; a raw-file write the engine's structure rule refuses (src/vhdx/structureRanges.ts)
+   * is not staged, and its reason is returned and kept in `stageRefusal`.
+   */
+  stageEdit(w: Omit<StagedWrite, "time">): string | null;
+  /** Why the last write could not be staged; null after one that was. */
+  stageRefusal: string | null;
   undo(): void;
   redo(): void;
   discardEdits(): void;

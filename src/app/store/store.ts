@@ -7,6 +7,7 @@ import { create } from "zustand";
 import { EMPTY_STAGE, redo as redoStage, stageWrite, toPatch, undo as undoStage } from "../lib/editStage";
 import type { Access, EngineApi, ImageInfo, OpenSource } from "./engineApi";
 import { connectEngine, recentFiles } from "./engineConnection";
+import { stageRefusal } from "../lib/protectedRanges";
 import { TABS, type AppState, type Capabilities, type CommitState, type Focus, type Tab, type Theme } from "./state";
 
 export { TABS };
@@ -323,8 +324,15 @@ export const useApp = create<AppState>()((set, get) => {
     },
 
     stageEdit(w) {
-      set({ stage: stageWrite(get().stage, { ...w, time: Date.now() }) });
+      const refusal = stageRefusal(get().info, w.space, w.offset, w.data.length);
+      if (refusal) {
+        set({ stageRefusal: refusal });
+        return refusal;
+      }
+      set({ stage: stageWrite(get().stage, { ...w, time: Date.now() }), stageRefusal: null });
+      return null;
     },
+    stageRefusal: null,
     undo() {
       set({ stage: undoStage(get().stage) });
     },

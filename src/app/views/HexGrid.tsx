@@ -19,6 +19,8 @@ import { rowColumns, selectionRange } from "../lib/hexSelection";
 import type { Annotation } from "../lib/partitionTable";
 import type { ByteSpace } from "../store/engineApi";
 import { HexRow, type ShownBytes } from "./HexRow";
+import { protectedAt, type ProtectedRange } from "../lib/protectedRanges";
+import type { TopRequest } from "../hex/hexNav";
 import { ROW_H, cellAt, useHexDrag } from "./useHexDrag";
 
 export interface HexGridProps {
@@ -40,7 +42,12 @@ export interface HexGridProps {
   onCopy: () => void;
   /** Ctrl/Cmd+A. */
   onSelectAll: () => void;
-  onStage: (w: Omit<StagedWrite, "time">) => void;
+  /** Stages a write; returns why it was refused (nothing staged), or null. */
+  onStage: (w: Omit<StagedWrite, "time">) => string | null;
+  /** Ranges typing may not touch (the raw file's protected ranges), shaded; sorted and disjoint. */
+  protectedRanges?: readonly ProtectedRange[];
+  /** A jump (Go to, a bookmark): the row holding `offset` goes to the top of the view. */
+  topRequest?: TopRequest | null;
   onUndo: () => void;
   onRedo: () => void;
   /** The cursor's row goes to the top of the view, even when it is on screen (a Find match). */
@@ -66,6 +73,8 @@ export function HexGrid(p: HexGridProps) {
     const ro = new ResizeObserver(() => setVisible(Math.max(4, Math.floor((el.clientHeight - ROW_H) / ROW_H))));
     ro.observe(el);
     const wheel = (e: WheelEvent) => {
+      // Sideways (a narrow view scrolls the columns) is the browser's own scrolling.
+      if (e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) return;
       e.preventDefault();
       wheelAcc.current += e.deltaMode === 1 ? e.deltaY * ROW_H : e.deltaY;
       const rows = Math.trunc(wheelAcc.current / ROW_H);
@@ -93,6 +102,15 @@ export function HexGrid(p: HexGridProps) {
     if (p.cursorOnTop) setTopRow(row);
     else setTopRow((t) => (row < t ? row : row === t + visible ? row - visible + 1 : row > t + visible ? row : t));
   }, [cursor, visible, p.cursorOnTop]);
+  // After the effect above, so a jump's row wins over "just keep the cursor on screen".
+  // A jump made before this grid was mounted is history, not a request.
+  const jump = p.topRequest;
+  const seenJump = useRef(jump?.seq);
+  useEffect(() => {
+    if (!jump || jump.seq === seenJump.current) return;
+    seenJump.current = jump.seq;
+    if (jump.space === space) setTopRow(Math.floor(jump.offset / BYTES_PER_ROW));
+  }, [jump, space]);
 
   const start = top * BYTES_PER_ROW;
   const length = Math.max(0, Math.min(visible * BYTES_PER_ROW, size - start));
@@ -173,7 +191,7 @@ export function HexGrid(p: HexGridProps) {
   const write = (data: Uint8Array, kind: "type" | "paste") => {
     const at = live.current.cursor;
     const clipped = data.subarray(0, Math.max(0, size - at));
-    if (clipped.length) p.onStage({ space, offset: at, data: clipped, kind });
+    if (clipped.length && p.onStage({ space, offset: at, data: clipped, kind }) !== null) return -1;
     return clipped.length;
   };
 
@@ -249,12 +267,12 @@ export function HexGrid(p: HexGridProps) {
       const v = parseInt(k, 16);
       const first = live.current.nibble === 0;
       const next = first ? (v << 4) | (cur & 0x0f) : (cur & 0xf0) | v;
-      write(Uint8Array.of(next), "type");
+      if (write(Uint8Array.of(next), "type") < 0) return true; // refused: the cursor stays
       if (first)
         live.current = { cursor: at, anchor: live.current.anchor, nibble: 1, typed: { offset: at, value: next } };
       else move(at + 1);
     } else {
-      write(textBytes(k) as Uint8Array, "type");
+      if (write(textBytes(k) as Uint8Array, "type") < 0) return true;
       move(at + 1);
     }
     return true;
@@ -272,7 +290,7 @@ export function HexGrid(p: HexGridProps) {
     const bytes = (pane === "hex" ? parseHexBytes(text) : null) ?? textBytes(text);
     if (!bytes) return;
     const n = write(bytes, "paste");
-    move(live.current.cursor + n);
+    if (n > 0) move(live.current.cursor + n);
   };
 
   const sel = selectionRange(cursor, anchor);
@@ -281,6 +299,7 @@ export function HexGrid(p: HexGridProps) {
     const rowOff = start + r * BYTES_PER_ROW;
     if (rowOff >= size) break;
     const cols = rowColumns(sel, rowOff, BYTES_PER_ROW);
+    const prot = protectedRow(p.protectedRanges, rowOff, Math.min(BYTES_PER_ROW, size - rowOff));
     rows.push(
       <HexRow
         key={rowOff}
@@ -295,6 +314,8 @@ export function HexGrid(p: HexGridProps) {
         selFirst={cols ? cols[0] : -1}
         selLast={cols ? cols[1] : -1}
         annotations={annotations}
+        protectedMask={prot.mask}
+        protectedTitle={prot.title}
       />,
     );
   }
@@ -354,4 +375,22 @@ export function HexGrid(p: HexGridProps) {
       </div>
     </div>
   );
+}
+
+/** Which of a row's columns lie in a protected range (bit i for column i), and the first one's reason. */
+function protectedRow(
+  ranges: readonly ProtectedRange[] | undefined,
+  rowOff: number,
+  count: number,
+): { mask: number; title: string | undefined } {
+  if (!ranges || ranges.length === 0) return { mask: 0, title: undefined };
+  let mask = 0;
+  let title: string | undefined;
+  for (let i = 0; i < count; i++) {
+    const r = protectedAt(ranges, rowOff + i);
+    if (!r) continue;
+    mask |= 1 << i;
+    title ??= `Protected: ${r.reason}`;
+  }
+  return { mask, title };
 }

@@ -30,6 +30,10 @@ export interface HexRowProps {
   selFirst: number;
   selLast: number;
   annotations: readonly Annotation[];
+  /** Bit i set: column i lies in a protected range (typing there is refused). */
+  protectedMask: number;
+  /** Why, for the tooltip. */
+  protectedTitle: string | undefined;
 }
 
 function HexRowView(p: HexRowProps) {
@@ -45,6 +49,7 @@ function HexRowView(p: HexRowProps) {
     const selected = i >= p.selFirst && i <= p.selLast && p.selFirst >= 0;
     const ann = off < 0x10000 ? p.annotations.find((a) => off >= a.start && off < a.start + a.length) : undefined;
     const isCursor = i === p.cursorColumn;
+    const prot = (p.protectedMask >> i) & 1 ? "prot" : "";
     // The same byte in both columns: the cursor is solid in the pane that has the focus.
     const states = (pane: "hex" | "text") => [
       isCursor ? (p.pane === pane ? "cursor" : "cursor-alt") : "",
@@ -55,14 +60,19 @@ function HexRowView(p: HexRowProps) {
       <span
         key={i}
         data-off={off}
-        className={["hx", ...states("hex"), ann ? "annotated" : "", i === 8 ? "mid" : ""].join(" ")}
-        title={ann?.label}
+        className={["hx", ...states("hex"), prot, ann ? "annotated" : "", i === 8 ? "mid" : ""].join(" ")}
+        title={ann?.label ?? (prot ? p.protectedTitle : undefined)}
       >
         {b === undefined ? "··" : hexByte(b)}
       </span>,
     );
     textCells.push(
-      <span key={i} data-off={off} className={["ax", ...states("text")].join(" ")}>
+      <span
+        key={i}
+        data-off={off}
+        className={["ax", ...states("text"), prot].join(" ")}
+        title={prot ? p.protectedTitle : undefined}
+      >
         {b === undefined ? " " : asciiChar(b)}
       </span>,
     );

@@ -3,7 +3,6 @@ import { useEffect, useMemo, useState } from "react";
 import { toPatch } from "../lib/editStage";
 import { formatSize, hex } from "../lib/format";
 import { hexByte } from "../lib/hexFormat";
-import { parseOffset } from "../lib/offset";
 import { partitionAnnotations, type Annotation } from "../lib/partitionTable";
 import { engineClient } from "../store/engineConnection";
 import { extentsIn, indexExtents } from "../lib/regionLayout";
@@ -22,6 +21,12 @@ import { OwnerAtCursor } from "../files/OwnerAtCursor";
 import { useWorkingCopy } from "../toolbox/workingCopyStore";
 import { FindBar } from "./FindBar";
 import { SelectionTools } from "./SelectionTools";
+import { fileProtectedRanges } from "../lib/protectedRanges";
+import { ProtectedNote } from "../hex/ProtectedNote";
+import { DataInspector } from "../hex/DataInspector";
+import { Bookmarks } from "../hex/Bookmarks";
+import { land, useHexNav } from "../hex/hexNav";
+import { useGoto } from "../hex/useGoto";
 
 const NO_ANNOTATIONS: Annotation[] = [];
 
@@ -95,6 +100,8 @@ export function HexView() {
     const idx = block + Math.floor(block / chunkRatio); // §2.5: a sector bitmap entry follows each chunk
     return idx * 2 < batWords.length ? batWords[idx * 2] & 7 : null;
   };
+  const resolveGoto = useGoto(info, space, cursor);
+  const topRequest = useHexNav((s) => s.top);
   const extIndex = useMemo(() => (map ? indexExtents(map.extents) : null), [map]);
   if (!info) return null;
 
@@ -113,13 +120,13 @@ export function HexView() {
   const parentMissing = info.diskType === "differencing" && !parentAttached;
 
   const submitGoto = () => {
-    const r = parseOffset(goto, sectorSize, size);
+    const r = resolveGoto(goto);
     if (!r.ok) {
       setGotoError(r.error);
       return;
     }
     setGotoError(null);
-    setCursor(r.offset);
+    land(r.space, r.offset);
     document.querySelector<HTMLElement>(".hex-grid")?.focus();
   };
 
@@ -145,7 +152,8 @@ export function HexView() {
             id="goto-input"
             value={goto}
             onChange={(e) => setGoto(e.target.value)}
-            placeholder="4096, 0x1000, LBA 8"
+            placeholder="0x1000, LBA 8, +4 KiB, bat"
+            title="Bytes (4096, 4 KiB), 0x… hex, LBA n; +/− a step from the cursor (+0x200, -1 sector, +2 blocks); a structure (bat, log, metadata, header 1, header 2, region table 1, file identifier) or a partition (partition 1, or its GPT name). Ctrl+G"
             aria-invalid={gotoError ? true : undefined}
             aria-describedby={gotoError ? "goto-error" : undefined}
             spellCheck={false}
@@ -214,12 +222,15 @@ export function HexView() {
           onCopy={() => void copy(copyRange, "hex")}
           onSelectAll={selectAll}
           onStage={stageEdit}
+          topRequest={topRequest}
+          protectedRanges={space === "file" ? fileProtectedRanges(info) : undefined}
           onUndo={undo}
           onRedo={redo}
           cursorOnTop={focus.top}
         />
         <aside className="hex-side" aria-label="Edits and annotations">
           <OwnerAtCursor offset={cursor} active={space === "virtual"} />
+          {space === "file" && <ProtectedNote ranges={fileProtectedRanges(info)} cursor={cursor} />}
           <SectorSources />
           <section aria-labelledby="edits-h">
             <h2 id="edits-h">Staged edits</h2>
@@ -287,6 +298,8 @@ export function HexView() {
               </p>
             )}
           </section>
+          <DataInspector space={space} cursor={cursor} size={size} />
+          <Bookmarks space={space} cursor={cursor} />
           {space === "virtual" && annotations.length > 0 && (
             <section aria-labelledby="pt-h">
               <h2 id="pt-h">Partition table (LBA 0–33)</h2>
