@@ -1,5 +1,6 @@
 import { openImage } from "../vhdx/image";
 import { logReport } from "../vhdx/logReport";
+import { describeReplayChange } from "../vhdx/replayChanges";
 import { isZeroGuid } from "../vhdx/guid";
 import { HeaderUpdater, replayLogInPlace, scanLog } from "../vhdx/log";
 import { NodeFileBackend } from "../node/fileBackend";
@@ -61,6 +62,10 @@ export async function logCommand(a: ParsedArgs, io: Io): Promise<number> {
             : `  ${hexOffset(p.fileOffset)} ${formatSize(p.length)} in ${p.structure}\n`,
         );
       }
+      io.out(`what changes:\n`);
+      for (const c of r.changes.changes) if (c.kind !== "grow") io.out(`  ${describeReplayChange(c)}\n`);
+      if (r.changes.batChangesNotListed > 0)
+        io.out(`  ${r.changes.batChangesNotListed} more BAT entries change, not listed\n`);
     } else io.out("no active sequence: nothing to replay\n");
     return 0;
   } finally {
