@@ -1,6 +1,5 @@
 import { openImage } from "../vhdx/image";
 import { logReport } from "../vhdx/logReport";
-import { describeReplayChange } from "../vhdx/replayChanges";
 import { isZeroGuid } from "../vhdx/guid";
 import { HeaderUpdater, replayLogInPlace, scanLog } from "../vhdx/log";
 import { NodeFileBackend } from "../node/fileBackend";
@@ -63,7 +62,7 @@ export async function logCommand(a: ParsedArgs, io: Io): Promise<number> {
         );
       }
       io.out(`what changes:\n`);
-      for (const c of r.changes.changes) if (c.kind !== "grow") io.out(`  ${describeReplayChange(c)}\n`);
+      for (const c of r.changes.changes) if (c.kind !== "grow") io.out(`  ${c.text}\n`);
       if (r.changes.batChangesNotListed > 0)
         io.out(`  ${r.changes.batChangesNotListed} more BAT entries change, not listed\n`);
     } else io.out("no active sequence: nothing to replay\n");

@@ -2,7 +2,7 @@ import { isZeroGuid } from "./guid";
 import type { VhdxImage } from "./image";
 import { HeaderUpdater, LogScan, OverlayBackend, previewOfOverlay, replayLog, scanLog } from "./log";
 import { ZERO_GUID } from "./guid";
-import { decodeReplayChanges, type ReplayChange, type ReplayChanges } from "./replayChanges";
+import { decodeReplayChanges, described, type DescribedChange, type ReplayChanges } from "./replayChanges";
 
 /** One log entry as the CLI and the editor show it. */
 export interface LogEntrySummary {
@@ -167,7 +167,7 @@ async function headerChanges(
   img: VhdxImage,
   replayed: OverlayBackend,
   layout: Parameters<typeof decodeReplayChanges>[3],
-): Promise<ReplayChange[]> {
+): Promise<DescribedChange[]> {
   const over = await OverlayBackend.over(replayed);
   let updater: HeaderUpdater;
   try {
@@ -180,5 +180,7 @@ async function headerChanges(
   const r = await decodeReplayChanges(img.file, over, over.changedRanges(), layout);
   return r.changes
     .filter((c) => c.kind === "header" && c.field !== "Checksum")
-    .map((c) => (c.kind === "header" && c.field === "FileWriteGuid" ? { ...c, after: "a new random GUID" } : c));
+    .map((c) =>
+      c.kind === "header" && c.field === "FileWriteGuid" ? described({ ...c, after: "a new random GUID" }) : c,
+    );
 }

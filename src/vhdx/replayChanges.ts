@@ -50,8 +50,11 @@ export type ReplayChange =
   | { kind: "data"; fileOffset: number; length: number; structure: string }
   | { kind: "grow"; fileOffset: number; length: number };
 
+/** A change with its one-line description (describeReplayChange), as the CLI and the editor show it. */
+export type DescribedChange = ReplayChange & { text: string };
+
 export interface ReplayChanges {
-  changes: ReplayChange[];
+  changes: DescribedChange[];
   /** BAT entries that change past MAX_LISTED_BAT_CHANGES: counted, not listed. */
   batChangesNotListed: number;
 }
@@ -162,7 +165,11 @@ export async function decodeReplayChanges(
   }
   const [sizeBefore, sizeAfter] = [await before.size(), await after.size()];
   if (sizeAfter > sizeBefore) changes.push({ kind: "grow", fileOffset: sizeBefore, length: sizeAfter - sizeBefore });
-  return { changes, batChangesNotListed };
+  return { changes: changes.map(described), batChangesNotListed };
+}
+
+export function described(c: ReplayChange): DescribedChange {
+  return { ...c, text: describeReplayChange(c) };
 }
 
 function entryState(word: bigint, sectorBitmap: boolean): BatEntryState {
