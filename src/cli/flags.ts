@@ -37,3 +37,4 @@ export const MERGE_FLAGS = { help: "bool" } as const;
 export const PARTITIONS_FLAGS = { json: "bool", help: "bool" } as const;
 export const LS_FLAGS = { partition: "value", recursive: "bool", json: "bool", system: "bool", help: "bool" } as const;
 export const GET_FLAGS = { partition: "value", output: "value", system: "bool", help: "bool" } as const;
+export const REPORT_FLAGS = { json: "bool", help: "bool" } as const;

@@ -17,6 +17,7 @@ Commands:
   partitions <image> [--json]           the disk's GPT or MBR partitions and the file system in each
   ls <image> [PATH] [-R] [--json]       list a directory of a file system on the disk (FAT12/16/32)
   get <image> PATH [--output FILE]      a file's bytes from a file system on the disk
+  report <image> [--json]               SHA-256, structures, log, replay changes and check findings in one report
 
 Sizes and offsets take K, M, G, T suffixes (binary) or 0x… hex.
 Viewing never writes: a log that needs replay is replayed in memory only.
@@ -24,6 +25,14 @@ Run "vhdx <command> --help" for a command's options.
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
+  report: `Usage: vhdx report <image> [--json]
+
+Everything the engine knows about the file in one report: the file's SHA-256, its headers,
+regions, metadata, BAT entry counts by state, every log entry with its verdict, what a replay
+would change (decoded), and the checker's findings. Markdown by default; --json gives the same
+JSON document the editor's Report export saves. Nothing is written; a pending log is described,
+not applied.
+`,
   log: `Usage: vhdx log <image> [--json]
        vhdx log <image> --resize SIZE
 

@@ -26,6 +26,7 @@ const COMMANDS: Record<string, Command> = {
   partitions: { flags: F.PARTITIONS_FLAGS, load: async () => (await import("./cmd-fs")).partitionsCommand },
   ls: { flags: F.LS_FLAGS, load: async () => (await import("./cmd-fs")).lsCommand },
   get: { flags: F.GET_FLAGS, load: async () => (await import("./cmd-fs")).getCommand },
+  report: { flags: F.REPORT_FLAGS, load: async () => (await import("./cmd-report")).reportCommand },
 };
 
 // A closed pipe (`vhdx cat img | head`) ends the output quietly, as other Unix tools do.

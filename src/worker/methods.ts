@@ -4,6 +4,7 @@ import { transfer, type CallContext, type MethodTable, type Transfer } from "./p
 import { current, exclusive, getSession, setSession } from "./state";
 import { commitPatch, patchCost, replay } from "./commit";
 import { check, log, repair, repairPlan } from "./inspect";
+import { report } from "./report";
 import { attachChain, chain, layers, parentLocator, partialBlocks } from "./chain";
 import { compact, convertOpenToRaw, convertRaw, createNew } from "./toolbox";
 import { mergeOpen } from "./mergeJob";
@@ -364,6 +365,7 @@ export const methods = {
   outputCheck,
   copyThroughput,
   workingCopyPath: (_ctx: CallContext, name: string) => workingCopyPath(name),
+  report,
 } satisfies MethodTable;
 
 export type EngineMethods = typeof methods;
