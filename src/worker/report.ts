@@ -3,11 +3,13 @@
  * streamed with progress and a cancel between pieces.
  */
 import { fileReport, type FileReport } from "../vhdx/report";
+import { reportMarkdown } from "../vhdx/reportMarkdown";
 import type { CallContext } from "./protocol";
 import { current } from "./state";
 import { throwIfCancelled } from "./storage/copy";
 
-export async function report(ctx: CallContext): Promise<FileReport> {
+/** The report, and the same as Markdown for a person (the page holds no engine code to render it). */
+export async function report(ctx: CallContext): Promise<{ report: FileReport; markdown: string }> {
   const s = current();
   ctx.progress(0, 0);
   const r = await fileReport(s.image, {
@@ -18,5 +20,5 @@ export async function report(ctx: CallContext): Promise<FileReport> {
     },
   });
   throwIfCancelled(ctx.signal, "Report");
-  return r;
+  return { report: r, markdown: reportMarkdown(r) };
 }

@@ -39,7 +39,9 @@ describe("the file report", () => {
     const progress: number[] = [];
     const ctx: CallContext = { signal: new AbortController().signal, progress: (f) => progress.push(f) };
     await methods.open(ctx, { kind: "file", file: new File([readFileSync(path)], "dirty.vhdx") });
-    const fromWorker = JSON.parse(JSON.stringify(await methods.report(ctx))) as Record<string, unknown>;
+    const made = await methods.report(ctx);
+    const fromWorker = JSON.parse(JSON.stringify(made.report)) as Record<string, unknown>;
+    expect(made.markdown).toContain(made.report.file.sha256);
     const cli = spawnSync(process.execPath, [VHDX, "report", path, "--json"], { encoding: "utf8" });
     expect(cli.status, cli.stderr).toBe(0);
     const fromCli = JSON.parse(cli.stdout) as Record<string, unknown>;
@@ -62,7 +64,7 @@ describe("the file report", () => {
     const img = buildImage({ virtualSize: 8 * 1024 * 1024, allocated: [0] });
     const ac = new AbortController();
     const ctx: CallContext = { signal: ac.signal, progress: () => undefined };
-    await methods.open(ctx, { kind: "file", file: new File([img.bytes], "clean.vhdx") });
+    await methods.open(ctx, { kind: "file", file: new File([Buffer.from(img.bytes)], "clean.vhdx") });
     ac.abort();
     await expect(methods.report(ctx)).rejects.toMatchObject({ code: "CANCELLED" });
   });

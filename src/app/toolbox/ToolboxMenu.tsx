@@ -9,6 +9,7 @@ import { NewImageDialog } from "./NewImageDialog";
 import { StorageDialog } from "./StorageDialog";
 import { useStorage } from "./storageStore";
 import { WorkingCopyDialog } from "./WorkingCopyDialog";
+import { ReportDialog, useReport } from "./ReportDialog";
 import "./toolbox.css";
 
 export function ToolboxMenu() {
@@ -17,6 +18,7 @@ export function ToolboxMenu() {
   const showCheck = useCheck((s) => s.show);
   const show = useJob((s) => s.show);
   const showStorage = useStorage((s) => s.show);
+  const showReport = useReport((s) => s.show);
   return (
     <>
       <span className="topbar-sep" aria-hidden="true" />
@@ -54,6 +56,14 @@ export function ToolboxMenu() {
       >
         Check
       </button>
+      <button
+        type="button"
+        onClick={showReport}
+        disabled={!info || busy}
+        title="Export what the editor knows about the file (SHA-256, structures, log, findings) as JSON or Markdown"
+      >
+        Report
+      </button>
       <button type="button" onClick={showStorage} title="Files kept in the browser's storage, and its quota">
         Storage
       </button>
@@ -63,6 +73,7 @@ export function ToolboxMenu() {
       <CheckDialog />
       <StorageDialog />
       <WorkingCopyDialog />
+      <ReportDialog />
     </>
   );
 }
