@@ -5,6 +5,7 @@ import { current, exclusive, getSession, setSession } from "./state";
 import { commitPatch, patchCost, replay } from "./commit";
 import { check, log, repair, repairPlan } from "./inspect";
 import { report } from "./report";
+import { readOnDisk, replayedRanges } from "./replayView";
 import { attachChain, chain, layers, parentLocator, partialBlocks } from "./chain";
 import { compact, convertOpenToRaw, convertRaw, createNew } from "./toolbox";
 import { mergeOpen } from "./mergeJob";
@@ -366,6 +367,8 @@ export const methods = {
   copyThroughput,
   workingCopyPath: (_ctx: CallContext, name: string) => workingCopyPath(name),
   report,
+  replayedRanges,
+  readOnDisk,
 } satisfies MethodTable;
 
 export type EngineMethods = typeof methods;

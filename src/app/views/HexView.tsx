@@ -20,6 +20,7 @@ import { WriteFileDialog } from "../toolbox/WriteFileDialog";
 import { useWriteFile } from "../toolbox/writeFileStore";
 import { OwnerAtCursor } from "../files/OwnerAtCursor";
 import { useWorkingCopy } from "../toolbox/workingCopyStore";
+import { inReplayed, rawRead, ReplayMarksBar, useReplayedRanges, useReplayMarks } from "./ReplayMarks";
 
 const NO_ANNOTATIONS: Annotation[] = [];
 
@@ -54,6 +55,13 @@ export function HexView() {
     editRefusal,
   } = useApp();
   const parentAttached = useChain((s) => s.locator?.attached ?? false);
+  useReplayedRanges(info);
+  const { mode: rawMode, view: replayed } = useReplayMarks();
+  const gridRead = useMemo(
+    () => rawRead(read, focus.space === "file" ? rawMode : "replayed"),
+    [read, rawMode, focus.space],
+  );
+  const gridVersion = useMemo(() => ({ info, rawMode }), [info, rawMode]);
   const showJob = useJob((s) => s.show);
   const showWriteFile = useWriteFile((s) => s.show);
   const [goto, setGoto] = useState("");
@@ -177,6 +185,7 @@ export function HexView() {
           {owners.length > 0 && <> · in {owners.map((o) => o.name).join(", ")}</>}
         </span>
       </div>
+      {space === "file" && <ReplayMarksBar />}
       <HexSelectionBar
         range={copyRange}
         selected={selection !== null}
@@ -192,7 +201,7 @@ export function HexView() {
           sectorSize={sectorSize}
           cursor={cursor}
           anchor={anchor}
-          version={info}
+          version={gridVersion}
           stage={stage}
           annotations={space === "virtual" ? annotations : NO_ANNOTATIONS}
           isUnallocated={(o) => {
@@ -200,7 +209,8 @@ export function HexView() {
             const s = blockState(o);
             return s !== null && s !== 6 && s !== 7;
           }}
-          read={read}
+          isReplayed={space === "file" ? (o) => inReplayed(replayed, o) : undefined}
+          read={gridRead}
           onCursor={(o, a) => setCursor(o, space, a)}
           onCopy={() => void copy(copyRange, "hex")}
           onSelectAll={selectAll}
