@@ -100,7 +100,9 @@ export async function logReport(img: VhdxImage, opts: { previewBytes?: number } 
     structureAt: (o: number) => where(o) ?? "unallocated space",
   };
   const changes = await decodeReplayChanges(img.file, overlay, overlay.changedRanges(), layout);
-  if (!isZeroGuid(header.logGuid)) changes.changes.unshift(...(await headerChanges(img, overlay, layout)));
+  // replayLogInPlace updates the headers when there is a sequence to replay or a LogGuid to clear.
+  if (!isZeroGuid(header.logGuid) && (scan.active || scan.warning))
+    changes.changes.unshift(...(await headerChanges(img, overlay, layout)));
   return {
     logGuid: header.logGuid,
     logOffset: header.logOffset,
