@@ -61,6 +61,10 @@ export async function logCommand(a: ParsedArgs, io: Io): Promise<number> {
             : `  ${hexOffset(p.fileOffset)} ${formatSize(p.length)} in ${p.structure}\n`,
         );
       }
+      io.out(`what changes:\n`);
+      for (const c of r.changes.changes) if (c.kind !== "grow") io.out(`  ${c.text}\n`);
+      if (r.changes.batChangesNotListed > 0)
+        io.out(`  ${r.changes.batChangesNotListed} more BAT entries change, not listed\n`);
     } else io.out("no active sequence: nothing to replay\n");
     return 0;
   } finally {

@@ -39,3 +39,4 @@ export const PARTITIONS_FLAGS = { json: "bool", help: "bool" } as const;
 export const LS_FLAGS = { partition: "value", recursive: "bool", json: "bool", system: "bool", help: "bool" } as const;
 export const GET_FLAGS = { partition: "value", output: "value", system: "bool", help: "bool" } as const;
 export const RESIZE_FLAGS = { size: "value", force: "bool", "dry-run": "bool", help: "bool" } as const;
+export const REPORT_FLAGS = { json: "bool", help: "bool" } as const;

@@ -18,6 +18,7 @@ Commands:
   ls <image> [PATH] [-R] [--json]       list a directory of a file system on the disk (FAT12/16/32)
   get <image> PATH [--output FILE]      a file's bytes from a file system on the disk
   resize <image> --size S [--force]     a new virtual disk size, all or nothing through the log
+  report <image> [--json]               SHA-256, structures, log, replay changes and check findings in one report
 
 Sizes and offsets take K, M, G, T suffixes (binary) or 0x… hex.
 Viewing never writes: a log that needs replay is replayed in memory only.
@@ -37,6 +38,14 @@ where the parent reaches). A shrink is refused while the image holds data past t
 end (the error names the first offset); --force drops it. Partitions and file systems
 inside are not changed: a shrink that cuts one is warned about. --dry-run prints what
 would change and writes nothing.
+`,
+  report: `Usage: vhdx report <image> [--json]
+
+Everything the engine knows about the file in one report: the file's SHA-256, its headers,
+regions, metadata, BAT entry counts by state, every log entry with its verdict, what a replay
+would change (decoded), and the checker's findings. Markdown by default; --json gives the same
+JSON document the editor's Report export saves. Nothing is written; a pending log is described,
+not applied.
 `,
   log: `Usage: vhdx log <image> [--json]
        vhdx log <image> --resize SIZE

@@ -27,6 +27,7 @@ const COMMANDS: Record<string, Command> = {
   ls: { flags: F.LS_FLAGS, load: async () => (await import("./cmd-fs")).lsCommand },
   get: { flags: F.GET_FLAGS, load: async () => (await import("./cmd-fs")).getCommand },
   resize: { flags: F.RESIZE_FLAGS, load: async () => (await import("./cmd-resize")).resizeCommand },
+  report: { flags: F.REPORT_FLAGS, load: async () => (await import("./cmd-report")).reportCommand },
 };
 
 // A closed pipe (`vhdx cat img | head`) ends the output quietly, as other Unix tools do.

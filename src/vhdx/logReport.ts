@@ -1,6 +1,8 @@
 import { isZeroGuid } from "./guid";
 import type { VhdxImage } from "./image";
-import { LogScan, OverlayBackend, previewOfOverlay, replayPreview, scanLog } from "./log";
+import { HeaderUpdater, LogScan, OverlayBackend, previewOfOverlay, replayLog, scanLog } from "./log";
+import { ZERO_GUID } from "./guid";
+import { decodeReplayChanges, described, type DescribedChange, type ReplayChanges } from "./replayChanges";
 
 /** One log entry as the CLI and the editor show it. */
 export interface LogEntrySummary {
@@ -63,6 +65,8 @@ export interface LogReport {
     lastFileOffset: number;
   } | null;
   preview: ReplayPreviewSummary[];
+  /** The preview decoded: BAT entries, header, region table and metadata fields that change. */
+  changes: ReplayChanges;
 }
 
 /**
@@ -77,10 +81,28 @@ export async function logReport(img: VhdxImage, opts: { previewBytes?: number } 
     offset === null ? null : (img.registry.find(offset)?.name ?? "unallocated space");
   const shown = opts.previewBytes ?? 4096;
   // A read-only open of a dirty image already replayed the log into memory: list that, not a second replay.
-  const preview =
-    img.logNeedsReplay && img.io instanceof OverlayBackend
-      ? await previewOfOverlay(img.io, shown)
-      : await replayPreview(img.file, scan, shown);
+  let overlay: OverlayBackend;
+  if (img.logNeedsReplay && img.io instanceof OverlayBackend) overlay = img.io;
+  else {
+    overlay = await OverlayBackend.over(img.file);
+    if (scan.active) await replayLog(overlay, scan);
+  }
+  const preview = await previewOfOverlay(overlay, shown);
+  const layout = {
+    batOffset: img.batRegion.fileOffset,
+    batLength: img.batRegion.length,
+    metadataOffset: img.metadataRegion.fileOffset,
+    metadataLength: img.metadataRegion.length,
+    blockSize: img.blockSize,
+    logicalSectorSize: img.params.logicalSectorSize,
+    virtualDiskSize: img.virtualSize,
+    hasParent: img.params.fileParameters.hasParent,
+    structureAt: (o: number) => where(o) ?? "unallocated space",
+  };
+  const changes = await decodeReplayChanges(img.file, overlay, overlay.changedRanges(), layout);
+  // replayLogInPlace updates the headers when there is a sequence to replay or a LogGuid to clear.
+  if (!isZeroGuid(header.logGuid) && (scan.active || scan.warning))
+    changes.changes.unshift(...(await headerChanges(img, overlay, layout)));
   return {
     logGuid: header.logGuid,
     logOffset: header.logOffset,
@@ -133,5 +155,34 @@ export async function logReport(img: VhdxImage, opts: { previewBytes?: number } 
       before: p.before,
       after: p.after,
     })),
+    changes,
   };
+}
+
+/**
+ * The header updates an in-place replay makes around the replay (replayLogInPlace): a fresh
+ * FileWriteGuid before the first write, then LogGuid set to zero, each update a new
+ * SequenceNumber in the other slot (§2.2.2.1). Run over an overlay; new GUIDs are random, so
+ * the preview says so rather than show one that will not be used.
+ */
+async function headerChanges(
+  img: VhdxImage,
+  replayed: OverlayBackend,
+  layout: Parameters<typeof decodeReplayChanges>[3],
+): Promise<DescribedChange[]> {
+  const over = await OverlayBackend.over(replayed);
+  let updater: HeaderUpdater;
+  try {
+    updater = await HeaderUpdater.load(over);
+  } catch {
+    return []; // no valid header: the open already refused or reported it
+  }
+  await updater.beginFileWrite({ onePass: true });
+  await updater.update({ logGuid: ZERO_GUID });
+  const r = await decodeReplayChanges(img.file, over, over.changedRanges(), layout);
+  return r.changes
+    .filter((c) => c.kind === "header" && c.field !== "Checksum")
+    .map((c) =>
+      c.kind === "header" && c.field === "FileWriteGuid" ? described({ ...c, after: "a new random GUID" }) : c,
+    );
 }

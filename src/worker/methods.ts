@@ -4,6 +4,8 @@ import { transfer, type CallContext, type MethodTable, type Transfer } from "./p
 import { current, exclusive, getSession, setSession } from "./state";
 import { commitPatch, patchCost, replay } from "./commit";
 import { check, log, repair, repairPlan } from "./inspect";
+import { report } from "./report";
+import { readOnDisk, replayedRanges } from "./replayView";
 import { attachChain, chain, layers, parentLocator, partialBlocks } from "./chain";
 import { compact, convertOpenToRaw, convertOpenToVhd, convertRaw, convertVhd, createNew } from "./toolbox";
 import { mergeOpen } from "./mergeJob";
@@ -373,6 +375,9 @@ export const methods = {
   workingCopyPath: (_ctx: CallContext, name: string) => workingCopyPath(name),
   find,
   saveRange,
+  report,
+  replayedRanges,
+  readOnDisk,
 } satisfies MethodTable;
 
 export type EngineMethods = typeof methods;

@@ -11,6 +11,7 @@ import { useResize } from "./resizeStore";
 import { StorageDialog } from "./StorageDialog";
 import { useStorage } from "./storageStore";
 import { WorkingCopyDialog } from "./WorkingCopyDialog";
+import { ReportDialog, useReport } from "./ReportDialog";
 import "./toolbox.css";
 
 export function ToolboxMenu() {
@@ -20,6 +21,7 @@ export function ToolboxMenu() {
   const show = useJob((s) => s.show);
   const showStorage = useStorage((s) => s.show);
   const showResize = useResize((s) => s.show);
+  const showReport = useReport((s) => s.show);
   return (
     <>
       <span className="topbar-sep" aria-hidden="true" />
@@ -65,6 +67,14 @@ export function ToolboxMenu() {
       >
         Resize…
       </button>
+      <button
+        type="button"
+        onClick={showReport}
+        disabled={!info || busy}
+        title="Export what the editor knows about the file (SHA-256, structures, log, findings) as JSON or Markdown"
+      >
+        Report
+      </button>
       <button type="button" onClick={showStorage} title="Files kept in the browser's storage, and its quota">
         Storage
       </button>
@@ -75,6 +85,7 @@ export function ToolboxMenu() {
       <StorageDialog />
       <ResizeDialog />
       <WorkingCopyDialog />
+      <ReportDialog />
     </>
   );
 }

@@ -35,6 +35,8 @@ export interface HexGridProps {
   stage: EditStage;
   annotations: Annotation[];
   isUnallocated: (offset: number) => boolean;
+  /** Rows whose bytes come from the log's in-memory replay (raw file view). */
+  isReplayed?: (offset: number) => boolean;
   read: (space: ByteSpace, offset: number, length: number) => Promise<Uint8Array>;
   /** Moves the cursor; with `anchor` the bytes between them are selected. */
   onCursor: (offset: number, anchor?: number) => void;
@@ -308,6 +310,7 @@ export function HexGrid(p: HexGridProps) {
         digits={digits}
         sectorSize={p.sectorSize}
         unallocated={p.isUnallocated(rowOff)}
+        replayed={p.isReplayed?.(rowOff) ?? false}
         shown={shown}
         cursorColumn={cursor >= rowOff && cursor < rowOff + BYTES_PER_ROW ? cursor - rowOff : -1}
         pane={pane}

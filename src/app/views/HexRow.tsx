@@ -22,6 +22,8 @@ export interface HexRowProps {
   digits: number;
   sectorSize: number;
   unallocated: boolean;
+  /** The row's bytes come from the log's in-memory replay. */
+  replayed?: boolean;
   shown: ShownBytes | null;
   /** Column of the cursor in this row, -1 when elsewhere. */
   cursorColumn: number;
@@ -79,7 +81,14 @@ function HexRowView(p: HexRowProps) {
   }
   const sectorStart = rowOffset % p.sectorSize === 0;
   return (
-    <div className={["hex-row", p.unallocated ? "unalloc" : "", sectorStart ? "sector-start" : ""].join(" ")}>
+    <div
+      className={[
+        "hex-row",
+        p.unallocated ? "unalloc" : "",
+        p.replayed ? "replayed" : "",
+        sectorStart ? "sector-start" : "",
+      ].join(" ")}
+    >
       <span className="hex-off" title={sectorStart ? `LBA ${Math.floor(rowOffset / p.sectorSize)}` : undefined}>
         {formatOffset(rowOffset, p.digits)}
       </span>

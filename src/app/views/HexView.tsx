@@ -27,6 +27,7 @@ import { DataInspector } from "../hex/DataInspector";
 import { Bookmarks } from "../hex/Bookmarks";
 import { land, useHexNav } from "../hex/hexNav";
 import { useGoto } from "../hex/useGoto";
+import { inReplayed, rawRead, ReplayMarksBar, useReplayedRanges, useReplayMarks } from "./ReplayMarks";
 
 const NO_ANNOTATIONS: Annotation[] = [];
 
@@ -61,6 +62,13 @@ export function HexView() {
     editRefusal,
   } = useApp();
   const parentAttached = useChain((s) => s.locator?.attached ?? false);
+  useReplayedRanges(info);
+  const { mode: rawMode, view: replayed } = useReplayMarks();
+  const gridRead = useMemo(
+    () => rawRead(read, focus.space === "file" ? rawMode : "replayed"),
+    [read, rawMode, focus.space],
+  );
+  const gridVersion = useMemo(() => ({ info, rawMode }), [info, rawMode]);
   const showJob = useJob((s) => s.show);
   const showWriteFile = useWriteFile((s) => s.show);
   const [goto, setGoto] = useState("");
@@ -193,6 +201,7 @@ export function HexView() {
         selection={selection ? { start: selection.start, length: selection.end - selection.start + 1 } : null}
         onMatch={(o, n) => useApp.setState({ focus: { space, offset: o, anchor: o + n - 1, top: true } })}
       />
+      {space === "file" && <ReplayMarksBar />}
       <HexSelectionBar
         range={copyRange}
         selected={selection !== null}
@@ -209,7 +218,7 @@ export function HexView() {
           sectorSize={sectorSize}
           cursor={cursor}
           anchor={anchor}
-          version={info}
+          version={gridVersion}
           stage={stage}
           annotations={space === "virtual" ? annotations : NO_ANNOTATIONS}
           isUnallocated={(o) => {
@@ -217,7 +226,8 @@ export function HexView() {
             const s = blockState(o);
             return s !== null && s !== 6 && s !== 7;
           }}
-          read={read}
+          isReplayed={space === "file" ? (o) => inReplayed(replayed, o) : undefined}
+          read={gridRead}
           onCursor={(o, a) => setCursor(o, space, a)}
           onCopy={() => void copy(copyRange, "hex")}
           onSelectAll={selectAll}

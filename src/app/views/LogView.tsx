@@ -3,6 +3,7 @@ import { createColumnHelper } from "@tanstack/react-table";
 import { useState } from "react";
 import { replayBlocker } from "../components/Banners";
 import { ReplayConfirm } from "../components/ReplayConfirm";
+import { ReplayChangesList } from "../components/ReplayChanges";
 import { DataTable, columnList } from "../components/DataTable";
 import { formatSize, hex } from "../lib/format";
 import { bytesText, diffBytes } from "../lib/byteDiff";
@@ -204,6 +205,10 @@ export function LogView() {
           onRowActivate={(r) => goTo("file", r.fileOffset, r.length)}
           empty="Replay would write nothing."
         />
+      </section>
+      <section aria-labelledby="rc-h">
+        <h2 id="rc-h">What the replay changes</h2>
+        <ReplayChangesList log={log} />
       </section>
       <ReplayConfirm open={confirm} onClose={() => setConfirm(false)} changes={log.preview.length} />
     </div>
