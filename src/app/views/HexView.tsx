@@ -1,7 +1,7 @@
 /** The hex view: virtual disk or raw file, "Go to offset", "Write file…", block state, partition table notes, staged edits and Commit. */
 import { useEffect, useMemo, useState } from "react";
 import { toPatch } from "../lib/editStage";
-import { formatSize, hex } from "../lib/format";
+import { formatSize, hex, plural } from "../lib/format";
 import { hexByte } from "../lib/hexFormat";
 import { parseOffset } from "../lib/offset";
 import { partitionAnnotations, type Annotation } from "../lib/partitionTable";
@@ -260,7 +260,7 @@ export function HexView() {
               </ul>
             )}
             <p className="muted small">
-              {staged} bytes staged in {stage.writes.length} steps.
+              {plural(staged, "byte")} staged in {plural(stage.writes.length, "step")}.
             </p>
             {commitBlocker && (
               <p className="edit-blocker" role="note" aria-label="Why edits cannot be committed">
