@@ -6,7 +6,7 @@ import { commitPatch, patchCost, replay } from "./commit";
 import { check, log, repair, repairPlan } from "./inspect";
 import { attachChain, chain, layers, parentLocator, partialBlocks } from "./chain";
 import { compact, convertOpenToRaw, convertRaw, createNew } from "./toolbox";
-import { mergeOpen } from "./mergeJob";
+import { attachedParent, mergeOpen } from "./mergeJob";
 import { writeFile, writeFileCost } from "./writeFile";
 import { partitionArea } from "./partitions";
 import { fsList, fsLocate, fsOwner, fsVolumes } from "./files/browse";
@@ -344,6 +344,7 @@ export const methods = {
   convertOpenToRaw,
   compact,
   mergeOpen: changes(mergeOpen),
+  attachedParent,
   importToOpfs,
   saveBack,
   saveAs,

@@ -44,6 +44,8 @@ export interface Session {
   logAwaitsReplay: boolean;
   /** The attached parents' files where they came with a handle (picked, or in a granted folder). */
   parentHandles?: FileSystemFileHandle[];
+  /** The direct parent's file when it came with a handle: what Merge into parent writes unless another is picked. */
+  directParentHandle?: FileSystemFileHandle | null;
 }
 
 function newCache(): ChunkCache {

@@ -2,7 +2,7 @@
  * "Convert": a raw disk image into VHDX; the open image (through its chain) out to raw; the open
  * image compacted into a new VHDX; the open differencing image merged into its parent.
  */
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { Dialog } from "../components/Dialog";
 import { ensurePermission } from "../engine/client";
 import { formatSize } from "../lib/format";
@@ -31,7 +31,26 @@ export function ConvertDialog() {
   const [type, setType] = useState<"dynamic" | "fixed">("dynamic");
   const [blockSize, setBlockSize] = useState(8 * MiB);
   const [parent, setParent] = useState<FileSystemFileHandle | null>(null);
+  // The parent attached to the open child (picked or found in a granted folder) is the one merged into.
+  const [attached, setAttached] = useState<FileSystemFileHandle | null>(null);
   const running = job.phase === "running";
+  const done = mode === "merge" && job.phase === "done" && job.title === "Merge";
+  const differencing = info?.diskType === "differencing";
+  useEffect(() => {
+    if (mode !== "merge" || !differencing || done) return;
+    let live = true;
+    void engineClient()
+      ?.attachedParent()
+      .then((h) => {
+        if (!live) return;
+        setAttached(h);
+        setParent((p) => p ?? h);
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [mode, differencing, done, fileName]);
   const out = useOutputName("converted", mode === "to-raw" ? "raw" : "vhdx", `${dialog}/${job.phase}/${fileName}`);
 
   const why: string | null =
@@ -42,9 +61,9 @@ export function ConvertDialog() {
       : !info
         ? "open an image first"
         : mode === "merge" && info.diskType !== "differencing"
-          ? "the open image is not a differencing image"
+          ? `open a differencing image (${fileName ?? "the open image"} is a ${info.diskType} image, with no parent to merge into)`
           : mode === "merge" && !parent
-            ? "choose the parent file"
+            ? "choose the parent file (it was attached without write access)"
             : null;
   const nameProblem = mode === "merge" ? null : out.problem;
 
@@ -157,7 +176,15 @@ export function ConvertDialog() {
           )}
           {mode === "merge" && (
             <>
-              <ParentPicker parent={parent} setParent={setParent} />
+              {done && info ? (
+                <p role="status" aria-label="Now open" className="full">
+                  Now open: <strong>{fileName}</strong>, the merged parent — a {info.diskType} image of{" "}
+                  {formatSize(info.virtualSize)}
+                  {info.diskType === "differencing" ? ", itself a differencing image" : ""}.
+                </p>
+              ) : (
+                <ParentPicker parent={parent} setParent={setParent} attached={!!parent && parent === attached} />
+              )}
               <span className="hint">
                 The child's sectors are written into the parent, which must carry the DataWriteGuid the child links to.
                 {info?.readOnly
@@ -171,7 +198,9 @@ export function ConvertDialog() {
             <JobStatus />
           </div>
           <div className="dialog-actions full">
-            {why ? (
+            {done ? (
+              <span className="spacer" />
+            ) : why ? (
               <span className="muted spacer">To start, {why}.</span>
             ) : (
               nameProblem && <span className="muted spacer">{nameProblem}.</span>

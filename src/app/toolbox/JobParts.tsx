@@ -110,9 +110,12 @@ export function JobStatus() {
 export function ParentPicker({
   parent,
   setParent,
+  attached = false,
 }: {
   parent: FileSystemFileHandle | null;
   setParent: (h: FileSystemFileHandle) => void;
+  /** The parent is the one attached to the open image: say so, and offer another only as a choice. */
+  attached?: boolean;
 }) {
   return (
     <>
@@ -125,9 +128,12 @@ export function ParentPicker({
             if (h?.[0]) setParent(h[0]);
           }}
         >
-          Choose parent…
+          {attached ? "Choose another…" : "Choose parent…"}
         </button>
-        <span aria-label="Chosen parent">{parent ? parent.name : <span className="muted">none chosen</span>}</span>
+        <span aria-label="Chosen parent">
+          {parent ? parent.name : <span className="muted">none chosen</span>}
+          {attached && <span className="muted"> (the attached parent)</span>}
+        </span>
       </span>
     </>
   );
