@@ -386,7 +386,7 @@ test("a parent attached after opening read-only anyway: the reason for read-only
   await expect(d.getByRole("table", { name: "Chain" }).locator("tbody tr")).toHaveCount(2);
   await d.getByRole("button", { name: "Close" }).click();
   // The parent is there now: what still keeps the image read-only is how the file was opened.
-  await expect(why).toContainText("opened read-only as asked");
+  await expect(why).toContainText("files open read-only until you choose Enable editing");
   await expect(why).not.toContainText("parent");
   await expect(why.getByRole("button")).toHaveCount(0);
 });

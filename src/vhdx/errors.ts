@@ -34,7 +34,8 @@ export type VhdxErrorCode =
   | "IO_ERROR"
   | "FILE_EXISTS"
   | "FILE_IN_USE"
-  | "FILE_LOCKED";
+  | "FILE_LOCKED"
+  | "ORIGINAL_CHANGED";
 
 /**
  * The engine's one error type: what went wrong, in which structure, at which file offset.

@@ -47,7 +47,6 @@ export function OutputFields({ out, idPrefix }: { out: OutputName; idPrefix: str
           role="radio"
           aria-checked={dest === "file"}
           disabled={!can.save()}
-          title={can.save() ? undefined : "This browser has no save picker"}
           onClick={() => setDest("file")}
         >
           A file I choose…
@@ -56,6 +55,11 @@ export function OutputFields({ out, idPrefix }: { out: OutputName; idPrefix: str
           Browser storage, then download
         </button>
       </div>
+      {!can.save() && (
+        <span className="disabled-reason full" role="note">
+          This browser has no save picker, so outputs go to its storage for download.
+        </span>
+      )}
     </>
   );
 }
