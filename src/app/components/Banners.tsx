@@ -25,8 +25,8 @@ export function Banners() {
   const { info, error, dismissError, inspection, replaying, setTab, caps, enableEditing, openedFromFile } = useApp();
   const [confirm, setConfirm] = useState(false);
   const replayWhyNot = info ? replayBlocker(caps.replay, info) : undefined;
-  // Read-only for a reason of its own (a pending log has its banner above; a damaged file its own).
-  const readOnly = info?.readOnly && !info.logAwaitsReplay && !inspection;
+  // Read-only for a reason of its own (a pending log has its banner above), wherever the user is.
+  const readOnly = info?.readOnly && !info.logAwaitsReplay;
   // Without its parent a differencing image cannot be edited at all: the chain dialog is the way there.
   const parentAttached = useChain((s) => s.locator?.attached ?? false);
   const parentMissing = info?.diskType === "differencing" && !parentAttached;

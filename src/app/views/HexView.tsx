@@ -19,7 +19,6 @@ import { HexSelectionBar, useHexCopy } from "./HexSelectionBar";
 import { WriteFileDialog } from "../toolbox/WriteFileDialog";
 import { useWriteFile } from "../toolbox/writeFileStore";
 import { OwnerAtCursor } from "../files/OwnerAtCursor";
-import { useWorkingCopy } from "../toolbox/workingCopyStore";
 
 const NO_ANNOTATIONS: Annotation[] = [];
 
@@ -49,8 +48,6 @@ export function HexView() {
     prepareCommit,
     commit,
     caps,
-    enableEditing,
-    openedFromFile,
     editRefusal,
   } = useApp();
   const parentAttached = useChain((s) => s.locator?.attached ?? false);
@@ -232,14 +229,6 @@ export function HexView() {
               >
                 Commit
               </button>
-              {caps.commit && info.readOnly && !info.logAwaitsReplay && (
-                <button
-                  type="button"
-                  onClick={() => void (openedFromFile ? useWorkingCopy.getState().request() : enableEditing())}
-                >
-                  {openedFromFile && caps.workingCopy ? "Edit a working copy" : "Enable editing"}
-                </button>
-              )}
             </div>
             {patch.length === 0 ? (
               <p className="muted">No edits. Type hex digits (or text, after choosing text) or paste at the cursor.</p>
