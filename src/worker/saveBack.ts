@@ -32,6 +32,8 @@ export async function workingCopyOrigin(): Promise<{ name: string; size: number;
 export async function saveBack(ctx: CallContext, target: FileSystemFileHandle): Promise<CopyResult> {
   return exclusive(async () => {
     const s = current();
+    // Never onto a file the editor has open (the working copy itself, a parent), whatever else holds.
+    await refuseInUse(target, target.name);
     const origin = s.source.kind === "opfs" ? origins.get(normalizeOpfsPath(s.source.path)) : undefined;
     if (s.source.kind !== "opfs" || !origin) {
       throw new VhdxError(
@@ -48,7 +50,6 @@ export async function saveBack(ctx: CallContext, target: FileSystemFileHandle): 
         "save back",
       );
     }
-    await refuseInUse(target, target.name);
     await s.backend.flush();
     const r = await copyToHandle({ kind: "io", io: s.backend, size: await s.backend.size() }, target, {
       signal: ctx.signal,
