@@ -284,13 +284,21 @@ test("a differencing image and its parent: the locator, the chain, a read throug
 
   // Merge the child into its parent: the parent then reads as the chain did.
   await c.getByRole("radio", { name: "Merge into parent" }).click();
-  await willPick(page, "base.vhdx");
-  await c.getByRole("button", { name: "Choose parent…" }).click();
+  // The parent attached in the chain dialog is the one merged into: it is not asked for again.
+  await expect(c.getByLabel("Chosen parent")).toHaveText("base.vhdx (the attached parent)");
   // Opened read-only, the child is not written: the dialog says so, and its bytes stay as they were.
   await expect(c.getByText("child.vhdx is open read-only, so it is left as it is")).toBeVisible();
   await page.screenshot({ path: "e2e/screenshots/toolbox-merge.png" });
   await c.getByRole("button", { name: "Merge", exact: true }).click();
   await expect(c.getByText("Merge: done.")).toBeVisible();
+  // Plainly worded, plurals right, and what the open file now is (not "not a differencing image").
+  await expect(c.getByRole("status").filter({ hasText: "Merge: done." })).toContainText(
+    "2 blocks of child.vhdx merged into base.vhdx",
+  );
+  await expect(c.getByRole("status", { name: "Now open" })).toHaveText(
+    "Now open: base.vhdx, the merged parent — a dynamic image of 16 MiB.",
+  );
+  await expect(c).not.toContainText("not a differencing image");
   const childAfter = await fromOpfs(page, "child.vhdx", join(dir, "child-after.vhdx"));
   expect(readFileSync(childAfter).equals(readFileSync(child))).toBe(true);
   await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("base.vhdx");
@@ -378,7 +386,7 @@ test("a parent attached after opening read-only anyway: the reason for read-only
   await expect(d.getByRole("table", { name: "Chain" }).locator("tbody tr")).toHaveCount(2);
   await d.getByRole("button", { name: "Close" }).click();
   // The parent is there now: what still keeps the image read-only is how the file was opened.
-  await expect(why).toContainText("opened read-only as asked");
+  await expect(why).toContainText("files open read-only until you choose Enable editing");
   await expect(why).not.toContainText("parent");
   await expect(why.getByRole("button")).toHaveCount(0);
 });

@@ -49,6 +49,8 @@ export async function checkCommand(a: ParsedArgs, io: Io): Promise<number> {
   }
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 export function formatReport(
   path: string,
   report: Pick<CheckReport, "ok"> & { findings: readonly (Omit<Finding, "code"> & { code: string })[] },
@@ -57,6 +59,6 @@ export function formatReport(
   const lines = report.findings.map(
     (f) => `${f.severity.padEnd(7)} ${f.code}: ${f.message} (${f.structure} at ${hex(f.offset)})`,
   );
-  const summary = `${path}: ${report.ok ? "ok" : "damaged"} — ${count("error")} error(s), ${count("warning")} warning(s), ${count("info")} note(s)`;
+  const summary = `${path}: ${report.ok ? "ok" : "damaged"} — ${plural(count("error"), "error")}, ${plural(count("warning"), "warning")}, ${plural(count("info"), "note")}`;
   return [...lines, summary].join("\n") + "\n";
 }

@@ -43,7 +43,8 @@ export type VhdxErrorCode =
   | "VHD_BAT_INVALID"
   | "VHD_TOO_LARGE"
   | "RESIZE_INVALID_SIZE"
-  | "RESIZE_DATA_PAST_END";
+  | "RESIZE_DATA_PAST_END"
+  | "ORIGINAL_CHANGED";
 
 /**
  * The engine's one error type: what went wrong, in which structure, at which file offset.

@@ -9,7 +9,7 @@ import {
 } from "./bat";
 import { MiB } from "./bytes";
 import { hex, VhdxError } from "./errors";
-import { parseFileIdentifier } from "./fileIdentifier";
+import { FILE_IDENTIFIER_SIGNATURE, parseFileIdentifier } from "./fileIdentifier";
 import { checkHeaderSlot, chooseCurrentHeader, HEADER_OFFSETS, HEADER_SIZE, HeaderSlot, LOG_VERSION } from "./header";
 import { isZeroGuid } from "./guid";
 import { RandomAccess, readOwned } from "./io";
@@ -21,6 +21,7 @@ import {
   parseMetadataTable,
   DiskParameters,
 } from "./metadata";
+import { notVhdxMessage, RECOGNIZE_HEAD_SIZE, RECOGNIZE_TAIL_SIZE } from "./recognize";
 import { RegionRegistry } from "./registry";
 import {
   BAT_REGION_GUID,
@@ -60,14 +61,30 @@ export interface HeaderSection {
 
 export const HEADER_SECTION_SIZE = MiB;
 
+/**
+ * §2.2.1: a file without the "vhdxfile" signature is refused with NOT_VHDX, saying what it is
+ * instead when its signatures tell (a VHD, qcow2, VMDK, VDI, a raw disk…), see recognize.ts.
+ */
+export async function requireVhdxSignature(io: RandomAccess, fileSize: number): Promise<void> {
+  const signature = await io.read(0, Math.min(fileSize, 8));
+  if (signature.length === 8 && String.fromCharCode(...signature) === FILE_IDENTIFIER_SIGNATURE) return;
+  const head = await io.read(0, Math.min(fileSize, RECOGNIZE_HEAD_SIZE));
+  const tail =
+    fileSize >= RECOGNIZE_TAIL_SIZE
+      ? await io.read(fileSize - RECOGNIZE_TAIL_SIZE, RECOGNIZE_TAIL_SIZE)
+      : new Uint8Array(0);
+  throw new VhdxError("NOT_VHDX", notVhdxMessage(head, tail, fileSize), "file type identifier", 0);
+}
+
 /** §2.2: file type identifier, both headers (current chosen by sequence number), both region tables. */
 export async function readHeaderSection(
   io: RandomAccess,
   fileSize: number,
   warnings: Warning[],
 ): Promise<HeaderSection> {
+  await requireVhdxSignature(io, fileSize); // a wrong signature says what the file is first
   if (fileSize < HEADER_SECTION_SIZE) {
-    parseFileIdentifier(await io.read(0, 520)); // a wrong signature says "not a VHDX file" first
+    parseFileIdentifier(await io.read(0, 520));
     throw new VhdxError(
       "NOT_VHDX",
       `file is ${fileSize} bytes, shorter than the 1 MiB header section`,

@@ -187,6 +187,8 @@ export function attachChain(
     }
     const names: string[] = [s.name];
     const handles: FileSystemFileHandle[] = [];
+    // The first file found is the direct parent (the chain is followed from the child up).
+    let direct: FileSystemFileHandle | null | undefined;
     const resolve = await resolverFor(source);
     const found = await attachParents(s.image, s.name, {
       force: opts.force,
@@ -194,12 +196,14 @@ export function attachChain(
         const r = await resolve(key, value, loc);
         if (r) names.push(r.location);
         if (r?.handle) handles.push(r.handle);
+        if (r && direct === undefined) direct = r.handle ?? null;
         return r;
       },
     });
     chainNames = names.slice(0, found.length);
     // The attached parents are open too: no job may write onto them (a merge writes into its own pick).
     s.parentHandles = handles;
+    s.directParentHandle = direct ?? null;
     if (opts.force && s.image.warnings.some((w) => w.code === "PARENT_MISMATCH")) {
       s.readOnly = true;
       s.readOnlyReason = MISMATCH_REASON;

@@ -30,6 +30,12 @@ export interface MergeJobResult extends JobResult, MergeResult {
   child: "unlinked" | "still linked" | "untouched";
 }
 
+/** The open differencing image's direct parent, when it was attached with a handle (picked, or in a granted folder). */
+export async function attachedParent(): Promise<FileSystemFileHandle | null> {
+  const s = current();
+  return s.image.diskType === "differencing" && s.image.parent ? (s.directParentHandle ?? null) : null;
+}
+
 export function mergeOpen(ctx: CallContext, parentHandle: FileSystemFileHandle): Promise<MergeJobResult> {
   return exclusive(async () => {
     const s = current();
@@ -108,7 +114,7 @@ export function mergeOpen(ctx: CallContext, parentHandle: FileSystemFileHandle):
       return {
         ...value,
         child: childState,
-        summary: `${value.blocksMerged} blocks merged into ${parentHandle.name}${notes.length ? `; ${notes.join("; ")}` : ""}`,
+        summary: `${value.blocksMerged} ${value.blocksMerged === 1 ? "block" : "blocks"} of ${s.name} merged into ${parentHandle.name}${notes.length ? `; ${notes.join("; ")}` : ""}`,
         fileSize: size,
         target: { kind: "handle", handle: parentHandle },
       };

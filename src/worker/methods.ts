@@ -8,8 +8,9 @@ import { report } from "./report";
 import { readOnDisk, replayedRanges } from "./replayView";
 import { attachChain, chain, layers, parentLocator, partialBlocks } from "./chain";
 import { compact, convertOpenToRaw, convertOpenToVhd, convertRaw, convertVhd, createNew } from "./toolbox";
-import { mergeOpen } from "./mergeJob";
+import { attachedParent, mergeOpen } from "./mergeJob";
 import { resizeCost, resizeOpen } from "./resize";
+import { rememberOrigin, saveBack, workingCopyOrigin } from "./saveBack";
 import { writeFile, writeFileCost } from "./writeFile";
 import { partitionArea } from "./partitions";
 import { fsList, fsLocate, fsOwner, fsVolumes } from "./files/browse";
@@ -192,25 +193,6 @@ async function saveSource(s: Session): Promise<CopySource> {
   return { kind: "io", io: s.backend, size: await s.backend.size() };
 }
 
-/** Writes the open OPFS working copy back over the user's original file, through one writable. */
-async function saveBack(ctx: CallContext, target: FileSystemFileHandle): Promise<CopyResult> {
-  return exclusive(async () => {
-    const s = current();
-    if (s.source.kind !== "opfs") {
-      throw new VhdxError(
-        "INVALID_ARGUMENT",
-        "Save back copies a working copy to its original; the open image is not a working copy",
-        "save",
-      );
-    }
-    await refuseInUse(target, target.name);
-    return copyToHandle(await saveSource(s), target, {
-      signal: ctx.signal,
-      onProgress: (d, t) => ctx.progress(t ? d / t : 1, d),
-    });
-  });
-}
-
 /** Saves the open image's bytes to a new file (a save-picker handle) or as a Blob to download. */
 async function saveAs(ctx: CallContext, target: SaveTarget): Promise<SaveResult> {
   return exclusive(async () => {
@@ -353,8 +335,11 @@ export const methods = {
   mergeOpen: changes(mergeOpen),
   resizeCost,
   resizeOpen: changes(resizeOpen),
+  attachedParent,
   importToOpfs,
   saveBack,
+  rememberOrigin,
+  workingCopyOrigin,
   saveAs,
   opfsList,
   opfsRemove,

@@ -44,6 +44,8 @@ export interface Session {
   logAwaitsReplay: boolean;
   /** The attached parents' files where they came with a handle (picked, or in a granted folder). */
   parentHandles?: FileSystemFileHandle[];
+  /** The direct parent's file when it came with a handle: what Merge into parent writes unless another is picked. */
+  directParentHandle?: FileSystemFileHandle | null;
 }
 
 function newCache(): ChunkCache {
@@ -57,6 +59,9 @@ interface Storage {
   lock: HeldLock | null;
   cache: ChunkCache | null;
 }
+
+/** Every file opens read-only; writing starts only when the user asks for it. */
+const UNTIL_ENABLED = "files open read-only until you choose Enable editing, so nothing is written unasked";
 
 const ANOTHER_TAB =
   "another tab or window is editing this file; it is open read-only here — close it there to edit here";
@@ -80,7 +85,7 @@ async function openStorage(source: OpenSource): Promise<Storage> {
       const backend = new BlobBackend(await h.getFile(), { cache, name: h.name });
       return { backend, backendKind: "blob", readOnlyReason: reason, lock: null, cache };
     };
-    if (!source.writable) return readOnlyBlob("opened read-only as asked");
+    if (!source.writable) return readOnlyBlob(UNTIL_ENABLED);
     const perm = permissionApi(h);
     const state = perm.queryPermission ? await perm.queryPermission({ mode: "readwrite" }) : "granted";
     if (state !== "granted") return readOnlyBlob("permission to write this file was not granted");
@@ -103,7 +108,7 @@ async function openStorage(source: OpenSource): Promise<Storage> {
       return { backend, backendKind: "blob", readOnlyReason: reason, lock: null, cache };
     }
   };
-  if (source.writable === false) return readOnlyOpfs("opened read-only as asked");
+  if (source.writable === false) return readOnlyOpfs(UNTIL_ENABLED);
   const lock = await tryExclusiveLock(opfsLockName(path));
   if (!lock) return readOnlyOpfs(ANOTHER_TAB);
   try {

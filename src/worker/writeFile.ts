@@ -4,6 +4,7 @@
  * commitStreamPatch a piece at a time (Blob.stream()), so the worker holds one payload block of
  * it, never the whole file. The cost is known before, from the file's size alone.
  */
+import { fingerprintDifference, fingerprintOf } from "./fingerprint";
 import { VhdxError } from "../vhdx/errors";
 import { logEntryBytes, PatchCostCounter, rangeBlocks, requireLogRoom, type PatchCost } from "../vhdx/patch";
 import { MAX_LOG_LENGTH } from "../vhdx/logResize";
@@ -119,8 +120,9 @@ export function writeFile(ctx: CallContext, offset: number, file: Blob): Promise
 
 /**
  * FILE_IN_USE when `file` is the open image's own file. A chosen or dropped File carries no
- * identity to compare, so the open file's name, size and last change stand for it: a file the
- * image would be written into while it is read from.
+ * identity to compare (no path, no inode), so its fingerprint stands for it (fingerprint.ts): the
+ * same size, last change and SHA-256 of the first and last MiB as the open file. A copy of the
+ * image made at the same instant would be taken for it too; the message says what was compared.
  */
 async function ownFile(s: Session, file: Blob): Promise<VhdxError | null> {
   if (!(file instanceof File) || s.source.kind === "file") return null;
@@ -131,11 +133,13 @@ async function ownFile(s: Session, file: Blob): Promise<VhdxError | null> {
   } catch {
     return null; // An OPFS file held open by this session: never a File from a picker or a drop.
   }
-  const same = own.name === file.name && own.size === file.size && own.lastModified === file.lastModified;
+  // Size and last change first: the hashes are read only when those agree.
+  const maybe = own.size === file.size && own.lastModified === file.lastModified;
+  const same = maybe && fingerprintDifference(await fingerprintOf(own), await fingerprintOf(file)) === null;
   return same
     ? new VhdxError(
         "FILE_IN_USE",
-        `${file.name} is the image open in the editor; it cannot be written into itself`,
+        `${file.name} is the image open in the editor (same size, last change and first and last MiB); it cannot be written into itself`,
         "Write file",
       )
     : null;

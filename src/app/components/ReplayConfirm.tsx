@@ -1,4 +1,5 @@
 /** The confirmation before a log replay, the one place it is worded; the banner and the Log view open it. */
+import { plural } from "../lib/format";
 import { useApp } from "../store/store";
 import { ConfirmDialog } from "./Dialog";
 import { ReplayChangesList } from "./ReplayChanges";
@@ -6,7 +7,8 @@ import { ReplayChangesList } from "./ReplayChanges";
 export function ReplayConfirm(props: { open: boolean; onClose: () => void; changes?: number }) {
   const replayLog = useApp((s) => s.replayLog);
   const log = useApp((s) => s.log);
-  const what = props.changes === undefined ? "the log's active sequence" : `the ${props.changes} changes listed`;
+  const what =
+    props.changes === undefined ? "the log's active sequence" : `the ${plural(props.changes, "change")} listed`;
   return (
     <ConfirmDialog
       title="Replay the log"

@@ -1,9 +1,12 @@
 /** File, disk type, sizes, sector sizes and access mode, always visible at the bottom. */
+import { useState } from "react";
 import { formatSize } from "../lib/format";
+import { SaveBackDialog } from "../toolbox/SaveBackDialog";
 import { useApp } from "../store/store";
 
 export function StatusBar() {
   const { info, fileName, status, progress, workingCopy, caps, saveCopy, editRefusal } = useApp();
+  const [savingBack, setSavingBack] = useState(false);
   return (
     <footer className="statusbar" aria-label="Status">
       {status === "opening" && (
@@ -43,6 +46,12 @@ export function StatusBar() {
               Save a copy…
             </button>
           )}
+          {workingCopy && (
+            <button type="button" className="statusbar-button" onClick={() => setSavingBack(true)}>
+              Save back…
+            </button>
+          )}
+          <SaveBackDialog open={savingBack} onClose={() => setSavingBack(false)} />
         </>
       )}
     </footer>

@@ -1,6 +1,6 @@
 /** The Files tab: the disk's partitions and file systems, then a folder view with Extract, Show in hex and Show in BAT. */
 import { useEffect } from "react";
-import { formatSize, hex } from "../lib/format";
+import { formatSize, hex, plural } from "../lib/format";
 import { useApp } from "../store/store";
 import { FileList } from "./FileList";
 import { entryAt, useFiles, type VolumesView } from "./filesStore";
@@ -151,7 +151,7 @@ function Actions() {
         <span role="status">
           Extracted {state.extraction.target}: {formatSize(state.extraction.result.bytes)}
           {state.extraction.result.folders + state.extraction.result.files > 1
-            ? `, ${state.extraction.result.files} files in ${state.extraction.result.folders} folders`
+            ? `, ${plural(state.extraction.result.files, "file")} in ${plural(state.extraction.result.folders, "folder")}`
             : ""}
           {state.extraction.result.skipped.length > 0 &&
             `; left out (a zip cannot hold them): ${state.extraction.result.skipped.slice(0, 3).join(", ")}${state.extraction.result.skipped.length > 3 ? ` and ${state.extraction.result.skipped.length - 3} more` : ""}`}

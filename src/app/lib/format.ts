@@ -27,5 +27,5 @@ export function formatCount(n: number): string {
   return n.toLocaleString("en-US");
 }
 
-/** "1 block", "3 blocks". */
-export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+/** "1 block", "3 blocks"; "1 entry", "2 entries" with the plural given. */
+export const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;

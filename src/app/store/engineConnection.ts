@@ -55,6 +55,8 @@ function adapt(client: EngineClient): EngineApi {
         [{ kind: "file", file }, await client.workingCopyPath(file.name), { unique: true }],
         { signal: opts?.signal, onProgress: progress("copying into browser storage", opts?.onProgress) },
       );
+      // Kept so Save back can tell the original from any other file later.
+      await client.rememberOrigin(path, file);
       const r = await client.call("open", [{ kind: "opfs", path, writable: true }], { signal: opts?.signal });
       return { readOnly: r.readOnly, readOnlyReason: r.readOnlyReason, logAwaitsReplay: r.logAwaitsReplay };
     },

@@ -2,7 +2,7 @@
  * "Convert": a raw disk image into VHDX; the open image (through its chain) out to raw; the open
  * image compacted into a new VHDX; the open differencing image merged into its parent.
  */
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { Dialog } from "../components/Dialog";
 import { ensurePermission } from "../engine/client";
 import { formatSize } from "../lib/format";
@@ -35,7 +35,26 @@ export function ConvertDialog() {
   const [parent, setParent] = useState<FileSystemFileHandle | null>(null);
   const [vhd, setVhd] = useState<FileSystemFileHandle | File | null>(null);
   const [subformat, setSubformat] = useState<"dynamic" | "fixed">("dynamic");
+  // The parent attached to the open child (picked or found in a granted folder) is the one merged into.
+  const [attached, setAttached] = useState<FileSystemFileHandle | null>(null);
   const running = job.phase === "running";
+  const done = mode === "merge" && job.phase === "done" && job.title === "Merge";
+  const differencing = info?.diskType === "differencing";
+  useEffect(() => {
+    if (mode !== "merge" || !differencing || done) return;
+    let live = true;
+    void engineClient()
+      ?.attachedParent()
+      .then((h) => {
+        if (!live) return;
+        setAttached(h);
+        setParent((p) => p ?? h);
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [mode, differencing, done, fileName]);
   const outFormat = mode === "to-raw" ? "raw" : mode === "to-vhd" ? "vhd" : "vhdx";
   const out = useOutputName("converted", outFormat, `${dialog}/${job.phase}/${fileName}`);
 
@@ -53,9 +72,9 @@ export function ConvertDialog() {
           : !info
             ? "open an image first"
             : mode === "merge" && info.diskType !== "differencing"
-              ? "the open image is not a differencing image"
+              ? `open a differencing image (${fileName ?? "the open image"} is a ${info.diskType} image, with no parent to merge into)`
               : mode === "merge" && !parent
-                ? "choose the parent file"
+                ? "choose the parent file (it was attached without write access)"
                 : null;
   const nameProblem = mode === "merge" ? null : out.problem;
 
@@ -239,7 +258,15 @@ export function ConvertDialog() {
           )}
           {mode === "merge" && (
             <>
-              <ParentPicker parent={parent} setParent={setParent} />
+              {done && info ? (
+                <p role="status" aria-label="Now open" className="full">
+                  Now open: <strong>{fileName}</strong>, the merged parent — a {info.diskType} image of{" "}
+                  {formatSize(info.virtualSize)}
+                  {info.diskType === "differencing" ? ", itself a differencing image" : ""}.
+                </p>
+              ) : (
+                <ParentPicker parent={parent} setParent={setParent} attached={!!parent && parent === attached} />
+              )}
               <span className="hint">
                 The child's sectors are written into the parent, which must carry the DataWriteGuid the child links to.
                 {info?.readOnly
@@ -253,7 +280,9 @@ export function ConvertDialog() {
             <JobStatus />
           </div>
           <div className="dialog-actions full">
-            {why ? (
+            {done ? (
+              <span className="spacer" />
+            ) : why ? (
               <span className="muted spacer">To start, {why}.</span>
             ) : (
               nameProblem && <span className="muted spacer">{nameProblem}.</span>

@@ -47,7 +47,6 @@ export function OutputFields({ out, idPrefix }: { out: OutputName; idPrefix: str
           role="radio"
           aria-checked={dest === "file"}
           disabled={!can.save()}
-          title={can.save() ? undefined : "This browser has no save picker"}
           onClick={() => setDest("file")}
         >
           A file I choose…
@@ -56,6 +55,11 @@ export function OutputFields({ out, idPrefix }: { out: OutputName; idPrefix: str
           Browser storage, then download
         </button>
       </div>
+      {!can.save() && (
+        <span className="disabled-reason full" role="note">
+          This browser has no save picker, so outputs go to its storage for download.
+        </span>
+      )}
     </>
   );
 }
@@ -112,9 +116,12 @@ export function JobStatus() {
 export function ParentPicker({
   parent,
   setParent,
+  attached = false,
 }: {
   parent: FileSystemFileHandle | null;
   setParent: (h: FileSystemFileHandle) => void;
+  /** The parent is the one attached to the open image: say so, and offer another only as a choice. */
+  attached?: boolean;
 }) {
   return (
     <>
@@ -127,9 +134,12 @@ export function ParentPicker({
             if (h?.[0]) setParent(h[0]);
           }}
         >
-          Choose parent…
+          {attached ? "Choose another…" : "Choose parent…"}
         </button>
-        <span aria-label="Chosen parent">{parent ? parent.name : <span className="muted">none chosen</span>}</span>
+        <span aria-label="Chosen parent">
+          {parent ? parent.name : <span className="muted">none chosen</span>}
+          {attached && <span className="muted"> (the attached parent)</span>}
+        </span>
       </span>
     </>
   );

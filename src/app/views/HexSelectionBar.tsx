@@ -4,7 +4,7 @@
  * holds what is on screen) with the staged edits laid over them, as the grid shows them; the
  * formatting worker lays them over and builds the text, so the page keeps drawing meanwhile.
  */
-import { useCallback, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { COPY_FORMATS, MAX_COPY_BYTES, type CopyFormat } from "../lib/copyFormat";
 import { stagedWritesIn } from "../lib/copyJob";
 import { formatInWorker, writeAsciiToClipboard } from "../lib/copyWorker";
@@ -13,7 +13,11 @@ import { formatSize } from "../lib/format";
 import { describeRange, rangeLength, type ByteRange } from "../lib/hexSelection";
 import type { ByteSpace } from "../store/engineApi";
 
-export type CopyNote = { kind: "ok" | "error" | "busy"; text: string } | null;
+/** A copy's note, for the range it was made for: it goes when the selection moves on, and a success note after a while. */
+export type CopyNote = { kind: "ok" | "error" | "busy"; text: string; range?: ByteRange } | null;
+
+/** How long "Copied …" stays when nothing else happens. */
+export const COPY_NOTE_MS = 6000;
 
 /** Why `r` cannot be copied, or null when it can. */
 export function copyBlocker(r: ByteRange): string | null {
@@ -49,13 +53,18 @@ export function useHexCopy(
         if (base.length !== n) throw new Error(`the engine returned ${base.length} of ${n} bytes`);
         setNote({ kind: "busy", text: `Copying ${what}: formatting as ${label}…` });
         await writeAsciiToClipboard(await formatInWorker(format, base, r.start, space, writes));
-        setNote({ kind: "ok", text: `Copied ${n} ${n === 1 ? "byte" : "bytes"} as ${label}.` });
+        setNote({ kind: "ok", text: `Copied ${n} ${n === 1 ? "byte" : "bytes"} as ${label}.`, range: r });
       } catch (e) {
         setNote({ kind: "error", text: `Copy failed: ${e instanceof Error ? e.message : String(e)}` });
       }
     },
     [space, read],
   );
+  useEffect(() => {
+    if (note?.kind !== "ok") return;
+    const timer = setTimeout(() => setNote((now) => (now === note ? null : now)), COPY_NOTE_MS);
+    return () => clearTimeout(timer);
+  }, [note]);
   return { copy, note };
 }
 
@@ -67,6 +76,11 @@ export interface HexSelectionBarProps {
   onCopy: (format: CopyFormat) => void;
   onSelectAll: () => void;
   onClear: () => void;
+}
+
+/** A success note belongs to the range copied: once the selection or cursor is elsewhere it is stale. */
+function movedOn(note: NonNullable<CopyNote>, range: ByteRange): boolean {
+  return !!note.range && (note.range.start !== range.start || note.range.end !== range.end);
 }
 
 export function HexSelectionBar(p: HexSelectionBarProps) {
@@ -104,7 +118,7 @@ export function HexSelectionBar(p: HexSelectionBarProps) {
           {blocked}
         </span>
       )}
-      {p.note && !(blocked && p.note.kind === "error") && (
+      {p.note && !(blocked && p.note.kind === "error") && !movedOn(p.note, p.range) && (
         <span className={`copy-note ${p.note.kind}`} role={p.note.kind === "error" ? "alert" : "status"}>
           {p.note.text}
         </span>

@@ -1,7 +1,7 @@
 /** The hex view: virtual disk or raw file, "Go to offset", "Write file…", block state, partition table notes, staged edits and Commit. */
 import { useEffect, useMemo, useState } from "react";
 import { toPatch } from "../lib/editStage";
-import { formatSize, hex } from "../lib/format";
+import { formatSize, hex, plural } from "../lib/format";
 import { hexByte } from "../lib/hexFormat";
 import { partitionAnnotations, type Annotation } from "../lib/partitionTable";
 import { engineClient } from "../store/engineConnection";
@@ -18,7 +18,6 @@ import { HexSelectionBar, useHexCopy } from "./HexSelectionBar";
 import { WriteFileDialog } from "../toolbox/WriteFileDialog";
 import { useWriteFile } from "../toolbox/writeFileStore";
 import { OwnerAtCursor } from "../files/OwnerAtCursor";
-import { useWorkingCopy } from "../toolbox/workingCopyStore";
 import { FindBar } from "./FindBar";
 import { SelectionTools } from "./SelectionTools";
 import { fileProtectedRanges } from "../lib/protectedRanges";
@@ -57,8 +56,6 @@ export function HexView() {
     prepareCommit,
     commit,
     caps,
-    enableEditing,
-    openedFromFile,
     editRefusal,
   } = useApp();
   const parentAttached = useChain((s) => s.locator?.attached ?? false);
@@ -263,14 +260,6 @@ export function HexView() {
               >
                 Commit
               </button>
-              {caps.commit && info.readOnly && !info.logAwaitsReplay && (
-                <button
-                  type="button"
-                  onClick={() => void (openedFromFile ? useWorkingCopy.getState().request() : enableEditing())}
-                >
-                  {openedFromFile && caps.workingCopy ? "Edit a working copy" : "Enable editing"}
-                </button>
-              )}
             </div>
             {patch.length === 0 ? (
               <p className="muted">No edits. Type hex digits (or text, after choosing text) or paste at the cursor.</p>
@@ -291,7 +280,7 @@ export function HexView() {
               </ul>
             )}
             <p className="muted small">
-              {staged} bytes staged in {stage.writes.length} steps.
+              {plural(staged, "byte")} staged in {plural(stage.writes.length, "step")}.
             </p>
             {commitBlocker && (
               <p className="edit-blocker" role="note" aria-label="Why edits cannot be committed">

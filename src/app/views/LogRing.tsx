@@ -1,5 +1,6 @@
 /** The log as the ring it is (§2.3): entries as arcs by position and length, the active sequence's tail and head marked. */
 import type { LogReport } from "../store/engineApi";
+import { plural } from "../lib/format";
 
 const R = 80;
 const C = 100;
@@ -38,7 +39,7 @@ export function LogRing({ log, selected }: { log: LogReport; selected: number | 
       className="log-ring"
       viewBox="-10 -10 220 220"
       role="img"
-      aria-label={`Log ring of ${len} bytes with ${log.entries.length} entries${log.active ? `, active sequence from tail ${log.active.tail} to head ${log.active.head}` : ""}`}
+      aria-label={`Log ring of ${len} bytes with ${plural(log.entries.length, "entry", "entries")}${log.active ? `, active sequence from tail ${log.active.tail} to head ${log.active.head}` : ""}`}
     >
       <circle cx={C} cy={C} r={R} className="ring-track" />
       {log.entries.map((e, i) => {
@@ -63,7 +64,7 @@ export function LogRing({ log, selected }: { log: LogReport; selected: number | 
       {log.active && marker(log.active.tail, "tail", "ring-tail", -0.04)}
       {log.active && marker(log.active.head, "head", "ring-head", 0.04)}
       <text x={C} y={C - 6} textAnchor="middle" className="ring-label">
-        {log.entries.length} entries
+        {plural(log.entries.length, "entry", "entries")}
       </text>
       <text x={C} y={C + 12} textAnchor="middle" className="ring-label muted">
         {log.needsReplay ? "needs replay" : "clean"}

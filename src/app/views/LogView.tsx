@@ -163,10 +163,14 @@ export function LogView() {
               className="primary"
               onClick={() => setConfirm(true)}
               disabled={!!replayBlocker(caps.replay, info) || replaying}
-              title={replayBlocker(caps.replay, info)}
             >
               {replaying ? "Replaying…" : "Replay now"}
             </button>
+          )}
+          {log.needsReplay && replayBlocker(caps.replay, info) && (
+            <span className="disabled-reason" role="note">
+              {replayBlocker(caps.replay, info)}.
+            </span>
           )}
         </div>
       </div>

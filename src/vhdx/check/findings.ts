@@ -119,7 +119,7 @@ export class CheckContext {
         out.push({
           severity: c.severity,
           code: "FINDINGS_TRUNCATED",
-          message: `${c.dropped} more ${code} findings not listed`,
+          message: `${c.dropped} more ${code} finding${c.dropped === 1 ? "" : "s"} not listed`,
           structure: "check",
           offset: 0,
           length: 0,

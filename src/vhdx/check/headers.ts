@@ -1,6 +1,7 @@
 import { ascii, isAllZero, MiB } from "../bytes";
 import { hex } from "../errors";
 import { FILE_IDENTIFIER_SIGNATURE } from "../fileIdentifier";
+import { notVhdxMessage, RECOGNIZE_HEAD_SIZE, RECOGNIZE_TAIL_SIZE } from "../recognize";
 import { isZeroGuid } from "../guid";
 import {
   checkHeaderSlot,
@@ -36,7 +37,13 @@ export async function checkHeaders(ctx: CheckContext): Promise<HeaderSectionStat
     ctx.add(
       "error",
       "NOT_VHDX",
-      `not a VHDX file: the file type identifier is ${JSON.stringify(signature)}, expected "vhdxfile"`,
+      notVhdxMessage(
+        section.subarray(0, Math.min(ctx.fileSize, RECOGNIZE_HEAD_SIZE)),
+        ctx.fileSize >= RECOGNIZE_TAIL_SIZE
+          ? await ctx.read(ctx.fileSize - RECOGNIZE_TAIL_SIZE, RECOGNIZE_TAIL_SIZE)
+          : new Uint8Array(0),
+        ctx.fileSize,
+      ),
       "file type identifier",
       0,
       8,

@@ -66,7 +66,7 @@ export async function repairImage(io: RandomAccess, report: CheckReport): Promis
       if (res.sizeAfter > res.sizeBefore)
         writes.push({ offset: res.sizeBefore, length: res.sizeAfter - res.sizeBefore, what: "file growth" });
       const what = scan.active
-        ? `replayed the log (${res.entries} entries, ${res.descriptors} descriptors)`
+        ? `replayed the log (${res.entries} ${res.entries === 1 ? "entry" : "entries"}, ${res.descriptors} descriptor${res.descriptors === 1 ? "" : "s"})`
         : "marked the log empty (LogGuid set but no valid sequence)";
       actions.push({ code: "LOG_REPLAYED", description: what, writes });
       r = await checkImage(io);
