@@ -101,6 +101,12 @@ export interface FileSystem {
   showSystem?: boolean;
   /** Volume-level findings: needs_recovery, FATs that disagree, a backup superblock used … */
   readonly findings: readonly FsFinding[];
+  /**
+   * A name as the format compares names when looking one up: FAT, exFAT and NTFS ignore case
+   * (exFAT through its up-case table, NTFS through $UpCase). Formats that compare names byte for
+   * byte (ext) leave it out.
+   */
+  foldName?(name: string): string;
   root(): Promise<FsEntry>;
   /** Every entry of a directory except "." and "..", in on-disk order; bounded by what is read. */
   readDir(dir: FsEntry): AsyncIterable<FsEntry>;

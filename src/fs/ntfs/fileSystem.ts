@@ -5,6 +5,7 @@
  */
 import { FsError } from "../errors";
 import type { BlockDevice, FileExtent, FileSystem, FsDriver, FsEntry, FsFinding, Owner } from "../types";
+import { upcaseUnits } from "../walk";
 import {
   AT_DATA,
   AT_FILE_NAME,
@@ -30,6 +31,9 @@ import { readStream, streamExtents, streamOf, type Stream } from "./stream";
 export const ROOT_RECORD = 5;
 /** Records below this are the metafiles ($MFT … $Extend and reserved ones). */
 export const FIRST_USER_RECORD = 24;
+const UPCASE_RECORD = 10;
+/** Bytes of a directory's $INDEX_ALLOCATION read at once. */
+const INDEX_PIECE = 1024 * 1024;
 
 export interface NtfsOptions {
   /** List the metafiles ($MFT, $LogFile, $Bitmap …) in the root and $Extend. */
@@ -65,6 +69,7 @@ export class NtfsFileSystem implements FileSystem {
     readonly label: string,
     readonly findings: FsFinding[],
     opts: NtfsOptions,
+    private readonly upcase: Uint16Array | null,
   ) {
     this.blockSize = bs.bytesPerCluster;
     this.size = bs.totalSectors * bs.bytesPerSector;
@@ -117,7 +122,17 @@ export class NtfsFileSystem implements FileSystem {
         structure: "$Volume",
       });
     }
-    return new NtfsFileSystem(device, bs, mft, label, findings, opts);
+    const upcase = await readUpcase(device, bs, mft, findings);
+    return new NtfsFileSystem(device, bs, mft, label, findings, opts, upcase);
+  }
+
+  /** Names compare through $UpCase, one UTF-16 code unit at a time (per unit in JavaScript's rules where $UpCase is unreadable). */
+  foldName(name: string): string {
+    const map = this.upcase;
+    if (!map) return upcaseUnits(name);
+    let out = "";
+    for (let i = 0; i < name.length; i++) out += String.fromCharCode(map[name.charCodeAt(i)]);
+    return out;
   }
 
   async load(n: number): Promise<Loaded> {
@@ -159,6 +174,22 @@ export class NtfsFileSystem implements FileSystem {
     const seen = new Set<number>();
     const cb = this.bs.bytesPerCluster;
     const device = this.device;
+    const runs = alloc ? [...streamExtents(alloc)] : [];
+    // INDX nodes are read a piece of the allocation at a time (nodes mostly lie in order), the
+    // last few pieces kept: thousands of nodes, a few dozen reads.
+    const pieces = new Map<number, Uint8Array>();
+    const node = async (at: number): Promise<Uint8Array> => {
+      const p = Math.floor(at / INDEX_PIECE);
+      if (at + size > (p + 1) * INDEX_PIECE) return readStream(device, alloc!, at, size);
+      let bytes = pieces.get(p);
+      if (!bytes) {
+        bytes = await readStream(device, alloc!, p * INDEX_PIECE, INDEX_PIECE);
+        if (pieces.size >= 4) pieces.delete(pieces.keys().next().value!);
+        pieces.set(p, bytes);
+      }
+      // A copy: fixups are applied in place.
+      return bytes.slice(at - p * INDEX_PIECE, at - p * INDEX_PIECE + size);
+    };
     async function* walk(list: IndexEntry[], depth: number): AsyncGenerator<IndexEntry> {
       if (depth > 64) throw new FsError("FS_CORRUPT", `${path || "/"}: an index deeper than 64 levels`, "index");
       for (const e of list) {
@@ -172,8 +203,8 @@ export class NtfsFileSystem implements FileSystem {
             );
           }
           seen.add(at);
-          const raw = await readStream(device, alloc, at, size);
-          const x = [...streamExtents(alloc)].find((r) => at >= r.fileOffset && at < r.fileOffset + r.length);
+          const raw = await node(at);
+          const x = runs.find((r) => at >= r.fileOffset && at < r.fileOffset + r.length);
           yield* walk(
             parseIndexRecord(raw, e.child, x?.deviceOffset != null ? x.deviceOffset + at - x.fileOffset : 0),
             depth + 1,
@@ -358,6 +389,36 @@ export class NtfsFileSystem implements FileSystem {
 }
 
 /** $MFTMirr keeps a copy of the first records (at least $MFT … $Volume); a mismatch is a finding. */
+/** $UpCase (MFT record 10): 65,536 UTF-16 code units, each one's upper case; null (with a finding) when unreadable. */
+async function readUpcase(
+  device: BlockDevice,
+  bs: NtfsBootSector,
+  mft: Mft,
+  findings: FsFinding[],
+): Promise<Uint16Array | null> {
+  try {
+    const rec = await mft.record(UPCASE_RECORD);
+    const data = (await mft.attributesOf(rec)).filter((a) => a.type === AT_DATA && a.name === "");
+    const s = streamOf(data, bs.bytesPerCluster, "$UpCase");
+    if (s.dataSize !== 131072)
+      throw new FsError("FS_CORRUPT", `$UpCase holds ${s.dataSize} bytes, not 131072`, "$UpCase");
+    const b = await readStream(device, s, 0, 131072);
+    const map = new Uint16Array(65536);
+    for (let i = 0; i < 65536; i++) map[i] = u16(b, 2 * i);
+    return map;
+  } catch (e) {
+    if (!(e instanceof FsError)) throw e;
+    findings.push({
+      severity: "warning",
+      code: "NTFS_UPCASE",
+      message: `$UpCase cannot be read (${e.message}); names are compared in upper case by Unicode's rules`,
+      structure: "$UpCase",
+      offset: e.offset,
+    });
+    return null;
+  }
+}
+
 async function compareMirror(device: BlockDevice, bs: NtfsBootSector, findings: FsFinding[]): Promise<void> {
   const count = 4;
   const at = bs.mftLcn * bs.bytesPerCluster;
