@@ -61,6 +61,8 @@ export interface FsEntry {
   ref: FsRef;
   /** Problems met while decoding this entry (a bad checksum, a chain that loops …). */
   findings?: FsFinding[];
+  /** Built by `readDirFast` from the directory alone: `stat` gives the whole entry. */
+  partial?: boolean;
 }
 
 /** A file system's own handle for an entry. Plain data only. */
@@ -110,6 +112,15 @@ export interface FileSystem {
   root(): Promise<FsEntry>;
   /** Every entry of a directory except "." and "..", in on-disk order; bounded by what is read. */
   readDir(dir: FsEntry): AsyncIterable<FsEntry>;
+  /**
+   * Optional: a directory's entries from the directory alone, without reading each file's own
+   * record — names, and the type, size and times the directory keeps (NTFS index keys, which
+   * Windows may leave stale) — marked `partial`; alternate streams are not listed. A folder of
+   * 100,000 names is listed at the cost of its index, not of 100,000 records.
+   */
+  readDirFast?(dir: FsEntry): AsyncIterable<FsEntry>;
+  /** Optional: the whole entry for one `readDirFast` gave (as `readDir` gives it, without its streams). */
+  stat?(entry: FsEntry): Promise<FsEntry>;
   /** Where the file's bytes lie, in file order, covering [0, size) with no gaps. */
   extents(file: FsEntry): AsyncIterable<FileExtent>;
   /** `length` bytes of the file from `offset` (clipped to its size). */

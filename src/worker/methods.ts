@@ -9,7 +9,7 @@ import { compact, convertOpenToRaw, convertRaw, createNew } from "./toolbox";
 import { mergeOpen } from "./mergeJob";
 import { writeFile, writeFileCost } from "./writeFile";
 import { partitionArea } from "./partitions";
-import { fsList, fsLocate, fsOwner, fsVolumes } from "./files/browse";
+import { fsList, fsListWhole, fsLocate, fsOwner, fsVolumes } from "./files/browse";
 import { fsExtract } from "./files/extract";
 import { fsLayerChanges } from "./files/layer";
 import { forgetFiles } from "./files/state";
@@ -353,6 +353,7 @@ export const methods = {
   partitionArea,
   fsVolumes,
   fsList,
+  fsListWhole,
   fsLocate,
   fsOwner,
   fsLayerChanges,

@@ -20,7 +20,15 @@ import {
 } from "./attribute";
 import { looksLikeNtfs, parseBootSector, type NtfsBootSector } from "./bootSector";
 import { filetime, u16, u32, utf16 } from "./bytes";
-import { FILE_ATTRIBUTE_ENCRYPTED, FILE_ATTRIBUTE_SYSTEM, NS_DOS, parseFileName, type FileName } from "./fileName";
+import {
+  FILE_ATTRIBUTE_DIRECTORY_INDEX,
+  FILE_ATTRIBUTE_ENCRYPTED,
+  FILE_ATTRIBUTE_REPARSE_POINT,
+  FILE_ATTRIBUTE_SYSTEM,
+  NS_DOS,
+  parseFileName,
+  type FileName,
+} from "./fileName";
 import { parseIndexRecord, parseIndexRoot, type IndexEntry } from "./indexNode";
 import { Mft } from "./mft";
 import { RECORD_IN_USE, RECORD_IS_DIRECTORY, type MftRecord } from "./mftRecord";
@@ -216,7 +224,8 @@ export class NtfsFileSystem implements FileSystem {
     yield* walk(entries, 0);
   }
 
-  async *readDir(dir: FsEntry): AsyncIterable<FsEntry> {
+  /** The index entries a listing shows: no DOS aliases, no ".", metafiles only when asked. */
+  private async *listedKeys(dir: FsEntry): AsyncGenerator<IndexEntry & { key: FileName }> {
     if (dir.type !== "dir") throw new FsError("FS_NOT_A_DIRECTORY", `${dir.path || "/"} is not a directory`, "path");
     const { record } = refOf(dir);
     const loaded = await this.load(record);
@@ -232,8 +241,63 @@ export class NtfsFileSystem implements FileSystem {
         key.name.startsWith("$")
       )
         continue;
-      yield* this.entriesFor(dir, ie, key);
+      yield ie as IndexEntry & { key: FileName };
     }
+  }
+
+  async *readDir(dir: FsEntry): AsyncIterable<FsEntry> {
+    for await (const ie of this.listedKeys(dir)) yield* this.entriesFor(dir, ie, ie.key);
+  }
+
+  /**
+   * The index keys alone: each $FILE_NAME key keeps the type, the size and the times as last
+   * indexed. A reparse point shows as "other" until `stat` reads its record.
+   */
+  async *readDirFast(dir: FsEntry): AsyncIterable<FsEntry> {
+    for await (const ie of this.listedKeys(dir)) {
+      const key = ie.key;
+      const isDir = (key.flags & FILE_ATTRIBUTE_DIRECTORY_INDEX) !== 0;
+      const type = key.flags & FILE_ATTRIBUTE_REPARSE_POINT ? "other" : isDir ? "dir" : "file";
+      yield {
+        name: key.name,
+        path: dir.path ? `${dir.path}/${key.name}` : key.name,
+        type,
+        size: type === "file" ? key.dataSize : 0,
+        mtime: key.mtime,
+        ctime: key.ctime,
+        atime: key.atime,
+        attributes: key.flags,
+        ref: [ie.record, "", ie.sequence],
+        partial: true,
+      };
+    }
+  }
+
+  async stat(entry: FsEntry): Promise<FsEntry> {
+    const { record } = refOf(entry);
+    const r = entry.ref as readonly (number | string)[];
+    const i = entry.path.lastIndexOf("/");
+    const dir: FsEntry = {
+      name: "",
+      path: i < 0 ? "" : entry.path.slice(0, i),
+      type: "dir",
+      size: 0,
+      mtime: null,
+      ref: [],
+    };
+    const key: FileName = {
+      parent: 0,
+      parentSequence: 0,
+      ctime: entry.ctime ?? null,
+      mtime: entry.mtime,
+      atime: entry.atime ?? null,
+      dataSize: entry.size,
+      flags: entry.attributes ?? 0,
+      namespace: 0,
+      name: entry.name,
+    };
+    for await (const e of this.entriesFor(dir, { record, sequence: r[2] as number, key, child: null }, key)) return e;
+    throw new FsError("FS_NOT_FOUND", `${entry.path}: MFT record ${record} lists no entry`, `MFT record ${record}`);
   }
 
   /** The entry for one name of a file, then one per alternate data stream. */

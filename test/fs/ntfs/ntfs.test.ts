@@ -291,6 +291,25 @@ describe.skipIf(!!skip)("NTFS made by mkntfs and ntfs-3g", () => {
     }
   });
 
+  it("lists a folder from its index alone (readDirFast) as readDir lists it, and stat makes each entry whole", async () => {
+    for (const path of ["Many", "Documents", "Deep"]) {
+      const dir = await resolvePath(fs, path);
+      const whole = new Map<string, FsEntry>();
+      for await (const e of fs.readDir(dir)) if (!e.name.includes(":")) whole.set(e.path, e);
+      const fast: FsEntry[] = [];
+      for await (const e of fs.readDirFast(dir)) fast.push(e);
+      expect(fast.map((e) => e.path)).toEqual([...whole.keys()]);
+      for (const e of fast) {
+        const w = whole.get(e.path)!;
+        expect(e.partial).toBe(true);
+        // ntfs-3g keeps the index keys' sizes current; a symlink's reparse point is read by stat.
+        if (w.type !== "symlink")
+          expect({ type: e.type, size: e.size }, e.path).toEqual({ type: w.type, size: w.size });
+        expect(await fs.stat(e), e.path).toEqual(w);
+      }
+    }
+  });
+
   it("looks names up as NTFS compares them: through $UpCase, an exact name first", async () => {
     expect((await resolvePath(fs, "DOCUMENTS/ÜNÏCÖDÉ — 日本語.TXT")).path).toBe("Documents/Ünïcödé — 日本語.txt");
     expect((await resolvePath(fs, "deep/LEVEL 0/level 1")).path).toBe("Deep/level 0/level 1");
