@@ -116,9 +116,10 @@ export interface FileSystem {
    * Optional: a directory's entries from the directory alone, without reading each file's own
    * record — names, and the type, size and times the directory keeps (NTFS index keys, which
    * Windows may leave stale) — marked `partial`; alternate streams are not listed. A folder of
-   * 100,000 names is listed at the cost of its index, not of 100,000 records.
+   * 100,000 names is listed at the cost of its index, not of 100,000 records. Entries come a run
+   * at a time (each array in directory order), not one promise per entry.
    */
-  readDirFast?(dir: FsEntry): AsyncIterable<FsEntry>;
+  readDirFast?(dir: FsEntry): AsyncIterable<FsEntry[]>;
   /** Optional: the whole entry for one `readDirFast` gave (as `readDir` gives it, without its streams). */
   stat?(entry: FsEntry): Promise<FsEntry>;
   /** Where the file's bytes lie, in file order, covering [0, size) with no gaps. */

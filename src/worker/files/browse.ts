@@ -84,16 +84,21 @@ export interface DirPage {
 const MAX_ENTRIES = 2_000_000;
 
 async function readAll(
-  it: AsyncIterable<FsEntry>,
+  it: AsyncIterable<FsEntry | FsEntry[]>,
   stop: () => boolean,
   onCount: (n: number) => void,
 ): Promise<FsEntry[] | null> {
   const entries: FsEntry[] = [];
+  let told = 0;
   for await (const e of it) {
     if (stop()) return null;
-    entries.push(e);
-    if (entries.length >= MAX_ENTRIES) break;
-    if (entries.length % 4096 === 0) onCount(entries.length);
+    if (Array.isArray(e)) for (const x of e) entries.push(x);
+    else entries.push(e);
+    if (entries.length >= MAX_ENTRIES) {
+      entries.length = MAX_ENTRIES;
+      break;
+    }
+    if (entries.length - told >= 4096) onCount((told = entries.length));
   }
   return entries;
 }

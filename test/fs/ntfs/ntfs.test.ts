@@ -297,7 +297,7 @@ describe.skipIf(!!skip)("NTFS made by mkntfs and ntfs-3g", () => {
       const whole = new Map<string, FsEntry>();
       for await (const e of fs.readDir(dir)) if (!e.name.includes(":")) whole.set(e.path, e);
       const fast: FsEntry[] = [];
-      for await (const e of fs.readDirFast(dir)) fast.push(e);
+      for await (const batch of fs.readDirFast(dir)) fast.push(...batch);
       expect(fast.map((e) => e.path)).toEqual([...whole.keys()]);
       for (const e of fast) {
         const w = whole.get(e.path)!;
