@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { makeExfat } from "../test/fs/exfat/fixture";
 import { fromOpfs } from "./opfsFiles";
 
 const MiB = 1024 * 1024;
@@ -20,7 +21,9 @@ let dir = "";
 let ext4Vhdx = "";
 let fatVhdx = "";
 let ntfsVhdx = "";
+let exfatVhdx = "";
 const REPORT = bytes(11, 300_000);
+const PHOTO = bytes(21, 250_000);
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 function bytes(seed: number, n: number): Buffer {
@@ -92,13 +95,30 @@ test.beforeAll(() => {
   } finally {
     execFileSync("fusermount", ["-u", mnt]);
   }
-  const raw = join(dir, "ntfs-gpt.raw");
-  execFileSync("truncate", ["-s", `${48 * MiB}`, raw]);
-  execFileSync("sgdisk", ["-n", "1:2048:+40M", "-t", "1:0700", "-c", "1:Basic data partition", raw]);
-  execFileSync("dd", [`if=${part}`, `of=${raw}`, "bs=1M", "seek=1", "conv=notrunc", "status=none"]);
-  ntfsVhdx = join(dir, "ntfs-gpt.vhdx");
-  execFileSync("qemu-img", ["convert", "-f", "raw", "-O", "vhdx", "-o", "subformat=dynamic", raw, ntfsVhdx]);
+  ntfsVhdx = inGpt(part, "ntfs-gpt", "Basic data partition");
 });
+
+test.beforeAll(() => {
+  // A camera card's layout: GPT, one exFAT partition made by mkfs.exfat and filled through exfat-fuse.
+  const part = join(dir, "exfat.img");
+  makeExfat(dir, part, 40, { label: "CAMERA" }, (mnt) => {
+    mkdirSync(join(mnt, "DCIM/100CANON"), { recursive: true });
+    writeFileSync(join(mnt, "DCIM/100CANON/IMG_0001.JPG"), PHOTO);
+    writeFileSync(join(mnt, "DCIM/100CANON/Ünïcödé notes.txt"), "exFAT keeps UTF-16 names\n");
+  });
+  exfatVhdx = inGpt(part, "exfat-gpt", "camera card");
+});
+
+/** A 40 MiB partition image placed at 1 MiB of a 48 MiB GPT disk (sgdisk), converted to a dynamic VHDX. */
+function inGpt(part: string, name: string, label: string): string {
+  const raw = join(dir, `${name}.raw`);
+  execFileSync("truncate", ["-s", `${48 * MiB}`, raw]);
+  execFileSync("sgdisk", ["-n", "1:2048:+40M", "-t", "1:0700", "-c", `1:${label}`, raw]);
+  execFileSync("dd", [`if=${part}`, `of=${raw}`, "bs=1M", "seek=1", "conv=notrunc", "status=none"]);
+  const vhdx = join(dir, `${name}.vhdx`);
+  execFileSync("qemu-img", ["convert", "-f", "raw", "-O", "vhdx", "-o", "subformat=dynamic", raw, vhdx]);
+  return vhdx;
+}
 
 test.afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -212,4 +232,20 @@ test("a GPT disk with an NTFS partition: browse, see the alternate data stream, 
   await expect(page.getByRole("status").filter({ hasText: "Extracted" })).toContainText("report-extracted.docx");
   const out = await fromOpfs(page, "report-extracted.docx", join(dir, "report-extracted.docx"));
   expect(sha(readFileSync(out))).toBe(sha(REPORT));
+});
+
+test("a GPT disk with an exFAT partition: browse, Extract, bytes equal the original", async ({ page }) => {
+  await open(page, exfatVhdx);
+  const parts = page.getByRole("table", { name: "Partitions and file systems" });
+  await expect(parts).toContainText("camera card");
+  await expect(parts).toContainText("exfat");
+  const grid = page.getByRole("grid", { name: "Folder contents" });
+  for (const p of ["DCIM", "100CANON"]) await openFolder(page, p);
+  await expect(grid).toContainText("Ünïcödé notes.txt");
+  await grid.getByRole("row").filter({ hasText: "IMG_0001.JPG" }).first().click();
+  await stubSavePicker(page, "IMG_0001-extracted.JPG");
+  await page.getByRole("button", { name: "Extract", exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Extracted" })).toContainText("IMG_0001-extracted.JPG");
+  const out = await fromOpfs(page, "IMG_0001-extracted.JPG", join(dir, "IMG_0001-extracted.JPG"));
+  expect(sha(readFileSync(out))).toBe(sha(PHOTO));
 });

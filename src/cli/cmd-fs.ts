@@ -6,6 +6,7 @@ import { basename, dirname, join } from "node:path";
 import { FsError } from "../fs/errors";
 import { mount } from "../fs/registry";
 import { listVolumes, volumeDevice } from "../fs/partitions/volumes";
+import { resolvePath } from "../fs/walk";
 import type { BlockDevice, FileSystem, FsEntry } from "../fs/types";
 import { flagString, oneImage, ParsedArgs, UsageError } from "./args";
 import type { Io } from "./commands";
@@ -107,29 +108,6 @@ async function withFileSystem(
   }
 }
 
-/** The entry at `path` ("/"-separated from the root; "" or "/" for the root). */
-async function lookup(fs: FileSystem, path: string): Promise<FsEntry> {
-  let cur = await fs.root();
-  for (const part of path.split("/").filter((p) => p !== "" && p !== ".")) {
-    if (cur.type !== "dir") throw new FsError("FS_NOT_A_DIRECTORY", `${cur.path} is not a directory`, "path");
-    let found: FsEntry | null = null;
-    for await (const e of fs.readDir(cur)) {
-      if (e.name === part) {
-        found = e;
-        break;
-      }
-    }
-    if (!found)
-      throw new FsError(
-        "FS_NOT_FOUND",
-        `no such file or directory: ${path}`,
-        cur.path === "" ? "root directory" : `directory ${cur.path}`,
-      );
-    cur = found;
-  }
-  return cur;
-}
-
 /** ISO 8601; a local time without a zone (FAT) is printed without one. */
 function isoTime(e: FsEntry): string | null {
   if (e.mtime === null) return null;
@@ -172,7 +150,7 @@ export async function lsCommand(a: ParsedArgs, io: Io): Promise<number> {
   const json = a.flags.has("json");
   const recursive = a.flags.has("recursive");
   return withFileSystem(a, "ls", async (fs) => {
-    const start = await lookup(fs, a.positionals[1] ?? "");
+    const start = await resolvePath(fs, a.positionals[1] ?? "");
     const out = new Lines(io);
     let n = 0;
     let failed = 0;
@@ -211,7 +189,7 @@ export async function getCommand(a: ParsedArgs, io: Io): Promise<number> {
   if (output !== undefined && existsSync(output))
     throw new UsageError(`${output} already exists; get never overwrites a file`);
   return withFileSystem(a, "get", async (fs, device, span) => {
-    const file = await lookup(fs, a.positionals[1]);
+    const file = await resolvePath(fs, a.positionals[1]);
     if (file.type !== "file")
       throw new FsError(
         "FS_NOT_A_FILE",

@@ -61,6 +61,8 @@ export interface FsEntry {
   ref: FsRef;
   /** Problems met while decoding this entry (a bad checksum, a chain that loops …). */
   findings?: FsFinding[];
+  /** Built by `readDirFast` from the directory alone: `stat` gives the whole entry. */
+  partial?: boolean;
 }
 
 /** A file system's own handle for an entry. Plain data only. */
@@ -101,9 +103,25 @@ export interface FileSystem {
   showSystem?: boolean;
   /** Volume-level findings: needs_recovery, FATs that disagree, a backup superblock used … */
   readonly findings: readonly FsFinding[];
+  /**
+   * A name as the format compares names when looking one up: FAT, exFAT and NTFS ignore case
+   * (exFAT through its up-case table, NTFS through $UpCase). Formats that compare names byte for
+   * byte (ext) leave it out.
+   */
+  foldName?(name: string): string;
   root(): Promise<FsEntry>;
   /** Every entry of a directory except "." and "..", in on-disk order; bounded by what is read. */
   readDir(dir: FsEntry): AsyncIterable<FsEntry>;
+  /**
+   * Optional: a directory's entries from the directory alone, without reading each file's own
+   * record — names, and the type, size and times the directory keeps (NTFS index keys, which
+   * Windows may leave stale) — marked `partial`; alternate streams are not listed. A folder of
+   * 100,000 names is listed at the cost of its index, not of 100,000 records. Entries come a run
+   * at a time (each array in directory order), not one promise per entry.
+   */
+  readDirFast?(dir: FsEntry): AsyncIterable<FsEntry[]>;
+  /** Optional: the whole entry for one `readDirFast` gave (as `readDir` gives it, without its streams). */
+  stat?(entry: FsEntry): Promise<FsEntry>;
   /** Where the file's bytes lie, in file order, covering [0, size) with no gaps. */
   extents(file: FsEntry): AsyncIterable<FileExtent>;
   /** `length` bytes of the file from `offset` (clipped to its size). */

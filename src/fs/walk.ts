@@ -14,24 +14,47 @@ export function splitPath(path: string): string[] {
   return parts;
 }
 
-/** The entry at `path` (from the root), reading one directory per component; symlinks are not followed. */
+/**
+ * The entry at `path` (from the root), reading one directory per component; symlinks are not
+ * followed. A name matches as the file system compares names (`foldName`: case ignored on FAT,
+ * exFAT and NTFS); a name equal byte for byte wins over one equal only in another case.
+ */
 export async function resolvePath(fs: FileSystem, path: string): Promise<FsEntry> {
   let at = await fs.root();
+  const fold = fs.foldName?.bind(fs);
   for (const name of splitPath(path)) {
     if (at.type !== "dir") {
       throw new FsError("FS_NOT_A_DIRECTORY", `${at.path || "/"} is not a directory`, "path");
     }
+    const folded = fold ? fold(name) : null;
     let found: FsEntry | null = null;
+    let caseMatch: FsEntry | null = null;
     for await (const e of fs.readDir(at)) {
       if (e.name === name) {
         found = e;
         break;
       }
+      if (folded !== null && caseMatch === null && fold!(e.name) === folded) caseMatch = e;
     }
+    found ??= caseMatch;
     if (!found) throw new FsError("FS_NOT_FOUND", `no such file or directory: ${joinPath(at.path, name)}`, "path");
     at = found;
   }
   return at;
+}
+
+/**
+ * Upper case one UTF-16 code unit at a time (a unit whose upper case is not one unit, such as
+ * "ß", stays): the rule of a case-insensitive name compare where the volume keeps no table (FAT).
+ */
+export function upcaseUnits(name: string): string {
+  let out = "";
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i];
+    const u = c.toUpperCase();
+    out += u.length === 1 ? u : c;
+  }
+  return out;
 }
 
 export function joinPath(dir: string, name: string): string {

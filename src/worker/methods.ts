@@ -13,7 +13,7 @@ import { resizeCost, resizeOpen } from "./resize";
 import { rememberOrigin, saveBack, workingCopyOrigin } from "./saveBack";
 import { writeFile, writeFileCost } from "./writeFile";
 import { partitionArea } from "./partitions";
-import { fsList, fsLocate, fsOwner, fsVolumes } from "./files/browse";
+import { fsList, fsListWhole, fsLocate, fsOwner, fsVolumes } from "./files/browse";
 import { fsExtract } from "./files/extract";
 import { fsLayerChanges } from "./files/layer";
 import { forgetFiles } from "./files/state";
@@ -347,6 +347,7 @@ export const methods = {
   partitionArea,
   fsVolumes,
   fsList,
+  fsListWhole,
   fsLocate,
   fsOwner,
   fsLayerChanges,

@@ -222,6 +222,19 @@ describe.skipIf(skip)("FAT volumes made by mkfs.fat and mcopy, read as The Sleut
       expect(readFileSync(tmp.path("keep.bin"), "utf8")).toBe("mine");
     });
 
+    it("looks paths up without regard to case, as FAT compares names (long and 8.3)", () => {
+      const tree = new Map(fx.volumes[32].tree.map((e) => [e.path, e]));
+      for (const [asked, path] of [
+        ["FRAG/big.bin", "frag/BIG.BIN"],
+        ["NAMES/DOSSIER ÉTÉ/ÇA VA.TXT", "names/dossier été/ça va.txt"],
+        ["Low/F7.TXT", "low/f7.txt"],
+      ]) {
+        const r = vhdx("get", disk("whole").vhdx, asked);
+        expect(r.code, r.stderr).toBe(0);
+        expect(sha256(r.stdout), asked).toBe(sha256(tree.get(path)!.content!));
+      }
+    });
+
     it("asks for --partition when a disk holds more than one file system, and names a missing path", () => {
       const r = vhdx("ls", disk("gpt").vhdx);
       expect(r.code).toBe(2);

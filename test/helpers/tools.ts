@@ -33,6 +33,8 @@ export const TOOL_PACKAGES: Record<string, string> = {
   istat: "sleuthkit",
   mkntfs: "ntfs-3g",
   "ntfs-3g": "ntfs-3g",
+  ntfsls: "ntfs-3g",
+  ntfscat: "ntfs-3g",
   "mkfs.exfat": "exfatprogs",
   "mount.exfat-fuse": "exfat-fuse",
   fusermount: "fuse3",

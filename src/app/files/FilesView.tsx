@@ -113,7 +113,7 @@ function Breadcrumbs({ v }: { v: Volume }) {
 
 function Actions() {
   const state = useFiles();
-  const { selected, extract, cancelExtract, showInHex, showInBat, total, listing } = state;
+  const { selected, extract, cancelExtract, showInHex, showInBat, total, listing, details } = state;
   const e = selected !== null ? entryAt(state, selected) : undefined;
   const isFile = e?.type === "file";
   const running = state.extraction.phase === "running";
@@ -136,6 +136,7 @@ function Actions() {
       </button>
       <span className="muted small" aria-live="polite">
         {listing ? "Reading the folder…" : `${total.toLocaleString()} ${total === 1 ? "entry" : "entries"}`}
+        {!listing && details !== null && ` · reading each entry's record… ${Math.round(details * 100)} %`}
         {e ? ` · selected: ${e.name}` : ""}
       </span>
       {state.extraction.phase === "running" && (

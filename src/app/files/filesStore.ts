@@ -38,6 +38,11 @@ interface FilesState {
   /** Per entry index: true when a differencing image holds some of its bytes itself. */
   changed: Record<number, boolean | null>;
   listing: boolean;
+  /**
+   * While the folder's first pages come from the directory alone and each entry's own record is
+   * read behind them: the fraction read; null otherwise.
+   */
+  details: number | null;
   selected: number | null;
   extraction: ExtractState;
   /** The file the BAT view highlights and "Show in hex" went to. */
@@ -101,15 +106,62 @@ export const useFiles = create<FilesState>()((set, get) => {
     }
   }
 
+  /** Waits for the whole read behind a listing from the directory alone, then fetches the pages again. */
+  async function whole(volume: number, path: string, epoch: number): Promise<void> {
+    const client = engineClient();
+    if (!client) return;
+    set({ details: 0 });
+    try {
+      await client.call("fsListWhole", [volume, path], {
+        onProgress: (p) => {
+          if (get().epoch === epoch) set({ details: p.fraction });
+        },
+      });
+      if (get().epoch !== epoch) return;
+      const fresh: Record<number, FsEntry[]> = {};
+      let total = get().total;
+      for (const p of Object.keys(get().pages).map(Number)) {
+        const r = await client.fsList(volume, path, get().sort, p * PAGE, PAGE);
+        if (get().epoch !== epoch) return;
+        fresh[p] = r.entries;
+        total = r.total;
+      }
+      // The selection follows its entry (streams may have come in above it), or is dropped.
+      const { selected } = get();
+      const was = selected !== null ? entryAt(get(), selected)?.path : undefined;
+      let now: number | null = null;
+      for (const [p, list] of Object.entries(fresh)) {
+        const i = list.findIndex((e) => e.path === was);
+        if (i >= 0) now = Number(p) * PAGE + i;
+      }
+      set({ pages: fresh, total, details: null, selected: was === undefined ? selected : now });
+    } catch (e) {
+      if (get().epoch === epoch) set({ error: errorText(e), details: null });
+    }
+  }
+
   async function list(volume: number, path: string, sort: SortOrder): Promise<void> {
     const epoch = get().epoch + 1;
-    set({ volume, path, sort, epoch, pages: {}, changed: {}, total: 0, selected: null, listing: true, error: null });
+    set({
+      volume,
+      path,
+      sort,
+      epoch,
+      pages: {},
+      changed: {},
+      total: 0,
+      selected: null,
+      listing: true,
+      details: null,
+      error: null,
+    });
     const client = engineClient();
     if (!client) return;
     try {
       const r = await client.fsList(volume, path, sort, 0, PAGE);
       if (get().epoch !== epoch) return;
       set({ pages: { 0: r.entries }, total: r.total, path: r.path, selected: r.total > 0 ? 0 : null });
+      if (!r.complete) void whole(volume, r.path, epoch);
       if (useApp.getState().info?.diskType === "differencing") void fetchPage(0, epoch);
     } catch (e) {
       if (get().epoch === epoch) set({ error: errorText(e) });
@@ -129,6 +181,7 @@ export const useFiles = create<FilesState>()((set, get) => {
     pages: {},
     changed: {},
     listing: false,
+    details: null,
     selected: null,
     extraction: { phase: "idle" },
     located: null,
@@ -164,6 +217,7 @@ export const useFiles = create<FilesState>()((set, get) => {
         changed: {},
         selected: null,
         located: null,
+        details: null,
         epoch: get().epoch + 1,
       });
     },
@@ -195,7 +249,8 @@ export const useFiles = create<FilesState>()((set, get) => {
     async up() {
       const { volume, path } = get();
       if (volume === null) return;
-      if (path === "") set({ volume: null, pages: {}, total: 0, selected: null, epoch: get().epoch + 1 });
+      if (path === "")
+        set({ volume: null, pages: {}, total: 0, selected: null, details: null, epoch: get().epoch + 1 });
       else await get().openDir(parentPath(path));
     },
 

@@ -5,6 +5,7 @@
  */
 import { FsError } from "../errors";
 import type { BlockDevice, FileExtent, FileSystem, FsDriver, FsEntry, FsFinding, Owner } from "../types";
+import { upcaseUnits } from "../walk";
 import {
   bootChecksumValid,
   looksLikeExfat,
@@ -186,6 +187,11 @@ export class ExfatFileSystem implements FileSystem {
       attributes: ATTR_DIRECTORY,
       ref: [this.bs.firstClusterOfRootDirectory, -1, 0, -1, -1],
     };
+  }
+
+  /** §7.2: names compare through the up-case table (per code unit where the table is missing). */
+  foldName(name: string): string {
+    return this.hash ? this.hash.upcase(name) : upcaseUnits(name);
   }
 
   /** The clusters of a directory, and how many of its bytes to read. */

@@ -32,6 +32,13 @@ export class UpcaseTable {
     return new UpcaseTable(map);
   }
 
+  /** The name with each code unit up-cased through the table (§7.2: how names compare). */
+  upcase(name: string): string {
+    let out = "";
+    for (let i = 0; i < name.length; i++) out += String.fromCharCode(this.map[name.charCodeAt(i)]);
+    return out;
+  }
+
   /** NameHash (§7.6.4): a 16-bit rotation over the up-cased name's bytes, low byte first. */
   nameHash(name: string): number {
     let h = 0;

@@ -5,6 +5,7 @@
  */
 import { FsError } from "../errors";
 import type { BlockDevice, FileExtent, FileSystem, FsDriver, FsEntry, FsFinding, Owner } from "../types";
+import { upcaseUnits } from "../walk";
 import { looksLikeFatBootSector, parseBootSector, type BootSector } from "./bootSector";
 import { ATTR_DIRECTORY, DirectoryDecoder, type DecodedEntry } from "./dirEntry";
 import { FatTable, type ClusterRun } from "./fat";
@@ -99,6 +100,11 @@ export class FatFileSystem implements FileSystem {
       if (!(e instanceof FsError)) throw e;
     }
     return dec.label;
+  }
+
+  /** FAT names (long and 8.3) compare without regard to case. */
+  foldName(name: string): string {
+    return upcaseUnits(name);
   }
 
   async root(): Promise<FsEntry> {

@@ -5,6 +5,7 @@
  */
 import { FsError } from "../errors";
 import type { BlockDevice, FileExtent, FileSystem, FsDriver, FsEntry, FsFinding, Owner } from "../types";
+import { upcaseUnits } from "../walk";
 import {
   AT_DATA,
   AT_FILE_NAME,
@@ -19,7 +20,15 @@ import {
 } from "./attribute";
 import { looksLikeNtfs, parseBootSector, type NtfsBootSector } from "./bootSector";
 import { filetime, u16, u32, utf16 } from "./bytes";
-import { FILE_ATTRIBUTE_ENCRYPTED, FILE_ATTRIBUTE_SYSTEM, NS_DOS, parseFileName, type FileName } from "./fileName";
+import {
+  FILE_ATTRIBUTE_DIRECTORY_INDEX,
+  FILE_ATTRIBUTE_ENCRYPTED,
+  FILE_ATTRIBUTE_REPARSE_POINT,
+  FILE_ATTRIBUTE_SYSTEM,
+  NS_DOS,
+  parseFileName,
+  type FileName,
+} from "./fileName";
 import { parseIndexRecord, parseIndexRoot, type IndexEntry } from "./indexNode";
 import { Mft } from "./mft";
 import { RECORD_IN_USE, RECORD_IS_DIRECTORY, type MftRecord } from "./mftRecord";
@@ -30,6 +39,9 @@ import { readStream, streamExtents, streamOf, type Stream } from "./stream";
 export const ROOT_RECORD = 5;
 /** Records below this are the metafiles ($MFT … $Extend and reserved ones). */
 export const FIRST_USER_RECORD = 24;
+const UPCASE_RECORD = 10;
+/** Bytes of a directory's $INDEX_ALLOCATION read at once. */
+const INDEX_PIECE = 1024 * 1024;
 
 export interface NtfsOptions {
   /** List the metafiles ($MFT, $LogFile, $Bitmap …) in the root and $Extend. */
@@ -65,6 +77,7 @@ export class NtfsFileSystem implements FileSystem {
     readonly label: string,
     readonly findings: FsFinding[],
     opts: NtfsOptions,
+    private readonly upcase: Uint16Array | null,
   ) {
     this.blockSize = bs.bytesPerCluster;
     this.size = bs.totalSectors * bs.bytesPerSector;
@@ -117,7 +130,17 @@ export class NtfsFileSystem implements FileSystem {
         structure: "$Volume",
       });
     }
-    return new NtfsFileSystem(device, bs, mft, label, findings, opts);
+    const upcase = await readUpcase(device, bs, mft, findings);
+    return new NtfsFileSystem(device, bs, mft, label, findings, opts, upcase);
+  }
+
+  /** Names compare through $UpCase, one UTF-16 code unit at a time (per unit in JavaScript's rules where $UpCase is unreadable). */
+  foldName(name: string): string {
+    const map = this.upcase;
+    if (!map) return upcaseUnits(name);
+    let out = "";
+    for (let i = 0; i < name.length; i++) out += String.fromCharCode(map[name.charCodeAt(i)]);
+    return out;
   }
 
   async load(n: number): Promise<Loaded> {
@@ -141,7 +164,7 @@ export class NtfsFileSystem implements FileSystem {
   }
 
   /** The directory's index entries, in the B+ tree's order; each node read once, the walk bounded by the allocation's size. */
-  private async *indexEntries(dir: Loaded, path: string): AsyncGenerator<IndexEntry> {
+  private async *indexEntries(dir: Loaded, path: string): AsyncGenerator<IndexEntry[]> {
     const root = dir.attributes.find((a) => a.type === AT_INDEX_ROOT && a.name === "$I30");
     if (!root?.value)
       throw new FsError(
@@ -159,10 +182,31 @@ export class NtfsFileSystem implements FileSystem {
     const seen = new Set<number>();
     const cb = this.bs.bytesPerCluster;
     const device = this.device;
-    async function* walk(list: IndexEntry[], depth: number): AsyncGenerator<IndexEntry> {
+    const runs = alloc ? [...streamExtents(alloc)] : [];
+    // INDX nodes are read a piece of the allocation at a time (nodes mostly lie in order), the
+    // last few pieces kept: thousands of nodes, a few dozen reads.
+    const pieces = new Map<number, Uint8Array>();
+    const node = async (at: number): Promise<Uint8Array> => {
+      const p = Math.floor(at / INDEX_PIECE);
+      if (at + size > (p + 1) * INDEX_PIECE) return readStream(device, alloc!, at, size);
+      let bytes = pieces.get(p);
+      if (!bytes) {
+        bytes = await readStream(device, alloc!, p * INDEX_PIECE, INDEX_PIECE);
+        if (pieces.size >= 4) pieces.delete(pieces.keys().next().value!);
+        pieces.set(p, bytes);
+      }
+      // A copy: fixups are applied in place.
+      return bytes.slice(at - p * INDEX_PIECE, at - p * INDEX_PIECE + size);
+    };
+    // Entries go out a run at a time (those between two sub-nodes), not one by one: a folder of
+    // 100,000 names passes through a few thousand generator steps, not half a million.
+    async function* walk(list: IndexEntry[], depth: number): AsyncGenerator<IndexEntry[]> {
       if (depth > 64) throw new FsError("FS_CORRUPT", `${path || "/"}: an index deeper than 64 levels`, "index");
+      let run: IndexEntry[] = [];
       for (const e of list) {
         if (e.child !== null) {
+          if (run.length) yield run;
+          run = [];
           const at = size >= cb ? e.child * cb : e.child * 512;
           if (!alloc || seen.has(at) || seen.size >= maxNodes || at + size > alloc.dataSize) {
             throw new FsError(
@@ -172,37 +216,102 @@ export class NtfsFileSystem implements FileSystem {
             );
           }
           seen.add(at);
-          const raw = await readStream(device, alloc, at, size);
-          const x = [...streamExtents(alloc)].find((r) => at >= r.fileOffset && at < r.fileOffset + r.length);
+          const raw = await node(at);
+          const x = runs.find((r) => at >= r.fileOffset && at < r.fileOffset + r.length);
           yield* walk(
             parseIndexRecord(raw, e.child, x?.deviceOffset != null ? x.deviceOffset + at - x.fileOffset : 0),
             depth + 1,
           );
         }
-        if (e.key) yield e;
+        if (e.key) run.push(e);
       }
+      if (run.length) yield run;
     }
     yield* walk(entries, 0);
   }
 
-  async *readDir(dir: FsEntry): AsyncIterable<FsEntry> {
+  /** The index entries a listing shows: no DOS aliases, no ".", metafiles only when asked. */
+  private async *listedKeys(dir: FsEntry): AsyncGenerator<(IndexEntry & { key: FileName })[]> {
     if (dir.type !== "dir") throw new FsError("FS_NOT_A_DIRECTORY", `${dir.path || "/"} is not a directory`, "path");
     const { record } = refOf(dir);
     const loaded = await this.load(record);
-    for await (const ie of this.indexEntries(loaded, dir.path)) {
-      const key = ie.key!;
-      // The DOS 8.3 alias is a second key for a name already listed in the Win32 namespace.
-      if (key.namespace === NS_DOS) continue;
-      if (ie.record === record && key.name === ".") continue;
-      if (
-        !this.showSystem &&
-        ie.record < FIRST_USER_RECORD &&
-        (record === ROOT_RECORD || record === 11) &&
-        key.name.startsWith("$")
-      )
-        continue;
-      yield* this.entriesFor(dir, ie, key);
+    for await (const batch of this.indexEntries(loaded, dir.path)) {
+      const out: (IndexEntry & { key: FileName })[] = [];
+      for (const ie of batch) {
+        const key = ie.key!;
+        // The DOS 8.3 alias is a second key for a name already listed in the Win32 namespace.
+        if (key.namespace === NS_DOS) continue;
+        if (ie.record === record && key.name === ".") continue;
+        if (
+          !this.showSystem &&
+          ie.record < FIRST_USER_RECORD &&
+          (record === ROOT_RECORD || record === 11) &&
+          key.name.startsWith("$")
+        )
+          continue;
+        out.push(ie as IndexEntry & { key: FileName });
+      }
+      if (out.length) yield out;
     }
+  }
+
+  async *readDir(dir: FsEntry): AsyncIterable<FsEntry> {
+    for await (const batch of this.listedKeys(dir)) for (const ie of batch) yield* this.entriesFor(dir, ie, ie.key);
+  }
+
+  /**
+   * The index keys alone: each $FILE_NAME key keeps the type, the size and the times as last
+   * indexed. A reparse point shows as "other" until `stat` reads its record.
+   */
+  async *readDirFast(dir: FsEntry): AsyncIterable<FsEntry[]> {
+    for await (const batch of this.listedKeys(dir)) {
+      const out: FsEntry[] = [];
+      for (const ie of batch) {
+        const key = ie.key;
+        const isDir = (key.flags & FILE_ATTRIBUTE_DIRECTORY_INDEX) !== 0;
+        const type = key.flags & FILE_ATTRIBUTE_REPARSE_POINT ? "other" : isDir ? "dir" : "file";
+        out.push({
+          name: key.name,
+          path: dir.path ? `${dir.path}/${key.name}` : key.name,
+          type,
+          size: type === "file" ? key.dataSize : 0,
+          mtime: key.mtime,
+          ctime: key.ctime,
+          atime: key.atime,
+          attributes: key.flags,
+          ref: [ie.record, "", ie.sequence],
+          partial: true,
+        });
+      }
+      yield out;
+    }
+  }
+
+  async stat(entry: FsEntry): Promise<FsEntry> {
+    const { record } = refOf(entry);
+    const r = entry.ref as readonly (number | string)[];
+    const i = entry.path.lastIndexOf("/");
+    const dir: FsEntry = {
+      name: "",
+      path: i < 0 ? "" : entry.path.slice(0, i),
+      type: "dir",
+      size: 0,
+      mtime: null,
+      ref: [],
+    };
+    const key: FileName = {
+      parent: 0,
+      parentSequence: 0,
+      ctime: entry.ctime ?? null,
+      mtime: entry.mtime,
+      atime: entry.atime ?? null,
+      dataSize: entry.size,
+      flags: entry.attributes ?? 0,
+      namespace: 0,
+      name: entry.name,
+    };
+    for await (const e of this.entriesFor(dir, { record, sequence: r[2] as number, key, child: null }, key)) return e;
+    throw new FsError("FS_NOT_FOUND", `${entry.path}: MFT record ${record} lists no entry`, `MFT record ${record}`);
   }
 
   /** The entry for one name of a file, then one per alternate data stream. */
@@ -358,6 +467,36 @@ export class NtfsFileSystem implements FileSystem {
 }
 
 /** $MFTMirr keeps a copy of the first records (at least $MFT … $Volume); a mismatch is a finding. */
+/** $UpCase (MFT record 10): 65,536 UTF-16 code units, each one's upper case; null (with a finding) when unreadable. */
+async function readUpcase(
+  device: BlockDevice,
+  bs: NtfsBootSector,
+  mft: Mft,
+  findings: FsFinding[],
+): Promise<Uint16Array | null> {
+  try {
+    const rec = await mft.record(UPCASE_RECORD);
+    const data = (await mft.attributesOf(rec)).filter((a) => a.type === AT_DATA && a.name === "");
+    const s = streamOf(data, bs.bytesPerCluster, "$UpCase");
+    if (s.dataSize !== 131072)
+      throw new FsError("FS_CORRUPT", `$UpCase holds ${s.dataSize} bytes, not 131072`, "$UpCase");
+    const b = await readStream(device, s, 0, 131072);
+    const map = new Uint16Array(65536);
+    for (let i = 0; i < 65536; i++) map[i] = u16(b, 2 * i);
+    return map;
+  } catch (e) {
+    if (!(e instanceof FsError)) throw e;
+    findings.push({
+      severity: "warning",
+      code: "NTFS_UPCASE",
+      message: `$UpCase cannot be read (${e.message}); names are compared in upper case by Unicode's rules`,
+      structure: "$UpCase",
+      offset: e.offset,
+    });
+    return null;
+  }
+}
+
 async function compareMirror(device: BlockDevice, bs: NtfsBootSector, findings: FsFinding[]): Promise<void> {
   const count = 4;
   const at = bs.mftLcn * bs.bytesPerCluster;

@@ -1,6 +1,6 @@
 /**
  * The Master File Table read through its own $DATA runs ($MFT is record 0, and may be
- * fragmented or spread over extension records). Records are read 64 KiB at a time and the last
+ * fragmented or spread over extension records). Records are read 1 MiB at a time and the last
  * few pieces kept, so a directory listing that visits thousands of records reads each piece once.
  */
 import { FsError } from "../errors";
@@ -11,8 +11,8 @@ import type { NtfsBootSector } from "./bootSector";
 import { parseMftRecord, type MftRecord } from "./mftRecord";
 import { readStream, streamOf, type Stream } from "./stream";
 
-const PIECE = 64 * 1024;
-const PIECES_KEPT = 64;
+const PIECE = 1024 * 1024;
+const PIECES_KEPT = 8;
 
 export class Mft {
   readonly clusters: number;

@@ -190,6 +190,9 @@ export async function readStream(device: BlockDevice, s: Stream, offset: number,
   for (const x of streamExtents(s)) {
     const from = Math.max(offset, x.fileOffset);
     const to = Math.min(end, x.fileOffset + x.length);
+    // The whole range in one stored run: the device's bytes as they come, no copy.
+    if (from === offset && to === end && x.deviceOffset !== null)
+      return device.read(x.deviceOffset + (from - x.fileOffset), to - from);
     if (to <= from || x.deviceOffset === null) continue;
     out.set(await device.read(x.deviceOffset + (from - x.fileOffset), to - from), from - offset);
     if (x.fileOffset + x.length >= end) break;

@@ -1,12 +1,14 @@
 /**
  * The Files view's worker methods for browsing: the disk's volumes, a directory a page at a time
- * (read whole once, sorted here, so a folder of 100,000 entries scrolls without the page holding
- * it), where a file's bytes lie on the virtual disk, and who owns a byte of the disk.
+ * (read once, sorted here, so a folder of 100,000 entries scrolls without the page holding it;
+ * the first page from the directory alone where the file system can), where a file's bytes lie on
+ * the virtual disk, and who owns a byte of the disk.
  */
 import { FsError } from "../../fs/errors";
 import type { FsEntry, FsFinding, Owner } from "../../fs/types";
 import { joinPath, resolvePath } from "../../fs/walk";
 import type { CallContext } from "../protocol";
+import { sortEntries } from "./order";
 import { filesState, fileSystemOf, volumesOf, type Listing, type SortOrder } from "./state";
 import type { DiskVolume } from "./volumes";
 
@@ -60,32 +62,6 @@ export async function fsVolumes(): Promise<VolumesView> {
   return { volumes: out, findings };
 }
 
-const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
-const TYPE_ORDER = { dir: 0, file: 1, symlink: 2, other: 3 } as const;
-
-function compare(order: SortOrder): (a: FsEntry, b: FsEntry) => number {
-  const byName = (a: FsEntry, b: FsEntry) => collator.compare(a.name, b.name);
-  const key = (a: FsEntry, b: FsEntry): number => {
-    switch (order.key) {
-      case "size":
-        return a.size - b.size || byName(a, b);
-      case "mtime":
-        return (a.mtime ?? -Infinity) - (b.mtime ?? -Infinity) || byName(a, b);
-      case "type":
-        return TYPE_ORDER[a.type] - TYPE_ORDER[b.type] || byName(a, b);
-      default:
-        return byName(a, b);
-    }
-  };
-  // Folders stay first whatever the order, as file managers keep them.
-  return (a, b) => {
-    const folders = (a.type === "dir" ? 0 : 1) - (b.type === "dir" ? 0 : 1);
-    if (folders !== 0) return folders;
-    const c = key(a, b);
-    return order.descending ? -c : c;
-  };
-}
-
 export interface DirPage {
   volume: number;
   path: string;
@@ -95,17 +71,50 @@ export interface DirPage {
   entries: FsEntry[];
   /** The directory's own findings, and how many of its entries carry findings. */
   dirFindings: FsFinding[];
+  /**
+   * False while the listing is the directory's own entries (sorted, each page's entries made
+   * whole as it is asked for) and the whole read runs behind; `fsListWhole` waits for it.
+   */
+  complete: boolean;
+  /** Goes up when the whole entries replace the directory's own: pages fetched before are stale. */
+  revision: number;
 }
 
 /** Reading a directory stops here: a directory claiming more is reported, not read on. */
 const MAX_ENTRIES = 2_000_000;
 
+async function readAll(
+  it: AsyncIterable<FsEntry | FsEntry[]>,
+  stop: () => boolean,
+  onCount: (n: number) => void,
+): Promise<FsEntry[] | null> {
+  const entries: FsEntry[] = [];
+  let told = 0;
+  for await (const e of it) {
+    if (stop()) return null;
+    if (Array.isArray(e)) for (const x of e) entries.push(x);
+    else entries.push(e);
+    if (entries.length >= MAX_ENTRIES) {
+      entries.length = MAX_ENTRIES;
+      break;
+    }
+    if (entries.length - told >= 4096) onCount((told = entries.length));
+  }
+  return entries;
+}
+
+/**
+ * The listing of a directory. Where the file system lists a directory from the directory alone
+ * (`readDirFast`: NTFS index keys), that comes first, sorted, and the whole read (each file's own
+ * record, streams included) follows in the background and takes its place when done; elsewhere
+ * the whole read comes first.
+ */
 async function listing(ctx: CallContext, volume: number, path: string, sort: SortOrder): Promise<Listing> {
   const st = filesState();
   const cur = st.listing;
   if (cur && cur.volume === volume && cur.path === path) {
     if (cur.sort.key !== sort.key || cur.sort.descending !== sort.descending) {
-      cur.entries.sort(compare(sort));
+      sortEntries(cur.entries, sort);
       cur.sort = sort;
     }
     return cur;
@@ -113,16 +122,41 @@ async function listing(ctx: CallContext, volume: number, path: string, sort: Sor
   const { fs } = await fileSystemOf(st, volume);
   const dir = await resolvePath(fs, path);
   if (dir.type !== "dir") throw new FsError("FS_NOT_A_DIRECTORY", `${path || "/"} is not a directory`, "path");
-  const entries: FsEntry[] = [];
-  for await (const e of fs.readDir(dir)) {
-    ctx.signal.throwIfAborted();
-    entries.push(e);
-    if (entries.length >= MAX_ENTRIES) break;
-    if (entries.length % 4096 === 0) ctx.progress(0, entries.length);
-  }
-  entries.sort(compare(sort));
-  const l: Listing = { volume, path: dir.path, dir, entries, sort };
+  const fast = fs.readDirFast && fs.stat ? fs.readDirFast(dir) : null;
+  const stop = () => ctx.signal.aborted;
+  const entries = (await readAll(fast ?? fs.readDir(dir), stop, (n) => ctx.progress(0, n))) ?? [];
+  ctx.signal.throwIfAborted();
+  sortEntries(entries, sort);
+  const l: Listing = {
+    volume,
+    path: dir.path,
+    dir,
+    entries,
+    sort,
+    complete: !fast,
+    revision: 0,
+    whole: null,
+    startWhole: null,
+    wholeRead: 0,
+    dropped: false,
+  };
+  if (st.listing) st.listing.dropped = true;
   st.listing = l;
+  if (fast) {
+    // Started by the first fsListWhole, so the first page is not kept waiting behind it.
+    l.startWhole = () =>
+      readAll(
+        fs.readDir(dir),
+        () => l.dropped,
+        (n) => (l.wholeRead = n),
+      ).then((whole) => {
+        if (!whole || l.dropped) return;
+        sortEntries(whole, l.sort);
+        l.entries = whole;
+        l.complete = true;
+        l.revision++;
+      });
+  }
   return l;
 }
 
@@ -136,8 +170,70 @@ export async function fsList(
 ): Promise<DirPage> {
   const l = await listing(ctx, volume, path, sort);
   const from = Math.max(0, Math.min(start, l.entries.length));
-  const entries = l.entries.slice(from, from + Math.max(0, Math.min(count, 5000)));
-  return { volume, path: l.path, total: l.entries.length, start: from, entries, dirFindings: l.dir.findings ?? [] };
+  const to = Math.min(l.entries.length, from + Math.max(0, Math.min(count, 5000)));
+  if (!l.complete) {
+    // The page's entries made whole (sizes, times and types from each file's own record).
+    const { fs } = await fileSystemOf(filesState(), volume);
+    const revision = l.revision;
+    for (let i = from; i < to; i++) {
+      const e = l.entries[i];
+      if (!e.partial || !fs.stat) continue;
+      let whole: FsEntry;
+      try {
+        whole = await fs.stat(e);
+      } catch (err) {
+        if (!(err instanceof FsError)) throw err;
+        whole = {
+          ...e,
+          partial: false,
+          findings: [
+            { severity: "error", code: err.code, message: err.message, structure: err.structure, offset: err.offset },
+          ],
+        };
+      }
+      if (l.revision !== revision) break;
+      l.entries[i] = whole;
+    }
+  }
+  const entries = l.entries.slice(from, to);
+  return {
+    volume,
+    path: l.path,
+    total: l.entries.length,
+    start: from,
+    entries,
+    dirFindings: l.dir.findings ?? [],
+    complete: l.complete,
+    revision: l.revision,
+  };
+}
+
+/** Waits for the whole read behind a listing given first from the directory alone; progress counts entries read. */
+export async function fsListWhole(
+  ctx: CallContext,
+  volume: number,
+  path: string,
+): Promise<{ total: number; revision: number }> {
+  const l = filesState().listing;
+  if (!l || l.volume !== volume || l.path !== path) throw new Error(`${path || "/"} is not the folder being listed`);
+  if (!l.whole && l.startWhole) l.whole = l.startWhole();
+  if (l.whole && !l.complete) {
+    const timer = setInterval(
+      () => ctx.progress(l.entries.length ? l.wholeRead / l.entries.length : 0, l.wholeRead),
+      100,
+    );
+    try {
+      await Promise.race([
+        l.whole,
+        new Promise<never>((_, reject) =>
+          ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason), { once: true }),
+        ),
+      ]);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+  return { total: l.entries.length, revision: l.revision };
 }
 
 /** A file's bytes on the virtual disk. */

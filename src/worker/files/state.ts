@@ -7,7 +7,10 @@
 import type { BlockDevice, FileSystem, FsEntry, FsFinding } from "../../fs/types";
 import type { Session } from "../session";
 import { getSession } from "../state";
+import type { SortOrder } from "./order";
 import { discoverVolumes, mountOn, type DiskVolume } from "./volumes";
+
+export type { SortKey, SortOrder } from "./order";
 
 export interface Listing {
   volume: number;
@@ -16,12 +19,18 @@ export interface Listing {
   /** Every entry, in the order last asked for. */
   entries: FsEntry[];
   sort: SortOrder;
-}
-
-export type SortKey = "name" | "size" | "mtime" | "type";
-export interface SortOrder {
-  key: SortKey;
-  descending: boolean;
+  /**
+   * False while `entries` are the directory's own (partial) entries and the whole read runs
+   * behind them; then they are swapped for the whole ones and `revision` goes up.
+   */
+  complete: boolean;
+  revision: number;
+  /** The whole read in flight, and how many entries it has read. */
+  whole: Promise<void> | null;
+  startWhole: (() => Promise<void>) | null;
+  wholeRead: number;
+  /** Set when another listing takes this one's place: the whole read stops. */
+  dropped: boolean;
 }
 
 interface FilesState {
@@ -39,6 +48,7 @@ let generation = 0;
 /** Forget every mounted file system: the disk's bytes, or the disk, changed. */
 export function forgetFiles(): void {
   generation++;
+  if (state?.listing) state.listing.dropped = true;
   state = null;
 }
 
@@ -46,6 +56,7 @@ export function filesState(): FilesState & { session: Session } {
   const s = getSession();
   if (!s) throw new Error("No image is open");
   if (!state || state.session !== s || state.generation !== generation) {
+    if (state?.listing) state.listing.dropped = true;
     state = { session: s, generation, volumes: null, mounts: new Map(), listing: null };
   }
   return state;

@@ -4,6 +4,7 @@
  * file's bytes equal the original (and icat's); a fragmented file reads back whole; a file's
  * extents and `ownerOf` agree; the same through a VHDX made by qemu-img.
  */
+import { resolvePath } from "../../../src/fs/walk";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -75,6 +76,12 @@ describe.skipIf(!!skip)("exFAT made by mkfs.exfat and exfat-fuse", () => {
     const sleuth = fls(image);
     expect(new Set(got.keys())).toEqual(new Set(sleuth.keys()));
     for (const [p, e] of got) expect(e.type === "dir" ? "d" : "r", p).toBe(sleuth.get(p)!.type);
+  });
+
+  it("looks names up through the up-case table, case ignored", async () => {
+    expect((await resolvePath(fs, "DOCS/README.TXT")).path).toBe("docs/readme.txt");
+    expect((await resolvePath(fs, "ünïcödé ÑAME — 日本語.TXT")).path).toBe("Ünïcödé ñame — 日本語.txt");
+    await expect(resolvePath(fs, "docs/readme.txt.x")).rejects.toMatchObject({ code: "FS_NOT_FOUND" });
   });
 
   it("reads every file byte for byte, and as icat reads them", async () => {

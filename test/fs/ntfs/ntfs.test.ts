@@ -13,12 +13,23 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NtfsFileSystem, ntfsDriver } from "../../../src/fs/ntfs/fileSystem";
 import type { FileSystem, FsEntry } from "../../../src/fs/types";
+import { resolvePath } from "../../../src/fs/walk";
 import { readWhole, seededBytes, SyncFileDevice, walkTree } from "../helpers";
 import { useTempDir } from "../../helpers/tmp";
 import { missingTools } from "../../helpers/tools";
 
 const tmp = useTempDir("vhdx-ntfs-");
-const skip = missingTools("mkntfs", "ntfs-3g", "fusermount", "setfattr", "fls", "icat", "qemu-img");
+const skip = missingTools(
+  "mkntfs",
+  "ntfs-3g",
+  "fusermount",
+  "setfattr",
+  "fls",
+  "icat",
+  "qemu-img",
+  "ntfsls",
+  "ntfscat",
+);
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 /** What the tests expect: path → bytes (null: folder; string: symlink target). */
@@ -50,6 +61,9 @@ beforeAll(async () => {
     put("Documents/Ünïcödé — 日本語.txt", seededBytes(2, 123));
     put("Documents/empty.txt", Buffer.alloc(0));
     put("Documents/small.txt", Buffer.from("resident data\n"));
+    // Two names that differ only in case (ntfs-3g writes POSIX-namespace names).
+    put("Documents/Case.txt", Buffer.from("mixed\n"));
+    put("Documents/CASE.txt", Buffer.from("upper\n"));
     put("Empty folder", null);
     put("Many", null);
     for (let i = 0; i < MANY; i++)
@@ -248,6 +262,63 @@ describe.skipIf(!!skip)("NTFS made by mkntfs and ntfs-3g", () => {
     expect(root.some((e) => e.name.startsWith("$"))).toBe(false);
     const system = JSON.parse(cli("ls", image, "--json", "--system").toString()) as { name: string }[];
     expect(system.map((e) => e.name)).toEqual(expect.arrayContaining(["$MFT", "$LogFile"]));
+  });
+
+  it("lists what ntfsls lists, and reads files as ntfscat reads them", async () => {
+    const got = await walkTree(fs);
+    const listed = new Map<string, { dir: boolean; size: number }>();
+    let dir = "";
+    const out = execFileSync("ntfsls", ["-R", "-l", "-F", image], { encoding: "utf8", maxBuffer: 64 << 20 });
+    for (const line of out.split("\n")) {
+      const head = /^\/(.*?)\/?:$/.exec(line);
+      if (head) dir = head[1];
+      const m = /^\s*(\d+) \w{3} [ \d]\d \d\d:\d\d \d{4} (.*)$/.exec(line);
+      if (!m || m[2] === "./" || m[2] === "../" || m[2].startsWith("$")) continue;
+      const isDir = m[2].endsWith("/");
+      const name = isDir ? m[2].slice(0, -1) : m[2];
+      listed.set(dir ? `${dir}/${name}` : name, { dir: isDir, size: Number(m[1]) });
+    }
+    // ntfsls shows neither alternate data streams nor the symlink as one (an Interix file to it).
+    const ours = [...got.values()].filter((e) => !e.name.includes(":"));
+    expect(new Set(listed.keys())).toEqual(new Set(ours.map((e) => e.path)));
+    for (const e of ours) {
+      if (e.type === "symlink") continue;
+      expect({ dir: e.type === "dir", size: e.type === "dir" ? 0 : e.size }, e.path).toEqual(listed.get(e.path));
+    }
+    for (const p of ["Compressed/text.txt", "fragmented.bin", "Documents/Ünïcödé — 日本語.txt", "Documents/CASE.txt"]) {
+      const theirs = execFileSync("ntfscat", [image, p], { maxBuffer: 64 << 20 });
+      expect(sha(await readWhole(fs, got.get(p)!)), p).toBe(sha(theirs));
+    }
+  });
+
+  it("lists a folder from its index alone (readDirFast) as readDir lists it, and stat makes each entry whole", async () => {
+    for (const path of ["Many", "Documents", "Deep"]) {
+      const dir = await resolvePath(fs, path);
+      const whole = new Map<string, FsEntry>();
+      for await (const e of fs.readDir(dir)) if (!e.name.includes(":")) whole.set(e.path, e);
+      const fast: FsEntry[] = [];
+      for await (const batch of fs.readDirFast(dir)) fast.push(...batch);
+      expect(fast.map((e) => e.path)).toEqual([...whole.keys()]);
+      for (const e of fast) {
+        const w = whole.get(e.path)!;
+        expect(e.partial).toBe(true);
+        // ntfs-3g keeps the index keys' sizes current; a symlink's reparse point is read by stat.
+        if (w.type !== "symlink")
+          expect({ type: e.type, size: e.size }, e.path).toEqual({ type: w.type, size: w.size });
+        expect(await fs.stat(e), e.path).toEqual(w);
+      }
+    }
+  });
+
+  it("looks names up as NTFS compares them: through $UpCase, an exact name first", async () => {
+    expect((await resolvePath(fs, "DOCUMENTS/ÜNÏCÖDÉ — 日本語.TXT")).path).toBe("Documents/Ünïcödé — 日本語.txt");
+    expect((await resolvePath(fs, "deep/LEVEL 0/level 1")).path).toBe("Deep/level 0/level 1");
+    expect((await resolvePath(fs, "Documents/Case.txt")).path).toBe("Documents/Case.txt");
+    expect((await resolvePath(fs, "Documents/CASE.txt")).path).toBe("Documents/CASE.txt");
+    expect(["Documents/Case.txt", "Documents/CASE.txt"]).toContain((await resolvePath(fs, "documents/case.TXT")).path);
+    await expect(resolvePath(fs, "Documents/Casex.txt")).rejects.toMatchObject({ code: "FS_NOT_FOUND" });
+    const cli = execFileSync("node", ["bin/vhdx.cjs", "get", image, "documents/SMALL.TXT"]);
+    expect(cli.toString()).toBe("resident data\n");
   });
 
   it("reads the same through a VHDX made by qemu-img", async () => {
