@@ -44,10 +44,12 @@ test("a dynamic VHD: footer, header and BAT as `vhdx info` reports them; qemu's 
   await expect(footer.getByRole("row", { name: /^Unique Id/ })).toContainText(info.footer.uniqueId);
   await expect(footer.getByRole("row", { name: /^Creator Application/ })).toContainText(info.footer.creatorApplication);
   await expect(footer.getByRole("row", { name: /^Data Offset/ })).toContainText(hex(info.footer.dataOffset));
+  await expect(footer.getByRole("row", { name: /^Disk Type/ })).toContainText("3 (dynamic)");
   await expect(page.getByLabel("Footer copy verdict")).toHaveText(
     info.footerCopy.matches ? "Identical to the footer." : "Differs from the footer.",
   );
 
+  await page.screenshot({ path: "e2e/screenshots/vhd-footer.png" });
   await page.getByRole("tab", { name: "Dynamic header" }).click();
   const h = page.getByRole("table", { name: "Dynamic disk header" });
   await expect(h.getByRole("row", { name: /^Table Offset/ })).toContainText(hex(info.dynamicHeader.tableOffset));
@@ -64,6 +66,7 @@ test("a dynamic VHD: footer, header and BAT as `vhdx info` reports them; qemu's 
   // qemu-io wrote into blocks 0 and 3 (2 MiB blocks).
   const blocks = page.getByRole("table", { name: "Allocated blocks" }).locator("tbody tr td:first-child");
   await expect(blocks).toHaveText(["0", "3"]);
+  await page.screenshot({ path: "e2e/screenshots/vhd-bat.png" });
 
   await page.getByRole("tab", { name: "Hex" }).click();
   await page.getByLabel("Offset").fill(String(6 * MiB));

@@ -15,6 +15,8 @@ import { VhdHexView } from "./VhdHexView";
 
 const VHD_TABS = ["Footer", "Dynamic header", "BAT", "Parent locators", "Hex", "Files"] as const;
 type VhdTab = (typeof VHD_TABS)[number];
+/** The footer's Disk Type values the format defines. */
+const DISK_TYPES: Record<number, string> = { 2: "fixed", 3: "dynamic", 4: "differencing" };
 
 function Rows({ label, rows }: { label: string; rows: [string, ReactNode][] }) {
   return (
@@ -48,7 +50,7 @@ function footerRows(f: VhdInfo["footer"], checksumOk: string): [string, ReactNod
       "Disk Geometry",
       `C ${f.geometry.cylinders} / H ${f.geometry.heads} / S ${f.geometry.sectorsPerTrack} (${f.geometry.bytes} bytes)`,
     ],
-    ["Disk Type", `${f.diskType}`],
+    ["Disk Type", `${f.diskType} (${DISK_TYPES[f.diskType] ?? "not a VHD disk type"})`],
     ["Checksum", `${hex(f.checksum)} — ${checksumOk}`],
     ["Unique Id", f.uniqueId],
     ["Saved State", `${f.savedState}`],
