@@ -36,6 +36,7 @@ test("a dynamic VHD: footer, header and BAT as `vhdx info` reports them; qemu's 
   await open(page, src);
   await expect(page.getByRole("status", { name: "VHD read-only" })).toContainText("read-only");
   await expect(page.getByRole("button", { name: "Convert to VHDX…" })).toBeVisible();
+  await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText("dyn.vhd");
   // Only the VHD's own views: no VHDX tabs.
   await expect(page.getByRole("tab", { name: "Headers" })).toHaveCount(0);
 
