@@ -15,6 +15,7 @@ import { LogView } from "./views/LogView";
 import { MetadataView } from "./views/MetadataView";
 import { RegionsView } from "./views/RegionsView";
 import { useJob } from "./toolbox/jobStore";
+import { VhdViews } from "./views/VhdViews";
 
 /** A differencing image before its parent is verified: nothing of it is shown yet (issue 9). */
 function AwaitingParent() {
@@ -105,7 +106,7 @@ export function App() {
   const themeKey = useThemeKey();
   useSampleFromUrl();
   const dropping = useDropAnywhere();
-  const { info, tab, findingsOpen, check, status, awaitingParent } = useApp();
+  const { info, tab, findingsOpen, check, status, awaitingParent, vhd } = useApp();
   const views: Record<Tab, () => ReactNode> = {
     Headers: () => <HeadersView />,
     Regions: () => <RegionsView themeKey={themeKey} />,
@@ -121,7 +122,9 @@ export function App() {
       <Banners />
       <div className="workspace">
         <main className="main" aria-busy={status === "opening"}>
-          {info && awaitingParent ? (
+          {vhd ? (
+            <VhdViews info={vhd} themeKey={themeKey} />
+          ) : info && awaitingParent ? (
             <AwaitingParent />
           ) : info ? (
             <>

@@ -1,7 +1,9 @@
 import { VhdxError } from "../vhdx/errors";
 import type { FileMap, ImageInfo, MapWindow } from "../vhdx/info";
 import { transfer, type CallContext, type MethodTable, type Transfer } from "./protocol";
-import { current, exclusive, getSession, setSession } from "./state";
+import { current, exclusive, getSession, getVhdSession, setSession, setVhdSession } from "./state";
+import { closeVhdSession, openVhdSession, vhdBat, vhdInfo } from "./vhdSession";
+import { vhdInfo as vhdInfoOf, type VhdInfo } from "../vhd/info";
 import { commitPatch, patchCost, replay } from "./commit";
 import { check, log, repair, repairPlan } from "./inspect";
 import { report } from "./report";
@@ -49,6 +51,15 @@ import { WritableHandleBackend, type CommitCost } from "./storage/writableHandle
 /** Reads larger than this are refused: the UI asks page by page, and the worker's memory stays bounded. */
 export const MAX_READ = 64 * 1024 * 1024;
 
+/** What `openDisk` opened: a VHDX, or a VHD (v1) disk, which is always read-only. */
+export type DiskOpenResult = (OpenResult & { format: "vhdx" }) | VhdOpenResult;
+
+/** `info` is `vhdx info --json` of a VHD. */
+export interface VhdOpenResult extends Omit<OpenResult, "info"> {
+  format: "vhd";
+  info: VhdInfo;
+}
+
 export interface OpenResult {
   name: string;
   backend: BackendKind;
@@ -73,25 +84,60 @@ export type SaveTarget = { kind: "handle"; handle: FileSystemFileHandle } | { ki
 export type SaveResult =
   (CopyResult & { kind: "handle" }) | { kind: "download"; blob: Blob; name: string; bytes: number };
 
+async function closeAll(): Promise<void> {
+  const old = getSession();
+  const oldVhd = getVhdSession();
+  setSession(null);
+  setVhdSession(null);
+  if (old) await closeSession(old);
+  if (oldVhd) await closeVhdSession(oldVhd);
+}
+
+/** Opens a VHDX (as `open` does) or, found by its signatures, a VHD read-only from a snapshot of the file. */
+async function openDisk(ctx: CallContext, source: OpenSource): Promise<DiskOpenResult> {
+  return exclusive(async () => {
+    await closeAll();
+    const v = await openVhdSession(source);
+    if (v) {
+      if (ctx.signal.aborted) {
+        await closeVhdSession(v);
+        throw new VhdxError("CANCELLED", "Opening was cancelled", "open");
+      }
+      setVhdSession(v);
+      return {
+        format: "vhd",
+        name: v.name,
+        backend: "blob",
+        readOnly: true,
+        readOnlyReason: v.readOnlyReason,
+        logAwaitsReplay: false,
+        info: await vhdInfoOf(v.image),
+        commitCost: null,
+      };
+    }
+    return { format: "vhdx", ...(await openVhdx(ctx, source)) };
+  });
+}
+
 async function open(ctx: CallContext, source: OpenSource): Promise<OpenResult> {
   return exclusive(async () => {
-    const old = getSession();
-    if (old) {
-      setSession(null);
-      await closeSession(old);
-    }
-    const s = await openSession(source, ctx.signal);
-    setSession(s);
-    return {
-      name: s.name,
-      backend: s.backendKind,
-      readOnly: s.readOnly,
-      readOnlyReason: s.readOnlyReason,
-      logAwaitsReplay: s.logAwaitsReplay,
-      info: s.image.info(),
-      commitCost: s.backend instanceof WritableHandleBackend ? s.backend.commitCost() : null,
-    };
+    await closeAll();
+    return openVhdx(ctx, source);
   });
+}
+
+async function openVhdx(ctx: CallContext, source: OpenSource): Promise<OpenResult> {
+  const s = await openSession(source, ctx.signal);
+  setSession(s);
+  return {
+    name: s.name,
+    backend: s.backendKind,
+    readOnly: s.readOnly,
+    readOnlyReason: s.readOnlyReason,
+    logAwaitsReplay: s.logAwaitsReplay,
+    info: s.image.info(),
+    commitCost: s.backend instanceof WritableHandleBackend ? s.backend.commitCost() : null,
+  };
 }
 
 async function info(): Promise<ImageInfo> {
@@ -120,6 +166,16 @@ async function read(
   }
   if (space !== "virtual" && space !== "file") {
     throw new VhdxError("INVALID_ARGUMENT", `Unknown address space "${String(space)}"`, "read");
+  }
+  const v = getVhdSession();
+  if (v) {
+    const img = v.image;
+    const bytes =
+      space === "virtual"
+        ? await img.read(offset, length)
+        : await img.readFile(offset, Math.max(0, Math.min(length, img.fileSize - offset)));
+    const copy = bytes.slice();
+    return transfer(copy, [copy.buffer]);
   }
   const s = current();
   const readNow = (): Promise<Uint8Array> => {
@@ -285,11 +341,7 @@ async function editRefusal(): Promise<{ code: string; message: string; structure
 }
 
 async function close(): Promise<void> {
-  return exclusive(async () => {
-    const s = getSession();
-    setSession(null);
-    if (s) await closeSession(s);
-  });
+  return exclusive(closeAll);
 }
 
 /** A method that changes the open image's bytes, or which image is open: the Files view's mounts are dropped after it. */
@@ -303,6 +355,7 @@ function changes<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...ar
  */
 export const methods = {
   open: changes(open),
+  openDisk: changes(openDisk),
   info,
   map,
   read,
@@ -358,6 +411,8 @@ export const methods = {
   storageRemove,
   outputCheck,
   copyThroughput,
+  vhdInfo,
+  vhdBat,
   workingCopyPath: (_ctx: CallContext, name: string) => workingCopyPath(name),
   find,
   saveRange,

@@ -1,5 +1,6 @@
 import { VhdxError } from "../vhdx/errors";
 import type { Session } from "./session";
+import type { VhdSession } from "./vhdSession";
 
 /** The worker's one open image. Methods reach it through current(). */
 let session: Session | null = null;
@@ -12,8 +13,25 @@ export function setSession(s: Session | null): void {
   session = s;
 }
 
+/** The open VHD (v1) disk, when the image open is one (then there is no VHDX session). */
+let vhdSession: VhdSession | null = null;
+
+export function getVhdSession(): VhdSession | null {
+  return vhdSession;
+}
+
+export function setVhdSession(s: VhdSession | null): void {
+  vhdSession = s;
+}
+
 /** The open session, or a VhdxError saying nothing is open. */
 export function current(): Session {
+  if (!session && vhdSession)
+    throw new VhdxError(
+      "READ_ONLY",
+      `${vhdSession.name} is a VHD (v1) disk, open read-only: this works on VHDX images only`,
+      vhdSession.name,
+    );
   if (!session) throw new VhdxError("INVALID_ARGUMENT", "No image is open", "engine");
   return session;
 }

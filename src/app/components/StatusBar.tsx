@@ -5,7 +5,7 @@ import { SaveBackDialog } from "../toolbox/SaveBackDialog";
 import { useApp } from "../store/store";
 
 export function StatusBar() {
-  const { info, fileName, status, progress, workingCopy, caps, saveCopy, editRefusal } = useApp();
+  const { info, fileName, status, progress, workingCopy, caps, saveCopy, editRefusal, vhd } = useApp();
   const [savingBack, setSavingBack] = useState(false);
   return (
     <footer className="statusbar" aria-label="Status">
@@ -17,7 +17,17 @@ export function StatusBar() {
             : "…"}
         </span>
       )}
-      {status !== "opening" && !info && <span>No image open</span>}
+      {status !== "opening" && !info && !vhd && <span>No image open</span>}
+      {status !== "opening" && vhd && (
+        <>
+          <span title="File">
+            {fileName} · {formatSize(vhd.fileSize)}
+          </span>
+          <span>VHD {vhd.diskType}</span>
+          <span title="Virtual size">virtual {formatSize(vhd.virtualSize)}</span>
+          <span className="badge">read-only</span>
+        </>
+      )}
       {status !== "opening" && info && (
         <>
           <span title="File">

@@ -168,7 +168,7 @@ function Actions() {
 }
 
 export function FilesView() {
-  const info = useApp((s) => s.info);
+  const info = useApp((s) => s.info ?? s.vhd);
   const { volumes, volume, load, loading, error } = useFiles();
   // The store forgets the volumes when the image changes; they are read again when shown.
   useEffect(() => {

@@ -4,6 +4,7 @@
  * the UI never parses VHDX structures itself, it only lays these answers out.
  */
 
+import type { VhdInfo } from "../../vhd/info";
 import type { Finding as EngineFinding, Severity } from "../../vhdx/check/findings";
 import type {
   FileMap as EngineFileMap,
@@ -102,6 +103,8 @@ export interface Access {
   readOnlyReason: string | null;
   /** Read-only only because the log awaits replay: replaying makes the image editable. */
   logAwaitsReplay: boolean;
+  /** A VHD (v1) disk was opened (read-only): `vhdx info --json` of it. */
+  vhd?: VhdInfo | null;
 }
 
 export interface OpenOptions extends TaskOptions {

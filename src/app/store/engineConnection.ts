@@ -27,11 +27,12 @@ function adapt(client: EngineClient): EngineApi {
         source instanceof File
           ? { kind: "file" as const, file: source }
           : { kind: "handle" as const, handle: source, writable: opts?.writable ?? false };
-      const r = await client.call("open", [src], {
+      const r = await client.call("openDisk", [src], {
         signal: opts?.signal,
         onProgress: progress("opening", opts?.onProgress),
       });
-      return { readOnly: r.readOnly, readOnlyReason: r.readOnlyReason, logAwaitsReplay: r.logAwaitsReplay };
+      const vhd = r.format === "vhd" ? r.info : null;
+      return { readOnly: r.readOnly, readOnlyReason: r.readOnlyReason, logAwaitsReplay: r.logAwaitsReplay, vhd };
     },
     info: () => client.info(),
     map: (window) => client.map(window),

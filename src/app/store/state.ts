@@ -1,3 +1,4 @@
+import type { VhdInfo } from "../../vhd/info";
 /** The editor's state as the views see it: tabs, capabilities, commit progress and the actions they call. */
 import type { EditStage, StagedWrite } from "../lib/editStage";
 import type {
@@ -57,6 +58,8 @@ export interface AppState {
   progress: Progress | null;
   fileName: string | null;
   info: ImageInfo | null;
+  /** A VHD (v1) disk open read-only (then `info` is null): `vhdx info --json` of it. */
+  vhd: VhdInfo | null;
   map: FileMap | null;
   batWords: Uint32Array | null;
   log: LogReport | null;

@@ -110,6 +110,7 @@ export const useApp = create<AppState>()((set, get) => {
     progress: null,
     fileName: null,
     info: null,
+    vhd: null,
     map: null,
     batWords: null,
     log: null,
@@ -141,12 +142,20 @@ export const useApp = create<AppState>()((set, get) => {
       set({ status: "opening", error: null, progress: null, fileName: name });
       performance.mark("vhdx-open-start");
       try {
-        access = await eng.open(source, {
+        const { vhd, ...opened } = await eng.open(source, {
           signal: abort.signal,
           onProgress: (p) => set({ progress: p }),
           writable: opts?.writable,
         });
+        access = opened;
         openedSource = { source, name };
+        // A VHD has its own read-only views (VhdViews): none of the VHDX answers apply.
+        const vhdOnly = { map: null, batWords: null, log: null, check: null, editRefusal: null, inspection: false };
+        if (vhd) {
+          set({ ...vhdOnly, vhd, info: null, status: "ready", awaitingParent: false, progress: null });
+          return;
+        }
+        set({ vhd: null });
         set({ workingCopy: false, openedFromFile: source instanceof File });
         await refresh(eng);
         // Issue 9: the identity check runs before anything is shown; the chain dialog settles it.
@@ -191,6 +200,7 @@ export const useApp = create<AppState>()((set, get) => {
           progress: null,
           error: `Could not open ${name}: ${message(e)}`,
           info: null,
+          vhd: null,
           map: null,
           batWords: null,
           log: null,

@@ -52,6 +52,8 @@ export async function fsLayerChanges(
   count: number,
 ): Promise<(boolean | null)[]> {
   const st = filesState();
+  // A VHD's layers are not marked (its blocks are read through VhdImage, not the VHDX layers).
+  if (!("writer" in st.session)) return [];
   const img = st.session.image;
   if (img.diskType !== "differencing") return [];
   const page = await fsList(ctx, volume, path, sort, start, count);

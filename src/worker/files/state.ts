@@ -6,7 +6,8 @@
  */
 import type { BlockDevice, FileSystem, FsEntry, FsFinding } from "../../fs/types";
 import type { Session } from "../session";
-import { getSession } from "../state";
+import { getSession, getVhdSession } from "../state";
+import type { VhdSession } from "../vhdSession";
 import type { SortOrder } from "./order";
 import { discoverVolumes, mountOn, type DiskVolume } from "./volumes";
 
@@ -34,7 +35,7 @@ export interface Listing {
 }
 
 interface FilesState {
-  session: Session;
+  session: Session | VhdSession;
   generation: number;
   volumes: Promise<{ volumes: DiskVolume[]; findings: FsFinding[] }> | null;
   mounts: Map<number, Promise<FileSystem>>;
@@ -52,8 +53,8 @@ export function forgetFiles(): void {
   state = null;
 }
 
-export function filesState(): FilesState & { session: Session } {
-  const s = getSession();
+export function filesState(): FilesState {
+  const s = getSession() ?? getVhdSession();
   if (!s) throw new Error("No image is open");
   if (!state || state.session !== s || state.generation !== generation) {
     if (state?.listing) state.listing.dropped = true;
@@ -63,7 +64,8 @@ export function filesState(): FilesState & { session: Session } {
 }
 
 /** The open image's virtual disk as a block device; reads pass the writer's gate like the hex view's. */
-export function diskOf(s: Session): BlockDevice {
+export function diskOf(s: Session | VhdSession): BlockDevice {
+  if (!("writer" in s)) return { size: s.image.virtualSize, read: (o, l) => s.image.read(o, l) };
   return {
     get size() {
       return s.image.virtualSize;
@@ -77,7 +79,7 @@ export function diskOf(s: Session): BlockDevice {
 
 export async function volumesOf(st: FilesState): Promise<{ volumes: DiskVolume[]; findings: FsFinding[] }> {
   if (!st.volumes) {
-    st.volumes = discoverVolumes(diskOf(st.session), st.session.image.params.logicalSectorSize);
+    st.volumes = discoverVolumes(diskOf(st.session), sectorSizeOf(st.session));
     st.volumes.catch(() => {
       if (state === st) st.volumes = null;
     });
@@ -96,4 +98,9 @@ export async function fileSystemOf(st: FilesState, index: number): Promise<{ fs:
     m.catch(() => st.mounts.delete(index));
   }
   return { fs: await m, volume };
+}
+
+/** A VHD's sectors are 512 bytes; a VHDX says in its metadata. */
+function sectorSizeOf(s: Session | VhdSession): number {
+  return "writer" in s ? s.image.params.logicalSectorSize : 512;
 }
