@@ -178,7 +178,7 @@ test("Fill stages a pattern over the selection; Commit writes it, as qemu-img re
   await page.getByRole("button", { name: "Fill…" }).click();
   await page.getByLabel("Fill with").fill("de ad be ef");
   await page.getByLabel("Fill with").press("Enter");
-  await expect(page.getByText(`${length} bytes staged in 1 steps`)).toBeVisible();
+  await expect(page.getByText(`${length} bytes staged in 1 step`)).toBeVisible();
   // Undone and redone like a typed edit.
   await page.getByRole("button", { name: "Undo" }).click();
   await expect(page.getByText("0 bytes staged")).toBeVisible();

@@ -234,6 +234,8 @@ test("import into OPFS with progress, save back, save as and download keep every
     await w.write(new Uint8Array(100).fill(1));
     await w.close();
     const origHash = await h.opfsSha256("user/original.vhdx");
+    // The app records the original when it makes a working copy; Save back writes only over that file.
+    await engine.call("rememberOrigin", ["work/disk.vhdx", await orig.getFile()]);
     const cancelledSave = engine.saveBack(orig);
     cancelledSave.onProgress(() => cancelledSave.cancel());
     const saveCancelled = await cancelledSave.then(

@@ -83,10 +83,10 @@ export function SelectionTools(p: SelectionToolsProps) {
     p.onStage({ space: p.space, offset: p.range.start, data: r.data, kind: "paste" });
   };
 
-  if (!p.selected) return null;
+  // Always shown, so the grid below never moves when a selection starts or ends (a drag measures it).
   return (
     <div className="selection-tools" role="group" aria-label="Selection tools">
-      <button type="button" onClick={() => void saveSelection()} disabled={save.phase === "running"}>
+      <button type="button" onClick={() => void saveSelection()} disabled={!p.selected || save.phase === "running"}>
         Save selection…
       </button>
       {save.phase === "running" && (
@@ -107,8 +107,13 @@ export function SelectionTools(p: SelectionToolsProps) {
           {save.text}
         </span>
       )}
-      {!filling ? (
-        <button type="button" onClick={() => setFilling(true)} title="Stage a byte or a pattern over the selection">
+      {!filling || !p.selected ? (
+        <button
+          type="button"
+          onClick={() => setFilling(true)}
+          disabled={!p.selected}
+          title="Stage a byte or a pattern over the selection"
+        >
           Fill…
         </button>
       ) : (
@@ -139,6 +144,9 @@ export function SelectionTools(p: SelectionToolsProps) {
             </span>
           )}
         </form>
+      )}
+      {!p.selected && (
+        <span className="disabled-reason">Select bytes (drag, or Shift+click) to save or fill them.</span>
       )}
     </div>
   );
