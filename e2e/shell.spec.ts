@@ -105,7 +105,8 @@ test("switches between light and dark themes and remembers the choice", async ()
 });
 
 test("opens offline once loaded", async () => {
-  const context = await browser!.newContext();
+  // The other specs block service workers (playwright.config.ts); this one is about them.
+  const context = await browser!.newContext({ serviceWorkers: "allow" });
   const page = await context.newPage();
   await page.goto(ORIGIN);
   await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
@@ -136,6 +137,7 @@ test("ships a manifest Chromium reads without errors: installable, with icons an
   // A profile on disk: Chromium does not install apps from an incognito context, which new contexts are.
   const profile = mkdtempSync(join(tmpdir(), "vhdx-profile-"));
   const context = await chromium.launchPersistentContext(profile, {
+    serviceWorkers: "allow",
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
