@@ -239,8 +239,10 @@ test("a 14 MiB copy is formatted off the page's main thread and equals vhdx cat'
   const gaps = frames.slice(1).map((t, i) => t - frames[i]);
   console.log(`14 MiB copy as hex: ${frames.length} frames, longest gap ${Math.max(...gaps).toFixed(1)} ms`);
   expect(frames.length).toBeGreaterThan(8);
-  // Formatting 14 MiB on the page took ~0.2 s in one piece; no frame waits anywhere near that now.
-  expect(Math.max(...gaps)).toBeLessThan(150);
+  // Formatting 14 MiB on the page would be one long task: one gap nearly as long as the whole copy.
+  // Off the main thread the page keeps painting, however slow a loaded machine makes the copy.
+  const span = frames[frames.length - 1] - frames[0];
+  expect(Math.max(...gaps)).toBeLessThan(span / 4);
 
   await page.getByRole("button", { name: "Copy as Base64" }).click();
   expect((await copied(page, "14680064 bytes as Base64")) === want.toString("base64")).toBe(true);
