@@ -23,13 +23,14 @@ const qemuImage = (name: string, format = "vhdx") => {
   return p;
 };
 
-test("a VHD, a qcow2 and a raw GPT disk opened as VHDX say what they are, without escaped bytes", async ({ page }) => {
+// A VHD opens in its own views (vhdEditor.spec.ts); the formats the editor does not read say what they are.
+test("a VMDK, a qcow2 and a raw GPT disk opened as VHDX say what they are, without escaped bytes", async ({ page }) => {
   await gotoApp(page);
   const raw = join(dir, "gpt.img");
   execFileSync("truncate", ["-s", "8M", raw]);
   execFileSync("sgdisk", ["-n", "1:2048:0", raw], { stdio: "ignore" });
   for (const [file, want] of [
-    [qemuImage("old.vhd", "vpc"), "this is a VHD (Virtual PC) disk (dynamic), not a VHDX file — convert it with"],
+    [qemuImage("vm.vmdk", "vmdk"), "this is a VMware VMDK disk (sparse extent), not a VHDX file — convert it with"],
     [qemuImage("vm.qcow2", "qcow2"), "this is a QEMU qcow2 disk (version 3), not a VHDX file"],
     [raw, "this is a raw disk image with a GPT partition table (512-byte sectors), not a VHDX file"],
   ] as const) {
