@@ -68,7 +68,7 @@ function vhdFooter(b: Uint8Array, at: number): Recognized | null {
     kind: "vhd",
     what: `a VHD (Virtual PC) disk${type ? ` (${type})` : ""}`,
     advice:
-      "convert it with `qemu-img convert -f vpc -O vhdx <file>.vhd <file>.vhdx`, or Hyper-V's Edit Disk → Convert",
+      "convert it with `vhdx convert <file>.vhd <file>.vhdx` (the other commands — info, cat, check, ls, get — read it as it is)",
   };
 }
 

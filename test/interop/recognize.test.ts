@@ -50,7 +50,7 @@ describe.skipIf(skip)("files that are not VHDX, made by their own tools", () => 
 
   it("qemu-img -O vpc (dynamic and fixed), qcow2, vmdk, vdi", async () => {
     expect(await openMessage(qemu("vpc", "d.vhd"))).toMatch(
-      /^this is a VHD \(Virtual PC\) disk \(dynamic\), not a VHDX file — convert it with `qemu-img convert -f vpc -O vhdx/,
+      /^this is a VHD \(Virtual PC\) disk \(dynamic\), not a VHDX file — convert it with `vhdx convert /,
     );
     expect(await openMessage(qemu("vpc", "f.vhd", "-o", "subformat=fixed"))).toMatch(
       /^this is a VHD \(Virtual PC\) disk \(fixed\), not a VHDX file/,

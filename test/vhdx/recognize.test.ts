@@ -100,7 +100,7 @@ describe("the message", () => {
     put(h, 60, [0, 0, 0, 3]);
     const m = notVhdxMessage(h, none, SIZE);
     expect(m).toMatch(
-      /^this is a VHD \(Virtual PC\) disk \(dynamic\), not a VHDX file — convert it with `qemu-img convert/,
+      /^this is a VHD \(Virtual PC\) disk \(dynamic\), not a VHDX file — convert it with `vhdx convert/,
     );
     expect(notVhdxMessage(head(), none, SIZE)).toBe(
       'not a VHDX file: it starts with 8 zero bytes where a VHDX starts with "vhdxfile"',
