@@ -3,52 +3,17 @@
  * to VHDX, which opens in the editor; that image out again as a dynamic and a fixed VHD. Each
  * output is checked outside the browser by qemu-img compare against the VHD QEMU made.
  */
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromOpfs } from "./opfsFiles";
+import { stubPickers } from "./pickerStubs";
 
 let dir = "";
 test.beforeAll(() => (dir = mkdtempSync(join(tmpdir(), "vhdx-e2e-vhd-"))));
 test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Loads the app; a navigation the service worker starts meanwhile is waited out, not an error. */
-async function gotoApp(page: Page): Promise<void> {
-  try {
-    await page.goto("/");
-  } catch (e) {
-    if (!String(e).includes("interrupted by another navigation")) throw e;
-    await page.waitForLoadState("load");
-  }
-}
-
-async function stubPickers(page: Page, files: Record<string, string>): Promise<void> {
-  await gotoApp(page);
-  for (const [name, path] of Object.entries(files)) {
-    await page.evaluate(
-      async ({ name, b64 }) => {
-        const bin = atob(b64);
-        const bytes = new Uint8Array(bin.length);
-        for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-        const root = await navigator.storage.getDirectory();
-        const w = await (await root.getFileHandle(name, { create: true })).createWritable();
-        await w.write(bytes);
-        await w.close();
-      },
-      { name, b64: readFileSync(path).toString("base64") },
-    );
-  }
-  await page.evaluate(() => {
-    const win = window as unknown as Record<string, unknown> & { pickQueue: string[] };
-    win.pickQueue = [];
-    win.showOpenFilePicker = async () => {
-      const root = await navigator.storage.getDirectory();
-      return [await root.getFileHandle(win.pickQueue.shift()!)];
-    };
-  });
-}
 
 test("a dynamic VHD converts to VHDX, and the open image back to dynamic and fixed VHDs", async ({ page }) => {
   test.setTimeout(180_000);
