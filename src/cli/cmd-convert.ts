@@ -46,6 +46,12 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
   const probe = await NodeFileBackend.open(inPath);
   const inFormat = await detectFormat(probe);
   await probe.close();
+  if (a.flags.has("keep-chain") || a.flags.has("parent")) {
+    if (inFormat !== "vhd")
+      throw new UsageError("--keep-chain and --parent convert a differencing VHD; this input is not a VHD");
+    const { convertVhdChainCommand } = await import("./cmd-convertVhdChain");
+    return convertVhdChainCommand(a, io, inPath, outPath);
+  }
   let source: VirtualDisk;
   let chain: VhdxImage[] = [];
   let closeSource: () => Promise<void>;

@@ -31,6 +31,8 @@ export const CONVERT_FLAGS = {
   sync: "bool",
   help: "bool",
   subformat: "value",
+  "keep-chain": "bool",
+  parent: "value",
 } as const;
 
 export const MERGE_FLAGS = { help: "bool" } as const;

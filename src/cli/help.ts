@@ -116,6 +116,7 @@ FILE may be a pipe, a FIFO, /dev/stdin or a block device; an empty input is an e
 `,
   convert: `Usage: vhdx convert <input> <output> [--format raw|vhdx|vhd] [--type dynamic|fixed] [--block-size B] [--sync]
        vhdx convert <input> <output.vhd> [--subformat fixed|dynamic]
+       vhdx convert <child.vhd> <child.vhdx> --keep-chain | --parent <parent.vhdx>
 
 Converts a raw disk image to VHDX, a VHDX image (with its parent chain) to raw, or a VHDX
 image to a new compacted VHDX (free space and all-zero blocks dropped). The format follows
@@ -128,6 +129,11 @@ The output is written under a hidden temporary name and named only once whole.
 A VHD (v1) input (fixed, dynamic, or differencing with its parents, flattened) converts the same
 way. A .vhd output (or --format vhd) is a VHD, dynamic unless --subformat fixed; a VHD holds at
 most 2040 GiB, and a larger disk is refused before anything is written.
+A differencing VHD stays a differencing VHDX with --keep-chain: every link is converted (the
+base to a dynamic or --type fixed VHDX, each child to a differencing VHDX holding only its own
+sectors), the parents named as their VHDs with .vhdx in the output's folder; all or none of
+them are written. --parent P.vhdx converts the child alone over an existing VHDX, after checking
+that P reads byte for byte as the VHD's parent.
 `,
   merge: `Usage: vhdx merge <child>
 

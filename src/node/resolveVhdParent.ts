@@ -42,11 +42,14 @@ export function nodeVhdParentResolver(lock: boolean): VhdParentResolver {
   };
 }
 
-/** Opens a VHD read-only and, for a differencing disk, its parents; the chain is child first. */
+/**
+ * Opens a VHD read-only and, for a differencing disk, its parents; the chain is child first, and
+ * `locations` are the real paths of its links in the same order.
+ */
 export async function openVhdWithParents(
   path: string,
   opts: { force?: boolean; lock?: boolean; maxDepth?: number } = {},
-): Promise<{ image: VhdImage; chain: VhdImage[] }> {
+): Promise<{ image: VhdImage; chain: VhdImage[]; locations: string[] }> {
   const file = await NodeFileBackend.open(path, { readOnly: true, lock: opts.lock ? "shared" : undefined });
   let image: VhdImage;
   try {
@@ -56,12 +59,19 @@ export async function openVhdWithParents(
     throw e;
   }
   try {
-    const chain = await attachVhdParents(image, realpathSync(path), {
-      resolve: nodeVhdParentResolver(opts.lock ?? false),
+    const locations = [realpathSync(path)];
+    const resolveOne = nodeVhdParentResolver(opts.lock ?? false);
+    const chain = await attachVhdParents(image, locations[0], {
+      // Every file found becomes the next link (or the open fails): its location is the link's.
+      resolve: async (c, childLocation) => {
+        const found = await resolveOne(c, childLocation);
+        if (found) locations.push(found.location);
+        return found;
+      },
       force: opts.force,
       maxDepth: opts.maxDepth,
     });
-    return { image, chain };
+    return { image, chain, locations };
   } catch (e) {
     await image.close();
     throw e;

@@ -17,6 +17,13 @@ const BITMAP_CACHE = 256;
 /** A fixed disk has no blocks; its reads and extents go in pieces of this size. */
 const FIXED_PIECE = 2 * 1024 * 1024;
 
+/** A run of the virtual disk and where this file holds it (-1: not in this file). */
+export interface OwnRun {
+  start: number;
+  end: number;
+  at: number;
+}
+
 export class VhdImage implements VirtualDisk {
   readonly format = "vhd" as const;
   /** The parent of a differencing disk, once attached. */
@@ -82,10 +89,22 @@ export class VhdImage implements VirtualDisk {
    * runs that read as zeros (a dynamic disk's unallocated blocks and clear bits).
    */
   async *extents(offset: number, length: number): AsyncGenerator<DiskExtent> {
+    for await (const r of this.ownRuns(offset, length)) {
+      if (r.at >= 0) yield { start: r.start, end: r.end, data: { from: this.io, at: r.at } };
+      else yield* this.notHere(r.start, r.end);
+    }
+  }
+
+  /**
+   * The runs of [offset, offset + length) this file holds (`at`: their file offset) and the runs
+   * it does not (`at` = -1: a block not in the file, or sectors whose bitmap bit is clear), in
+   * order. Reads only BAT entries and sector bitmaps; a differencing disk's parent is not needed.
+   */
+  async *ownRuns(offset: number, length: number): AsyncGenerator<OwnRun> {
     checkRange(offset, length, this.virtualSize, "virtual disk");
     const end = offset + length;
     if (!this.dynamicHeader || !this.bat) {
-      if (length > 0) yield { start: offset, end, data: { from: this.io, at: offset } };
+      if (length > 0) yield { start: offset, end, at: offset };
       return;
     }
     const bs = this.dynamicHeader.blockSize;
@@ -96,7 +115,7 @@ export class VhdImage implements VirtualDisk {
       const stop = Math.min(end, blockStart + bs);
       const at = this.bat.blockOffset(block);
       if (at < 0) {
-        yield* this.notHere(pos, stop);
+        yield { start: pos, end: stop, at: -1 };
       } else {
         this.checkBlockInFile(block, at);
         const bitmap = await this.bitmap(block, at);
@@ -104,14 +123,13 @@ export class VhdImage implements VirtualDisk {
         let s = Math.floor((pos - blockStart) / 512);
         const lastSector = Math.ceil((stop - blockStart) / 512);
         while (s < lastSector) {
+          // The VHD sector bitmap is big-endian in its bits: sector 0 is the top bit of byte 0.
           const bit = (bitmap[s >>> 3] >>> (7 - (s & 7))) & 1;
           let t = s + 1;
           while (t < lastSector && ((bitmap[t >>> 3] >>> (7 - (t & 7))) & 1) === bit) t++;
           const runStart = Math.max(pos, blockStart + s * 512);
           const runEnd = Math.min(stop, blockStart + t * 512);
-          if (bit)
-            yield { start: runStart, end: runEnd, data: { from: this.io, at: dataAt + (runStart - blockStart) } };
-          else yield* this.notHere(runStart, runEnd);
+          yield { start: runStart, end: runEnd, at: bit ? dataAt + (runStart - blockStart) : -1 };
           s = t;
         }
       }

@@ -1,4 +1,6 @@
 /** libvhdi's reading of an image (vhdiinfo), an implementation independent of both QEMU and ours. */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
 import { requireTool } from "./tools";
 import { runOk } from "./run";
 
@@ -43,4 +45,28 @@ export function parseVhdiinfo(text: string): VhdiInfo {
 
 export function vhdiinfo(path: string): VhdiInfo {
   return parseVhdiinfo(runOk(requireTool("vhdiinfo"), [path]).stdout);
+}
+
+/**
+ * The virtual disk of `image` as libvhdi reads it through its parent chain (vhdimount, over FUSE):
+ * `links` is the chain's length (vhdimount numbers the disks from the base up, the image last).
+ */
+export async function vhdimountRead(image: string, links: number, mountPoint: string): Promise<Buffer> {
+  mkdirSync(mountPoint, { recursive: true });
+  // -v keeps vhdimount in the foreground; it serves until unmounted.
+  const m = spawn(requireTool("vhdimount"), ["-v", image, mountPoint], { stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  m.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  try {
+    const disk = `${mountPoint}/vhdi${links}`;
+    const deadline = Date.now() + 20_000;
+    while (spawnSync("test", ["-s", disk]).status !== 0) {
+      if (m.exitCode !== null || Date.now() > deadline) throw new Error(`vhdimount did not mount: ${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return readFileSync(disk);
+  } finally {
+    spawnSync(requireTool("fusermount"), ["-u", mountPoint]);
+    await new Promise((r) => (m.exitCode !== null ? r(null) : m.once("exit", r)));
+  }
 }
