@@ -10,15 +10,47 @@ export interface Io {
   outBytes(b: Uint8Array): Promise<void>;
 }
 
-/** Opens read-only with the log replayed in memory: viewing never writes. */
-export async function openForViewing(path: string): Promise<VhdxImage> {
+/** Opens the file at `path` read-only under a shared lock, then `open` on it; the file is closed if that fails. */
+export async function openShared<T>(path: string, open: (file: NodeFileBackend) => Promise<T>): Promise<T> {
   const file = await NodeFileBackend.open(path, { readOnly: true, lock: "shared" });
   try {
-    return await openImage(file, { readOnly: true });
+    return await open(file);
   } catch (e) {
     await file.close();
     throw e;
   }
+}
+
+/** Opens read-only with the log replayed in memory: viewing never writes. */
+export function openForViewing(path: string): Promise<VhdxImage> {
+  return openShared(path, (file) => openImage(file, { readOnly: true }));
+}
+
+/** `info`'s output: the JSON with --json, else the table's rows and a line per warning. */
+export function printInfo(
+  a: ParsedArgs,
+  io: Io,
+  info: { warnings: readonly { message: string }[] },
+  rows: () => string[][],
+): number {
+  if (a.flags.has("json")) {
+    io.out(toJson(info) + "\n");
+    return 0;
+  }
+  io.out(table(rows()) + "\n");
+  for (const w of info.warnings) io.out(`warning: ${w.message}\n`);
+  return 0;
+}
+
+/** `cat`'s --offset and --length, checked against the virtual disk's size. */
+export function catRange(a: ParsedArgs, virtualSize: number): { offset: number; length: number } {
+  const offset = a.flags.has("offset") ? parseSize(flagString(a, "offset")!, "--offset") : 0;
+  if (offset > virtualSize)
+    throw new UsageError(`--offset ${offset} is past the end of the virtual disk (${virtualSize} bytes)`);
+  const length = a.flags.has("length") ? parseSize(flagString(a, "length")!, "--length") : virtualSize - offset;
+  if (offset + length > virtualSize)
+    throw new UsageError(`--offset + --length runs past the end of the virtual disk (${virtualSize} bytes)`);
+  return { offset, length };
 }
 
 export async function infoCommand(a: ParsedArgs, io: Io): Promise<number> {
@@ -28,47 +60,45 @@ export async function infoCommand(a: ParsedArgs, io: Io): Promise<number> {
   const img = await openForViewing(path);
   try {
     const info = img.info();
-    if (a.flags.has("json")) {
-      io.out(toJson(info) + "\n");
-      return 0;
-    }
-    const cur = info.headers.find((h) => h.current)!;
-    const rows: string[][] = [
-      ["disk type", info.diskType],
-      ["virtual size", `${formatSize(info.virtualSize)} (${info.virtualSize} bytes)`],
-      ["block size", formatSize(info.blockSize)],
-      ["sector size", `${info.logicalSectorSize} logical, ${info.physicalSectorSize} physical`],
-      ["virtual disk id", info.virtualDiskId],
-      ["file size", `${formatSize(info.fileSize)} (${info.fileSize} bytes)`],
-      ["creator", info.creator || "(none)"],
-      ["current header", `${cur.index + 1} (sequence ${cur.sequenceNumber})`],
-      ["file write guid", cur.fileWriteGuid ?? ""],
-      ["data write guid", cur.dataWriteGuid ?? ""],
-      [
-        "log",
-        `${formatSize(info.log.length)} at ${hexOffset(info.log.offset)}${info.log.needsReplay ? " — needs replay (shown replayed, file untouched)" : ", empty"}`,
-      ],
-    ];
-    for (const r of info.regions)
-      rows.push([
-        `region ${r.name}`,
-        `${formatSize(r.length)} at ${hexOffset(r.fileOffset)}${r.required ? ", required" : ""}`,
-      ]);
-    const counts = (rec: Record<string, number>) =>
-      Object.entries(rec)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(", ");
-    rows.push([
-      "BAT entries",
-      `${info.bat.entries} (payload: ${counts(info.bat.payload)}; sector bitmap: ${counts(info.bat.sectorBitmap) || "none"})`,
-    ]);
-    if (info.parentLocator) for (const e of info.parentLocator.entries) rows.push([`parent ${e.key}`, e.value]);
-    io.out(table(rows) + "\n");
-    for (const w of info.warnings) io.out(`warning: ${w.message}\n`);
-    return 0;
+    return printInfo(a, io, info, () => infoRows(info));
   } finally {
     await img.close();
   }
+}
+
+function infoRows(info: ReturnType<VhdxImage["info"]>): string[][] {
+  const cur = info.headers.find((h) => h.current)!;
+  const rows: string[][] = [
+    ["disk type", info.diskType],
+    ["virtual size", `${formatSize(info.virtualSize)} (${info.virtualSize} bytes)`],
+    ["block size", formatSize(info.blockSize)],
+    ["sector size", `${info.logicalSectorSize} logical, ${info.physicalSectorSize} physical`],
+    ["virtual disk id", info.virtualDiskId],
+    ["file size", `${formatSize(info.fileSize)} (${info.fileSize} bytes)`],
+    ["creator", info.creator || "(none)"],
+    ["current header", `${cur.index + 1} (sequence ${cur.sequenceNumber})`],
+    ["file write guid", cur.fileWriteGuid ?? ""],
+    ["data write guid", cur.dataWriteGuid ?? ""],
+    [
+      "log",
+      `${formatSize(info.log.length)} at ${hexOffset(info.log.offset)}${info.log.needsReplay ? " — needs replay (shown replayed, file untouched)" : ", empty"}`,
+    ],
+  ];
+  for (const r of info.regions)
+    rows.push([
+      `region ${r.name}`,
+      `${formatSize(r.length)} at ${hexOffset(r.fileOffset)}${r.required ? ", required" : ""}`,
+    ]);
+  const counts = (rec: Record<string, number>) =>
+    Object.entries(rec)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ");
+  rows.push([
+    "BAT entries",
+    `${info.bat.entries} (payload: ${counts(info.bat.payload)}; sector bitmap: ${counts(info.bat.sectorBitmap) || "none"})`,
+  ]);
+  if (info.parentLocator) for (const e of info.parentLocator.entries) rows.push([`parent ${e.key}`, e.value]);
+  return rows;
 }
 
 /** Virtual-disk bytes to stdout, a block at a time. */
@@ -81,12 +111,7 @@ export async function catCommand(a: ParsedArgs, io: Io): Promise<number> {
   const { openWithParents } = await import("../node/resolveParent");
   const { image: img, chain } = await openWithParents(path, { lock: true });
   try {
-    const offset = a.flags.has("offset") ? parseSize(flagString(a, "offset")!, "--offset") : 0;
-    if (offset > img.virtualSize)
-      throw new UsageError(`--offset ${offset} is past the end of the virtual disk (${img.virtualSize} bytes)`);
-    const length = a.flags.has("length") ? parseSize(flagString(a, "length")!, "--length") : img.virtualSize - offset;
-    if (offset + length > img.virtualSize)
-      throw new UsageError(`--offset + --length runs past the end of the virtual disk (${img.virtualSize} bytes)`);
+    const { offset, length } = catRange(a, img.virtualSize);
     // Each piece is written out before the next is asked for, so the pieces may share buffers.
     for await (const piece of img.segments(offset, length, { reuse: true })) await io.outBytes(piece);
     return 0;

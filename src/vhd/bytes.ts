@@ -1,9 +1,8 @@
 /** Big-endian fields of the VHD format (every VHD structure is big-endian). */
+import { ascii } from "../vhdx/bytes";
 import { VhdxError } from "../vhdx/errors";
 
-export function view(b: Uint8Array): DataView {
-  return new DataView(b.buffer, b.byteOffset, b.byteLength);
-}
+export { view } from "../vhdx/bytes";
 
 /** A big-endian u64 as a number; 0xFFFF_FFFF_FFFF_FFFF (the format's "none") reads as -1. */
 export function readU64BE(dv: DataView, at: number, structure: string, fileOffset: number): number {
@@ -35,9 +34,7 @@ export function writeU64BE(dv: DataView, at: number, value: number): void {
 
 /** The four-character codes (creator application, host OS, platform codes) as text. */
 export function fourCC(b: Uint8Array, at: number): string {
-  let s = "";
-  for (let i = 0; i < 4; i++) s += String.fromCharCode(b[at + i]);
-  return s;
+  return ascii(b, at, 4);
 }
 
 export function writeFourCC(b: Uint8Array, at: number, s: string): void {
