@@ -1,14 +1,17 @@
 /**
  * A VHD (v1) opened in the editor: a dynamic disk made by qemu-img and written by qemu-io shows
  * its footer, dynamic header and BAT as `vhdx info --json` reports them, read-only with the way
- * to VHDX offered; the hex view shows qemu's bytes at an offset; a fixed VHD holding a FAT file
- * system (mkfs.fat, mcopy) browses in the Files tab.
+ * to VHDX offered; the hex grid shows qemu's bytes at an offset and refuses edits; a differencing
+ * VHD says which parent it needs, takes it from the picker and then reads through it as qemu-io
+ * reads the parent; a fixed VHD holding a FAT file system (mkfs.fat, mcopy) browses in Files.
  */
 import { expect, test, type Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildDynamicVhd, writeVhd } from "../test/helpers/buildVhd";
+import { openPicked, stubPickers, willPick } from "./pickerStubs";
 
 const MiB = 1024 * 1024;
 let dir = "";
@@ -70,12 +73,84 @@ test("a dynamic VHD: footer, header and BAT as `vhdx info` reports them; qemu's 
   await page.screenshot({ path: "e2e/screenshots/vhd-bat.png" });
 
   await page.getByRole("tab", { name: "Hex" }).click();
-  await page.getByLabel("Offset").fill(String(6 * MiB));
   const expected = execFileSync("qemu-io", ["-f", "vpc", "-r", "-c", `read -v ${6 * MiB} 16`, src]).toString();
   // qemu-io prints "00600000:  c3 c3 …" for the first 16 bytes.
-  const qemuBytes = expected.split("\n")[0].split(/\s+/).slice(1, 17).join(" ");
-  expect(qemuBytes).toBe(Array(16).fill("c3").join(" "));
-  await expect(page.getByLabel("Hex bytes")).toContainText(`000000600000  ${qemuBytes}`);
+  const qemuBytes = expected.split("\n")[0].split(/\s+/).slice(1, 17).join("");
+  expect(qemuBytes).toBe("c3".repeat(16));
+  await goTo(page, String(6 * MiB));
+  await expect(page.locator(".hex-row").nth(1)).toContainText("0060_0000");
+  await expect(page.locator(".hex-row").nth(1)).toContainText(qemuBytes);
+  // Read-only: a typed digit is refused with the reason.
+  await page.locator(".hex-grid").press("a");
+  await expect(page.getByRole("note", { name: "Why edits are refused" })).toContainText("read-only");
+  // Go to knows the VHD's structures; the raw file shows the footer's cookie there.
+  await page.getByRole("radio", { name: "Raw file" }).click();
+  await goTo(page, "footer");
+  await expect(page.locator(".hex-row").nth(1)).toContainText(hex(info.footer.offset).slice(2));
+  await expect(page.locator(".hex-row").nth(1)).toContainText("conectix");
+});
+
+async function goTo(page: Page, where: string): Promise<void> {
+  const goto = page.getByLabel("Go to offset");
+  await goto.fill(where);
+  await goto.press("Enter");
+}
+
+/** The first 16 bytes qemu-io reads at `offset` of a VHD, as one run of hex digits. */
+function qemuRead(path: string, offset: number): string {
+  const out = execFileSync("qemu-io", ["-f", "vpc", "-r", "-c", `read -v ${offset} 16`, path]).toString();
+  return out.split("\n")[0].split(/\s+/).slice(1, 17).join("");
+}
+
+test("a differencing VHD: the parent it needs, then attached, the hex view reads through the chain", async ({
+  page,
+}) => {
+  const base = join(dir, "base.vhd");
+  execFileSync("qemu-img", ["create", "-q", "-f", "vpc", "-o", "subformat=dynamic", base, "8M"]);
+  execFileSync("qemu-io", ["-f", "vpc", "-c", "write -P 0x5a 0 4M", base], { stdio: "ignore" });
+  const b = JSON.parse(execFileSync("node", ["bin/vhdx.cjs", "info", base, "--json"]).toString());
+  // QEMU makes no differencing VHD: the child is laid out by hand, its first 4 KiB its own.
+  const child = join(dir, "child.vhd");
+  writeVhd(
+    child,
+    buildDynamicVhd({
+      size: b.virtualSize,
+      uniqueId: "0badc0de-1111-2222-3333-444455556666",
+      parent: {
+        uniqueId: b.footer.uniqueId,
+        timeStamp: b.footer.timeStamp,
+        name: "base.vhd",
+        locators: [{ code: "W2ru", path: ".\\base.vhd" }],
+      },
+      blocks: [{ block: 0, present: (s) => s < 8, data: new Uint8Array(2 * MiB).fill(0xc3) }],
+    }),
+  );
+  await stubPickers(page, { "child.vhd": child, "base.vhd": base });
+  await openPicked(page, "child.vhd");
+  await expect(page.getByRole("tab", { name: "Footer" })).toBeVisible();
+  const need = page.getByRole("region", { name: "VHD parent" });
+  await expect(need).toContainText("base.vhd");
+  await expect(need).toContainText(b.footer.uniqueId);
+  await expect(need).toContainText("PARENT_NOT_FOUND");
+
+  await willPick(page, "base.vhd");
+  await need.getByRole("button", { name: "Attach parent…" }).click();
+  const attached = page.getByRole("status", { name: "VHD parent" });
+  await expect(attached).toContainText("Parent attached");
+  await expect(attached).toContainText(b.footer.uniqueId);
+
+  await page.getByRole("tab", { name: "Hex" }).click();
+  await goTo(page, "0");
+  await expect(page.locator(".hex-row").nth(1)).toContainText("0000_0000");
+  await expect(page.locator(".hex-row").nth(1)).toContainText("c3".repeat(16));
+  // Past the child's 4 KiB: the parent's bytes, as qemu-io reads the parent.
+  const parentBytes = qemuRead(base, 4096);
+  expect(parentBytes).toBe("5a".repeat(16));
+  await goTo(page, "0x1000");
+  await expect(page.locator(".hex-row").nth(1)).toContainText("0000_1000");
+  await expect(page.locator(".hex-row").nth(1)).toContainText(parentBytes);
+  await goTo(page, String(5 * MiB));
+  await expect(page.locator(".hex-row").nth(1)).toContainText(qemuRead(base, 5 * MiB));
 });
 
 test("a fixed VHD with a FAT partition browses in the Files tab", async ({ page }) => {

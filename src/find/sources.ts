@@ -70,8 +70,11 @@ export function virtualSource(disk: VirtualDisk, blockSize = 32 * 1024 * 1024): 
   };
 }
 
-/** The image's own file, every byte read. */
-export function fileSource(img: VhdxImage): SearchSource {
+/** The image's own file (a VHDX's or a VHD's), every byte read. */
+export function fileSource(img: {
+  fileSize: number;
+  readFile(offset: number, length: number): Promise<Uint8Array>;
+}): SearchSource {
   return {
     size: img.fileSize,
     window: 1024 * 1024 * 1024,

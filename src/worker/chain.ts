@@ -88,7 +88,7 @@ async function inDirectory(
 /** A parent found: as the engine reads it, and its handle when it has one (a file no job may write). */
 type Resolved = Awaited<ReturnType<ParentResolver>> & { handle?: FileSystemFileHandle };
 
-async function resolverFor(
+export async function resolverFor(
   source: ParentSource,
 ): Promise<(...a: Parameters<ParentResolver>) => Promise<Resolved | null>> {
   if (source.kind === "directory") {

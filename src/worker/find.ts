@@ -8,7 +8,7 @@ import { findFirst, type SearchSource } from "../find/scan";
 import { fileSource, virtualSource } from "../find/sources";
 import { VhdxError } from "../vhdx/errors";
 import type { CallContext } from "./protocol";
-import { current } from "./state";
+import { current, getVhdSession } from "./state";
 import type { Session } from "./session";
 
 export type FindSpace = "virtual" | "file";
@@ -42,7 +42,13 @@ export async function find(ctx: CallContext, req: FindRequest): Promise<FindMatc
   }
   const parsed = parseQuery(req.query);
   if (!parsed.ok) throw new VhdxError("INVALID_ARGUMENT", parsed.error, "find");
-  const src = spaceSource(current(), req.space);
+  // A VHD is read-only here: no writer, no gate.
+  const vhd = getVhdSession()?.image;
+  const src = vhd
+    ? req.space === "virtual"
+      ? virtualSource(vhd, Math.max(vhd.blockSize, 2 * 1024 * 1024))
+      : fileSource(vhd)
+    : spaceSource(current(), req.space);
   const at = await findFirst(src, parsed.pattern, req.from, req.backward ?? false, {
     signal: ctx.signal,
     onProgress: (done, total) => ctx.progress(total ? done / total : 1, done),

@@ -3,6 +3,7 @@ import type { FileMap, ImageInfo, MapWindow } from "../vhdx/info";
 import { transfer, type CallContext, type MethodTable, type Transfer } from "./protocol";
 import { current, exclusive, getSession, getVhdSession, setSession, setVhdSession } from "./state";
 import { closeVhdSession, openVhdSession, vhdBat, vhdInfo } from "./vhdSession";
+import { vhdAttachParents } from "./vhdChain";
 import { vhdInfo as vhdInfoOf, type VhdInfo } from "../vhd/info";
 import { commitPatch, patchCost, replay } from "./commit";
 import { check, log, repair, repairPlan } from "./inspect";
@@ -413,6 +414,7 @@ export const methods = {
   copyThroughput,
   vhdInfo,
   vhdBat,
+  vhdAttachParents: changes(vhdAttachParents),
   workingCopyPath: (_ctx: CallContext, name: string) => workingCopyPath(name),
   find,
   saveRange,

@@ -14,6 +14,7 @@ import { BlobBackend } from "./storage/blobBackend";
 import { ChunkCache } from "./storage/chunkCache";
 import { normalizeOpfsPath, opfsFile } from "./storage/opfs";
 import { CHUNK_CACHE_BUDGET } from "./session";
+import { closeVhdParents } from "./vhdChain";
 
 /** Why a VHD is open read-only, for the UI to say. */
 export const VHD_READ_ONLY_REASON =
@@ -55,6 +56,7 @@ export async function openVhdSession(source: OpenSource): Promise<VhdSession | n
 
 export async function closeVhdSession(s: VhdSession): Promise<void> {
   try {
+    await closeVhdParents(s.image);
     await s.backend.close();
   } finally {
     s.cache.clear();

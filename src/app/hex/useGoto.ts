@@ -1,7 +1,13 @@
 /** Go to for the hex view: the targets it knows (structures, partitions) and Ctrl+G to reach its field. */
 import { useEffect, useMemo, useState } from "react";
 import type { PartitionArea } from "../../fs/partitions/volumes";
-import { fileStructureTargets, parseGoto, partitionTargets, type GotoResult } from "../lib/gotoTarget";
+import {
+  fileStructureTargets,
+  parseGoto,
+  partitionTargets,
+  type GotoResult,
+  type NamedTarget,
+} from "../lib/gotoTarget";
 import type { ByteSpace, ImageInfo } from "../store/engineApi";
 import { engineClient } from "../store/engineConnection";
 
@@ -20,12 +26,28 @@ function partitionsOf(t: PartitionArea, sectorSize: number): { number: number; n
   return [];
 }
 
+/** What Go to needs of the open disk, VHDX or VHD: its sizes and the structures it can name. */
+export interface GotoDisk {
+  virtualSize: number;
+  fileSize: number;
+  logicalSectorSize: number;
+  blockSize: number;
+  /** Structures of the file ("bat", "header 1", "footer" …). */
+  structures: readonly NamedTarget[];
+}
+
 export function useGoto(info: ImageInfo | null, space: ByteSpace, cursor: number) {
+  const disk = useMemo(() => (info ? { ...info, structures: fileStructureTargets(info) } : null), [info]);
+  return useGotoIn(disk, space, cursor);
+}
+
+/** Go to over any open disk; the partitions come from the worker's decoded partition area. */
+export function useGotoIn(disk: GotoDisk | null, space: ByteSpace, cursor: number) {
   const [area, setArea] = useState<PartitionArea | null>(null);
   useEffect(() => {
     const client = engineClient();
     setArea(null);
-    if (!info || !client) return;
+    if (!disk || !client) return;
     let live = true;
     client.partitionArea().then(
       (t) => live && setArea(t),
@@ -34,14 +56,12 @@ export function useGoto(info: ImageInfo | null, space: ByteSpace, cursor: number
     return () => {
       live = false;
     };
-  }, [info]);
+  }, [disk]);
 
   const targets = useMemo(
     () =>
-      info
-        ? [...fileStructureTargets(info), ...(area ? partitionTargets(partitionsOf(area, info.logicalSectorSize)) : [])]
-        : [],
-    [info, area],
+      disk ? [...disk.structures, ...(area ? partitionTargets(partitionsOf(area, disk.logicalSectorSize)) : [])] : [],
+    [disk, area],
   );
 
   // Ctrl+G (Cmd+G) puts the caret in the Go to field, its text selected.
@@ -60,13 +80,13 @@ export function useGoto(info: ImageInfo | null, space: ByteSpace, cursor: number
   }, []);
 
   return (text: string): GotoResult =>
-    info
+    disk
       ? parseGoto(text, {
           space,
           cursor,
-          sizes: { virtual: info.virtualSize, file: info.fileSize },
-          sectorSizes: { virtual: info.logicalSectorSize, file: 4096 },
-          blockSize: info.blockSize,
+          sizes: { virtual: disk.virtualSize, file: disk.fileSize },
+          sectorSizes: { virtual: disk.logicalSectorSize, file: 4096 },
+          blockSize: disk.blockSize,
           targets,
         })
       : { ok: false, error: "No image is open" };

@@ -323,7 +323,7 @@ export const useApp = create<AppState>()((set, get) => {
 
     async read(space, offset, length) {
       const eng = getEngine();
-      if (!eng || !get().info) return new Uint8Array(0);
+      if (!eng || (!get().info && !get().vhd)) return new Uint8Array(0);
       return eng.read(space, offset, length);
     },
 
@@ -334,7 +334,9 @@ export const useApp = create<AppState>()((set, get) => {
     },
 
     stageEdit(w) {
-      const refusal = stageRefusal(get().info, w.space, w.offset, w.data.length);
+      const refusal = get().vhd
+        ? "A VHD (v1) disk is read-only here; convert it to VHDX to edit it"
+        : stageRefusal(get().info, w.space, w.offset, w.data.length);
       if (refusal) {
         set({ stageRefusal: refusal });
         return refusal;

@@ -12,6 +12,7 @@ import { formatSize, hex } from "../lib/format";
 import { useJob } from "../toolbox/jobStore";
 import { FilesView } from "../files/FilesView";
 import { VhdHexView } from "./VhdHexView";
+import { VhdParentPanel } from "./VhdParentPanel";
 
 const VHD_TABS = ["Footer", "Dynamic header", "BAT", "Parent locators", "Hex", "Files"] as const;
 type VhdTab = (typeof VHD_TABS)[number];
@@ -194,14 +195,16 @@ function LocatorsView({ info }: { info: VhdInfo }) {
 
 export function VhdViews({ info, themeKey }: { info: VhdInfo; themeKey: string }) {
   const [tab, setTab] = useState<VhdTab>("Footer");
+  // Bumped when parents are attached: the hex and Files views read the chain from then on.
+  const [chainKey, setChainKey] = useState(0);
   const show = useJob((s) => s.show);
   const views: Record<VhdTab, () => ReactNode> = {
     Footer: () => <FooterView info={info} />,
     "Dynamic header": () => <HeaderView info={info} />,
     BAT: () => <VhdBatView info={info} themeKey={themeKey} />,
     "Parent locators": () => <LocatorsView info={info} />,
-    Hex: () => <VhdHexView info={info} />,
-    Files: () => <FilesView />,
+    Hex: () => <VhdHexView info={info} chainKey={chainKey} />,
+    Files: () => <FilesView key={chainKey} />,
   };
   return (
     <>
@@ -217,6 +220,7 @@ export function VhdViews({ info, themeKey }: { info: VhdInfo; themeKey: string }
           </div>
         ))}
       </div>
+      {info.diskType === "differencing" && <VhdParentPanel info={info} onAttached={() => setChainKey((k) => k + 1)} />}
       <div role="tablist" aria-label="VHD views" className="tabs">
         {VHD_TABS.map((t) => (
           <button key={t} type="button" role="tab" aria-selected={t === tab} onClick={() => setTab(t)}>
