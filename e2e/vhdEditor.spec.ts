@@ -125,13 +125,20 @@ test("a differencing VHD: the parent it needs, then attached, the hex view reads
       blocks: [{ block: 0, present: (s) => s < 8, data: new Uint8Array(2 * MiB).fill(0xc3) }],
     }),
   );
-  await stubPickers(page, { "child.vhd": child, "base.vhd": base });
+  // Another disk of the same size: not the parent the child names.
+  const other = join(dir, "other.vhd");
+  execFileSync("qemu-img", ["create", "-q", "-f", "vpc", "-o", "subformat=dynamic", other, "8M"]);
+  await stubPickers(page, { "child.vhd": child, "base.vhd": base, "other.vhd": other });
   await openPicked(page, "child.vhd");
   await expect(page.getByRole("tab", { name: "Footer" })).toBeVisible();
   const need = page.getByRole("region", { name: "VHD parent" });
   await expect(need).toContainText("base.vhd");
   await expect(need).toContainText(b.footer.uniqueId);
   await expect(need).toContainText("PARENT_NOT_FOUND");
+
+  await willPick(page, "other.vhd");
+  await need.getByRole("button", { name: "Attach parent…" }).click();
+  await expect(need.getByRole("alert")).toContainText(`the child names ${b.footer.uniqueId}`);
 
   await willPick(page, "base.vhd");
   await need.getByRole("button", { name: "Attach parent…" }).click();
@@ -149,6 +156,15 @@ test("a differencing VHD: the parent it needs, then attached, the hex view reads
   await goTo(page, "0x1000");
   await expect(page.locator(".hex-row").nth(1)).toContainText("0000_1000");
   await expect(page.locator(".hex-row").nth(1)).toContainText(parentBytes);
+  // Find reads through the chain too: the first 5a 5a is the parent's, just past the child's 4 KiB.
+  await goTo(page, "0");
+  await page.locator(".hex-grid").focus();
+  await page.keyboard.press("Control+F");
+  const find = page.getByRole("textbox", { name: "Find" });
+  await find.fill("5a 5a");
+  await find.press("Enter");
+  await expect(page.getByRole("search", { name: "Find" }).getByRole("status")).toContainText("Found 2 bytes at");
+  await expect(page.getByTestId("selection-status")).toContainText("(4096–4097)");
   await goTo(page, String(5 * MiB));
   await expect(page.locator(".hex-row").nth(1)).toContainText(qemuRead(base, 5 * MiB));
 });
