@@ -58,22 +58,23 @@ const LAYERS: Layer[] = [
 ];
 
 /** The chain's virtual disk as the layers define it: each sector from the topmost layer holding it. */
-function expectedDisk(layers: readonly Layer[]): Buffer {
+function expectedDisk(layers: readonly Layer[], bs = BS): Buffer {
   const disk = Buffer.alloc(SIZE);
   for (const l of layers)
     for (const b of l.blocks)
-      for (let s = 0; s < BS / 512; s++)
-        if (b.present(s)) disk.set(b.data.subarray(s * 512, s * 512 + 512), b.block * BS + s * 512);
+      for (let s = 0; s < bs / 512; s++)
+        if (b.present(s)) disk.set(b.data.subarray(s * 512, s * 512 + 512), b.block * bs + s * 512);
   return disk;
 }
 
-function writeChain(dir: string): string {
+function writeChain(dir: string, layers = LAYERS, blockSize = BS): string {
   mkdirSync(dir, { recursive: true });
-  LAYERS.forEach((l, i) =>
+  layers.forEach((l, i) =>
     writeVhd(
       `${dir}/${l.name}.vhd`,
       buildDynamicVhd({
         size: SIZE,
+        blockSize,
         uniqueId: ID(i + 1),
         blocks: l.blocks,
         parent:
@@ -82,13 +83,13 @@ function writeChain(dir: string): string {
             : {
                 uniqueId: ID(i),
                 timeStamp: 0,
-                name: `${LAYERS[i - 1].name}.vhd`,
-                locators: [{ code: "W2ru", path: `.\\${LAYERS[i - 1].name}.vhd` }],
+                name: `${layers[i - 1].name}.vhd`,
+                locators: [{ code: "W2ru", path: `.\\${layers[i - 1].name}.vhd` }],
               },
       }),
     ),
   );
-  return `${dir}/top.vhd`;
+  return `${dir}/${layers[layers.length - 1].name}.vhd`;
 }
 
 const BAT_REGION = "2dc27766-f623-4200-9d64-115e9bfd4a08";
@@ -138,12 +139,12 @@ function ownRanges(path: string): [number, number][] {
   return out;
 }
 
-function heldRanges(l: Layer): [number, number][] {
+function heldRanges(l: Layer, bs = BS): [number, number][] {
   const out: [number, number][] = [];
   for (const b of l.blocks)
-    for (let s = 0; s < BS / 512; s++) {
+    for (let s = 0; s < bs / 512; s++) {
       if (!b.present(s)) continue;
-      const at = b.block * BS + s * 512;
+      const at = b.block * bs + s * 512;
       const last = out[out.length - 1];
       if (last && last[1] === at) last[1] = at + 512;
       else out.push([at, at + 512]);
@@ -225,6 +226,40 @@ describe.skipIf(missingTools("qemu-img", "vhdiinfo", "vhdimount", "fusermount"))
       expect(refused.status).toBe(1);
       expect(refused.stderr).toMatch(/differs from the VHD parent at virtual offset 0x30_0005/);
       expect(existsSync(tmp.path("p/top2.vhdx"))).toBe(false);
+    });
+
+    it("VHD blocks of 512 KiB and runs of single sectors: sector-exact in 2 MiB VHDX blocks", async () => {
+      const KB512 = 512 * 1024;
+      const layers: Layer[] = [
+        {
+          name: "small-base",
+          blocks: Array.from({ length: SIZE / KB512 }, (_, b) => ({
+            block: b,
+            present: () => true,
+            data: patternBytes(40 + b, KB512),
+          })),
+        },
+        {
+          name: "small-child",
+          blocks: [
+            // Sectors 5–36 of VHD block 1: a run that starts and ends inside 4 KiB.
+            { block: 1, present: (s) => s >= 5 && s < 37, data: patternBytes(50, KB512) },
+            // One whole VHD block of the four in VHDX block 1: partial there.
+            { block: 6, present: () => true, data: patternBytes(51, KB512) },
+            // All four VHD blocks of VHDX block 2: fully present.
+            ...[8, 9, 10, 11].map((b) => ({ block: b, present: () => true, data: patternBytes(52 + b, KB512) })),
+          ],
+        },
+      ];
+      const top = writeChain(tmp.path("small"), layers, KB512);
+      const out = tmp.path("small/out.vhdx");
+      const r = vhdx(["convert", top, out, "--keep-chain"]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(ownRanges(out)).toEqual(heldRanges(layers[1], KB512));
+      const want = expectedDisk(layers, KB512);
+      expect((await vhdimountRead(out, 2, tmp.path("m5"))).equals(want)).toBe(true);
+      const c = vhdx(["check", out]);
+      expect(c.status, c.stdout + c.stderr).toBe(0);
     });
   },
 );
