@@ -261,5 +261,28 @@ describe.skipIf(missingTools("qemu-img", "vhdiinfo", "vhdimount", "fusermount"))
       const c = vhdx(["check", out]);
       expect(c.status, c.stdout + c.stderr).toBe(0);
     });
+
+    it("refuses what it cannot keep as a chain, before writing anything", () => {
+      const top = writeChain(tmp.path("u"));
+      const base = tmp.path("u/base.vhd");
+      const cases: [string[], RegExp][] = [
+        [[base, tmp.path("u/b.vhdx"), "--keep-chain"], /is a dynamic VHD, not a differencing one/],
+        [[top, tmp.path("u/t.vhd"), "--keep-chain"], /name the output \.vhdx/],
+        [[top, tmp.path("u/t.vhdx"), "--keep-chain", "--parent", base], /exclude each other/],
+        [[top, tmp.path("u/t.vhdx"), "--parent", base, "--type", "fixed"], /--type applies to the base/],
+      ];
+      for (const [args, message] of cases) {
+        const r = vhdx(["convert", ...args]);
+        expect(r.status, args.join(" ")).toBe(2);
+        expect(r.stderr).toMatch(message);
+      }
+      // A VHDX parent of another size: refused naming both sizes.
+      const small = tmp.path("u/small.vhdx");
+      expect(vhdx(["create", small, "--size", "4M"]).status).toBe(0);
+      const r = vhdx(["convert", top, tmp.path("u/t.vhdx"), "--parent", small]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/virtual size of 4194304 bytes; the VHD parent has 6291456/);
+      expect(readdirSync(tmp.path("u")).sort()).toEqual(["base.vhd", "mid.vhd", "small.vhdx", "top.vhd"]);
+    });
   },
 );
