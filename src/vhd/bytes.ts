@@ -1,6 +1,5 @@
 /** Big-endian fields of the VHD format (every VHD structure is big-endian). */
-import { ascii } from "../vhdx/bytes";
-import { VhdxError } from "../vhdx/errors";
+import { ascii, u64Of } from "../vhdx/bytes";
 
 export { view } from "../vhdx/bytes";
 
@@ -9,15 +8,7 @@ export function readU64BE(dv: DataView, at: number, structure: string, fileOffse
   const hi = dv.getUint32(at, false);
   const lo = dv.getUint32(at + 4, false);
   if (hi === 0xffffffff && lo === 0xffffffff) return -1;
-  if (hi >= 0x200000) {
-    throw new VhdxError(
-      "OUT_OF_RANGE",
-      `64-bit value 0x${hi.toString(16)}${lo.toString(16).padStart(8, "0")} is too large (limit 2^53)`,
-      structure,
-      fileOffset + at,
-    );
-  }
-  return hi * 0x100000000 + lo;
+  return u64Of(hi, lo, structure, fileOffset + at);
 }
 
 /** Writes a big-endian u64; -1 writes 0xFFFF_FFFF_FFFF_FFFF. */

@@ -15,14 +15,17 @@ export function view(b: Uint8Array): DataView {
  * they are rejected with an error naming the structure and file offset.
  */
 export function readU64(dv: DataView, at: number, structure: string, fileOffset: number): number {
-  const lo = dv.getUint32(at, true);
-  const hi = dv.getUint32(at + 4, true);
+  return u64Of(dv.getUint32(at + 4, true), dv.getUint32(at, true), structure, fileOffset + at);
+}
+
+/** A u64 from its two 32-bit halves (either byte order's), refused at 2^53 and above. */
+export function u64Of(hi: number, lo: number, structure: string, fileOffset: number): number {
   if (hi >= 0x200000) {
     throw new VhdxError(
       "OUT_OF_RANGE",
       `64-bit value 0x${hi.toString(16)}${lo.toString(16).padStart(8, "0")} is too large (limit 2^53)`,
       structure,
-      fileOffset + at,
+      fileOffset,
     );
   }
   return hi * 0x100000000 + lo;
