@@ -13,13 +13,18 @@ import {
   SECTOR_BITMAP_BLOCK_SIZE,
   SB_BLOCK_PRESENT,
 } from "../vhdx/bat";
-import { MiB } from "../vhdx/bytes";
+import { isAllZero, MiB } from "../vhdx/bytes";
 import { PIECE, writeBat, type StreamOptions } from "../vhdx/convert";
 import { createImage, writeHeaderSection, type ParentInfo } from "../vhdx/create";
 import { VhdxError } from "../vhdx/errors";
 import type { RandomAccess } from "../vhdx/io";
 import { writeNonZeroRuns } from "../vhdx/sparse";
 import type { VhdImage } from "./image";
+
+/** Zero runs are left as holes in pieces of this size. */
+const GRANULE = 4096;
+/** Up to this many held runs in a window, each is written on its own (its zero pieces left as holes). */
+const FEW_RUNS = 8;
 
 export interface VhdLinkOptions extends StreamOptions {
   /** The VHDX parent the new child names (its DataWriteGuid becomes parent_linkage). */
@@ -123,18 +128,13 @@ export async function convertVhdLinkToVhdx(
       chunkBitmap ??= new Uint8Array(SECTOR_BITMAP_BLOCK_SIZE);
     }
     for (const r of runs) {
-      // The file was extended with zeros: zero runs are left as holes, and read as zeros.
-      for (let p = r.start; p < r.end; p += PIECE) {
-        const n = Math.min(PIECE, r.end - p);
-        await writeNonZeroRuns(out, blockAt + (p - start), await child.readFile(r.at + (p - r.start), n));
-      }
-      if (!full) {
-        // §2.4: bit n of the chunk's bitmap is sector n of the chunk, least significant bit first.
-        const first = (block % g.chunkRatio) * sectorsPerBlock + (r.start - start) / 512;
-        const last = first + (r.end - r.start) / 512;
-        for (let s = first; s < last; s++) chunkBitmap![s >>> 3] |= 1 << (s & 7);
-      }
+      if (full) break;
+      // §2.4: bit n of the chunk's bitmap is sector n of the chunk, least significant bit first.
+      const first = (block % g.chunkRatio) * sectorsPerBlock + (r.start - start) / 512;
+      const last = first + (r.end - r.start) / 512;
+      for (let s = first; s < last; s++) chunkBitmap![s >>> 3] |= 1 << (s & 7);
     }
+    await copyRuns(child, out, runs, start, end, blockAt);
   }
   await flushChunk();
   if ((await out.size()) < fileEnd) await out.truncate(fileEnd);
@@ -149,4 +149,45 @@ export async function convertVhdLinkToVhdx(
     sectorBitmapBlocks: sbBlocks,
     totalBlocks: g.dataBlocksCount,
   };
+}
+
+/**
+ * The held runs of one block into the block's place in `out`, a window of at most PIECE bytes at
+ * a time: the runs are read into a zeroed window; a window of a few runs goes out without its zero
+ * 4 KiB pieces (holes), one of many runs as one write from its first to its last non-zero 4 KiB
+ * (not a write per run; the sectors between them are not present and read from the parent).
+ */
+async function copyRuns(
+  child: VhdImage,
+  out: RandomAccess,
+  runs: readonly { start: number; end: number; at: number }[],
+  start: number,
+  end: number,
+  blockAt: number,
+): Promise<void> {
+  let i = 0;
+  for (let w = start; w < end && i < runs.length; w += PIECE) {
+    const wEnd = Math.min(end, w + PIECE);
+    if (runs[i].start >= wEnd) continue;
+    const window = new Uint8Array(wEnd - w);
+    let pieces = 0;
+    for (let j = i; j < runs.length && runs[j].start < wEnd; j++) {
+      const a = Math.max(w, runs[j].start);
+      const b = Math.min(wEnd, runs[j].end);
+      if (a < b) window.set(await child.readFile(runs[j].at + (a - runs[j].start), b - a), a - w);
+      pieces++;
+    }
+    while (i < runs.length && runs[i].end <= wEnd) i++;
+    // A few runs: every zero 4 KiB stays a hole. Many: one write, the gaps written as zeros.
+    if (pieces <= FEW_RUNS) {
+      await writeNonZeroRuns(out, blockAt + (w - start), window);
+      continue;
+    }
+    let lo = 0;
+    while (lo < window.length && isAllZero(window.subarray(lo, lo + GRANULE))) lo += GRANULE;
+    if (lo >= window.length) continue;
+    let hi = Math.ceil(window.length / GRANULE) * GRANULE;
+    while (hi - GRANULE > lo && isAllZero(window.subarray(hi - GRANULE, hi))) hi -= GRANULE;
+    await out.write(blockAt + (w - start) + lo, window.subarray(lo, Math.min(hi, window.length)));
+  }
 }
