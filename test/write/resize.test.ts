@@ -7,11 +7,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { MiB } from "../../src/vhdx/bytes";
-import { createImage, parentInfoOf } from "../../src/vhdx/create";
+import { createImage } from "../../src/vhdx/create";
 import { openImage, VhdxImage } from "../../src/vhdx/image";
 import { MemoryBackend } from "../../src/vhdx/io";
 import { planResize, resizeImage } from "../../src/vhdx/resize";
 import { VhdxWriter } from "../../src/vhdx/write";
+import { memoryChild } from "../helpers/child";
 import { pattern } from "./helpers";
 import { forEachCrash, RecordingBackend } from "./recording";
 
@@ -30,15 +31,7 @@ async function image(type: "dynamic" | "fixed", size: number, data: Uint8Array):
 async function emptyChild(seed: number): Promise<{ parent: VhdxImage; mem: MemoryBackend; child: VhdxImage }> {
   const parentBytes = await image("dynamic", 4 * MiB, pattern(seed, 4 * MiB));
   const parent = await openImage(new MemoryBackend(parentBytes), { readOnly: true });
-  const mem = new MemoryBackend();
-  await createImage(mem, {
-    type: "differencing",
-    blockSize: MiB,
-    parent: parentInfoOf(parent, { relativePath: "p.vhdx" }),
-  });
-  const child = await openImage(mem, { readOnly: false });
-  child.parent = parent;
-  return { parent, mem, child };
+  return { parent, ...(await memoryChild(parent)) };
 }
 
 async function resized(bytes: Uint8Array, size: number, force = false): Promise<VhdxImage> {
