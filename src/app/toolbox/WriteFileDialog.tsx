@@ -5,7 +5,7 @@
  */
 import { useEffect, useState, type DragEvent } from "react";
 import { PatchCostRows, StorageCostRows } from "../components/CostRows";
-import { Dialog } from "../components/Dialog";
+import { Dialog, DoneActions } from "../components/Dialog";
 import { formatCount, formatSize, hex, plural } from "../lib/format";
 import { toPatch } from "../lib/editStage";
 import { parseOffset } from "../lib/offset";
@@ -183,29 +183,13 @@ export function WriteFileDialog() {
             <div className="dialog-actions full">
               {why && run.phase === "idle" && <span className="muted spacer">To write, {why}.</span>}
               {run.phase === "done" ? (
-                <>
-                  <button
-                    type="button"
-                    onClick={() => {
-                      hide();
-                      goTo("virtual", run.offset, run.result.bytes);
-                    }}
-                  >
-                    Show in hex
-                  </button>
-                  <button
-                    type="button"
-                    onClick={() => {
-                      hide();
-                      setTab("BAT");
-                    }}
-                  >
-                    Show BAT
-                  </button>
-                  <button type="button" className="primary" onClick={hide} autoFocus>
-                    Close
-                  </button>
-                </>
+                <DoneActions
+                  close={hide}
+                  places={[
+                    ["Show in hex", () => goTo("virtual", run.offset, run.result.bytes)],
+                    ["Show BAT", () => setTab("BAT")],
+                  ]}
+                />
               ) : (
                 <>
                   <button type="button" onClick={hide}>
