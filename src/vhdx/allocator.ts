@@ -17,8 +17,8 @@ export interface Allocation {
  * Retained blocks (UNMAPPED or UNDEFINED entries keeping their old contents, §2.5.1.1) own their
  * space. With `reclaimFirst` (a fixed image, whose file already holds its disk), a block that finds
  * no gap takes a retained block's space before the file grows, the block's own first; the caller
- * clears that entry's FileOffsetMB in the same log entry that points the new block there (§2.5.1:
- * non-zero offsets stay unique).
+ * commits that entry's FileOffsetMB cleared before writing there, then calls `adopt` (§2.5.1:
+ * non-zero offsets stay unique; §2.5.1.1: a retained offset points at the old contents).
  */
 export class Allocator {
   private gaps: Gap[] | null = null;
@@ -88,6 +88,15 @@ export class Allocator {
         gaps.splice(i, 1);
       }
     }
+  }
+
+  /**
+   * A reclaimed range whose entry let it go (its FileOffsetMB cleared in the file): a plain
+   * allocation from now on, a free gap again if its commit fails.
+   */
+  adopt(start: number): void {
+    const p = this.pending.find((r) => r.start === start);
+    if (p) delete p.reclaimed;
   }
 
   /** The allocation is now registered in the registry (its commit succeeded). */

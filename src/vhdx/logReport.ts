@@ -2,6 +2,7 @@ import { isZeroGuid } from "./guid";
 import type { VhdxImage } from "./image";
 import { HeaderUpdater, LogScan, OverlayBackend, previewOfOverlay, replayLog, scanLog } from "./log";
 import { ZERO_GUID } from "./guid";
+import type { RandomAccess } from "./io";
 import { decodeReplayChanges, described, type DescribedChange, type ReplayChanges } from "./replayChanges";
 
 /** One log entry as the CLI and the editor show it. */
@@ -80,14 +81,6 @@ export async function logReport(img: VhdxImage, opts: { previewBytes?: number } 
   const where = (offset: number | null): string | null =>
     offset === null ? null : (img.registry.find(offset)?.name ?? "unallocated space");
   const shown = opts.previewBytes ?? 4096;
-  // A read-only open of a dirty image already replayed the log into memory: list that, not a second replay.
-  let overlay: OverlayBackend;
-  if (img.logNeedsReplay && img.io instanceof OverlayBackend) overlay = img.io;
-  else {
-    overlay = await OverlayBackend.over(img.file);
-    if (scan.active) await replayLog(overlay, scan);
-  }
-  const preview = await previewOfOverlay(overlay, shown);
   const layout = {
     batOffset: img.batRegion.fileOffset,
     batLength: img.batRegion.length,
@@ -99,10 +92,25 @@ export async function logReport(img: VhdxImage, opts: { previewBytes?: number } 
     hasParent: img.params.fileParameters.hasParent,
     structureAt: (o: number) => where(o) ?? "unallocated space",
   };
-  const changes = await decodeReplayChanges(img.file, overlay, overlay.changedRanges(), layout);
+  // No active sequence: a replay writes no sector, so there is nothing to preview or decode.
+  let preview: Awaited<ReturnType<typeof previewOfOverlay>> = [];
+  let changes: ReplayChanges = { changes: [], batChangesNotListed: 0 };
+  let replayed: RandomAccess = img.file;
+  if (scan.active) {
+    // A read-only open of a dirty image already replayed the log into memory: list that, not a second replay.
+    let overlay: OverlayBackend;
+    if (img.logNeedsReplay && img.io instanceof OverlayBackend) overlay = img.io;
+    else {
+      overlay = await OverlayBackend.over(img.file);
+      await replayLog(overlay, scan);
+    }
+    preview = await previewOfOverlay(overlay, shown);
+    changes = await decodeReplayChanges(img.file, overlay, overlay.changedRanges(), layout);
+    replayed = overlay;
+  }
   // replayLogInPlace updates the headers when there is a sequence to replay or a LogGuid to clear.
   if (!isZeroGuid(header.logGuid) && (scan.active || scan.warning))
-    changes.changes.unshift(...(await headerChanges(img, overlay, layout)));
+    changes.changes.unshift(...(await headerChanges(img, replayed, layout)));
   return {
     logGuid: header.logGuid,
     logOffset: header.logOffset,
@@ -167,7 +175,7 @@ export async function logReport(img: VhdxImage, opts: { previewBytes?: number } 
  */
 async function headerChanges(
   img: VhdxImage,
-  replayed: OverlayBackend,
+  replayed: RandomAccess,
   layout: Parameters<typeof decodeReplayChanges>[3],
 ): Promise<DescribedChange[]> {
   const over = await OverlayBackend.over(replayed);

@@ -188,7 +188,7 @@ export class VhdxWriter {
       return;
     }
     // New space: a fresh block, or the copy of a present block.
-    const space = this.claim(update, img.blockSize, entry);
+    const space = await this.claim(img.blockSize, entry);
     allocated.push({ start: space.start, length: img.blockSize });
     staged.lastFileOffset = Math.max(staged.lastFileOffset, space.start + img.blockSize);
     staged.needFlush = true;
@@ -326,17 +326,30 @@ export class VhdxWriter {
   }
 
   /**
-   * Space for a new block (for BAT entry `forEntry`). A retained block taken over loses its
-   * FileOffsetMB in the same log entry that points the new block there (§2.5.1: non-zero offsets
-   * unique), unless this commit already moves that entry elsewhere.
+   * Space for a new block (for BAT entry `forEntry`). A retained block taken over is let go first
+   * (letGoRetained), before a byte of the new block is written there.
    */
-  private claim(update: BatUpdate, length: number, forEntry?: number): Allocation {
+  private async claim(length: number, forEntry?: number): Promise<Allocation> {
     const space = this.allocator.allocate(length, forEntry);
-    if (space.reclaimed !== undefined) {
-      const was = update.entry(space.reclaimed);
-      if (was.fileOffset === space.start) update.setEntry(space.reclaimed, was.state, 0);
-    }
+    if (space.reclaimed !== undefined) await this.letGoRetained(space.reclaimed, space.start);
     return space;
+  }
+
+  /**
+   * §2.5.1.1: a non-zero FileOffsetMB of an UNMAPPED or UNDEFINED entry MUST point at the block's
+   * contents from before the transition (or zeros in their place). So the entry's FileOffsetMB is
+   * cleared by a log entry of its own, committed before its space is written with another block's
+   * data: a power cut at any later write leaves the entry with offset 0 (reads as zeros either way),
+   * never pointing at new bytes. The space stays this commit's allocation (its gap if it fails).
+   */
+  private async letGoRetained(entry: number, start: number): Promise<void> {
+    const img = this.image;
+    const clear = new BatUpdate(img);
+    clear.setEntry(entry, img.bat.state(entry), 0);
+    await this.commitSectors(await clear.sectors(), async () => {
+      clear.applyToImage();
+    });
+    this.allocator.adopt(start);
   }
 
   /** Sets the sector bitmap bits of the sectors covered by `edits`, allocating the bitmap block if needed. */
@@ -353,7 +366,7 @@ export class VhdxWriter {
     const sbEntry = sectorBitmapEntryIndex(g, chunk);
     let sb = update.entry(sbEntry);
     if (sb.state !== SB_BLOCK_PRESENT) {
-      const space = this.claim(update, SECTOR_BITMAP_BLOCK_SIZE);
+      const space = await this.claim(SECTOR_BITMAP_BLOCK_SIZE);
       allocated.push({ start: space.start, length: SECTOR_BITMAP_BLOCK_SIZE });
       await this.fillBlock(space.start, [], space.grows, SECTOR_BITMAP_BLOCK_SIZE);
       update.newBitmapBlock(sbEntry, space.start);

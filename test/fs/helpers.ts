@@ -1,5 +1,11 @@
-/** What the file-system tests share: a device over a file, a whole tree walked, a file read whole, seeded bytes. */
+/**
+ * What the file-system tests share: a device over a file, a whole tree walked, a file read whole,
+ * seeded bytes, and the hostile tests' mutate-and-walk loop.
+ */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import fc from "fast-check";
+import { expect } from "vitest";
+import { FsError } from "../../src/fs/errors";
 import type { BlockDevice, FileSystem, FsEntry } from "../../src/fs/types";
 import { fileChunks } from "../../src/fs/walk";
 
@@ -52,4 +58,62 @@ export function seededBytes(seed: number, n: number): Buffer {
     b[i] = x >>> 24;
   }
   return b;
+}
+
+/**
+ * Lists every folder and reads every file of a (possibly damaged) volume, bounded in entries
+ * visited and file bytes read, then asks who owns each of `owners`.
+ */
+export async function walkBounded(
+  fs: FileSystem,
+  bounds: { entries: number; bytes: number },
+  owners: readonly number[],
+): Promise<void> {
+  const stack: FsEntry[] = [await fs.root()];
+  let entries = 0;
+  let bytesRead = 0;
+  while (stack.length && entries < bounds.entries) {
+    const d = stack.pop()!;
+    for await (const e of fs.readDir(d)) {
+      if (++entries > bounds.entries) break;
+      if (e.type === "dir") stack.push(e);
+      else if (e.type === "file" && bytesRead < bounds.bytes) {
+        for await (const c of fileChunks(fs, e, 1 << 20)) {
+          bytesRead += c.bytes.length;
+          if (bytesRead > bounds.bytes) break;
+        }
+      }
+    }
+  }
+  for (const at of owners) await fs.ownerOf(at);
+}
+
+/**
+ * fast-check over `seed`: 1–6 bytes set to `value` inside the `targets` ranges ([start, length]),
+ * and `exercise` over the mutated copy either succeeds or throws an FsError naming a structure.
+ */
+export async function mutateAndWalk(o: {
+  seed: Uint8Array;
+  targets: readonly [number, number][];
+  value: fc.Arbitrary<number>;
+  exercise: (img: Uint8Array) => Promise<void>;
+  numRuns: number;
+}): Promise<void> {
+  const mutation = fc.record({ target: fc.nat(), at: fc.nat(), value: o.value });
+  await fc.assert(
+    fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 6 }), async (ms) => {
+      const img = o.seed.slice();
+      for (const m of ms) {
+        const [s, l] = o.targets[m.target % o.targets.length];
+        img[s + (m.at % l)] = m.value;
+      }
+      try {
+        await o.exercise(img);
+      } catch (e) {
+        if (!(e instanceof FsError)) throw e;
+        expect(e.structure).not.toBe("");
+      }
+    }),
+    { numRuns: o.numRuns, seed: 20261207 },
+  );
 }

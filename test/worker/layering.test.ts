@@ -1,23 +1,6 @@
+/** Which layer's code each bundle carries: the page talks to the engine only through the worker. */
 import { describe, expect, it } from "vitest";
-import { build } from "esbuild";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-
-/** The source files esbuild pulls into a bundle of `entry` (type-only imports vanish). */
-async function bundledInputs(entry: string): Promise<string[]> {
-  const r = await build({
-    entryPoints: [resolve(root, entry)],
-    bundle: true,
-    write: false,
-    metafile: true,
-    format: "esm",
-    platform: "browser",
-    logLevel: "silent",
-  });
-  return Object.keys(r.metafile.inputs).filter((p) => p.startsWith("src/"));
-}
+import { bundledInputs } from "../helpers/bundle";
 
 describe("layers", () => {
   it("the UI's engine client carries no VHDX parsing: only the protocol, the error type and API typings", async () => {

@@ -15,6 +15,7 @@ import { locatorValue } from "../../src/vhdx/parentLocator";
 import { VhdxWriter } from "../../src/vhdx/write";
 import { methods } from "../../src/worker/methods";
 import type { CallContext } from "../../src/worker/protocol";
+import { memoryChild } from "../helpers/child";
 import { ModelHandle } from "../helpers/modelHandle";
 import { patternBytes } from "../helpers/random";
 import { runOk } from "../helpers/run";
@@ -73,14 +74,7 @@ beforeAll(async () => {
   parentBytes = await bytesOf(pmem);
   const parent = await openImage(new MemoryBackend(parentBytes), { readOnly: true });
   parentGuid = parent.header.dataWriteGuid;
-  const cmem = new MemoryBackend();
-  await createImage(cmem, {
-    type: "differencing",
-    blockSize: MiB,
-    parent: parentInfoOf(parent, { relativePath: "parent.vhdx" }),
-  });
-  const child = await openImage(cmem, { readOnly: false });
-  child.parent = parent;
+  const { mem: cmem, child } = await memoryChild(parent, { relativePath: "parent.vhdx" });
   const cw = new VhdxWriter(child);
   for (const [at, n, seed] of [
     [512, 1024, 2],

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { createImage, CreateOptions, parentInfoOf } from "../../src/vhdx/create";
+import { createImage, CreateOptions } from "../../src/vhdx/create";
 import { openImage, VhdxImage } from "../../src/vhdx/image";
 import { MemoryBackend } from "../../src/vhdx/io";
 import { NodeFileBackend } from "../../src/node/fileBackend";
@@ -11,6 +11,7 @@ import { commitPatch, estimatePatch, PatchEdit } from "../../src/vhdx/patch";
 import { checkStructurePatch, commitStructurePatch } from "../../src/vhdx/structurePatch";
 import { serializeGuidItem, VIRTUAL_DISK_ID_GUID } from "../../src/vhdx/metadata";
 import { VhdxError } from "../../src/vhdx/errors";
+import { memoryChild } from "../helpers/child";
 import { hasTool, pattern, qemuCheck, qemuToRaw, tempDir } from "./helpers";
 
 const tmp = tempDir();
@@ -104,14 +105,7 @@ describe("atomic patches", () => {
     model.set(pattern(1, size));
     await pw.finish();
     const parent = await reopen(parentMem);
-    const cmem = new MemoryBackend();
-    await createImage(cmem, {
-      type: "differencing",
-      blockSize: MiB,
-      parent: parentInfoOf(parent, { relativePath: "p.vhdx" }),
-    });
-    const child = await openImage(cmem, { readOnly: false });
-    child.parent = parent;
+    const { mem: cmem, child } = await memoryChild(parent);
     const w = new VhdxWriter(child);
     const first: PatchEdit[] = [
       { offset: 1000, data: pattern(2, 100) },

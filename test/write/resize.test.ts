@@ -7,11 +7,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { MiB } from "../../src/vhdx/bytes";
-import { createImage, parentInfoOf } from "../../src/vhdx/create";
+import { createImage } from "../../src/vhdx/create";
 import { openImage, VhdxImage } from "../../src/vhdx/image";
 import { MemoryBackend } from "../../src/vhdx/io";
 import { planResize, resizeImage } from "../../src/vhdx/resize";
 import { VhdxWriter } from "../../src/vhdx/write";
+import { memoryChild } from "../helpers/child";
 import { pattern } from "./helpers";
 import { forEachCrash, RecordingBackend } from "./recording";
 
@@ -24,6 +25,13 @@ async function image(type: "dynamic" | "fixed", size: number, data: Uint8Array):
   await w.write(0, data);
   await w.finish();
   return mem.bytes();
+}
+
+/** A 4 MiB dynamic parent holding pattern(`seed`), and an empty differencing child of it open for writing. */
+async function emptyChild(seed: number): Promise<{ parent: VhdxImage; mem: MemoryBackend; child: VhdxImage }> {
+  const parentBytes = await image("dynamic", 4 * MiB, pattern(seed, 4 * MiB));
+  const parent = await openImage(new MemoryBackend(parentBytes), { readOnly: true });
+  return { parent, ...(await memoryChild(parent)) };
 }
 
 async function resized(bytes: Uint8Array, size: number, force = false): Promise<VhdxImage> {
@@ -109,16 +117,9 @@ describe("resizing the virtual disk", () => {
   });
 
   it("a differencing child may outgrow its parent: the parent's bytes, then zeros; its own sectors block a shrink", async () => {
-    const parentBytes = await image("dynamic", 4 * MiB, pattern(7, 4 * MiB));
-    const parent = await openImage(new MemoryBackend(parentBytes), { readOnly: true });
-    const mem = new MemoryBackend();
-    await createImage(mem, {
-      type: "differencing",
-      blockSize: MiB,
-      parent: parentInfoOf(parent, { relativePath: "p.vhdx" }),
-    });
-    let child = await openImage(mem, { readOnly: false });
-    child.parent = parent;
+    const made = await emptyChild(7);
+    const { parent, mem } = made;
+    let child = made.child;
     const w = new VhdxWriter(child);
     await w.write(MiB + 4096, pattern(8, 8192));
     await expect(resizeImage(w, MiB)).rejects.toMatchObject({ code: "RESIZE_DATA_PAST_END", offset: MiB + 4096 });
@@ -175,16 +176,7 @@ describe("a power cut at every write of a resize", () => {
 
 describe("a power cut at every write of a differencing child's resize", () => {
   it("a forced shrink inside a partly present block (sector bitmap bits cleared): old or resized", async () => {
-    const parentBytes = await image("dynamic", 4 * MiB, pattern(10, 4 * MiB));
-    const parent = await openImage(new MemoryBackend(parentBytes), { readOnly: true });
-    const mem = new MemoryBackend();
-    await createImage(mem, {
-      type: "differencing",
-      blockSize: MiB,
-      parent: parentInfoOf(parent, { relativePath: "p.vhdx" }),
-    });
-    const child = await openImage(mem, { readOnly: false });
-    child.parent = parent;
+    const { parent, mem, child } = await emptyChild(10);
     const w0 = new VhdxWriter(child);
     await w0.write(MiB + 8192, pattern(11, 300 * 1024));
     await w0.finish();

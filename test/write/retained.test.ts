@@ -3,7 +3,7 @@
  * location in the VHDX file that MUST contain the contents of the block" before the transition;
  * §2.5.1: non-zero FileOffsetMB values MUST be unique across the BAT. Such retained blocks own their
  * space: a write never lands on them, `vhdx check` reports two entries sharing one, and a fixed
- * image short of room takes one over only while clearing its entry in the same log entry.
+ * image short of room takes one over only after a log entry of its own has cleared its entry.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -137,7 +137,7 @@ describe("reclaiming a retained block (fixed images)", () => {
     expect((await checkImage(new MemoryBackend(mem.bytes()))).ok).toBe(true);
   });
 
-  it("another block with no room takes it over and clears its FileOffsetMB in the same log entry", async () => {
+  it("another block with no room takes it over: one log entry clears its FileOffsetMB, the next points there", async () => {
     const { bytes, batOffset, b3 } = fixedWithRetained();
     const mem = new MemoryBackend(bytes);
     let entries = 0;
@@ -147,7 +147,7 @@ describe("reclaiming a retained block (fixed images)", () => {
     });
     await w.write(7 * MiB, new Uint8Array(MiB).fill(0x99));
     await w.close();
-    expect(entries).toBe(1);
+    expect(entries).toBe(2);
     const after = mem.bytes();
     expect(after.length).toBe(bytes.length);
     const img = await openImage(new MemoryBackend(after));
@@ -159,48 +159,102 @@ describe("reclaiming a retained block (fixed images)", () => {
     expect((await checkImage(new MemoryBackend(after))).ok).toBe(true);
   });
 
-  it("a power cut at any write of the reclaiming commit leaves the state before or after it", async () => {
-    const { bytes, b3 } = fixedWithRetained();
+  /**
+   * Cuts the power at every write of `edit` and checks each crash image after replay: every entry
+   * with a retained FileOffsetMB still points at its old bytes (§2.5.1.1 option 3) or has let it go
+   * (offset 0), no two entries share an offset, and every block reads as before or after the edit.
+   */
+  async function crashWalk(
+    edit: (w: VhdxWriter) => Promise<void>,
+    reads: (block: number, data: Uint8Array, after: boolean) => boolean,
+    isAfter: (img: Awaited<ReturnType<typeof openImage>>) => boolean,
+  ) {
+    const { bytes } = fixedWithRetained();
     const rec = new RecordingBackend(bytes);
     const w = new VhdxWriter(await openImage(rec, { readOnly: false }));
-    await w.beginDataWrite(); // the session's header updates, not part of the commit under test
+    await w.beginDataWrite(); // the session's header updates, not part of the edit under test
     const from = rec.ops.length;
-    await w.write(7 * MiB, new Uint8Array(MiB).fill(0x99));
+    await edit(w);
     const to = rec.ops.length;
     await w.close();
-    const seen = { before: 0, after: 0 };
+    const seen = { before: 0, after: 0, retainedLetGo: 0 };
     const tried = await forEachCrash(bytes, rec.ops, from, to, async (crash) => {
-      const img = await openImage(new MemoryBackend(crash.bytes), { readOnly: false });
+      const mem = new MemoryBackend(crash.bytes);
+      const img = await openImage(mem, { readOnly: false });
       const where = `crash after op ${crash.op} (${crash.variant})`;
-      const e3 = [img.bat.state(3), img.bat.fileOffsetMB(3) * MiB];
-      const e7 = [img.bat.state(7), img.bat.fileOffsetMB(7) * MiB];
-      if (img.bat.state(7) === PAYLOAD_BLOCK_FULLY_PRESENT) {
-        seen.after++;
-        expect([e3, e7], where).toEqual([
-          [PAYLOAD_BLOCK_UNMAPPED, 0],
-          [PAYLOAD_BLOCK_FULLY_PRESENT, b3],
-        ]);
-        expect(
-          (await img.read(7 * MiB, MiB)).every((b) => b === 0x99),
-          where,
-        ).toBe(true);
-      } else {
-        seen.before++;
-        // The entry still names its space: no two entries ever share it.
-        expect([e3, e7], where).toEqual([
-          [PAYLOAD_BLOCK_UNMAPPED, b3],
-          [PAYLOAD_BLOCK_ZERO, 0],
-        ]);
-        expect(
-          (await img.read(7 * MiB, MiB)).every((b) => b === 0),
-          where,
-        ).toBe(true);
+      const after = isAfter(img);
+      seen[after ? "after" : "before"]++;
+      const owners = new Map<number, number>();
+      for (let block = 0; block < 8; block++) {
+        const { state, fileOffset } = img.blockLocation(block);
+        if (fileOffset !== 0) {
+          expect(
+            owners.get(fileOffset),
+            `${where}: blocks ${owners.get(fileOffset)} and ${block} share an offset`,
+          ).toBe(undefined);
+          owners.set(fileOffset, block);
+        }
+        if (state === PAYLOAD_BLOCK_UNMAPPED || state === PAYLOAD_BLOCK_UNDEFINED) {
+          if (fileOffset === 0) seen.retainedLetGo++;
+          else {
+            const now = await mem.read(fileOffset, MiB);
+            expect(Buffer.compare(now, bytes.subarray(fileOffset, fileOffset + MiB)), `${where}: block ${block}`).toBe(
+              0,
+            );
+          }
+        }
+        expect(reads(block, await img.read(block * MiB, MiB), after), `${where}: block ${block} reads`).toBe(true);
       }
       await img.close();
     });
     expect(tried).toBeGreaterThan(0);
     expect(seen.before).toBeGreaterThan(0);
     expect(seen.after).toBeGreaterThan(0);
+    return seen;
+  }
+
+  /** Block contents as the fixture holds them (one pattern byte per 512, zeros between). */
+  const patterned = (block: number, data: Uint8Array) =>
+    data.every((b, i) => b === (i % 512 === 0 ? patternByte(block * MiB + i) : 0));
+
+  it("a power cut at any write while another block takes a retained block over: old bytes or offset 0", async () => {
+    const { b3 } = fixedWithRetained();
+    const seen = await crashWalk(
+      (w) => w.write(7 * MiB, new Uint8Array(MiB).fill(0x99)),
+      (block, data, after) => {
+        if (block === 3) return data.every((b) => b === 0);
+        if (block === 7) return data.every((b) => b === (after ? 0x99 : 0));
+        return patterned(block, data);
+      },
+      (img) => {
+        const e7 = img.blockLocation(7);
+        if (e7.state !== PAYLOAD_BLOCK_FULLY_PRESENT) return false;
+        expect(e7.fileOffset).toBe(b3);
+        expect([img.bat.state(3), img.bat.fileOffsetMB(3)]).toEqual([PAYLOAD_BLOCK_UNMAPPED, 0]);
+        return true;
+      },
+    );
+    // The cut between letting the retained block go and pointing block 7 there was reached.
+    expect(seen.retainedLetGo).toBeGreaterThan(seen.after);
+  });
+
+  it("a power cut at any write while the UNMAPPED block takes its own space back: old bytes or offset 0", async () => {
+    const { b3 } = fixedWithRetained();
+    const seen = await crashWalk(
+      (w) => w.write(3 * MiB + 4096, new Uint8Array(512).fill(0x77)),
+      (block, data, after) => {
+        if (block === 3) return data.every((b, i) => b === (after && i >= 4096 && i < 4608 ? 0x77 : 0));
+        if (block === 7) return data.every((b) => b === 0);
+        return patterned(block, data);
+      },
+      (img) => {
+        const e3 = img.blockLocation(3);
+        if (e3.state !== PAYLOAD_BLOCK_FULLY_PRESENT) return false;
+        expect(e3.fileOffset).toBe(b3);
+        return true;
+      },
+    );
+    expect(seen.retainedLetGo).toBeGreaterThan(0);
   });
 
   it("a dynamic image grows instead, the retained block left as it is", async () => {

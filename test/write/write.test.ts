@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { createImage, CreateOptions, parentInfoOf } from "../../src/vhdx/create";
+import { createImage, CreateOptions } from "../../src/vhdx/create";
 import { openImage, VhdxImage } from "../../src/vhdx/image";
 import { MemoryBackend } from "../../src/vhdx/io";
 import { NodeFileBackend } from "../../src/node/fileBackend";
@@ -8,6 +8,7 @@ import { MiB } from "../../src/vhdx/bytes";
 import { PAYLOAD_BLOCK_FULLY_PRESENT, PAYLOAD_BLOCK_PARTIALLY_PRESENT, payloadEntryIndex } from "../../src/vhdx/bat";
 import { VhdxWriter } from "../../src/vhdx/write";
 import { isZeroGuid } from "../../src/vhdx/guid";
+import { memoryChild } from "../helpers/child";
 import { hasTool, pattern, qemuCheck, qemuToRaw, runOk, tempDir } from "./helpers";
 import { commitPatch } from "../../src/vhdx/patch";
 
@@ -138,14 +139,7 @@ describe("writes", () => {
       await pw.finish();
     }
     const parent = await reopen(pmem);
-    const cmem = new MemoryBackend();
-    await createImage(cmem, {
-      type: "differencing",
-      parent: parentInfoOf(parent, { relativePath: "p.vhdx" }),
-      blockSize: 2 * MiB,
-    });
-    const child = await openImage(cmem, { readOnly: false });
-    child.parent = parent;
+    const { mem: cmem, child } = await memoryChild(parent, { blockSize: 2 * MiB });
     const w = new VhdxWriter(child);
     const model = parentModel.slice();
     for (const { offset, data } of workload(12, size, 30, 100_000)) {

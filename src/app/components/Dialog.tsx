@@ -65,3 +65,29 @@ export function ConfirmDialog(props: {
     </Dialog>
   );
 }
+
+/**
+ * A finished operation's actions: places to look at the result (each closes the dialog, then
+ * goes there), and Close, the default.
+ */
+export function DoneActions({ close, places }: { close: () => void; places: readonly [string, () => void][] }) {
+  return (
+    <>
+      {places.map(([label, go]) => (
+        <button
+          key={label}
+          type="button"
+          onClick={() => {
+            close();
+            go();
+          }}
+        >
+          {label}
+        </button>
+      ))}
+      <button type="button" className="primary" onClick={close} autoFocus>
+        Close
+      </button>
+    </>
+  );
+}

@@ -35,8 +35,6 @@ export interface Focus {
   length?: number;
   /** The other end of the hex view's selection (the cursor is one end); none when undefined. */
   anchor?: number;
-  /** The cursor's row goes to the top of the hex view (a Find match), even when it is on screen already. */
-  top?: boolean;
 }
 
 /** What the connected engine can do beyond viewing. */

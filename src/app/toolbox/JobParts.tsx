@@ -1,5 +1,6 @@
 /** Pieces the toolbox's job dialogs share: where the output goes, the running job, its result. */
 import { formatSize } from "../lib/format";
+import type { Progress } from "../store/engineApi";
 import { useJob } from "./jobStore";
 import type { OutputName } from "./outputName";
 import { can, pickFiles, VHDX_TYPES } from "./pickers";
@@ -64,21 +65,39 @@ export function OutputFields({ out, idPrefix }: { out: OutputName; idPrefix: str
   );
 }
 
+/**
+ * A dialog's operation while it runs: its progress, what cancelling leaves (when the dialog says),
+ * and the Cancel button, the only action then.
+ */
+export function JobRunning(p: {
+  label: string;
+  progress: Progress | null;
+  idle: string;
+  note?: string;
+  onCancel: () => void;
+  cancelLabel?: string;
+  className?: string;
+}) {
+  return (
+    <div className={p.className}>
+      <ProgressLine label={p.label} progress={p.progress} idle={p.idle} />
+      {p.note && <p className="muted small">{p.note}</p>}
+      <div className="dialog-actions">
+        <button type="button" onClick={p.onCancel}>
+          {p.cancelLabel ?? "Cancel"}
+        </button>
+      </div>
+    </div>
+  );
+}
+
 /** Progress and cancel while a job runs; its result (or error) after. */
 export function JobStatus() {
   const { job, cancel, download } = useJob();
-  if (job.phase === "running") {
+  if (job.phase === "running")
     return (
-      <div>
-        <ProgressLine label={`${job.title} progress`} progress={job.progress} idle={`${job.title}…`} />
-        <div className="dialog-actions">
-          <button type="button" onClick={cancel}>
-            Cancel
-          </button>
-        </div>
-      </div>
+      <JobRunning label={`${job.title} progress`} progress={job.progress} idle={`${job.title}…`} onCancel={cancel} />
     );
-  }
   if (job.phase === "done") {
     const t = job.result.target;
     return (

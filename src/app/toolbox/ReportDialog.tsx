@@ -11,7 +11,7 @@ import { engineClient } from "../store/engineConnection";
 import type { Progress } from "../store/engineApi";
 import { errorText } from "./checkStore";
 import { pickSaveFile, can } from "./pickers";
-import { ProgressLine } from "./ProgressLine";
+import { JobRunning } from "./JobParts";
 
 type Phase =
   | { phase: "idle" }
@@ -99,7 +99,7 @@ export function ReportDialog() {
           <code>vhdx report --json</code>.
         </p>
         {state.phase === "running" && (
-          <ProgressLine label="Report progress" progress={state.progress} idle="Reading the file…" />
+          <JobRunning label="Report progress" progress={state.progress} idle="Reading the file…" onCancel={hide} />
         )}
         {state.phase === "ready" && (
           <>
@@ -119,23 +119,24 @@ export function ReportDialog() {
           </p>
         )}
       </div>
-      <div className="dialog-actions">
-        {state.phase === "running" ? (
-          <button type="button" onClick={hide}>
-            Cancel
-          </button>
-        ) : (
+      {state.phase !== "running" && (
+        <div className="dialog-actions">
           <button type="button" onClick={hide}>
             Close
           </button>
-        )}
-        <button type="button" onClick={() => void save("md")} disabled={state.phase !== "ready"}>
-          Save Markdown…
-        </button>
-        <button type="button" className="primary" onClick={() => void save("json")} disabled={state.phase !== "ready"}>
-          Save JSON…
-        </button>
-      </div>
+          <button type="button" onClick={() => void save("md")} disabled={state.phase !== "ready"}>
+            Save Markdown…
+          </button>
+          <button
+            type="button"
+            className="primary"
+            onClick={() => void save("json")}
+            disabled={state.phase !== "ready"}
+          >
+            Save JSON…
+          </button>
+        </div>
+      )}
     </Dialog>
   );
 }

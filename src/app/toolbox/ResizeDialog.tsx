@@ -7,7 +7,7 @@ import { useState } from "react";
 import { Dialog } from "../components/Dialog";
 import { formatCount, formatSize, hex } from "../lib/format";
 import { useApp } from "../store/store";
-import { ProgressLine } from "./ProgressLine";
+import { JobRunning } from "./JobParts";
 import { useResize } from "./resizeStore";
 import { MAX_VIRTUAL_SIZE, parseSize } from "./sizeInput";
 
@@ -131,10 +131,13 @@ export function ResizeDialog() {
               </div>
             )}
             {running && (
-              <>
-                <ProgressLine label="Resize progress" progress={state.progress} idle="Starting…" />
-                <p className="muted small">Cancelling before the commit leaves the image as it was.</p>
-              </>
+              <JobRunning
+                label="Resize progress"
+                progress={state.progress}
+                idle="Starting…"
+                note="Cancelling before the commit leaves the image as it was."
+                onCancel={cancel}
+              />
             )}
             {state.phase === "done" && (
               <p role="status">
@@ -150,34 +153,32 @@ export function ResizeDialog() {
               </p>
             )}
           </div>
-          <div className="dialog-actions full">
-            {running ? (
-              <button type="button" onClick={cancel}>
-                Cancel
-              </button>
-            ) : state.phase === "done" ? (
-              <button type="button" className="primary" onClick={hide} autoFocus>
-                Close
-              </button>
-            ) : (
-              <>
-                <button type="submit" disabled={size === null || problem !== null || state.phase === "costing"}>
-                  Show the cost
-                </button>
-                <button
-                  type="button"
-                  className="primary"
-                  disabled={!plan || c!.problems.length > 0 || plan.to !== size}
-                  onClick={() => void resize(force)}
-                >
-                  Resize
-                </button>
-                <button type="button" onClick={hide}>
+          {!running && (
+            <div className="dialog-actions full">
+              {state.phase === "done" ? (
+                <button type="button" className="primary" onClick={hide} autoFocus>
                   Close
                 </button>
-              </>
-            )}
-          </div>
+              ) : (
+                <>
+                  <button type="submit" disabled={size === null || problem !== null || state.phase === "costing"}>
+                    Show the cost
+                  </button>
+                  <button
+                    type="button"
+                    className="primary"
+                    disabled={!plan || c!.problems.length > 0 || plan.to !== size}
+                    onClick={() => void resize(force)}
+                  >
+                    Resize
+                  </button>
+                  <button type="button" onClick={hide}>
+                    Close
+                  </button>
+                </>
+              )}
+            </div>
+          )}
         </form>
       </div>
     </Dialog>

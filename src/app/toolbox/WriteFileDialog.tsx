@@ -5,13 +5,13 @@
  */
 import { useEffect, useState, type DragEvent } from "react";
 import { PatchCostRows, StorageCostRows } from "../components/CostRows";
-import { Dialog } from "../components/Dialog";
+import { Dialog, DoneActions } from "../components/Dialog";
 import { formatCount, formatSize, hex, plural } from "../lib/format";
 import { toPatch } from "../lib/editStage";
 import { parseOffset } from "../lib/offset";
 import { stagedConflict } from "../lib/stagedConflict";
 import { useApp } from "../store/store";
-import { ProgressLine } from "./ProgressLine";
+import { JobRunning } from "./JobParts";
 import { useWriteFile, type WriteFileCost } from "./writeFileStore";
 
 function CostList({ cost }: { cost: WriteFileCost }) {
@@ -143,13 +143,14 @@ export function WriteFileDialog() {
               </div>
             )}
             {running && (
-              <>
-                <ProgressLine label="Write progress" progress={run.progress} idle="Starting…" />
-                <p className="muted small">
-                  Cancelling before the last byte is staged leaves the image as it was. The commit itself is one log
-                  entry.
-                </p>
-              </>
+              <JobRunning
+                label="Write progress"
+                progress={run.progress}
+                idle="Starting…"
+                note="Cancelling before the last byte is staged leaves the image as it was. The commit itself is one log entry."
+                onCancel={cancel}
+                cancelLabel="Cancel write"
+              />
             )}
             {run.phase === "done" && (
               <p role="status">
@@ -178,47 +179,29 @@ export function WriteFileDialog() {
               </p>
             )}
           </div>
-          <div className="dialog-actions full">
-            {why && run.phase === "idle" && <span className="muted spacer">To write, {why}.</span>}
-            {run.phase === "done" ? (
-              <>
-                <button
-                  type="button"
-                  onClick={() => {
-                    hide();
-                    goTo("virtual", run.offset, run.result.bytes);
-                  }}
-                >
-                  Show in hex
-                </button>
-                <button
-                  type="button"
-                  onClick={() => {
-                    hide();
-                    setTab("BAT");
-                  }}
-                >
-                  Show BAT
-                </button>
-                <button type="button" className="primary" onClick={hide} autoFocus>
-                  Close
-                </button>
-              </>
-            ) : running ? (
-              <button type="button" onClick={cancel}>
-                Cancel write
-              </button>
-            ) : (
-              <>
-                <button type="button" onClick={hide}>
-                  Close
-                </button>
-                <button type="submit" className="primary" disabled={!canWrite}>
-                  Write
-                </button>
-              </>
-            )}
-          </div>
+          {!running && (
+            <div className="dialog-actions full">
+              {why && run.phase === "idle" && <span className="muted spacer">To write, {why}.</span>}
+              {run.phase === "done" ? (
+                <DoneActions
+                  close={hide}
+                  places={[
+                    ["Show in hex", () => goTo("virtual", run.offset, run.result.bytes)],
+                    ["Show BAT", () => setTab("BAT")],
+                  ]}
+                />
+              ) : (
+                <>
+                  <button type="button" onClick={hide}>
+                    Close
+                  </button>
+                  <button type="submit" className="primary" disabled={!canWrite}>
+                    Write
+                  </button>
+                </>
+              )}
+            </div>
+          )}
         </form>
       </div>
     </Dialog>

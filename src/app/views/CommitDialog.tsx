@@ -1,6 +1,6 @@
 /** Commit: the cost first, then progress, then the result; cancel leaves the image as it was. */
 import { PatchCostRows, StorageCostRows } from "../components/CostRows";
-import { Dialog } from "../components/Dialog";
+import { Dialog, DoneActions } from "../components/Dialog";
 import { formatSize, plural } from "../lib/format";
 import type { CommitCost } from "../store/engineApi";
 import { useApp } from "../store/store";
@@ -94,27 +94,13 @@ export function CommitDialog() {
             </p>
           ))}
           <div className="dialog-actions">
-            <button
-              type="button"
-              onClick={() => {
-                closeCommit();
-                setTab("Log");
-              }}
-            >
-              Show log
-            </button>
-            <button
-              type="button"
-              onClick={() => {
-                closeCommit();
-                setTab("BAT");
-              }}
-            >
-              Show BAT
-            </button>
-            <button type="button" className="primary" onClick={closeCommit} autoFocus>
-              Close
-            </button>
+            <DoneActions
+              close={closeCommit}
+              places={[
+                ["Show log", () => setTab("Log")],
+                ["Show BAT", () => setTab("BAT")],
+              ]}
+            />
           </div>
         </>
       )}

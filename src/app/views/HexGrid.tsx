@@ -52,8 +52,6 @@ export interface HexGridProps {
   topRequest?: TopRequest | null;
   onUndo: () => void;
   onRedo: () => void;
-  /** The cursor's row goes to the top of the view, even when it is on screen (a Find match). */
-  cursorOnTop?: boolean;
 }
 
 export function HexGrid(p: HexGridProps) {
@@ -100,11 +98,11 @@ export function HexGrid(p: HexGridProps) {
   // Keep the cursor on screen when it moves (typing, keys, "Go to offset").
   useEffect(() => {
     const row = Math.floor(cursor / BYTES_PER_ROW);
-    // One row past an edge scrolls by a row (arrow keys); a jump puts the cursor's row on top.
-    if (p.cursorOnTop) setTopRow(row);
-    else setTopRow((t) => (row < t ? row : row === t + visible ? row - visible + 1 : row > t + visible ? row : t));
-  }, [cursor, visible, p.cursorOnTop]);
-  // After the effect above, so a jump's row wins over "just keep the cursor on screen".
+    // One row past an edge scrolls by a row (arrow keys); further, the cursor's row comes on top.
+    setTopRow((t) => (row < t ? row : row === t + visible ? row - visible + 1 : row > t + visible ? row : t));
+  }, [cursor, visible]);
+  // After the effect above, so a jump's row (Go to, a bookmark, a Find match) wins over "just keep
+  // the cursor on screen".
   // A jump made before this grid was mounted is history, not a request.
   const jump = p.topRequest;
   const seenJump = useRef(jump?.seq);

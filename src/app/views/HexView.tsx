@@ -196,7 +196,7 @@ export function HexView() {
         space={space}
         cursor={cursor}
         selection={selection ? { start: selection.start, length: selection.end - selection.start + 1 } : null}
-        onMatch={(o, n) => useApp.setState({ focus: { space, offset: o, anchor: o + n - 1, top: true } })}
+        onMatch={(o, n) => land(space, o, o + n - 1)}
       />
       {space === "file" && <ReplayMarksBar />}
       <HexSelectionBar
@@ -233,7 +233,6 @@ export function HexView() {
           protectedRanges={space === "file" ? fileProtectedRanges(info) : undefined}
           onUndo={undo}
           onRedo={redo}
-          cursorOnTop={focus.top}
         />
         <aside className="hex-side" aria-label="Edits and annotations">
           <OwnerAtCursor offset={cursor} active={space === "virtual"} />

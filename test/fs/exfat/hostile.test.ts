@@ -5,15 +5,13 @@
  * nothing hangs (each case is bounded in entries visited and bytes read).
  */
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, it } from "vitest";
 import { MemoryDevice } from "../../../src/fs/device";
-import { FsError } from "../../../src/fs/errors";
 import { ExfatFileSystem } from "../../../src/fs/exfat/fileSystem";
-import type { FsEntry } from "../../../src/fs/types";
-import { fileChunks } from "../../../src/fs/walk";
 import { readFileSync } from "node:fs";
 import { useTempDir } from "../../helpers/tmp";
 import { missingTools } from "../../helpers/tools";
+import { mutateAndWalk, walkBounded } from "../helpers";
 import { bytes, makeExfat } from "./fixture";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -48,53 +46,20 @@ beforeAll(async () => {
   ];
 });
 
-const MAX_ENTRIES = 5000;
-const MAX_BYTES = 64 * 1024 * 1024;
-
 async function exercise(img: Uint8Array): Promise<void> {
   const fs = await ExfatFileSystem.mount(new MemoryDevice(img));
-  const stack: FsEntry[] = [await fs.root()];
-  let entries = 0;
-  let bytesRead = 0;
-  while (stack.length && entries < MAX_ENTRIES) {
-    const d = stack.pop()!;
-    for await (const e of fs.readDir(d)) {
-      if (++entries > MAX_ENTRIES) break;
-      if (e.type === "dir") stack.push(e);
-      else if (e.type === "file" && bytesRead < MAX_BYTES) {
-        for await (const c of fileChunks(fs, e, 1 << 20)) {
-          bytesRead += c.bytes.length;
-          if (bytesRead > MAX_BYTES) break;
-        }
-      }
-    }
-  }
-  for (const at of [0, 600 * 512, img.length - 1]) await fs.ownerOf(at);
+  await walkBounded(fs, { entries: 5000, bytes: 64 * 1024 * 1024 }, [0, 600 * 512, img.length - 1]);
 }
 
 describe.skipIf(!!skip)("hostile exFAT volumes", () => {
   it("mount, list, read and owners succeed or throw FsError", async () => {
     await exercise(seed);
-    const mutation = fc.record({
-      target: fc.nat(),
-      at: fc.nat(),
+    await mutateAndWalk({
+      seed,
+      targets,
       value: fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0, 0xff, 0x80, 0x85, 0xc0, 0xc1, 1, 2)),
+      exercise,
+      numRuns: 400,
     });
-    await fc.assert(
-      fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 6 }), async (ms) => {
-        const img = seed.slice();
-        for (const m of ms) {
-          const [s, l] = targets[m.target % targets.length];
-          img[s + (m.at % l)] = m.value;
-        }
-        try {
-          await exercise(img);
-        } catch (e) {
-          if (!(e instanceof FsError)) throw e;
-          expect(e.structure).not.toBe("");
-        }
-      }),
-      { numRuns: 400, seed: 20261207 },
-    );
   });
 });

@@ -10,12 +10,10 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MemoryDevice } from "../../../src/fs/device";
-import { FsError } from "../../../src/fs/errors";
 import { NtfsFileSystem } from "../../../src/fs/ntfs/fileSystem";
-import type { FsEntry } from "../../../src/fs/types";
-import { fileChunks } from "../../../src/fs/walk";
 import { useTempDir } from "../../helpers/tmp";
 import { missingTools } from "../../helpers/tools";
+import { mutateAndWalk, walkBounded } from "../helpers";
 
 const tmp = useTempDir("vhdx-ntfs-hostile-");
 const skip = missingTools("mkntfs", "ntfs-3g", "fusermount");
@@ -58,42 +56,13 @@ beforeAll(async () => {
 
 async function exercise(img: Uint8Array): Promise<void> {
   const fs = await NtfsFileSystem.mount(new MemoryDevice(img));
-  const stack: FsEntry[] = [await fs.root()];
-  let entries = 0;
-  let bytes = 0;
-  while (stack.length && entries < 2000) {
-    const d = stack.pop()!;
-    for await (const e of fs.readDir(d)) {
-      if (++entries > 2000) break;
-      if (e.type === "dir") stack.push(e);
-      else if (e.type === "file" && bytes < 32 << 20) {
-        for await (const c of fileChunks(fs, e, 1 << 20)) bytes += c.bytes.length;
-      }
-    }
-  }
-  await fs.ownerOf(img.length >> 1);
+  await walkBounded(fs, { entries: 2000, bytes: 32 << 20 }, [img.length >> 1]);
 }
 
 describe.skipIf(!!skip)("hostile NTFS volumes", () => {
   it("mount, list, read and owners succeed or throw FsError", async () => {
     await exercise(seed);
     expect(targets.length).toBe(5);
-    const mutation = fc.record({ target: fc.nat(), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) });
-    await fc.assert(
-      fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 6 }), async (ms) => {
-        const img = seed.slice();
-        for (const m of ms) {
-          const [s, l] = targets[m.target % targets.length];
-          img[s + (m.at % l)] = m.value;
-        }
-        try {
-          await exercise(img);
-        } catch (e) {
-          if (!(e instanceof FsError)) throw e;
-          expect(e.structure).not.toBe("");
-        }
-      }),
-      { numRuns: 150, seed: 20261207 },
-    );
+    await mutateAndWalk({ seed, targets, value: fc.integer({ min: 0, max: 255 }), exercise, numRuns: 150 });
   });
 });
