@@ -114,7 +114,7 @@ export function VhdHexView({ info, chainKey }: { info: VhdInfo; chainKey: number
         space={space}
         cursor={cursor}
         selection={selection ? { start: selection.start, length: selection.end - selection.start + 1 } : null}
-        onMatch={(o, n) => useApp.setState({ focus: { space, offset: o, anchor: o + n - 1, top: true } })}
+        onMatch={(o, n) => land(space, o, o + n - 1)}
       />
       <HexSelectionBar
         range={copyRange}
@@ -143,7 +143,6 @@ export function VhdHexView({ info, chainKey }: { info: VhdInfo; chainKey: number
           topRequest={topRequest}
           onUndo={undo}
           onRedo={redo}
-          cursorOnTop={focus.top}
         />
         <aside className="hex-side" aria-label="Inspector and bookmarks">
           {stageRefusal && (
