@@ -42,17 +42,28 @@ export function nodeVhdParentResolver(lock: boolean): VhdParentResolver {
   };
 }
 
-/** Opens a VHD read-only and, for a differencing disk, its parents; the chain is child first. */
+/**
+ * Opens a VHD read-only and, for a differencing disk, its parents; the chain is child first.
+ * With `deferLock`, the file's own lock is taken alongside the open (see NodeFileOpenOptions):
+ * `locked` settles once it is held, or rejects with FILE_LOCKED.
+ */
 export async function openVhdWithParents(
   path: string,
-  opts: { force?: boolean; lock?: boolean; maxDepth?: number } = {},
-): Promise<{ image: VhdImage; chain: VhdImage[] }> {
-  const file = await NodeFileBackend.open(path, { readOnly: true, lock: opts.lock ? "shared" : undefined });
+  opts: { force?: boolean; lock?: boolean; deferLock?: boolean; maxDepth?: number } = {},
+): Promise<{ image: VhdImage; chain: VhdImage[]; locked: Promise<void> }> {
+  const file = await NodeFileBackend.open(path, {
+    readOnly: true,
+    lock: opts.lock ? "shared" : undefined,
+    deferLock: opts.deferLock,
+  });
+  const locked = file.locked;
   let image: VhdImage;
   try {
     image = await openVhd(file);
   } catch (e) {
     await file.close();
+    // Whatever failed while another program held the file, the refusal is what to report.
+    await locked;
     throw e;
   }
   try {
@@ -61,9 +72,10 @@ export async function openVhdWithParents(
       force: opts.force,
       maxDepth: opts.maxDepth,
     });
-    return { image, chain };
+    return { image, chain, locked };
   } catch (e) {
     await image.close();
+    await locked;
     throw e;
   }
 }
