@@ -65,8 +65,8 @@ export async function convertCommand(a: ParsedArgs, io: Io): Promise<number> {
       import("../node/resolveVhdParent"),
       import("../vhd/chain"),
     ]);
-    const opened = await openVhdWithParents(inPath, { lock: true });
-    locked = Promise.resolve();
+    const opened = await openVhdWithParents(inPath, { lock: true, deferLock: true });
+    locked = opened.locked;
     source = opened.image;
     // A VHD's 2 MiB blocks are valid VHDX blocks; smaller ones are not (1 MiB at least).
     const bs = opened.image.blockSize;

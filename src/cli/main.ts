@@ -30,6 +30,24 @@ const COMMANDS: Record<string, Command> = {
   report: { flags: F.REPORT_FLAGS, load: async () => (await import("./cmd-report")).reportCommand },
 };
 
+/**
+ * Commands that lock the files they open (see fileLock.ts): their lock helper starts with them,
+ * so its start overlaps the command's own rather than waiting at the first lock.
+ */
+const LOCKING = new Set([
+  "info",
+  "cat",
+  "map",
+  "check",
+  "log",
+  "replay",
+  "create",
+  "write",
+  "convert",
+  "merge",
+  "resize",
+]);
+
 // A closed pipe (`vhdx cat img | head`) ends the output quietly, as other Unix tools do.
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {
   if (err.code === "EPIPE") process.exit(0);
@@ -68,7 +86,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       return 0;
     }
     file = a.positionals[0] ?? "";
-    const run = await cmd.load();
+    const [run] = await Promise.all([
+      cmd.load(),
+      LOCKING.has(name) && import("../node/fileLock").then((m) => m.startLockHelper()),
+    ]);
     return await run(a, io);
   } catch (e) {
     return report(e, name, file);

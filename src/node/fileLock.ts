@@ -11,18 +11,26 @@
  *   writer: holds 100 101 103 201 203, tests 200 201 203 101 103
  *   reader: holds 100         201 203, tests 200         101 103
  *
- * Node has no fcntl. A short `perl` run (perl-base is an essential package on Debian and Ubuntu,
- * and ships with most Unix systems) is handed the image's own descriptor as its fd 3 and takes or
- * tests the bytes on it. An OFD lock belongs to the open file description, not to the process
- * that took it: it stays when perl exits, and goes when this process closes the file or dies, as
- * QEMU's do. Within this process one description per file carries the locks (a second open of the
- * same file, as merge does, rides on it), because QEMU's test cannot tell our own descriptions
- * from a stranger's.
+ * Node has no fcntl. A `perl` process (perl-base is an essential package on Debian and Ubuntu,
+ * and ships with most Unix systems) takes or tests the bytes on the image's own open file
+ * description. An OFD lock belongs to the description, not to the process that took it: it stays
+ * when perl lets go of its copy of the descriptor, and goes when this process closes the file or
+ * dies, as QEMU's do. Within this process one description per file carries the locks (a second
+ * open of the same file, as merge does, rides on it), because QEMU's test cannot tell our own
+ * descriptions from a stranger's.
+ *
+ * One perl serves the whole command: started when the command starts (startLockHelper), alongside
+ * Node's own work, it is told a descriptor number per request, takes a copy of that descriptor
+ * out of this process (pidfd_getfd, Linux 5.6), works on it and closes its copy before it answers.
+ * Where the kernel refuses that (older kernels; Yama's ptrace restrictions, as on Ubuntu, forbid a
+ * child to reach into its parent), each request runs its own short perl with the descriptor
+ * handed over as its fd 3 at start.
  *
  * Where the kernel or perl cannot do it (not Linux, a 32-bit build, no perl), nothing is locked
  * and `lockUnavailable()` says why.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import type { Socket } from "node:net";
 import type { FileHandle } from "node:fs/promises";
 import { VhdxError } from "../vhdx/errors";
 import { lockHolders } from "./lockHolders";
@@ -37,33 +45,57 @@ const PLAN: Record<LockMode, { hold: number[]; test: number[] }> = {
 const WRITE_ONLY_BYTES = [101, 103];
 
 /**
- * fd 3 is the image. Arguments are operations "set:B,…" (take F_RDLCK), "unset:B,…" and
- * "test:B,…" (F_OFD_GETLK with F_WRLCK). Prints "ok", or "busy B" for the first tested byte
- * someone else holds, or "error …". struct flock on 64-bit Linux: short type, short whence,
- * off_t start, off_t len, pid_t pid (0 for OFD locks); F_OFD_GETLK 36, F_OFD_SETLK 37.
+ * Operations are "set:B,…" (take F_RDLCK), "unset:B,…" and "test:B,…" (F_OFD_GETLK with F_WRLCK);
+ * each request is answered "ok", or "busy B" for the first tested byte someone else holds, or
+ * "error …". Run as `perl -e HELPER serve <pid>`, it reads requests "<fd> <op> <op>…" on stdin,
+ * one per line, and answers "nofd …" where it cannot copy descriptor <fd> out of process <pid>;
+ * run as `perl -e HELPER <op>…`, it works on its own fd 3 once. struct flock on 64-bit Linux:
+ * short type, short whence, off_t start, off_t len, pid_t pid (0 for OFD locks); F_OFD_GETLK 36,
+ * F_OFD_SETLK 37; pidfd_open 434 and pidfd_getfd 438 (numbered alike on every architecture).
  */
 const HELPER = `
 use strict;
-open(my $fh, "<&=", 3) or do { print "error fd 3: $!\\n"; exit 0 };
 sub lk {
-  my ($cmd, $type, $byte) = @_;
+  my ($fh, $cmd, $type, $byte) = @_;
   my $s = pack("s s x4 q q l x4", $type, 0, $byte, 1, 0);
   fcntl($fh, $cmd, $s) or return undef;
   return $s;
 }
-for my $op (@ARGV) {
-  my ($what, $list) = split /:/, $op;
-  for my $b (split /,/, $list) {
-    if ($what eq "test") {
-      my $s = lk(36, 1, $b) or do { print "error test $b: $!\\n"; exit 0 };
-      my ($type) = unpack("s", $s);
-      if ($type != 2) { print "busy $b\\n"; exit 0 }
-    } else {
-      lk(37, $what eq "set" ? 0 : 2, $b) or do { print "error $what $b: $!\\n"; exit 0 };
+sub ops {
+  my $fh = shift;
+  for my $op (@_) {
+    my ($what, $list) = split /:/, $op;
+    for my $b (split /,/, $list) {
+      if ($what eq "test") {
+        my $s = lk($fh, 36, 1, $b) or return "error test $b: $!";
+        my ($type) = unpack("s", $s);
+        return "busy $b" if $type != 2;
+      } else {
+        lk($fh, 37, $what eq "set" ? 0 : 2, $b) or return "error $what $b: $!";
+      }
     }
   }
+  return "ok";
 }
-print "ok\\n";
+if (@ARGV && $ARGV[0] eq "serve") {
+  $| = 1;
+  my $pidfd = syscall(434, $ARGV[1] + 0, 0);
+  my $why = $pidfd < 0 ? "pidfd_open: $!" : "";
+  while (my $line = <STDIN>) {
+    chomp $line;
+    my ($n, @ops) = split / /, $line;
+    if ($pidfd < 0) { print "nofd $why\n"; next }
+    my $fd = syscall(438, $pidfd, $n + 0, 0);
+    if ($fd < 0) { print "nofd pidfd_getfd: $!\n"; next }
+    open(my $fh, "<&=", $fd) or do { print "error fd $n: $!\n"; next };
+    my $r = ops($fh, @ops);
+    close($fh);
+    print "$r\n";
+  }
+  exit 0;
+}
+open(my $fh, "<&=", 3) or do { print "error fd 3: $!\n"; exit 0 };
+print ops($fh, @ARGV), "\n";
 `;
 
 const LP64 = new Set(["x64", "arm64", "ppc64", "s390x", "riscv64", "loong64", "mips64el"]);
@@ -76,8 +108,90 @@ export function lockUnavailable(): string | null {
 
 type Outcome = { kind: "ok" } | { kind: "busy"; byte: number };
 
-/** Runs the helper on `fd`; null when the helper cannot run here (no perl). */
-function runHelper(fd: number, ops: string[]): Promise<Outcome | null> {
+function outcome(line: string, err = ""): Outcome {
+  if (line === "ok") return { kind: "ok" };
+  const busy = /^busy (\d+)$/.exec(line);
+  if (busy) return { kind: "busy", byte: Number(busy[1]) };
+  throw new VhdxError("IO_ERROR", `locking the file failed: ${line || err || "no answer"}`, "file lock");
+}
+
+/**
+ * The perl that serves the command's requests. It never keeps the process alive: its pipes are
+ * referenced only while a request waits, and it ends when its stdin closes (when this process does).
+ */
+class LockServer {
+  private readonly child: ChildProcess;
+  private readonly waiting: ((line: string | null) => void)[] = [];
+  private pending = "";
+  private gone = false;
+
+  constructor() {
+    this.child = spawn("perl", ["-e", HELPER, "serve", String(process.pid)], { stdio: ["pipe", "pipe", "ignore"] });
+    const end = () => {
+      this.gone = true;
+      for (const w of this.waiting.splice(0)) w(null);
+    };
+    this.child.on("error", end);
+    this.child.on("close", end);
+    this.child.stdin!.on("error", () => undefined); // a perl that ended: told by "close"
+    this.child.stdout!.setEncoding("utf8").on("data", (s: string) => {
+      this.pending += s;
+      // Bounded: each turn takes one line off `pending`.
+      for (let nl = this.pending.indexOf("\n"); nl >= 0; nl = this.pending.indexOf("\n")) {
+        const line = this.pending.slice(0, nl).trim();
+        this.pending = this.pending.slice(nl + 1);
+        this.waiting.shift()?.(line);
+      }
+    });
+    this.hold(false);
+  }
+
+  private hold(on: boolean): void {
+    for (const h of [this.child, this.child.stdin, this.child.stdout] as (ChildProcess | Socket | null)[]) {
+      if (on) h?.ref();
+      else h?.unref();
+    }
+  }
+
+  /** The answer to one request on descriptor `fd`, or null when this perl cannot serve it. */
+  ask(fd: number, ops: string[]): Promise<string | null> {
+    if (this.gone) return Promise.resolve(null);
+    this.hold(true);
+    return new Promise((resolve) => {
+      this.waiting.push((line) => {
+        if (this.waiting.length === 0) this.hold(false);
+        resolve(line === null || line.startsWith("nofd") ? null : line);
+      });
+      this.child.stdin!.write(`${fd} ${ops.join(" ")}\n`);
+    });
+  }
+}
+
+/** undefined: not started yet; null: not usable here (each request then runs its own perl). */
+let server: LockServer | null | undefined;
+
+/**
+ * Starts the command's lock helper now, so that its start overlaps the command's own before the
+ * first file is locked. Does nothing where files are not locked or the helper runs already.
+ */
+export function startLockHelper(): void {
+  if (unavailable !== null || server !== undefined) return;
+  server = new LockServer();
+}
+
+/** Runs `ops` on descriptor `fd`; null when perl cannot run here. */
+async function runHelper(fd: number, ops: string[]): Promise<Outcome | null> {
+  startLockHelper();
+  if (server) {
+    const line = await server.ask(fd, ops);
+    if (line !== null) return outcome(line);
+    server = null;
+  }
+  return runOnce(fd, ops);
+}
+
+/** One perl for one request, the descriptor handed over as its fd 3; null without perl. */
+function runOnce(fd: number, ops: string[]): Promise<Outcome | null> {
   return new Promise((resolve, reject) => {
     const child = spawn("perl", ["-e", HELPER, ...ops], { stdio: ["ignore", "pipe", "pipe", fd] });
     let out = "";
@@ -89,11 +203,11 @@ function runHelper(fd: number, ops: string[]): Promise<Outcome | null> {
       else reject(e);
     });
     child.on("close", () => {
-      const line = out.trim();
-      if (line === "ok") return resolve({ kind: "ok" });
-      const busy = /^busy (\d+)$/.exec(line);
-      if (busy) return resolve({ kind: "busy", byte: Number(busy[1]) });
-      reject(new VhdxError("IO_ERROR", `locking the file failed: ${line || err.trim() || "no answer"}`, "file lock"));
+      try {
+        resolve(outcome(out.trim(), err.trim()));
+      } catch (e) {
+        reject(e);
+      }
     });
   });
 }

@@ -45,17 +45,26 @@ export function nodeVhdParentResolver(lock: boolean): VhdParentResolver {
 /**
  * Opens a VHD read-only and, for a differencing disk, its parents; the chain is child first, and
  * `locations` are the real paths of its links in the same order.
+ * With `deferLock`, the file's own lock is taken alongside the open (see NodeFileOpenOptions):
+ * `locked` settles once it is held, or rejects with FILE_LOCKED.
  */
 export async function openVhdWithParents(
   path: string,
-  opts: { force?: boolean; lock?: boolean; maxDepth?: number } = {},
-): Promise<{ image: VhdImage; chain: VhdImage[]; locations: string[] }> {
-  const file = await NodeFileBackend.open(path, { readOnly: true, lock: opts.lock ? "shared" : undefined });
+  opts: { force?: boolean; lock?: boolean; deferLock?: boolean; maxDepth?: number } = {},
+): Promise<{ image: VhdImage; chain: VhdImage[]; locations: string[]; locked: Promise<void> }> {
+  const file = await NodeFileBackend.open(path, {
+    readOnly: true,
+    lock: opts.lock ? "shared" : undefined,
+    deferLock: opts.deferLock,
+  });
+  const locked = file.locked;
   let image: VhdImage;
   try {
     image = await openVhd(file);
   } catch (e) {
     await file.close();
+    // Whatever failed while another program held the file, the refusal is what to report.
+    await locked;
     throw e;
   }
   try {
@@ -71,9 +80,10 @@ export async function openVhdWithParents(
       force: opts.force,
       maxDepth: opts.maxDepth,
     });
-    return { image, chain, locations };
+    return { image, chain, locations, locked };
   } catch (e) {
     await image.close();
+    await locked;
     throw e;
   }
 }

@@ -189,18 +189,22 @@ describe.skipIf(process.platform !== "linux" || missingTools("qemu-io", "qemu-im
       vhdxOk(["write", img, "--offset", "0"], new Uint8Array(512));
     });
 
-    it("`vhdx convert` out of an image (or raw file) qemu-io writes is refused, and leaves no output", async () => {
+    it("`vhdx convert` out of an image (VHDX, VHD or raw file) qemu-io writes is refused, and leaves no output", async () => {
       // convert takes its input's lock alongside the copy: the refusal must still come, and win.
       const img = image("convert-src.vhdx");
       vhdxOk(["write", img, "--offset", "0"], patternBytes(3, 3 * MiB));
       const raw = tmp.path("convert-src.raw");
       vhdxOk(["convert", img, raw]);
+      const vhd = tmp.path("convert-src.vhd");
+      vhdxOk(["convert", img, vhd]);
+      const qemuFormat = (p: string) => (p === raw ? "raw" : p === vhd ? "vpc" : "vhdx");
       for (const [i, [input, format]] of [
         [img, "vhdx"],
         [img, "raw"],
         [raw, "vhdx"],
+        [vhd, "vhdx"],
       ].entries()) {
-        const q = spawn(requireTool("qemu-io"), ["-f", input === raw ? "raw" : "vhdx", input], {
+        const q = spawn(requireTool("qemu-io"), ["-f", qemuFormat(input), input], {
           stdio: ["pipe", "pipe", "pipe"],
         });
         started.push(q);

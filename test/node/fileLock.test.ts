@@ -4,7 +4,9 @@
  * handed on when the carrier closes. qemu-io, from outside, says what it sees.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { chmodSync, readdirSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { NodeFileBackend } from "../../src/node/fileBackend";
 import { lockUnavailable } from "../../src/node/fileLock";
@@ -72,6 +74,33 @@ describe.skipIf(process.platform !== "linux" || missingTools("qemu-io", "perl"))
         q.stdin!.end("quit\n");
         await new Promise((res) => q.once("exit", res));
         await r.close();
+      }
+      expect(qemuMay(p)).toBe("write");
+    });
+
+    it("where the kernel refuses the command's helper a copy of the descriptor, each lock runs its own perl", async () => {
+      // A perl in PATH that, asked to serve, answers every request as a kernel refusing
+      // pidfd_getfd would (as Yama's ptrace restrictions do); any other run is the real perl.
+      const bin = tmp.path("bin");
+      spawnSync("mkdir", ["-p", bin]);
+      const perl = requireTool("perl");
+      writeFileSync(
+        `${bin}/perl`,
+        `#!/bin/sh\nif [ "$3" = serve ]; then while read l; do echo "nofd pidfd_getfd: refused"; done; exit 0; fi\nexec ${perl} "$@"\n`,
+      );
+      chmodSync(`${bin}/perl`, 0o755);
+      const p = createQemuImage({ path: tmp.path("c.vhdx"), sizeBytes: 8 << 20 });
+      const vhdx = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vhdx.cjs");
+      const w = spawn(process.execPath, [vhdx, "write", p, "--offset", "0"], {
+        stdio: ["pipe", "pipe", "pipe"],
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+      });
+      try {
+        await until(() => spawnSync("grep", ["-q", "^lock:", ...fdinfos(w.pid!)]).status === 0);
+        expect(qemuMay(p)).toBe("nothing");
+      } finally {
+        w.stdin!.end(new Uint8Array(512));
+        expect(await new Promise((res) => w.once("exit", res))).toBe(0);
       }
       expect(qemuMay(p)).toBe("write");
     });
