@@ -4,13 +4,14 @@
  * (bin/vhdx.cjs) as the expected bytes; a differencing image opened with its parent through
  * stubbed pickers returning OPFS handles, its chain and a read through it equal to Node's.
  */
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MiB, sha256 } from "./storageHelpers";
 import { fromOpfs } from "./opfsFiles";
+import { gotoApp, openPicked, stubPickers, willPick } from "./pickerStubs";
 
 const vhdx = (...args: string[]) =>
   execFileSync("node", ["bin/vhdx.cjs", ...args], { encoding: "utf8", maxBuffer: 1 << 30 });
@@ -23,57 +24,6 @@ test.beforeAll(() => {
   mkdirSync("e2e/screenshots", { recursive: true });
 });
 test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Loads the app; a navigation the service worker starts meanwhile is waited out, not an error. */
-async function gotoApp(page: Page): Promise<void> {
-  try {
-    await page.goto("/");
-  } catch (e) {
-    if (!String(e).includes("interrupted by another navigation")) throw e;
-    await page.waitForLoadState("load");
-  }
-}
-
-/** Puts files into OPFS and makes the pickers answer from it: open pickers in turn from `queue`, save pickers with new files. */
-async function stubPickers(page: Page, files: Record<string, string>): Promise<void> {
-  await gotoApp(page);
-  for (const [name, path] of Object.entries(files)) {
-    await page.evaluate(
-      async ({ name, b64 }) => {
-        const bin = atob(b64);
-        const bytes = new Uint8Array(bin.length);
-        for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-        const root = await navigator.storage.getDirectory();
-        const w = await (await root.getFileHandle(name, { create: true })).createWritable();
-        await w.write(bytes);
-        await w.close();
-      },
-      { name, b64: readFileSync(path).toString("base64") },
-    );
-  }
-  await page.evaluate(() => {
-    const win = window as unknown as Record<string, unknown> & { pickQueue: string[] };
-    win.pickQueue = [];
-    win.showOpenFilePicker = async () => {
-      const root = await navigator.storage.getDirectory();
-      return [await root.getFileHandle(win.pickQueue.shift()!)];
-    };
-    win.showSaveFilePicker = async (o: { suggestedName: string }) => {
-      const root = await navigator.storage.getDirectory();
-      return root.getFileHandle(o.suggestedName, { create: true });
-    };
-  });
-}
-
-async function willPick(page: Page, ...names: string[]): Promise<void> {
-  await page.evaluate((n) => (window as unknown as { pickQueue: string[] }).pickQueue.push(...n), names);
-}
-
-async function openPicked(page: Page, name: string): Promise<void> {
-  await willPick(page, name);
-  await page.getByRole("button", { name: "Open file" }).click();
-  await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText(name);
-}
 
 function qemuOk(file: string): void {
   execFileSync("qemu-img", ["check", "-f", "vhdx", file], { encoding: "utf8" });
