@@ -14,7 +14,8 @@ export default defineConfig({
   testMatch: "**/*.spec.ts",
   outputDir: "test-results",
   fullyParallel: false,
-  workers: 1,
+  // One worker unless VHDX_E2E_WORKERS says otherwise: `npm test` runs Vitest beside these on 2 cores.
+  workers: Number(process.env.VHDX_E2E_WORKERS ?? 1),
   forbidOnly: !!process.env.CI,
   retries: 0,
   // Ceilings, not waits: `npm test` runs these beside Vitest on a 2-core machine.

@@ -4,9 +4,10 @@
  */
 import { expect, test } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { countWrites, crashShimUnavailable, runKilledAt } from "../test/helpers/crash";
+import { fromOpfs } from "./opfsFiles";
 import { load, MiB, qemuImage as makeImage, qemuVirtual, sha256, useTempDir } from "./storageHelpers";
 
 const tempDir = useTempDir("vhdx-e2e-editing-");
@@ -173,14 +174,12 @@ test("an image whose log needs replay opens read-only, shown replayed, unwritten
         awaited: opened.logAwaitsReplay,
         replay,
         again: { readOnly: again.readOnly, needsReplay: again.info.log.needsReplay },
-        file: await h.opfsBase64("work/dirty.vhdx"),
       };
     }, kind);
     expect(r.awaited).toBe(true);
     expect(r.replay).toEqual({ replayed: true });
     expect(r.again).toEqual({ readOnly: false, needsReplay: false });
-    const out = join(tempDir(), `dirty-${kind}-replayed-in-browser.vhdx`);
-    writeFileSync(out, Buffer.from(r.file, "base64"));
+    const out = await fromOpfs(page, "work/dirty.vhdx", join(tempDir(), `dirty-${kind}-replayed-in-browser.vhdx`));
     execFileSync("qemu-img", ["check", "-f", "vhdx", out]);
     const [first, atLog] = qemuVirtual(out, [0, 512], [2 * 1024 * 1024 - 2, 4]);
     expect(first.every((b) => b === 0xd1)).toBe(true);
@@ -228,7 +227,7 @@ for (const kind of ["opfs", "handle"] as const) {
         const info = await engine.info();
         await engine.close();
         engine.terminate();
-        return { opened, cost, commit, progress, shownHash, info, file: await h.opfsBase64("c/commit.vhdx") };
+        return { opened, cost, commit, progress, shownHash, info };
       },
       { kind, edits },
     );
@@ -243,8 +242,7 @@ for (const kind of ["opfs", "handle"] as const) {
     expect(r.shownHash).toBe(sha256(expected));
     expect(r.info.log.needsReplay).toBe(false);
     // ...and Node finds exactly those bytes in the file, which QEMU judges clean.
-    const out = join(tempDir(), `commit-${kind}-after.vhdx`);
-    writeFileSync(out, Buffer.from(r.file, "base64"));
+    const out = await fromOpfs(page, "c/commit.vhdx", join(tempDir(), `commit-${kind}-after.vhdx`));
     execFileSync("qemu-img", ["check", "-f", "vhdx", out]);
     const [after] = qemuVirtual(out, span);
     expect(after.equals(expected)).toBe(true);
@@ -276,15 +274,14 @@ test("a commit cancelled midway on a user's file leaves the file as it was, and 
     const first = [...(await engine.read("virtual", 0, 6))];
     await engine.close();
     engine.terminate();
-    return { outcome, hashAfterCancel, shown, next: next.atomic, first, file: await h.opfsBase64("c/cancel.vhdx") };
+    return { outcome, hashAfterCancel, shown, next: next.atomic, first };
   });
   expect(r.outcome).toBe("CANCELLED");
   expect(r.hashAfterCancel).toBe(sha256(original));
   expect(r.shown).toEqual([0, 0, 0, 0]);
   expect(r.next).toBe(true);
   expect(r.first).toEqual([0xee, 0xee, 0xee, 0xee, 0x10, 0x10]);
-  const out = join(tempDir(), "cancel-after.vhdx");
-  writeFileSync(out, Buffer.from(r.file, "base64"));
+  const out = await fromOpfs(page, "c/cancel.vhdx", join(tempDir(), "cancel-after.vhdx"));
   execFileSync("qemu-img", ["check", "-f", "vhdx", out]);
   const [q] = qemuVirtual(out, [0, 6], [8 * MiB, 4]);
   expect([...q]).toEqual([0xee, 0xee, 0xee, 0xee, 0x10, 0x10]);

@@ -5,7 +5,7 @@
  * pickers would give.
  */
 import { expect, type Page } from "@playwright/test";
-import { readFileSync } from "node:fs";
+import { toOpfs } from "./opfsFiles";
 
 /** Loads the app; a navigation the service worker starts meanwhile is waited out, not an error. */
 export async function gotoApp(page: Page): Promise<void> {
@@ -20,20 +20,7 @@ export async function gotoApp(page: Page): Promise<void> {
 /** Puts files (name → local path) at the OPFS root and stubs the pickers. */
 export async function stubPickers(page: Page, files: Record<string, string>): Promise<void> {
   await gotoApp(page);
-  for (const [name, path] of Object.entries(files)) {
-    await page.evaluate(
-      async ({ name, b64 }) => {
-        const bin = atob(b64);
-        const bytes = new Uint8Array(bin.length);
-        for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-        const root = await navigator.storage.getDirectory();
-        const w = await (await root.getFileHandle(name, { create: true })).createWritable();
-        await w.write(bytes);
-        await w.close();
-      },
-      { name, b64: readFileSync(path).toString("base64") },
-    );
-  }
+  for (const [name, path] of Object.entries(files)) await toOpfs(page, name, path);
   await page.evaluate(() => {
     const win = window as unknown as Record<string, unknown> & { pickQueue: string[] };
     win.pickQueue = [];

@@ -8,9 +8,10 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { chromium } from "playwright-core";
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { toOpfs } from "./opfsFiles";
 
 // Beside the development server's port, so engineers running the tests at once do not collide.
 const PORT = Number(process.env.VHDX_E2E_PORT ?? 5179) + 1000;
@@ -190,8 +191,6 @@ test("a .vhdx handed to the installed app through the launch queue opens in the 
     "virtual-size": number;
   };
   expect(qemu["virtual-size"]).toBe(96 * 1024 * 1024);
-  const b64 = readFileSync(disk).toString("base64");
-  rmSync(dir, { recursive: true, force: true });
 
   const context = await browser!.newContext();
   // The Launch Handler API as Chromium offers it to an installed app: launches wait in the queue
@@ -218,17 +217,12 @@ test("a .vhdx handed to the installed app through the launch queue opens in the 
   await page.goto(ORIGIN);
   await expect(page.getByRole("button", { name: "Open file" })).toBeVisible();
   expect(await page.evaluate(() => (window as unknown as { consumers: number }).consumers)).toBe(1);
-  await page.evaluate(async (b64) => {
-    const bin = atob(b64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    const root = await navigator.storage.getDirectory();
-    const handle = await root.getFileHandle("launched.vhdx", { create: true });
-    const w = await handle.createWritable();
-    await w.write(bytes);
-    await w.close();
+  await toOpfs(page, "launched.vhdx", disk);
+  rmSync(dir, { recursive: true, force: true });
+  await page.evaluate(async () => {
+    const handle = await (await navigator.storage.getDirectory()).getFileHandle("launched.vhdx");
     (window as unknown as { launch: (p: unknown) => void }).launch({ targetURL: location.href, files: [handle] });
-  }, b64);
+  });
   const status = page.getByRole("contentinfo", { name: "Status" });
   await expect(status).toContainText("launched.vhdx");
   await expect(status).toContainText("virtual 96 MiB");

@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { toOpfs } from "./opfsFiles";
 import { opfsHash, opfsNames, stubPickers } from "./pickerStubs";
 import { sha256 } from "./storageHelpers";
 
@@ -35,26 +36,8 @@ test("Storage lists the app's files; Open, Download, Delete (confirmed, refused 
   const b = image("disk-b.vhdx", "8M");
   await stubPickers(page, {});
   // Files where the app keeps them: a toolbox output and a working copy.
-  await page.evaluate(
-    async ({ files }) => {
-      const root = await navigator.storage.getDirectory();
-      for (const [folder, name, b64] of files) {
-        const d = await root.getDirectoryHandle(folder, { create: true });
-        const bin = atob(b64);
-        const bytes = new Uint8Array(bin.length);
-        for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-        const w = await (await d.getFileHandle(name, { create: true })).createWritable();
-        await w.write(bytes);
-        await w.close();
-      }
-    },
-    {
-      files: [
-        ["toolbox", "disk-a.vhdx", readFileSync(a).toString("base64")],
-        ["working-copies", "disk-b.vhdx", readFileSync(b).toString("base64")],
-      ],
-    },
-  );
+  await toOpfs(page, "toolbox/disk-a.vhdx", a);
+  await toOpfs(page, "working-copies/disk-b.vhdx", b);
 
   await page.getByRole("button", { name: "Storage" }).click();
   const d = page.getByRole("dialog", { name: "Storage" });

@@ -9,7 +9,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MiB, qemuVirtual, sha256 } from "./storageHelpers";
-import { fromOpfs } from "./opfsFiles";
+import { fromOpfs, toOpfs } from "./opfsFiles";
+import { gotoApp } from "./pickerStubs";
 
 const vhdx = (...args: string[]) => execFileSync("node", ["bin/vhdx.cjs", ...args], { encoding: "utf8" });
 
@@ -66,22 +67,12 @@ test("the sample's Log view shows the active sequence the engine finds in Node",
 
 /** Copies a file into OPFS and makes the system picker answer with its handle. */
 async function pickFromOpfs(page: Page, file: string, name: string): Promise<void> {
-  const b64 = readFileSync(file).toString("base64");
-  await page.evaluate(
-    async ({ b64, name }) => {
-      const bin = atob(b64);
-      const bytes = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-      const root = await navigator.storage.getDirectory();
-      const handle = await root.getFileHandle(name, { create: true });
-      const w = await handle.createWritable();
-      await w.write(bytes);
-      await w.close();
-      (window as unknown as { showOpenFilePicker: () => Promise<FileSystemFileHandle[]> }).showOpenFilePicker =
-        async () => [handle];
-    },
-    { b64, name },
-  );
+  await toOpfs(page, name, file);
+  await page.evaluate(async (name) => {
+    const handle = await (await navigator.storage.getDirectory()).getFileHandle(name);
+    (window as unknown as { showOpenFilePicker: () => Promise<FileSystemFileHandle[]> }).showOpenFilePicker =
+      async () => [handle];
+  }, name);
 }
 
 /** `vhdx check --json` in Node, whatever its exit status. */
@@ -99,16 +90,6 @@ function qemuCheck(file: string): { ok: boolean; out: string } {
   } catch (e) {
     const x = e as { stdout?: string; stderr?: string };
     return { ok: false, out: `${x.stdout ?? ""}${x.stderr ?? ""}` };
-  }
-}
-
-/** Loads the app; a navigation the service worker starts meanwhile is waited out, not an error. */
-async function gotoApp(page: Page): Promise<void> {
-  try {
-    await page.goto("/");
-  } catch (e) {
-    if (!String(e).includes("interrupted by another navigation")) throw e;
-    await page.waitForLoadState("load");
   }
 }
 

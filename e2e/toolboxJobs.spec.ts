@@ -4,13 +4,14 @@
  * (bin/vhdx.cjs) as the expected bytes; a differencing image opened with its parent through
  * stubbed pickers returning OPFS handles, its chain and a read through it equal to Node's.
  */
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MiB, sha256 } from "./storageHelpers";
 import { fromOpfs } from "./opfsFiles";
+import { gotoApp, openPicked, stubPickers, willPick } from "./pickerStubs";
 
 const vhdx = (...args: string[]) =>
   execFileSync("node", ["bin/vhdx.cjs", ...args], { encoding: "utf8", maxBuffer: 1 << 30 });
@@ -23,57 +24,6 @@ test.beforeAll(() => {
   mkdirSync("e2e/screenshots", { recursive: true });
 });
 test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Loads the app; a navigation the service worker starts meanwhile is waited out, not an error. */
-async function gotoApp(page: Page): Promise<void> {
-  try {
-    await page.goto("/");
-  } catch (e) {
-    if (!String(e).includes("interrupted by another navigation")) throw e;
-    await page.waitForLoadState("load");
-  }
-}
-
-/** Puts files into OPFS and makes the pickers answer from it: open pickers in turn from `queue`, save pickers with new files. */
-async function stubPickers(page: Page, files: Record<string, string>): Promise<void> {
-  await gotoApp(page);
-  for (const [name, path] of Object.entries(files)) {
-    await page.evaluate(
-      async ({ name, b64 }) => {
-        const bin = atob(b64);
-        const bytes = new Uint8Array(bin.length);
-        for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-        const root = await navigator.storage.getDirectory();
-        const w = await (await root.getFileHandle(name, { create: true })).createWritable();
-        await w.write(bytes);
-        await w.close();
-      },
-      { name, b64: readFileSync(path).toString("base64") },
-    );
-  }
-  await page.evaluate(() => {
-    const win = window as unknown as Record<string, unknown> & { pickQueue: string[] };
-    win.pickQueue = [];
-    win.showOpenFilePicker = async () => {
-      const root = await navigator.storage.getDirectory();
-      return [await root.getFileHandle(win.pickQueue.shift()!)];
-    };
-    win.showSaveFilePicker = async (o: { suggestedName: string }) => {
-      const root = await navigator.storage.getDirectory();
-      return root.getFileHandle(o.suggestedName, { create: true });
-    };
-  });
-}
-
-async function willPick(page: Page, ...names: string[]): Promise<void> {
-  await page.evaluate((n) => (window as unknown as { pickQueue: string[] }).pickQueue.push(...n), names);
-}
-
-async function openPicked(page: Page, name: string): Promise<void> {
-  await willPick(page, name);
-  await page.getByRole("button", { name: "Open file" }).click();
-  await expect(page.getByRole("contentinfo", { name: "Status" })).toContainText(name);
-}
 
 function qemuOk(file: string): void {
   execFileSync("qemu-img", ["check", "-f", "vhdx", file], { encoding: "utf8" });
@@ -123,10 +73,12 @@ test("new dynamic and fixed images: qemu-img and the engine read them as zeros o
       blockSize: Number(bs) * MiB,
       physicalSectorSize: type === "fixed" ? 512 : 4096,
     });
+    // A sparse raw file of zeros of the asked size.
     const zeros = join(dir, `zeros-${type}.raw`);
-    writeFileSync(zeros, Buffer.alloc(Number.parseInt(size) * MiB));
+    writeFileSync(zeros, "");
+    truncateSync(zeros, Number.parseInt(size) * MiB);
     qemu("compare", "-f", "vhdx", "-F", "raw", out, zeros);
-    expect(cat(out)).toBe(sha256(readFileSync(zeros)));
+    expect(cat(out)).toBe(sha256(Buffer.alloc(Number.parseInt(size) * MiB)));
   }
 });
 
@@ -191,9 +143,11 @@ test("raw → VHDX → raw, and compact: qemu-img and the engine read the same b
 interface InfoJson {
   headers: { current: boolean; dataWriteGuid: string | null }[];
   parentLocator: { entries: { key: string; value: string }[] } | null;
+  bat: { payload: Record<string, number> };
 }
-const dataWriteGuid = (f: string) =>
-  (JSON.parse(vhdx("info", f, "--json")) as InfoJson).headers.find((h) => h.current)!.dataWriteGuid!;
+const info = (f: string) => JSON.parse(vhdx("info", f, "--json")) as InfoJson;
+const guidOf = (i: InfoJson) => i.headers.find((h) => h.current)!.dataWriteGuid!;
+const dataWriteGuid = (f: string) => guidOf(info(f));
 
 /** A dynamic base by QEMU and a differencing child by the engine, with its own sectors written by `vhdx write`. */
 function makeChain(prefix: string): { base: string; child: string } {
@@ -214,6 +168,9 @@ function makeChain(prefix: string): { base: string; child: string } {
 
 test("a differencing image and its parent: the locator, the chain, a read through it, then merge", async ({ page }) => {
   const { base, child } = makeChain("");
+  // What the engine in Node reads of both files (neither is written in Node below).
+  const childInfo = info(child);
+  const baseInfo = info(base);
   // `vhdx convert` reads through the parent chain in Node.
   const flat = join(dir, "flat.raw");
   vhdx("convert", child, flat, "--format", "raw");
@@ -225,19 +182,17 @@ test("a differencing image and its parent: the locator, the chain, a read throug
   // Nothing of the child is shown before its parent is verified (issue 9).
   await expect(page.getByRole("tabpanel")).toHaveCount(0);
   await expect(page.getByRole("tab", { name: "Headers", exact: true })).toHaveCount(0);
-  const rel = (JSON.parse(vhdx("info", child, "--json")) as InfoJson).parentLocator!.entries.find(
-    (e) => e.key === "relative_path",
-  )!;
+  const rel = childInfo.parentLocator!.entries.find((e) => e.key === "relative_path")!;
   await expect(d.getByRole("table", { name: "Parent locator paths" })).toContainText(rel.value);
   await willPick(page, "base.vhdx");
   await d.getByRole("button", { name: "Choose parent…" }).click();
   const rows = d.getByRole("table", { name: "Chain" }).locator("tbody tr");
   await expect(rows).toHaveCount(2);
   await expect(rows.nth(0)).toContainText("differencing");
-  await expect(rows.nth(0)).toContainText(dataWriteGuid(child));
-  await expect(rows.nth(0)).toContainText(dataWriteGuid(base)); // its parent_linkage
+  await expect(rows.nth(0)).toContainText(guidOf(childInfo));
+  await expect(rows.nth(0)).toContainText(guidOf(baseInfo)); // its parent_linkage
   await expect(rows.nth(1)).toContainText("dynamic");
-  await expect(rows.nth(1)).toContainText(dataWriteGuid(base));
+  await expect(rows.nth(1)).toContainText(guidOf(baseInfo));
   await expect(rows.nth(0).getByLabel("2 of 16 blocks allocated")).toBeVisible();
   await expect(rows.nth(1).getByLabel("3 of 16 blocks allocated")).toBeVisible();
   await page.screenshot({ path: "e2e/screenshots/toolbox-chain.png" });
@@ -245,8 +200,7 @@ test("a differencing image and its parent: the locator, the chain, a read throug
   await expect(page.getByRole("tabpanel", { name: "Headers" })).toBeVisible();
 
   // The BAT view shades partially present blocks by their sector bitmap; as many as Node counts.
-  const partial = (JSON.parse(vhdx("info", child, "--json")) as { bat: { payload: Record<string, number> } }).bat
-    .payload.PARTIALLY_PRESENT;
+  const partial = childInfo.bat.payload.PARTIALLY_PRESENT;
   expect(partial).toBeGreaterThan(0);
   await page.getByRole("tab", { name: "BAT", exact: true }).click();
   await page.getByLabel("Shade partial blocks by sector bitmap").check();
