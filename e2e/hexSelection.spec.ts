@@ -256,9 +256,10 @@ test("a 14 MiB copy is formatted off the page's main thread and equals vhdx cat'
   console.log(`14 MiB copy as hex: ${frames.length} frames, longest gap ${Math.max(...gaps).toFixed(1)} ms`);
   expect(frames.length).toBeGreaterThan(8);
   // Formatting 14 MiB on the page would be one long task: one gap nearly as long as the whole copy.
-  // Off the main thread the page keeps painting, however slow a loaded machine makes the copy.
+  // Off the main thread the page keeps painting, however slow a loaded machine makes the copy; a
+  // loaded machine may still stall the page once for a while, so the bound is half the span.
   const span = frames[frames.length - 1] - frames[0];
-  expect(Math.max(...gaps)).toBeLessThan(span / 4);
+  expect(Math.max(...gaps)).toBeLessThan(span / 2);
 
   await page.getByRole("button", { name: "Copy as Base64" }).click();
   const b64 = want.toString("base64");
