@@ -112,6 +112,8 @@ export interface FileSystem {
   root(): Promise<FsEntry>;
   /** Every entry of a directory except "." and "..", in on-disk order; bounded by what is read. */
   readDir(dir: FsEntry): AsyncIterable<FsEntry>;
+  /** Optional: `readDir`'s entries, in the same order, a run at a time (one await per run, not per entry). */
+  readDirRuns?(dir: FsEntry): AsyncIterable<FsEntry[]>;
   /**
    * Optional: a directory's entries from the directory alone, without reading each file's own
    * record — names, and the type, size and times the directory keeps (NTFS index keys, which
