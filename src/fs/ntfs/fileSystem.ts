@@ -4,7 +4,7 @@
  * stream listed as `name:stream`), and the sequence number the directory entry expects.
  */
 import { FsError } from "../errors";
-import type { BlockDevice, FileExtent, FileSystem, FsDriver, FsEntry, FsFinding, Owner } from "../types";
+import type { BlockDevice, EntryColumns, FileExtent, FileSystem, FsDriver, FsEntry, FsFinding, Owner } from "../types";
 import { upcaseUnits } from "../walk";
 import {
   AT_DATA,
@@ -19,9 +19,7 @@ import {
 import { looksLikeNtfs, parseBootSector, type NtfsBootSector } from "./bootSector";
 import { filetime, u16, u32, utf16 } from "./bytes";
 import {
-  FILE_ATTRIBUTE_DIRECTORY_INDEX,
   FILE_ATTRIBUTE_ENCRYPTED,
-  FILE_ATTRIBUTE_REPARSE_POINT,
   FILE_ATTRIBUTE_SYSTEM,
   NS_DOS,
   parseFileName,
@@ -31,6 +29,7 @@ import type { IndexEntry } from "./indexNode";
 import { walkIndex } from "./indexWalk";
 import { Mft } from "./mft";
 import { RECORD_IN_USE, RECORD_IS_DIRECTORY, type MftRecord } from "./mftRecord";
+import { KeyColumns } from "./keyColumns";
 import { OwnerIndex } from "./owners";
 import { completeFromRecord } from "./recordScan";
 import { parseReparsePoint } from "./reparse";
@@ -183,10 +182,11 @@ export class NtfsFileSystem implements FileSystem {
   }
 
   /**
-   * A directory's listed entries as its index keys give them (`partial`), in the index's order,
-   * a run at a time: no DOS aliases, no ".", metafiles only when asked.
+   * A directory's listed entries as its index keys give them, in the index's order, a run at a
+   * time in columns: no DOS aliases, no ".", metafiles only when asked. Each key's name is
+   * decoded once; its other fields go into number arrays, not an object per entry.
    */
-  private async *keyEntries(dir: FsEntry): AsyncGenerator<FsEntry[]> {
+  async *readDirColumns(dir: FsEntry): AsyncIterable<EntryColumns> {
     if (dir.type !== "dir") throw new FsError("FS_NOT_A_DIRECTORY", `${dir.path || "/"} is not a directory`, "path");
     const { record } = refOf(dir);
     const loaded = await this.load(record);
@@ -198,32 +198,33 @@ export class NtfsFileSystem implements FileSystem {
       bytesPerCluster: this.bs.bytesPerCluster,
       indexRecordSize: this.bs.indexRecordSize,
     };
-    yield* walkIndex<FsEntry>(owner, loaded.attributes, record, dir.path, (b, k, _length, file, sequence) => {
+    let keys = new KeyColumns();
+    const walk = walkIndex<string>(owner, loaded.attributes, record, dir.path, (b, k, _length, file, sequence) => {
       // The DOS 8.3 alias is a second key for a name already listed in the Win32 namespace.
       if (b[k + 0x41] === NS_DOS) return null;
       const name = utf16(b, k + 0x42, b[k + 0x40]);
       if (file === record && name === ".") return null;
       if (hideSystem && file < FIRST_USER_RECORD && name.charCodeAt(0) === 0x24) return null;
-      const flags = u32(b, k + 0x38);
-      const type =
-        flags & FILE_ATTRIBUTE_REPARSE_POINT ? "other" : flags & FILE_ATTRIBUTE_DIRECTORY_INDEX ? "dir" : "file";
-      // Every field of a whole entry in the literal, so entries completed in place keep one shape.
-      return {
-        name,
-        path: prefix + name,
-        type,
-        size: type === "file" ? u32(b, k + 0x34) * 0x100000000 + u32(b, k + 0x30) : 0,
-        mtime: filetime(b, k + 0x10),
-        ctime: filetime(b, k + 0x08),
-        atime: filetime(b, k + 0x20),
-        attributes: flags,
-        links: undefined,
-        target: undefined,
-        ref: [file, "", sequence],
-        findings: undefined,
-        partial: true,
-      };
+      keys.add(b, k, file, sequence);
+      return name;
     });
+    // The walk is paused at each run it gives, so the keys gathered are that run's.
+    for await (const names of walk) {
+      yield keys.columns(names, prefix);
+      keys = new KeyColumns();
+    }
+  }
+
+  /**
+   * The index keys alone: each $FILE_NAME key keeps the type, the size and the times as last
+   * indexed. A reparse point shows as "other" until `stat` reads its record.
+   */
+  async *readDirFast(dir: FsEntry): AsyncIterable<FsEntry[]> {
+    for await (const c of this.readDirColumns(dir)) {
+      const out: FsEntry[] = new Array(c.names.length);
+      for (let i = 0; i < out.length; i++) out[i] = c.entry(i);
+      yield out;
+    }
   }
 
   async *readDir(dir: FsEntry): AsyncIterable<FsEntry> {
@@ -238,7 +239,9 @@ export class NtfsFileSystem implements FileSystem {
   async *readDirRuns(dir: FsEntry): AsyncIterable<FsEntry[]> {
     const scratch = new Uint8Array(this.bs.mftRecordSize);
     const clusters = this.mft.clusters;
-    for await (const run of this.keyEntries(dir)) {
+    for await (const c of this.readDirColumns(dir)) {
+      const run: FsEntry[] = new Array(c.names.length);
+      for (let i = 0; i < run.length; i++) run[i] = c.entry(i);
       const out: FsEntry[] = [];
       for (const e of run) {
         const n = (e.ref as readonly number[])[0];
@@ -255,14 +258,6 @@ export class NtfsFileSystem implements FileSystem {
       }
       yield out;
     }
-  }
-
-  /**
-   * The index keys alone: each $FILE_NAME key keeps the type, the size and the times as last
-   * indexed. A reparse point shows as "other" until `stat` reads its record.
-   */
-  readDirFast(dir: FsEntry): AsyncIterable<FsEntry[]> {
-    return this.keyEntries(dir);
   }
 
   async stat(entry: FsEntry): Promise<FsEntry> {
