@@ -18,13 +18,7 @@ import {
 } from "./attribute";
 import { looksLikeNtfs, parseBootSector, type NtfsBootSector } from "./bootSector";
 import { filetime, u16, u32, utf16 } from "./bytes";
-import {
-  FILE_ATTRIBUTE_ENCRYPTED,
-  FILE_ATTRIBUTE_SYSTEM,
-  NS_DOS,
-  parseFileName,
-  type FileName,
-} from "./fileName";
+import { FILE_ATTRIBUTE_ENCRYPTED, FILE_ATTRIBUTE_SYSTEM, NS_DOS, parseFileName, type FileName } from "./fileName";
 import type { IndexEntry } from "./indexNode";
 import { walkIndex } from "./indexWalk";
 import { Mft } from "./mft";
