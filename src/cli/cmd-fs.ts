@@ -6,7 +6,7 @@ import { basename, dirname, join } from "node:path";
 import { FsError } from "../fs/errors";
 import { mount } from "../fs/registry";
 import { listVolumes, volumeDevice } from "../fs/partitions/volumes";
-import { resolvePath } from "../fs/walk";
+import { dirRuns, resolvePath } from "../fs/walk";
 import type { BlockDevice, FileSystem, FsEntry } from "../fs/types";
 import { flagString, oneImage, ParsedArgs, UsageError } from "./args";
 import type { Io } from "./commands";
@@ -121,9 +121,24 @@ function jsonEntry(e: FsEntry): string {
   return JSON.stringify(o);
 }
 
+/** The last second `textTime` formatted: the files of a folder are mostly written within a few seconds. */
+let lastSecond = NaN;
+let lastSecondText = "";
+
+/** `YYYY-MM-DD HH:MM:SS`, or dashes for no time. */
+function textTime(e: FsEntry): string {
+  if (e.mtime === null) return "-".padEnd(19);
+  const second = Math.floor(e.mtime / 1000);
+  if (second !== lastSecond) {
+    lastSecondText = isoTime(e)!.replace("T", " ").slice(0, 19);
+    lastSecond = second;
+  }
+  return lastSecondText;
+}
+
 function textEntry(e: FsEntry): string {
   const t = e.type === "dir" ? "d" : e.type === "symlink" ? "l" : e.type === "file" ? "-" : "?";
-  const time = isoTime(e)?.replace("T", " ").slice(0, 19) ?? "-".padEnd(19);
+  const time = textTime(e);
   return `${t} ${String(e.size).padStart(12)}  ${time}  ${e.path}${e.target !== undefined ? ` -> ${e.target}` : ""}`;
 }
 
@@ -164,9 +179,11 @@ export async function lsCommand(a: ParsedArgs, io: Io): Promise<number> {
         const dir = stack.pop()!;
         const subdirs: FsEntry[] = [];
         try {
-          for await (const e of fs.readDir(dir)) {
-            emit(e);
-            if (recursive && e.type === "dir") subdirs.push(e);
+          for await (const run of dirRuns(fs, dir)) {
+            for (const e of run) {
+              emit(e);
+              if (recursive && e.type === "dir") subdirs.push(e);
+            }
           }
         } catch (e) {
           if (!(e instanceof FsError)) throw e;

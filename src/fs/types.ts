@@ -65,6 +65,21 @@ export interface FsEntry {
   partial?: boolean;
 }
 
+/** Entry types by number, in `EntryColumns.types`. */
+export const ENTRY_TYPES: readonly EntryType[] = ["file", "dir", "symlink", "other"];
+
+/** A run of a directory's entries (as `readDirFast` makes them) in columns: entry i is `names[i]` …. */
+export interface EntryColumns {
+  names: string[];
+  /** Index into `ENTRY_TYPES`. */
+  types: Uint8Array;
+  sizes: Float64Array;
+  /** `mtime`, NaN for none. */
+  mtimes: Float64Array;
+  /** Entry i as `readDirFast` gives it (`partial`). */
+  entry(i: number): FsEntry;
+}
+
 /** A file system's own handle for an entry. Plain data only. */
 export type FsRef = number | string | readonly (number | string)[];
 
@@ -112,6 +127,8 @@ export interface FileSystem {
   root(): Promise<FsEntry>;
   /** Every entry of a directory except "." and "..", in on-disk order; bounded by what is read. */
   readDir(dir: FsEntry): AsyncIterable<FsEntry>;
+  /** Optional: `readDir`'s entries, in the same order, a run at a time (one await per run, not per entry). */
+  readDirRuns?(dir: FsEntry): AsyncIterable<FsEntry[]>;
   /**
    * Optional: a directory's entries from the directory alone, without reading each file's own
    * record — names, and the type, size and times the directory keeps (NTFS index keys, which
@@ -120,6 +137,11 @@ export interface FileSystem {
    * at a time (each array in directory order), not one promise per entry.
    */
   readDirFast?(dir: FsEntry): AsyncIterable<FsEntry[]>;
+  /**
+   * Optional: `readDirFast`'s entries as columns, a run at a time, so a folder of 100,000 names
+   * is counted and sorted without an object per entry; `entry(i)` makes one when it is shown.
+   */
+  readDirColumns?(dir: FsEntry): AsyncIterable<EntryColumns>;
   /** Optional: the whole entry for one `readDirFast` gave (as `readDir` gives it, without its streams). */
   stat?(entry: FsEntry): Promise<FsEntry>;
   /** Where the file's bytes lie, in file order, covering [0, size) with no gaps. */

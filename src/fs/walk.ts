@@ -57,6 +57,23 @@ export function upcaseUnits(name: string): string {
   return out;
 }
 
+/** A directory's entries (`readDir`'s) a run at a time, as the file system gives them or one by one. */
+export async function* dirRuns(fs: FileSystem, dir: FsEntry): AsyncGenerator<FsEntry[]> {
+  if (fs.readDirRuns) {
+    yield* fs.readDirRuns(dir);
+    return;
+  }
+  let run: FsEntry[] = [];
+  for await (const e of fs.readDir(dir)) {
+    run.push(e);
+    if (run.length >= 4096) {
+      yield run;
+      run = [];
+    }
+  }
+  if (run.length) yield run;
+}
+
 export function joinPath(dir: string, name: string): string {
   return dir === "" ? name : `${dir}/${name}`;
 }

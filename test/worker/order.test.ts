@@ -4,8 +4,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compareAsciiNames, compareNames, sortEntries } from "../../src/worker/files/order";
-import type { FsEntry } from "../../src/fs/types";
+import { compareAsciiNames, compareNames, sortColumns, sortEntries, type SortKey } from "../../src/worker/files/order";
+import { ENTRY_TYPES, type FsEntry } from "../../src/fs/types";
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 const printable = fc.string({
@@ -47,5 +47,38 @@ describe("Files view name order", () => {
     expect(list.map((x) => x.name)).toEqual(["A", "b", "File 9", "file 10"]);
     sortEntries(list, { key: "size", descending: true });
     expect(list.map((x) => x.name)).toEqual(["b", "A", "File 9", "file 10"]);
+  });
+
+  it("sorts columns into the order sortEntries gives the same entries, for every key and direction", () => {
+    const entry = fc.record({
+      name: fc.oneof(printable, fc.constantFrom("é", "Ünï 2", "日本", "a\u00df")),
+      type: fc.constantFrom(...ENTRY_TYPES),
+      size: fc.integer({ min: 0, max: 20 }),
+      mtime: fc.option(fc.integer({ min: 0, max: 5 }), { nil: null }),
+    });
+    const keys: SortKey[] = ["name", "size", "mtime", "type"];
+    fc.assert(
+      fc.property(
+        fc.array(entry, { maxLength: 40 }),
+        fc.constantFrom(...keys),
+        fc.boolean(),
+        (raw, key, descending) => {
+          const list: FsEntry[] = raw.map((r, i) => ({ ...r, path: String(i), ref: i }));
+          const order = { key, descending };
+          const columns = sortColumns(
+            {
+              names: list.map((x) => x.name),
+              types: Uint8Array.from(list, (x) => ENTRY_TYPES.indexOf(x.type)),
+              sizes: Float64Array.from(list, (x) => x.size),
+              mtimes: Float64Array.from(list, (x) => x.mtime ?? NaN),
+            },
+            order,
+          );
+          const sorted = [...list];
+          sortEntries(sorted, order);
+          expect([...columns].map((i) => list[i].path)).toEqual(sorted.map((x) => x.path));
+        },
+      ),
+    );
   });
 });

@@ -23,6 +23,11 @@ export interface NamedEntry {
 const BATCH_BLOCKS = 16;
 
 export async function* directoryEntries(vol: ExtVolume, dir: LoadedInode): AsyncGenerator<NamedEntry> {
+  for await (const run of directoryRuns(vol, dir)) yield* run;
+}
+
+/** `directoryEntries` a block (or a batch of blocks) at a time: one await per run, not per entry. */
+export async function* directoryRuns(vol: ExtVolume, dir: LoadedInode): AsyncGenerator<NamedEntry[]> {
   const hasFileType = (vol.sb.featureIncompat & INCOMPAT_FILETYPE) !== 0;
   const named = (bytes: Uint8Array, structure: string, offset: number, findings: FsFinding[]) =>
     parseDirEntries(bytes, hasFileType, vol.blockSize, structure, offset)
@@ -34,11 +39,11 @@ export async function* directoryEntries(vol: ExtVolume, dir: LoadedInode): Async
     // i_block: the parent's inode number, then 56 bytes of entries; then the system.data value.
     const structure = `inline directory of inode ${dir.ino}`;
     const first = dir.inode.block.subarray(4, I_BLOCK_SIZE);
-    yield* named(first, structure, dir.offset + I_BLOCK + 4, dir.findings);
+    yield named(first, structure, dir.offset + I_BLOCK + 4, dir.findings);
     const data = inlineDataXattr(dir.inode, dir.ino, dir.offset);
     if (data && data.valueSize > 0) {
       const bytes = dir.inode.raw.subarray(data.valueOffset, data.valueOffset + data.valueSize);
-      yield* named(bytes, structure, dir.offset + data.valueOffset, dir.findings);
+      yield named(bytes, structure, dir.offset + data.valueOffset, dir.findings);
     }
     return;
   }
@@ -56,6 +61,7 @@ export async function* directoryEntries(vol: ExtVolume, dir: LoadedInode): Async
       const n = Math.min(BATCH_BLOCKS, end - logical);
       const physical = run.physical + (logical - run.logical);
       const bytes = await vol.device.read(physical * bs, n * bs);
+      const batch: NamedEntry[] = [];
       for (let i = 0; i < n; i++) {
         const lblk = logical + i;
         const block = bytes.subarray(i * bs, (i + 1) * bs);
@@ -105,8 +111,9 @@ export async function* directoryEntries(vol: ExtVolume, dir: LoadedInode): Async
             vol.note(f);
           }
         }
-        yield* named(block, structure, offset, findings);
+        for (const e of named(block, structure, offset, findings)) batch.push(e);
       }
+      if (batch.length) yield batch;
     }
   }
 }

@@ -4,14 +4,22 @@
  * zeros without touching the device.
  */
 import { FsError } from "../errors";
-import type { FileExtent, FileSystem, FsEntry, FsFinding, Owner } from "../types";
-import { directoryEntries } from "./directory";
+import {
+  ENTRY_TYPES,
+  type EntryColumns,
+  type FileExtent,
+  type FileSystem,
+  type FsEntry,
+  type FsFinding,
+  type Owner,
+} from "../types";
+import { directoryEntries, directoryRuns, type NamedEntry } from "./directory";
 import type { BlockRun } from "./fileMap";
 import { runAt } from "./fileMap";
 import { EXT4_ENCRYPT_FL, EXT4_INLINE_DATA_FL, I_BLOCK, inodeKind, type InodeKind } from "./inode";
 import { inlineDataPieces } from "./inlineData";
 import { OwnerIndex } from "./owner";
-import { fileSystemType, formatUuid } from "./superblock";
+import { fileSystemType, formatUuid, INCOMPAT_FILETYPE } from "./superblock";
 import { type ExtVolume, type LoadedInode, ROOT_INO } from "./volume";
 
 /** The longest symlink target read (Linux allows PATH_MAX, 4096 bytes). */
@@ -55,7 +63,7 @@ export class ExtFileSystem implements FileSystem {
     return root;
   }
 
-  async *readDir(dir: FsEntry): AsyncIterable<FsEntry> {
+  private async loadDir(dir: FsEntry): Promise<LoadedInode> {
     const loaded = await this.load(dir);
     if (inodeKind(loaded.inode.mode) !== "dir") {
       throw new FsError(
@@ -65,35 +73,111 @@ export class ExtFileSystem implements FileSystem {
         loaded.offset,
       );
     }
+    return loaded;
+  }
+
+  async *readDir(dir: FsEntry): AsyncIterable<FsEntry> {
+    const loaded = await this.loadDir(dir);
     for await (const e of directoryEntries(this.volume, loaded)) {
-      const path = dir.path === "" ? e.name : `${dir.path}/${e.name}`;
-      try {
-        const entry = await this.entryFor(e.inode, e.name, path);
-        if (e.findings.length) entry.findings = [...(entry.findings ?? []), ...e.findings];
-        yield entry;
-      } catch (err) {
-        if (!(err instanceof FsError)) throw err;
-        // An entry whose inode cannot be read is still shown, with the reason on it.
-        yield {
-          name: e.name,
-          path,
-          type: FILE_TYPE_KINDS[e.fileType] ?? "other",
+      yield await this.wholeEntry(
+        e,
+        FILE_TYPE_KINDS[e.fileType] ?? "other",
+        dir.path === "" ? e.name : `${dir.path}/${e.name}`,
+      );
+    }
+  }
+
+  /** `readDir`'s entries a run (a batch of directory blocks) at a time. */
+  async *readDirRuns(dir: FsEntry): AsyncIterable<FsEntry[]> {
+    const loaded = await this.loadDir(dir);
+    const prefix = dir.path === "" ? "" : `${dir.path}/`;
+    for await (const named of directoryRuns(this.volume, loaded)) {
+      const out: FsEntry[] = new Array(named.length);
+      for (let i = 0; i < named.length; i++) {
+        const e = named[i];
+        out[i] = await this.wholeEntry(e, FILE_TYPE_KINDS[e.fileType] ?? "other", prefix + e.name);
+      }
+      yield out;
+    }
+  }
+
+  /** The entry for a directory entry, from its inode; one whose inode cannot be read is still shown, with the reason on it. */
+  private async wholeEntry(e: Omit<NamedEntry, "fileType">, type: FsEntry["type"], path: string): Promise<FsEntry> {
+    try {
+      const entry = await this.entryFor(e.inode, e.name, path);
+      if (e.findings.length) entry.findings = [...(entry.findings ?? []), ...e.findings];
+      return entry;
+    } catch (err) {
+      if (!(err instanceof FsError)) throw err;
+      return {
+        name: e.name,
+        path,
+        type,
+        size: 0,
+        mtime: null,
+        ref: e.inode,
+        findings: [
+          ...e.findings,
+          {
+            severity: "error",
+            code: "EXT4_INODE_UNREADABLE",
+            message: err.message,
+            structure: err.structure,
+            offset: err.offset,
+          },
+        ],
+      };
+    }
+  }
+
+  /**
+   * A directory's entries from its blocks alone, in columns a run at a time: each name and the
+   * type its directory entry records, no inode read (`stat` reads it: size, times, a symlink's
+   * target). Where entries record no type (no filetype feature), the entries are read whole.
+   */
+  async *readDirColumns(dir: FsEntry): AsyncIterable<EntryColumns> {
+    const loaded = await this.loadDir(dir);
+    const prefix = dir.path === "" ? "" : `${dir.path}/`;
+    const typed = (this.volume.sb.featureIncompat & INCOMPAT_FILETYPE) !== 0;
+    let run: NamedEntry[] = [];
+    let whole: FsEntry[] = [];
+    const columns = (named: NamedEntry[], made: FsEntry[]): EntryColumns => ({
+      names: named.map((e) => e.name),
+      types: Uint8Array.from(named, (e, i) =>
+        ENTRY_TYPES.indexOf(made[i]?.type ?? FILE_TYPE_KINDS[e.fileType] ?? "other"),
+      ),
+      sizes: Float64Array.from(named, (_, i) => made[i]?.size ?? 0),
+      mtimes: Float64Array.from(named, (_, i) => made[i]?.mtime ?? NaN),
+      entry: (i: number): FsEntry =>
+        made[i] ?? {
+          name: named[i].name,
+          path: prefix + named[i].name,
+          type: FILE_TYPE_KINDS[named[i].fileType] ?? "other",
           size: 0,
           mtime: null,
-          ref: e.inode,
-          findings: [
-            ...e.findings,
-            {
-              severity: "error",
-              code: "EXT4_INODE_UNREADABLE",
-              message: err.message,
-              structure: err.structure,
-              offset: err.offset,
-            },
-          ],
-        };
+          ref: named[i].inode,
+          findings: named[i].findings.length ? named[i].findings : undefined,
+          partial: true,
+        },
+    });
+    for await (const e of directoryEntries(this.volume, loaded)) {
+      run.push(e);
+      if (!typed) whole.push(await this.wholeEntry(e, "other", prefix + e.name));
+      if (run.length >= 4096) {
+        yield columns(run, whole);
+        run = [];
+        whole = [];
       }
     }
+    if (run.length) yield columns(run, whole);
+  }
+
+  /** The whole entry for one `readDirColumns` gave from the directory alone. */
+  async stat(entry: FsEntry): Promise<FsEntry> {
+    if (typeof entry.ref !== "number")
+      throw new FsError("FS_NOT_FOUND", `not an entry of this ext file system: ${entry.path}`, "directory entry");
+    const named = { name: entry.name, inode: entry.ref, findings: entry.findings ?? [] };
+    return this.wholeEntry(named, entry.type, entry.path);
   }
 
   async *extents(file: FsEntry): AsyncIterable<FileExtent> {

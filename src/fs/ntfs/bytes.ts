@@ -16,10 +16,18 @@ export function fileReference(b: Uint8Array, at: number): { record: number; sequ
   return { record: u32(b, at) + u16(b, at + 4) * 0x100000000, sequence: u16(b, at + 6) };
 }
 
+/** Code units gathered for one `String.fromCharCode` call (a string built by `+=` is a chain of pieces to flatten later). */
+const units16: number[] = [];
+
 export function utf16(b: Uint8Array, at: number, units: number): string {
-  let s = "";
-  for (let i = 0; i < units; i++) s += String.fromCharCode(u16(b, at + 2 * i));
-  return s;
+  if (units > 4096) {
+    let s = "";
+    for (let i = 0; i < units; i += 4096) s += utf16(b, at + 2 * i, Math.min(4096, units - i));
+    return s;
+  }
+  units16.length = units;
+  for (let i = 0; i < units; i++) units16[i] = b[at + 2 * i] | (b[at + 2 * i + 1] << 8);
+  return String.fromCharCode.apply(null, units16);
 }
 
 /** FILETIME (100 ns since 1601-01-01 UTC) as ms since 1970, or null for 0. */

@@ -4,13 +4,11 @@
  * stream listed as `name:stream`), and the sequence number the directory entry expects.
  */
 import { FsError } from "../errors";
-import type { BlockDevice, FileExtent, FileSystem, FsDriver, FsEntry, FsFinding, Owner } from "../types";
+import type { BlockDevice, EntryColumns, FileExtent, FileSystem, FsDriver, FsEntry, FsFinding, Owner } from "../types";
 import { upcaseUnits } from "../walk";
 import {
   AT_DATA,
   AT_FILE_NAME,
-  AT_INDEX_ALLOCATION,
-  AT_INDEX_ROOT,
   AT_REPARSE_POINT,
   AT_STANDARD_INFORMATION,
   AT_VOLUME_INFORMATION,
@@ -20,19 +18,14 @@ import {
 } from "./attribute";
 import { looksLikeNtfs, parseBootSector, type NtfsBootSector } from "./bootSector";
 import { filetime, u16, u32, utf16 } from "./bytes";
-import {
-  FILE_ATTRIBUTE_DIRECTORY_INDEX,
-  FILE_ATTRIBUTE_ENCRYPTED,
-  FILE_ATTRIBUTE_REPARSE_POINT,
-  FILE_ATTRIBUTE_SYSTEM,
-  NS_DOS,
-  parseFileName,
-  type FileName,
-} from "./fileName";
-import { parseIndexRecord, parseIndexRoot, type IndexEntry } from "./indexNode";
+import { FILE_ATTRIBUTE_ENCRYPTED, FILE_ATTRIBUTE_SYSTEM, NS_DOS, parseFileName, type FileName } from "./fileName";
+import type { IndexEntry } from "./indexNode";
+import { walkIndex } from "./indexWalk";
 import { Mft } from "./mft";
 import { RECORD_IN_USE, RECORD_IS_DIRECTORY, type MftRecord } from "./mftRecord";
+import { KeyColumns } from "./keyColumns";
 import { OwnerIndex } from "./owners";
+import { completeFromRecord } from "./recordScan";
 import { parseReparsePoint } from "./reparse";
 import { readStream, streamExtents, streamOf, type Stream } from "./stream";
 
@@ -40,8 +33,6 @@ export const ROOT_RECORD = 5;
 /** Records below this are the metafiles ($MFT … $Extend and reserved ones). */
 export const FIRST_USER_RECORD = 24;
 const UPCASE_RECORD = 10;
-/** Bytes of a directory's $INDEX_ALLOCATION read at once. */
-const INDEX_PIECE = 1024 * 1024;
 
 export interface NtfsOptions {
   /** List the metafiles ($MFT, $LogFile, $Bitmap …) in the root and $Extend. */
@@ -60,6 +51,27 @@ function refOf(e: FsEntry): { record: number; stream: string } {
     throw new FsError("FS_NOT_FOUND", `not an entry of this NTFS volume: ${e.path}`, "index entry");
   }
   return { record: r[0] as number, stream: r[1] as string };
+}
+
+/** The index entry a listed entry came from (its key's name and fields kept on the entry). */
+function indexEntryOf(e: FsEntry): IndexEntry {
+  const r = e.ref as readonly (number | string)[];
+  return { record: r[0] as number, sequence: r[2] as number, key: null, child: null };
+}
+
+/** The $FILE_NAME key a listed entry came from, as far as the entry keeps it. */
+function keyOf(e: FsEntry): FileName {
+  return {
+    parent: 0,
+    parentSequence: 0,
+    ctime: e.ctime ?? null,
+    mtime: e.mtime,
+    atime: e.atime ?? null,
+    dataSize: e.size,
+    flags: e.attributes ?? 0,
+    namespace: 0,
+    name: e.name,
+  };
 }
 
 export class NtfsFileSystem implements FileSystem {
@@ -163,100 +175,38 @@ export class NtfsFileSystem implements FileSystem {
     };
   }
 
-  /** The directory's index entries, in the B+ tree's order; each node read once, the walk bounded by the allocation's size. */
-  private async *indexEntries(dir: Loaded, path: string): AsyncGenerator<IndexEntry[]> {
-    const root = dir.attributes.find((a) => a.type === AT_INDEX_ROOT && a.name === "$I30");
-    if (!root?.value)
-      throw new FsError(
-        "FS_CORRUPT",
-        `${path || "/"}: a directory without an $I30 index root`,
-        `MFT record ${dir.record.number}`,
-      );
-    const { entries, recordSize } = parseIndexRoot(root.value, root.recordOffset);
-    const allocPieces = dir.attributes.filter((a) => a.type === AT_INDEX_ALLOCATION && a.name === "$I30");
-    const alloc: Stream | null = allocPieces.length
-      ? streamOf(allocPieces, this.bs.bytesPerCluster, `${path || "/"} $INDEX_ALLOCATION`)
-      : null;
-    const size = recordSize || this.bs.indexRecordSize;
-    const maxNodes = alloc ? Math.ceil(alloc.dataSize / size) : 0;
-    const seen = new Set<number>();
-    const cb = this.bs.bytesPerCluster;
-    const device = this.device;
-    const runs = alloc ? [...streamExtents(alloc)] : [];
-    // INDX nodes are read a piece of the allocation at a time (nodes mostly lie in order), the
-    // last few pieces kept: thousands of nodes, a few dozen reads.
-    const pieces = new Map<number, Uint8Array>();
-    const node = async (at: number): Promise<Uint8Array> => {
-      const p = Math.floor(at / INDEX_PIECE);
-      if (at + size > (p + 1) * INDEX_PIECE) return readStream(device, alloc!, at, size);
-      let bytes = pieces.get(p);
-      if (!bytes) {
-        bytes = await readStream(device, alloc!, p * INDEX_PIECE, INDEX_PIECE);
-        if (pieces.size >= 4) pieces.delete(pieces.keys().next().value!);
-        pieces.set(p, bytes);
-      }
-      // A copy: fixups are applied in place.
-      return bytes.slice(at - p * INDEX_PIECE, at - p * INDEX_PIECE + size);
-    };
-    // Entries go out a run at a time (those between two sub-nodes), not one by one: a folder of
-    // 100,000 names passes through a few thousand generator steps, not half a million.
-    async function* walk(list: IndexEntry[], depth: number): AsyncGenerator<IndexEntry[]> {
-      if (depth > 64) throw new FsError("FS_CORRUPT", `${path || "/"}: an index deeper than 64 levels`, "index");
-      let run: IndexEntry[] = [];
-      for (const e of list) {
-        if (e.child !== null) {
-          if (run.length) yield run;
-          run = [];
-          const at = size >= cb ? e.child * cb : e.child * 512;
-          if (!alloc || seen.has(at) || seen.size >= maxNodes || at + size > alloc.dataSize) {
-            throw new FsError(
-              "FS_CORRUPT",
-              `${path || "/"}: index entry points at sub-node VCN ${e.child}, outside or already read`,
-              "index",
-            );
-          }
-          seen.add(at);
-          const raw = await node(at);
-          const x = runs.find((r) => at >= r.fileOffset && at < r.fileOffset + r.length);
-          yield* walk(
-            parseIndexRecord(raw, e.child, x?.deviceOffset != null ? x.deviceOffset + at - x.fileOffset : 0),
-            depth + 1,
-          );
-        }
-        if (e.key) run.push(e);
-      }
-      if (run.length) yield run;
-    }
-    yield* walk(entries, 0);
-  }
-
-  /** The index entries a listing shows: no DOS aliases, no ".", metafiles only when asked. */
-  private async *listedKeys(dir: FsEntry): AsyncGenerator<(IndexEntry & { key: FileName })[]> {
+  /**
+   * A directory's listed entries as its index keys give them, in the index's order, a run at a
+   * time in columns: no DOS aliases, no ".", metafiles only when asked. Each key's name is
+   * decoded once; its other fields go into number arrays, not an object per entry.
+   */
+  async *readDirColumns(dir: FsEntry): AsyncIterable<EntryColumns> {
     if (dir.type !== "dir") throw new FsError("FS_NOT_A_DIRECTORY", `${dir.path || "/"} is not a directory`, "path");
     const { record } = refOf(dir);
     const loaded = await this.load(record);
-    for await (const batch of this.indexEntries(loaded, dir.path)) {
-      const out: (IndexEntry & { key: FileName })[] = [];
-      for (const ie of batch) {
-        const key = ie.key!;
-        // The DOS 8.3 alias is a second key for a name already listed in the Win32 namespace.
-        if (key.namespace === NS_DOS) continue;
-        if (ie.record === record && key.name === ".") continue;
-        if (
-          !this.showSystem &&
-          ie.record < FIRST_USER_RECORD &&
-          (record === ROOT_RECORD || record === 11) &&
-          key.name.startsWith("$")
-        )
-          continue;
-        out.push(ie as IndexEntry & { key: FileName });
-      }
-      if (out.length) yield out;
+    const prefix = dir.path ? `${dir.path}/` : "";
+    // Metafiles' names start with "$" and lie in the root and $Extend (record 11).
+    const hideSystem = !this.showSystem && (record === ROOT_RECORD || record === 11);
+    const owner = {
+      device: this.device,
+      bytesPerCluster: this.bs.bytesPerCluster,
+      indexRecordSize: this.bs.indexRecordSize,
+    };
+    let keys = new KeyColumns();
+    const walk = walkIndex<string>(owner, loaded.attributes, record, dir.path, (b, k, _length, file, sequence) => {
+      // The DOS 8.3 alias is a second key for a name already listed in the Win32 namespace.
+      if (b[k + 0x41] === NS_DOS) return null;
+      const name = utf16(b, k + 0x42, b[k + 0x40]);
+      if (file === record && name === ".") return null;
+      if (hideSystem && file < FIRST_USER_RECORD && name.charCodeAt(0) === 0x24) return null;
+      keys.add(b, k, file, sequence);
+      return name;
+    });
+    // The walk is paused at each run it gives, so the keys gathered are that run's.
+    for await (const names of walk) {
+      yield keys.columns(names, prefix);
+      keys = new KeyColumns();
     }
-  }
-
-  async *readDir(dir: FsEntry): AsyncIterable<FsEntry> {
-    for await (const batch of this.listedKeys(dir)) for (const ie of batch) yield* this.entriesFor(dir, ie, ie.key);
   }
 
   /**
@@ -264,24 +214,41 @@ export class NtfsFileSystem implements FileSystem {
    * indexed. A reparse point shows as "other" until `stat` reads its record.
    */
   async *readDirFast(dir: FsEntry): AsyncIterable<FsEntry[]> {
-    for await (const batch of this.listedKeys(dir)) {
+    for await (const c of this.readDirColumns(dir)) {
+      const out: FsEntry[] = new Array(c.names.length);
+      for (let i = 0; i < out.length; i++) out[i] = c.entry(i);
+      yield out;
+    }
+  }
+
+  async *readDir(dir: FsEntry): AsyncIterable<FsEntry> {
+    for await (const run of this.readDirRuns(dir)) yield* run;
+  }
+
+  /**
+   * `readDir`'s entries a run at a time. Each key's entry is completed from its file's MFT record,
+   * read from the MFT's pieces in memory (an await only where a piece must be read); records out
+   * of the common case take the full read.
+   */
+  async *readDirRuns(dir: FsEntry): AsyncIterable<FsEntry[]> {
+    const scratch = new Uint8Array(this.bs.mftRecordSize);
+    const clusters = this.mft.clusters;
+    for await (const c of this.readDirColumns(dir)) {
+      const run: FsEntry[] = new Array(c.names.length);
+      for (let i = 0; i < run.length; i++) run[i] = c.entry(i);
       const out: FsEntry[] = [];
-      for (const ie of batch) {
-        const key = ie.key;
-        const isDir = (key.flags & FILE_ATTRIBUTE_DIRECTORY_INDEX) !== 0;
-        const type = key.flags & FILE_ATTRIBUTE_REPARSE_POINT ? "other" : isDir ? "dir" : "file";
-        out.push({
-          name: key.name,
-          path: dir.path ? `${dir.path}/${key.name}` : key.name,
-          type,
-          size: type === "file" ? key.dataSize : 0,
-          mtime: key.mtime,
-          ctime: key.ctime,
-          atime: key.atime,
-          attributes: key.flags,
-          ref: [ie.record, "", ie.sequence],
-          partial: true,
-        });
+      for (const e of run) {
+        const n = (e.ref as readonly number[])[0];
+        let raw = this.mft.storedRecord(n);
+        if (raw === undefined) {
+          try {
+            raw = await this.mft.loadRecord(n);
+          } catch (err) {
+            if (!(err instanceof FsError)) throw err;
+          }
+        }
+        if (raw !== undefined && completeFromRecord(e, raw, scratch, clusters)) out.push(e);
+        else for await (const x of this.entriesFor(dir, indexEntryOf(e), keyOf(e))) out.push(x);
       }
       yield out;
     }
@@ -289,7 +256,6 @@ export class NtfsFileSystem implements FileSystem {
 
   async stat(entry: FsEntry): Promise<FsEntry> {
     const { record } = refOf(entry);
-    const r = entry.ref as readonly (number | string)[];
     const i = entry.path.lastIndexOf("/");
     const dir: FsEntry = {
       name: "",
@@ -299,18 +265,7 @@ export class NtfsFileSystem implements FileSystem {
       mtime: null,
       ref: [],
     };
-    const key: FileName = {
-      parent: 0,
-      parentSequence: 0,
-      ctime: entry.ctime ?? null,
-      mtime: entry.mtime,
-      atime: entry.atime ?? null,
-      dataSize: entry.size,
-      flags: entry.attributes ?? 0,
-      namespace: 0,
-      name: entry.name,
-    };
-    for await (const e of this.entriesFor(dir, { record, sequence: r[2] as number, key, child: null }, key)) return e;
+    for await (const e of this.entriesFor(dir, indexEntryOf(entry), keyOf(entry))) return e;
     throw new FsError("FS_NOT_FOUND", `${entry.path}: MFT record ${record} lists no entry`, `MFT record ${record}`);
   }
 

@@ -2,10 +2,10 @@
  * Directory indexes: $INDEX_ROOT (resident, the B+ tree's root node) and the INDX records of
  * $INDEX_ALLOCATION (fixed-up nodes below it). Each node holds index entries: a file reference,
  * the key (a $FILE_NAME), and for a node with children the VCN of the sub-node before it.
+ * A directory's whole index is walked by `indexWalk.ts`, straight from the nodes' bytes.
  */
 import { FsError } from "../errors";
 import { fileReference, u16, u32, u64 } from "./bytes";
-import { applyFixups } from "./fixup";
 import { parseFileName, type FileName } from "./fileName";
 
 export const INDEX_ENTRY_NODE = 0x1;
@@ -51,17 +51,6 @@ export function parseIndexNode(b: Uint8Array, at: number, structure: string, off
     p += length;
   }
   throw new FsError("FS_CORRUPT", "an index node without its last entry", structure, offset + at);
-}
-
-/** An INDX record: fixups applied, its own VCN checked, then its node. */
-export function parseIndexRecord(raw: Uint8Array, vcn: number, offset: number): IndexEntry[] {
-  const S = `index record at VCN ${vcn}`;
-  if (raw[0] !== 0x49 || raw[1] !== 0x4e || raw[2] !== 0x44 || raw[3] !== 0x58) {
-    throw new FsError("FS_CORRUPT", 'an index record that does not start with "INDX"', S, offset);
-  }
-  const rec = raw.slice();
-  applyFixups(rec, S, offset);
-  return parseIndexNode(rec, 0x18, S, offset);
 }
 
 /** $INDEX_ROOT: the indexed attribute type, the index record size and the root node's entries. */

@@ -18,6 +18,9 @@ export class Mft {
   readonly clusters: number;
   private stream: Stream;
   private readonly pieces = new Map<number, Uint8Array>();
+  /** Pieces being read (one asked for, or the one after it read ahead). */
+  private readonly reading = new Map<number, Promise<Uint8Array>>();
+  private opened = false;
 
   private constructor(
     readonly device: BlockDevice,
@@ -64,6 +67,7 @@ export class Mft {
       mft.stream = streamOf(pieces, bs.bytesPerCluster, "$MFT");
     }
     mft.pieces.clear();
+    mft.opened = true;
     return mft;
   }
 
@@ -91,23 +95,66 @@ export class Mft {
     return -1;
   }
 
-  /** Record `n`, fixed up and parsed. */
-  async record(n: number): Promise<MftRecord> {
+  /**
+   * Record `n`'s bytes as stored (fixups not applied) when the piece holding it is in memory;
+   * undefined when `loadRecord` must read it first. A view: the caller copies before changing it.
+   */
+  storedRecord(n: number): Uint8Array | undefined {
+    if (!Number.isSafeInteger(n) || n < 0 || n >= this.recordCount) return undefined;
+    const size = this.bs.mftRecordSize;
+    const at = n * size;
+    const piece = Math.floor(at / PIECE);
+    const bytes = this.pieces.get(piece);
+    if (!bytes) return undefined;
+    const o = at - piece * PIECE;
+    return bytes.subarray(o, o + size);
+  }
+
+  /**
+   * Reads the piece holding record `n` (and, once the MFT is open, starts reading the next, which
+   * a listing in record order asks for next), then gives the record's stored bytes.
+   */
+  async loadRecord(n: number): Promise<Uint8Array> {
     if (!Number.isSafeInteger(n) || n < 0 || n >= this.recordCount) {
       throw new FsError("FS_NOT_FOUND", `MFT record ${n} is past the MFT's ${this.recordCount} records`, "MFT", 0);
     }
     const size = this.bs.mftRecordSize;
-    const at = n * size;
-    const piece = Math.floor(at / PIECE);
-    let bytes = this.pieces.get(piece);
-    if (!bytes) {
-      const len = Math.min(PIECE, this.stream.dataSize - piece * PIECE);
-      bytes = await readStream(this.device, this.stream, piece * PIECE, len);
-      if (this.pieces.size >= PIECES_KEPT) this.pieces.delete(this.pieces.keys().next().value!);
-      this.pieces.set(piece, bytes);
+    const piece = Math.floor((n * size) / PIECE);
+    const next = piece + 1;
+    if (this.opened && next * PIECE < this.stream.dataSize && !this.pieces.has(next) && !this.reading.has(next)) {
+      // Read ahead, not awaited: a failure shows when the piece is asked for.
+      this.readPiece(next).catch(() => undefined);
     }
-    const o = at - piece * PIECE;
-    return parseMftRecord(bytes.subarray(o, o + size), n, this.clusters, await this.recordOffset(n));
+    const bytes = this.pieces.get(piece) ?? (await this.readPiece(piece));
+    const o = n * size - piece * PIECE;
+    return bytes.subarray(o, o + size);
+  }
+
+  /** Reads a piece into the pieces kept; a piece already being read is read once. */
+  private readPiece(piece: number): Promise<Uint8Array> {
+    let p = this.reading.get(piece);
+    if (!p) {
+      const stream = this.stream;
+      const len = Math.min(PIECE, stream.dataSize - piece * PIECE);
+      p = readStream(this.device, stream, piece * PIECE, len)
+        .then((bytes) => {
+          // Read through the stream as it was: a piece read before the MFT was wholly mapped is not kept.
+          if (stream === this.stream) {
+            if (this.pieces.size >= PIECES_KEPT) this.pieces.delete(this.pieces.keys().next().value!);
+            this.pieces.set(piece, bytes);
+          }
+          return bytes;
+        })
+        .finally(() => this.reading.delete(piece));
+      this.reading.set(piece, p);
+    }
+    return p;
+  }
+
+  /** Record `n`, fixed up and parsed. */
+  async record(n: number): Promise<MftRecord> {
+    const raw = this.storedRecord(n) ?? (await this.loadRecord(n));
+    return parseMftRecord(raw, n, this.clusters, await this.recordOffset(n));
   }
 
   /** Every attribute of a file: its base record's, and those its $ATTRIBUTE_LIST places in extension records. */

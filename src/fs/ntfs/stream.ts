@@ -160,11 +160,13 @@ export function* streamExtents(s: Stream): Generator<FileExtent> {
 /** `length` bytes of the stream from `offset` (clipped to its size). */
 export async function readStream(device: BlockDevice, s: Stream, offset: number, length: number): Promise<Uint8Array> {
   const end = Math.min(s.dataSize, offset + Math.max(0, length));
-  const out = new Uint8Array(Math.max(0, end - offset));
-  if (out.length === 0) return out;
+  if (end <= offset) return new Uint8Array(0);
   if (s.value) return s.value.slice(offset, end);
   const cb = s.clusterBytes;
+  // Allocated once the whole range is known not to lie in one stored run (read as it comes below).
+  let out: Uint8Array | null = null;
   if (s.compressed) {
+    out = new Uint8Array(end - offset);
     const unit = s.unitClusters * cb;
     for (let u = Math.floor(offset / unit); u * unit < end; u++) {
       const uStart = u * unit;
@@ -194,8 +196,9 @@ export async function readStream(device: BlockDevice, s: Stream, offset: number,
     if (from === offset && to === end && x.deviceOffset !== null)
       return device.read(x.deviceOffset + (from - x.fileOffset), to - from);
     if (to <= from || x.deviceOffset === null) continue;
+    out ??= new Uint8Array(end - offset);
     out.set(await device.read(x.deviceOffset + (from - x.fileOffset), to - from), from - offset);
     if (x.fileOffset + x.length >= end) break;
   }
-  return out;
+  return out ?? new Uint8Array(end - offset);
 }

@@ -8,6 +8,7 @@ import { FsError } from "../../fs/errors";
 import type { FsEntry, FsFinding, Owner } from "../../fs/types";
 import { joinPath, resolvePath } from "../../fs/walk";
 import type { CallContext } from "../protocol";
+import { ColumnListing } from "./columnListing";
 import { sortEntries } from "./order";
 import { filesState, fileSystemOf, volumesOf, type Listing, type SortOrder } from "./state";
 import type { DiskVolume } from "./volumes";
@@ -80,6 +81,11 @@ export interface DirPage {
   revision: number;
 }
 
+/** Entries in a listing, in columns or whole. */
+function sizeOf(l: Listing): number {
+  return l.columns ? l.columns.length : l.entries.length;
+}
+
 /** Reading a directory stops here: a directory claiming more is reported, not read on. */
 const MAX_ENTRIES = 2_000_000;
 
@@ -114,7 +120,8 @@ async function listing(ctx: CallContext, volume: number, path: string, sort: Sor
   const cur = st.listing;
   if (cur && cur.volume === volume && cur.path === path) {
     if (cur.sort.key !== sort.key || cur.sort.descending !== sort.descending) {
-      sortEntries(cur.entries, sort);
+      if (cur.columns) cur.columns.sort(sort);
+      else sortEntries(cur.entries, sort);
       cur.sort = sort;
     }
     return cur;
@@ -122,18 +129,28 @@ async function listing(ctx: CallContext, volume: number, path: string, sort: Sor
   const { fs } = await fileSystemOf(st, volume);
   const dir = await resolvePath(fs, path);
   if (dir.type !== "dir") throw new FsError("FS_NOT_A_DIRECTORY", `${path || "/"} is not a directory`, "path");
-  const fast = fs.readDirFast && fs.stat ? fs.readDirFast(dir) : null;
   const stop = () => ctx.signal.aborted;
-  const entries = (await readAll(fast ?? fs.readDir(dir), stop, (n) => ctx.progress(0, n))) ?? [];
+  const onCount = (n: number) => ctx.progress(0, n);
+  // In columns where the file system gives them (no object per entry until it is shown).
+  let columns: ColumnListing | null = null;
+  if (fs.readDirColumns && fs.stat) {
+    columns = await ColumnListing.read(fs.readDirColumns(dir), stop, onCount, MAX_ENTRIES);
+    ctx.signal.throwIfAborted();
+  }
+  const fast = !columns && fs.readDirFast && fs.stat ? fs.readDirFast(dir) : null;
+  const entries = columns ? [] : ((await readAll(fast ?? fs.readDir(dir), stop, onCount)) ?? []);
   ctx.signal.throwIfAborted();
-  sortEntries(entries, sort);
+  if (columns) columns.sort(sort);
+  else sortEntries(entries, sort);
+  const partial = !!(columns || fast);
   const l: Listing = {
     volume,
     path: dir.path,
     dir,
     entries,
+    columns,
     sort,
-    complete: !fast,
+    complete: !partial,
     revision: 0,
     whole: null,
     startWhole: null,
@@ -142,7 +159,7 @@ async function listing(ctx: CallContext, volume: number, path: string, sort: Sor
   };
   if (st.listing) st.listing.dropped = true;
   st.listing = l;
-  if (fast) {
+  if (partial) {
     // Started by the first fsListWhole, so the first page is not kept waiting behind it.
     l.startWhole = () =>
       readAll(
@@ -153,6 +170,7 @@ async function listing(ctx: CallContext, volume: number, path: string, sort: Sor
         if (!whole || l.dropped) return;
         sortEntries(whole, l.sort);
         l.entries = whole;
+        l.columns = null;
         l.complete = true;
         l.revision++;
       });
@@ -169,14 +187,16 @@ export async function fsList(
   count: number,
 ): Promise<DirPage> {
   const l = await listing(ctx, volume, path, sort);
-  const from = Math.max(0, Math.min(start, l.entries.length));
-  const to = Math.min(l.entries.length, from + Math.max(0, Math.min(count, 5000)));
+  const total = sizeOf(l);
+  const from = Math.max(0, Math.min(start, total));
+  const to = Math.min(total, from + Math.max(0, Math.min(count, 5000)));
+  const columns = l.columns;
   if (!l.complete) {
     // The page's entries made whole (sizes, times and types from each file's own record).
     const { fs } = await fileSystemOf(filesState(), volume);
     const revision = l.revision;
     for (let i = from; i < to; i++) {
-      const e = l.entries[i];
+      const e = columns ? columns.at(i) : l.entries[i];
       if (!e.partial || !fs.stat) continue;
       let whole: FsEntry;
       try {
@@ -192,14 +212,17 @@ export async function fsList(
         };
       }
       if (l.revision !== revision) break;
-      l.entries[i] = whole;
+      if (columns) columns.set(i, whole);
+      else l.entries[i] = whole;
     }
   }
-  const entries = l.entries.slice(from, to);
+  const entries: FsEntry[] = [];
+  if (l.columns) for (let i = from; i < to; i++) entries.push(l.columns.at(i));
+  else for (let i = from; i < to; i++) entries.push(l.entries[i]);
   return {
     volume,
     path: l.path,
-    total: l.entries.length,
+    total: sizeOf(l),
     start: from,
     entries,
     dirFindings: l.dir.findings ?? [],
@@ -218,10 +241,7 @@ export async function fsListWhole(
   if (!l || l.volume !== volume || l.path !== path) throw new Error(`${path || "/"} is not the folder being listed`);
   if (!l.whole && l.startWhole) l.whole = l.startWhole();
   if (l.whole && !l.complete) {
-    const timer = setInterval(
-      () => ctx.progress(l.entries.length ? l.wholeRead / l.entries.length : 0, l.wholeRead),
-      100,
-    );
+    const timer = setInterval(() => ctx.progress(sizeOf(l) ? l.wholeRead / sizeOf(l) : 0, l.wholeRead), 100);
     try {
       await Promise.race([
         l.whole,
@@ -233,7 +253,7 @@ export async function fsListWhole(
       clearInterval(timer);
     }
   }
-  return { total: l.entries.length, revision: l.revision };
+  return { total: sizeOf(l), revision: l.revision };
 }
 
 /** A file's bytes on the virtual disk. */

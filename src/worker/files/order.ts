@@ -6,6 +6,7 @@
  * digits, then letters) in a fraction of that; a name with anything else goes to the collator.
  */
 import type { FsEntry } from "../../fs/types";
+import { ENTRY_TYPES } from "../../fs/types";
 
 export type SortKey = "name" | "size" | "mtime" | "type";
 export interface SortOrder {
@@ -93,4 +94,51 @@ export function sortEntries(entries: FsEntry[], order: SortOrder): void {
     return order.descending ? -c : c;
   });
   for (let i = 0; i < keyed.length; i++) entries[i] = keyed[i].e;
+}
+
+/** TYPE_ORDER by `ENTRY_TYPES` index. */
+const TYPE_RANK = ENTRY_TYPES.map((t) => TYPE_ORDER[t]);
+const DIR = ENTRY_TYPES.indexOf("dir");
+
+/** A listing in columns, as `sortColumns` sorts it (types by `ENTRY_TYPES` index, mtime NaN for none). */
+export interface SortColumns {
+  names: readonly string[];
+  types: Uint8Array;
+  sizes: Float64Array;
+  mtimes: Float64Array;
+}
+
+/**
+ * The order `sortEntries` puts the entries in (folders first, the key, names breaking ties),
+ * as indices into the columns: no object per entry.
+ */
+export function sortColumns(c: SortColumns, order: SortOrder): Uint32Array {
+  const { names, types, sizes, mtimes } = c;
+  const n = names.length;
+  const ascii = new Uint8Array(n);
+  for (let i = 0; i < n; i++) ascii[i] = PRINTABLE_ASCII.test(names[i]) ? 1 : 0;
+  const byName = (a: number, b: number) =>
+    ascii[a] && ascii[b] ? compareAsciiNames(names[a], names[b]) : collator.compare(names[a], names[b]);
+  const time = (i: number) => (Number.isNaN(mtimes[i]) ? -Infinity : mtimes[i]);
+  const key = (a: number, b: number): number => {
+    switch (order.key) {
+      case "size":
+        return sizes[a] - sizes[b] || byName(a, b);
+      case "mtime":
+        return time(a) - time(b) || byName(a, b);
+      case "type":
+        return TYPE_RANK[types[a]] - TYPE_RANK[types[b]] || byName(a, b);
+      default:
+        return byName(a, b);
+    }
+  };
+  const idx: number[] = new Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  idx.sort((a, b) => {
+    const folders = (types[a] === DIR ? 0 : 1) - (types[b] === DIR ? 0 : 1);
+    if (folders !== 0) return folders;
+    const k = key(a, b);
+    return order.descending ? -k : k;
+  });
+  return Uint32Array.from(idx);
 }

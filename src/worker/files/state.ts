@@ -8,6 +8,7 @@ import type { BlockDevice, FileSystem, FsEntry, FsFinding } from "../../fs/types
 import type { Session } from "../session";
 import { getSession, getVhdSession } from "../state";
 import type { VhdSession } from "../vhdSession";
+import type { ColumnListing } from "./columnListing";
 import type { SortOrder } from "./order";
 import { discoverVolumes, mountOn, type DiskVolume } from "./volumes";
 
@@ -17,8 +18,10 @@ export interface Listing {
   volume: number;
   path: string;
   dir: FsEntry;
-  /** Every entry, in the order last asked for. */
+  /** Every entry, in the order last asked for (empty while `columns` holds the listing). */
   entries: FsEntry[];
+  /** The listing from the directory alone, in columns, until the whole read replaces it. */
+  columns: ColumnListing | null;
   sort: SortOrder;
   /**
    * False while `entries` are the directory's own (partial) entries and the whole read runs

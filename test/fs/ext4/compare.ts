@@ -5,7 +5,7 @@
  */
 import { expect, it } from "vitest";
 import { extDriver } from "../../../src/fs/ext4";
-import type { BlockDevice, FileSystem, FsEntry } from "../../../src/fs/types";
+import { ENTRY_TYPES, type BlockDevice, type FileSystem, type FsEntry } from "../../../src/fs/types";
 import {
   debugfsMapBlocks,
   type Expected,
@@ -68,6 +68,32 @@ export function compareImage(
     expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
     for (const [path, x] of want) expect(got.get(path), path).toEqual(x);
     for (const e of mounted.entries.values()) expect(e.findings, e.path).toBeUndefined();
+  });
+
+  it("lists each folder in runs and in columns as readDir lists it; stat makes each column entry whole", async () => {
+    const { mounted } = get();
+    const fs = mounted.fs;
+    const dirs = [await fs.root(), ...[...mounted.entries.values()].filter((e) => e.type === "dir")];
+    for (const dir of dirs) {
+      const whole: FsEntry[] = [];
+      for await (const e of fs.readDir(dir)) whole.push(e);
+      const runs: FsEntry[] = [];
+      for await (const run of fs.readDirRuns!(dir)) runs.push(...run);
+      expect(runs, dir.path).toEqual(whole);
+      const partial: FsEntry[] = [];
+      for await (const c of fs.readDirColumns!(dir))
+        for (let i = 0; i < c.names.length; i++) {
+          const e = c.entry(i);
+          expect([c.names[i], ENTRY_TYPES[c.types[i]]]).toEqual([e.name, e.type]);
+          partial.push(e);
+        }
+      // The type each directory entry records is the inode's.
+      expect(partial.map((e) => [e.path, e.type])).toEqual(whole.map((e) => [e.path, e.type]));
+      for (const [i, e] of partial.entries()) {
+        expect(e.partial).toBe(true);
+        expect(await fs.stat!(e), e.path).toEqual(whole[i]);
+      }
+    }
   });
 
   it("reads every file's bytes as the original's SHA-256", async () => {

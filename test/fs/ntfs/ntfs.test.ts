@@ -12,7 +12,7 @@ import { mkdirSync, rmSync, symlinkSync, linkSync, unlinkSync, writeFileSync } f
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NtfsFileSystem, ntfsDriver } from "../../../src/fs/ntfs/fileSystem";
-import type { FileSystem, FsEntry } from "../../../src/fs/types";
+import { ENTRY_TYPES, type FileSystem, type FsEntry } from "../../../src/fs/types";
 import { resolvePath } from "../../../src/fs/walk";
 import { readWhole, seededBytes, SyncFileDevice, walkTree } from "../helpers";
 import { useTempDir } from "../../helpers/tmp";
@@ -299,6 +299,21 @@ describe.skipIf(!!skip)("NTFS made by mkntfs and ntfs-3g", () => {
       const fast: FsEntry[] = [];
       for await (const batch of fs.readDirFast(dir)) fast.push(...batch);
       expect(fast.map((e) => e.path)).toEqual([...whole.keys()]);
+      // The same keys in columns, and each run's entry(i) as readDirFast gives it.
+      const columns: FsEntry[] = [];
+      for await (const c of fs.readDirColumns(dir)) {
+        for (let i = 0; i < c.names.length; i++) {
+          const e = c.entry(i);
+          expect([c.names[i], ENTRY_TYPES[c.types[i]], c.sizes[i], c.mtimes[i]]).toEqual([
+            e.name,
+            e.type,
+            e.size,
+            e.mtime ?? NaN,
+          ]);
+          columns.push(e);
+        }
+      }
+      expect(columns).toEqual(fast);
       for (const e of fast) {
         const w = whole.get(e.path)!;
         expect(e.partial).toBe(true);
