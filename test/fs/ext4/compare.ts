@@ -43,7 +43,7 @@ export async function mountAndList(built: BuiltImage): Promise<Mounted> {
 /** Registers the comparisons for one image; `get` is ready once the caller's beforeAll has run. */
 export function compareImage(
   get: () => { built: BuiltImage; mounted: Mounted },
-  opts: { type: string; tsk: boolean; extents: boolean },
+  opts: { type: string; tsk: boolean; extents: boolean; untypedEntries?: boolean },
 ) {
   it("mounts as the expected type with no findings", () => {
     const { mounted } = get();
@@ -90,8 +90,13 @@ export function compareImage(
       // The type each directory entry records is the inode's.
       expect(partial.map((e) => [e.path, e.type])).toEqual(whole.map((e) => [e.path, e.type]));
       for (const [i, e] of partial.entries()) {
-        expect(e.partial).toBe(true);
-        expect(await fs.stat!(e), e.path).toEqual(whole[i]);
+        // Without the filetype feature each type comes from the inode, so the entries come whole.
+        if (opts.untypedEntries) {
+          expect(e, e.path).toEqual(whole[i]);
+        } else {
+          expect(e.partial).toBe(true);
+          expect(await fs.stat!(e), e.path).toEqual(whole[i]);
+        }
       }
     }
   });
