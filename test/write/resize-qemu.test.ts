@@ -9,7 +9,7 @@ import { copyFileSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { countWrites, crashShimUnavailable, runKilledAt } from "../helpers/crash";
+import { crashShimUnavailable, killPoints, runKilledAt, traceWrites } from "../helpers/crash";
 import { hasTool, qemuCheck, qemuInfo, qemuToRaw, run, runOk, tempDir } from "./helpers";
 
 const MiB = 1024 * 1024;
@@ -96,10 +96,10 @@ describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
           const img = tmp.path("img.vhdx");
           const args = [VHDX, "resize", img, "--size", c.to];
           copyFileSync(orig, img);
-          const { count, result } = countWrites(process.execPath, args);
+          const { count, result, writes } = traceWrites(process.execPath, args);
           expect(result.exitCode).toBe(0);
           const sizes = new Set<number>();
-          for (let n = 1; n <= count; n++) {
+          for (const n of killPoints(writes)) {
             copyFileSync(orig, img);
             expect(runKilledAt(process.execPath, args, n).killed).toBe(true);
             // Opened read-write, QEMU replays a log entry left behind itself (§2.3.3), then checks.
