@@ -1,7 +1,8 @@
 /**
  * Logs of any length a u32 LogLength allows (§2.2.2: a multiple of 1 MiB, up to 4095 MiB), clean
  * and dirty, through every command that reads the log. The log region of a fresh image is zeros,
- * so these files are sparse and cheap. Expected bytes come from what was written, not from the
+ * so these files are sparse and cheap, and the log search reads around their holes
+ * (test/node/logHoles.test.ts proves it skips them and still finds an entry past one). Expected bytes come from what was written, not from the
  * engine; peak memory is the child's own maxRSS, reported at exit by a preloaded script.
  */
 import { spawnSync } from "node:child_process";
