@@ -97,7 +97,7 @@ async function engineOverlay(
 describe.skipIf(missingTools("qemu-img", "qemu-io") || crashShimUnavailable())("QEMU interop of the log", () => {
   const tmp = useTempDir("vhdx-log-interop-");
 
-  it("(a) QEMU killed before each of its writes: the engine's replay and read-only view match QEMU's recovery", async () => {
+  it("(a) QEMU killed at its kill points: the engine's replay and read-only view match QEMU's recovery", async () => {
     const base = tmp.path("base.vhdx");
     qemuImg("create", "-q", "-f", "vhdx", "-o", "subformat=dynamic,block_size=1M", base, "16M");
     const full = tmp.path("full.vhdx");

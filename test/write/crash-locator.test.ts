@@ -1,6 +1,7 @@
 /**
  * A stale parent locator rewritten by `vhdx write` (§2.6.2.6.3), with real processes: the command
- * is killed (SIGKILL, the shared LD_PRELOAD shim) right before each of its positional writes in
+ * is killed (SIGKILL, the shared LD_PRELOAD shim) right before its positional writes (killPoints;
+ * VHDX_FULL_CRASH=1: every one) in
  * turn. Afterwards the child opens with its parent, its locator holds the old or the new path
  * (never a mix: the rewrite is one log entry), its virtual disk reads as before or after the
  * write, and the new data never shows without the new locator (the rewrite commits first).
@@ -20,7 +21,7 @@ const VHDX = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vhdx.cj
 const SIZE = 8 * MiB;
 
 describe.skipIf(crashShimUnavailable() !== undefined)(
-  "vhdx write rewriting a stale locator, killed at each write",
+  "vhdx write rewriting a stale locator, killed at its kill points",
   () => {
     it("leaves the old or the new locator, and the before or after disk, never the data without the locator", async () => {
       const tmp = tempDir("vhdx-killat-locator-");

@@ -1,6 +1,7 @@
 /**
  * The same promise with real processes: `vhdx write` is killed (SIGKILL, via the shared
- * LD_PRELOAD shim) right before each of its positional writes in turn. Afterwards the image
+ * LD_PRELOAD shim) right before its positional writes in turn (test/helpers/crash.ts killPoints;
+ * VHDX_FULL_CRASH=1: every one). Afterwards the image
  * opens (the log is replayed), reads as exactly the before or the after state, and
  * `qemu-img check` finds no errors.
  */
@@ -20,7 +21,7 @@ const VHDX = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vhdx.cj
 const SIZE = 16 * MiB;
 
 describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
-  "vhdx write killed at each positional write",
+  "vhdx write killed at its kill points (test/helpers/crash.ts killPoints)",
   () => {
     it("leaves an image that opens, reads before-or-after and checks clean", async () => {
       const tmp = tempDir("vhdx-killat-");
@@ -75,7 +76,7 @@ describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
 );
 
 describe.skipIf(crashShimUnavailable() !== undefined)(
-  "vhdx write on a differencing child, killed at each positional write",
+  "vhdx write on a differencing child, killed at its kill points (test/helpers/crash.ts killPoints)",
   () => {
     it("reads before-or-after with its parent, through the sector bitmap path", async () => {
       const tmp = tempDir("vhdx-killat-diff-");
@@ -125,7 +126,7 @@ describe.skipIf(crashShimUnavailable() !== undefined)(
 );
 
 describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
-  "vhdx write from stdin, streamed over several blocks, killed at each positional write",
+  "vhdx write from stdin, streamed over several blocks, killed at its kill points (test/helpers/crash.ts killPoints)",
   () => {
     it("reads all-old or all-new after each kill, and checks clean", async () => {
       const tmp = tempDir("vhdx-killat-stdin-");

@@ -138,7 +138,7 @@ describe("resizing the log", () => {
 });
 
 describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
-  "vhdx log --resize killed at each positional write",
+  "vhdx log --resize killed at its kill points (test/helpers/crash.ts killPoints)",
   () => {
     it("leaves an image qemu-img checks clean and reads as before, with the old log or the new", () => {
       const tmp = tempDir("vhdx-logresize-");

@@ -2,7 +2,8 @@
  * `vhdx merge` is one commit: the same bytes as `qemu-img commit` of the same writes (QEMU reads a
  * VHDX parent but not a VHDX child, so its child is a qcow2 overlay given the same writes), the
  * switch refused before any write when the parent's log cannot hold it, and the command killed at
- * each of its writes leaves the parent before-or-after and the child openable until the commit.
+ * its writes (killPoints; VHDX_FULL_CRASH=1: every one) leaves the parent before-or-after and the
+ * child openable until the commit.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -292,7 +293,7 @@ describe("merge log capacity", () => {
 });
 
 describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
-  "vhdx merge killed at each positional write",
+  "vhdx merge killed at its kill points (test/helpers/crash.ts killPoints)",
   () => {
     it("the parent reads before or after, the child opens until the commit, and the parent checks clean", async () => {
       const dir = tmp.path("crash");

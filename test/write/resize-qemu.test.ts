@@ -2,7 +2,7 @@
  * `vhdx resize` against QEMU: images qemu-img made, resized by the CLI, pass `qemu-img check`,
  * `qemu-img info` reports the new size, and `qemu-img compare` with the raw disk from before finds
  * the bytes below the old end unchanged and everything past it zero. Killed (SIGKILL, the shared
- * LD_PRELOAD shim) before each of its positional writes, the image is the old one or the resized
+ * LD_PRELOAD shim) before its positional writes (killPoints; VHDX_FULL_CRASH=1: every one), the image is the old one or the resized
  * one, and qemu-img checks it clean.
  */
 import { copyFileSync, readFileSync, statSync } from "node:fs";
@@ -81,7 +81,7 @@ describe.skipIf(!hasTool("qemu-img"))("vhdx resize, read back by qemu-img", () =
 });
 
 describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
-  "vhdx resize killed at each positional write",
+  "vhdx resize killed at its kill points (test/helpers/crash.ts killPoints)",
   () => {
     for (const c of [
       { subformat: "dynamic", to: "130G" },
