@@ -8,6 +8,7 @@ import type { RandomAccess } from "../vhdx/io";
 import { VhdxError } from "../vhdx/errors";
 import { lockFile, type FileLock, type LockMode } from "./fileLock";
 import { sizeOf } from "./deviceSize";
+import { findHoles } from "./holes";
 
 export interface NodeFileOpenOptions {
   /** Default true: the file is opened for reading only and every write is refused. */
@@ -99,6 +100,17 @@ export class NodeFileBackend implements RandomAccess {
       done += bytesRead;
     }
     if (done < length) target.fill(0, done);
+  }
+
+  /**
+   * The file's holes of 1 MiB or more (holes.ts: from its extent map, sampled back as zeros), looked
+   * up anew at each call since writes fill them; none for a block device or when the map is unsure.
+   * Costs a process start on a sparse file, so only a reader with much to skip asks.
+   */
+  async knownZeroRanges(): Promise<readonly { start: number; end: number }[]> {
+    if (this.deviceSize !== null) return [];
+    const h = this.live();
+    return findHoles(h, (await h.stat()).size);
   }
 
   async write(offset: number, data: Uint8Array): Promise<void> {

@@ -11,6 +11,12 @@ export interface RandomAccess {
    * Streaming callers use it to reuse their buffers instead of allocating one per piece.
    */
   readInto?(offset: number, target: Uint8Array): Promise<void>;
+  /**
+   * Optional: ranges known to read as zeros without reading them (a sparse file's holes), sorted and
+   * not overlapping, as of the call: a write or truncate afterwards may end one. A hint a reader may
+   * use to skip reads; what is not listed is read. A backend not sure of a range leaves it out.
+   */
+  knownZeroRanges?(): Promise<readonly { start: number; end: number }[]>;
   /** Writes all of `data` at `offset`, extending the storage if needed. */
   write(offset: number, data: Uint8Array): Promise<void>;
   /**

@@ -1,6 +1,8 @@
 /**
  * `vhdx log`, `vhdx replay`, and read-only viewing of dirty images, against QEMU's own recovery:
- * qemu-io is killed right before each of its positional writes in turn; for every image left
+ * qemu-io is killed right before its positional writes in turn (the kill points of
+ * test/helpers/crash.ts killPoints: every step of QEMU's write protocol, early and late;
+ * VHDX_FULL_CRASH=1 kills before every write); for every image left
  * behind, `vhdx cat` (read-only, replayed in memory) and `vhdx replay` + `vhdx cat` give the same
  * virtual disk as `qemu-img check -r all` + `qemu-img convert -O raw`, and viewing never changes
  * the file.
@@ -11,7 +13,7 @@ import { createHash } from "node:crypto";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { countWrites, crashShimUnavailable, runKilledAt } from "../helpers/crash";
+import { crashShimUnavailable, killPoints, runKilledAt, traceWrites } from "../helpers/crash";
 import { createQemuImage, qemuCheck, qemuConvertToRaw } from "../helpers/qemu";
 import { missingTools } from "../helpers/tools";
 import { useTempDir } from "../helpers/tmp";
@@ -57,10 +59,10 @@ describe.skipIf(missingTools("qemu-img", "qemu-io") || crashShimUnavailable())(
       });
       const work = tmp.path("count.vhdx");
       copyFileSync(base, work);
-      const { count } = countWrites("qemu-io", [...WORKLOAD, work]);
+      const { count, writes } = traceWrites("qemu-io", [...WORKLOAD, work]);
       expect(count).toBeGreaterThan(5);
       let dirty = 0;
-      for (let n = 1; n <= count; n++) {
+      for (const n of killPoints(writes)) {
         const img = tmp.path(`k${n}.vhdx`);
         copyFileSync(base, img);
         const r = runKilledAt("qemu-io", [...WORKLOAD, img], n);

@@ -6,6 +6,8 @@ export interface RunResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** The process id it ran as. */
+  pid?: number;
 }
 
 export function run(
@@ -20,7 +22,7 @@ export function run(
     maxBuffer: 64 * 1024 * 1024,
   });
   if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
-  return { exitCode: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  return { exitCode: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, pid: r.pid };
 }
 
 /** Runs and throws with the command line and its stderr unless it exits 0. */

@@ -4,7 +4,8 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { crashShimUnavailable, countWrites, runKilledAt } from "../helpers/crash";
+import { crashShimUnavailable, countWrites, FULL_CRASH, killPoints, runKilledAt, traceWrites } from "../helpers/crash";
+import type { TracedWrite } from "../helpers/crash";
 import { createQemuImage, expectedBytes, qemuCheck, qemuConvertToRaw, qemuInfo, qemuIoWrite } from "../helpers/qemu";
 import type { SeededWrite } from "../helpers/qemu";
 import { patternBytes, Rng } from "../helpers/random";
@@ -137,5 +138,71 @@ describe.skipIf(shimMissing)("kill-at-Nth-write shim", () => {
     const past = runKilledAt(process.execPath, [script, out], 50);
     expect(past.killed).toBe(false);
     expect(readFileSync(out, "latin1")).toBe("ABCDEFGH");
+  });
+
+  it("traces each write's file, offset and length, and the flushes between them", () => {
+    const flushing = tmp.path("flushing.mjs");
+    writeFileSync(
+      flushing,
+      `import { open } from "node:fs/promises";
+       const h = await open(process.argv[2], "w+");
+       for (let i = 0; i < 8; i++) {
+         await h.write(Buffer.from([65 + i]), 0, 1, i * 512);
+         if (i === 3) await h.datasync();
+       }
+       await h.close();`,
+    );
+    const { count, writes } = traceWrites(process.execPath, [flushing, out]);
+    expect(count).toBe(8);
+    expect(writes.map((w) => [w.n, w.offset, w.length, w.afterFlush])).toEqual(
+      Array.from({ length: 8 }, (_, i) => [i + 1, i * 512, 1, i === 4]),
+    );
+    expect(new Set(writes.map((w) => w.fd)).size).toBe(1);
+  });
+});
+
+describe("killPoints", () => {
+  const MiB = 1024 * 1024;
+  const w = (n: number, offset: number, length: number, afterFlush = false): TracedWrite => ({
+    n,
+    fd: 3,
+    offset,
+    length,
+    afterFlush,
+  });
+  // 20 like data writes, a flush, a header write, two log writes.
+  const writes = [
+    ...Array.from({ length: 20 }, (_, i) => w(i + 1, 4 * MiB + i * 4096, 4096)),
+    w(21, 65536, 80, true),
+    w(22, MiB, 4096),
+    w(23, MiB + 4096, 4096),
+  ];
+
+  // Under VHDX_FULL_CRASH=1 every write is a kill point, whatever the run looks like.
+  const expectPoints = (got: number[], all: readonly TracedWrite[], sampled: () => void) =>
+    FULL_CRASH ? expect(got).toEqual(all.map((x) => x.n)) : sampled();
+
+  it("keeps both ends, every change of kind and flush, a stretch's inside, and a spread", () => {
+    // 1, 23: the ends; 2, 20, 21, 22, 23: each step's first and last; 11: the stretch's middle;
+    // 5, 9, 14, 18: the spread.
+    const points = killPoints(writes);
+    expectPoints(points, writes, () => expect(points).toEqual([1, 2, 5, 9, 11, 14, 18, 20, 21, 22, 23]));
+  });
+
+  it("visits a repeated cycle at its first and last occurrence, not each time", () => {
+    // Ten allocation cycles alike: header, data, log, BAT, each after a flush.
+    const cycle = [
+      [65536, 80],
+      [8 * MiB, 65536],
+      [MiB, 4096],
+      [3 * MiB, 4096],
+    ];
+    const many: TracedWrite[] = [];
+    for (let c = 0; c < 10; c++) for (const [at, len] of cycle) many.push(w(many.length + 1, at, len, true));
+    const points = killPoints(many);
+    expectPoints(points, many, () => {
+      for (const n of [1, 2, 3, 4, 5, 37, 38, 39, 40]) expect(points).toContain(n);
+      expect(points.length).toBeLessThan(many.length / 2);
+    });
   });
 });

@@ -1,8 +1,9 @@
 /**
  * Interop with QEMU, both ways:
- *  (a) QEMU's logs: a qemu-io write workload killed before each of its positional writes in turn;
- *      QEMU's own recovery (qemu-img check -r all, then convert to raw) against this engine's
- *      in-place replay and its read-only overlay view.
+ *  (a) QEMU's logs: a qemu-io write workload killed before its positional writes in turn (the
+ *      kill points of test/helpers/crash.ts killPoints: every step of QEMU's write protocol, early
+ *      and late; VHDX_FULL_CRASH=1 kills before every write); QEMU's own recovery (qemu-img check
+ *      -r all, then convert to raw) against this engine's in-place replay and its read-only overlay view.
  *  (b) the engine's logs: a commit stopped right after its log entry is flushed; qemu-img check
  *      replays it, and the result must match the engine's own replay byte for byte.
  */
@@ -23,7 +24,7 @@ import {
   REGION_TABLE_OFFSETS,
   REGION_TABLE_SIZE,
 } from "../../src/vhdx/regionTable";
-import { countWrites, crashShimUnavailable, runKilledAt } from "../helpers/crash";
+import { crashShimUnavailable, killPoints, runKilledAt, traceWrites } from "../helpers/crash";
 import { missingTools } from "../helpers/tools";
 import { useTempDir } from "../helpers/tmp";
 
@@ -96,17 +97,17 @@ async function engineOverlay(
 describe.skipIf(missingTools("qemu-img", "qemu-io") || crashShimUnavailable())("QEMU interop of the log", () => {
   const tmp = useTempDir("vhdx-log-interop-");
 
-  it("(a) QEMU killed before each of its writes: the engine's replay and read-only view match QEMU's recovery", async () => {
+  it("(a) QEMU killed at its kill points: the engine's replay and read-only view match QEMU's recovery", async () => {
     const base = tmp.path("base.vhdx");
     qemuImg("create", "-q", "-f", "vhdx", "-o", "subformat=dynamic,block_size=1M", base, "16M");
     const full = tmp.path("full.vhdx");
     copyFileSync(base, full);
-    const { count } = countWrites("qemu-io", [...WORKLOAD, full]);
+    const { count, writes } = traceWrites("qemu-io", [...WORKLOAD, full]);
     expect(count).toBeGreaterThan(10);
 
     let replayed = 0;
     let warned = 0;
-    for (let n = 1; n <= count; n++) {
+    for (const n of killPoints(writes)) {
       const crashed = tmp.path(`crash-${n}.vhdx`);
       copyFileSync(base, crashed);
       expect(runKilledAt("qemu-io", [...WORKLOAD, crashed], n).killed, `qemu-io should die before write ${n}`).toBe(

@@ -9,6 +9,9 @@
  * Unset or 0: no write is stopped.
  * With VHDX_WRITE_COUNT_FILE=PATH the number of positional writes made is written to PATH when the
  * process exits normally, so a test can try every N from 1 to that count.
+ * With VHDX_WRITE_TRACE_FILE=PATH (an existing file, appended to) each positional write adds a line
+ * "w NUMBER FD OFFSET LENGTH PID" and each fsync/fdatasync a line "f FD PID", so a test can tell
+ * which kinds of writes the run makes and pick its kill points among them (test/helpers/crash.ts).
  *
  * One counter for all threads matters for Node: its file writes run on several libuv threads, so
  * a per-thread count (strace's inject=…:when=N) would not name "the Nth write of the run".
@@ -29,14 +32,17 @@
 static long kill_at;        /* 0: never */
 static long writes_made;    /* updated atomically */
 static const char *count_path;
+static int trace_fd = -1;   /* VHDX_WRITE_TRACE_FILE, opened for appending */
 
 typedef ssize_t (*pwrite_fn)(int, const void *, size_t, off_t);
 typedef ssize_t (*pwritev_fn)(int, const struct iovec *, int, off_t);
 typedef ssize_t (*pwritev2_fn)(int, const struct iovec *, int, off_t, int);
+typedef int (*sync_fn)(int);
 
 static pwrite_fn next_pwrite, next_pwrite64;
 static pwritev_fn next_pwritev, next_pwritev64;
 static pwritev2_fn next_pwritev2, next_pwritev64v2;
+static sync_fn next_fsync, next_fdatasync;
 
 /* Runs when the library is loaded, before the program's main and before any thread it starts. */
 __attribute__((constructor)) static void setup(void) {
@@ -50,6 +56,17 @@ __attribute__((constructor)) static void setup(void) {
   next_pwritev64 = (pwritev_fn)dlsym(RTLD_NEXT, "pwritev64");
   next_pwritev2 = (pwritev2_fn)dlsym(RTLD_NEXT, "pwritev2");
   next_pwritev64v2 = (pwritev2_fn)dlsym(RTLD_NEXT, "pwritev64v2");
+  next_fsync = (sync_fn)dlsym(RTLD_NEXT, "fsync");
+  next_fdatasync = (sync_fn)dlsym(RTLD_NEXT, "fdatasync");
+  const char *t = getenv("VHDX_WRITE_TRACE_FILE");
+  /* Appended to, never truncated: a child process started with the same environment adds its own lines. */
+  if (t) trace_fd = open(t, O_WRONLY | O_APPEND | O_CLOEXEC);
+}
+
+/* One line to the trace, in a single write(2) (O_APPEND keeps threads' lines whole). */
+static void trace(const char *line, int len) {
+  if (trace_fd < 0 || len <= 0) return;
+  if (write(trace_fd, line, (size_t)len) != len) { /* the test sees a short trace and says so */ }
 }
 
 __attribute__((destructor)) static void report(void) {
@@ -63,40 +80,69 @@ __attribute__((destructor)) static void report(void) {
 }
 
 /* Numbers this write; stops the whole process before the write numbered kill_at. */
-static void before_write(void) {
+static void before_write(int fd, size_t length, off_t offset) {
   long number = __atomic_add_fetch(&writes_made, 1, __ATOMIC_SEQ_CST);
   if (kill_at != 0 && number == kill_at) {
     kill(getpid(), SIGKILL);
     for (;;) pause(); /* SIGKILL cannot be caught; never return into the write */
   }
+  if (trace_fd >= 0) {
+    char line[96];
+    int len = snprintf(line, sizeof line, "w %ld %d %lld %zu %d\n", number, fd, (long long)offset, length,
+                       (int)getpid());
+    trace(line, len);
+  }
+}
+
+static size_t iov_length(const struct iovec *iov, int iovcnt) {
+  size_t n = 0;
+  for (int i = 0; i < iovcnt; i++) n += iov[i].iov_len;
+  return n;
+}
+
+static void before_sync(int fd) {
+  if (trace_fd < 0) return;
+  char line[48];
+  int len = snprintf(line, sizeof line, "f %d %d\n", fd, (int)getpid());
+  trace(line, len);
+}
+
+int fsync(int fd) {
+  before_sync(fd);
+  return next_fsync(fd);
+}
+
+int fdatasync(int fd) {
+  before_sync(fd);
+  return next_fdatasync(fd);
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset) {
-  before_write();
+  before_write(fd, count, offset);
   return next_pwrite(fd, buf, count, offset);
 }
 
 ssize_t pwrite64(int fd, const void *buf, size_t count, off_t offset) {
-  before_write();
+  before_write(fd, count, offset);
   return next_pwrite64(fd, buf, count, offset);
 }
 
 ssize_t pwritev(int fd, const struct iovec *iov, int iovcnt, off_t offset) {
-  before_write();
+  before_write(fd, iov_length(iov, iovcnt), offset);
   return next_pwritev(fd, iov, iovcnt, offset);
 }
 
 ssize_t pwritev64(int fd, const struct iovec *iov, int iovcnt, off_t offset) {
-  before_write();
+  before_write(fd, iov_length(iov, iovcnt), offset);
   return next_pwritev64(fd, iov, iovcnt, offset);
 }
 
 ssize_t pwritev2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags) {
-  before_write();
+  before_write(fd, iov_length(iov, iovcnt), offset);
   return next_pwritev2(fd, iov, iovcnt, offset, flags);
 }
 
 ssize_t pwritev64v2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags) {
-  before_write();
+  before_write(fd, iov_length(iov, iovcnt), offset);
   return next_pwritev64v2(fd, iov, iovcnt, offset, flags);
 }

@@ -1,6 +1,7 @@
 /**
  * The same promise with real processes: `vhdx write` is killed (SIGKILL, via the shared
- * LD_PRELOAD shim) right before each of its positional writes in turn. Afterwards the image
+ * LD_PRELOAD shim) right before its positional writes in turn (test/helpers/crash.ts killPoints;
+ * VHDX_FULL_CRASH=1: every one). Afterwards the image
  * opens (the log is replayed), reads as exactly the before or the after state, and
  * `qemu-img check` finds no errors.
  */
@@ -13,14 +14,14 @@ import { NodeFileBackend } from "../../src/node/fileBackend";
 import { openWithParents } from "../../src/node/resolveParent";
 import { closeChain } from "../../src/vhdx/chain";
 import { MiB } from "../../src/vhdx/bytes";
-import { countWrites, crashShimUnavailable, runKilledAt } from "../helpers/crash";
+import { crashShimUnavailable, killPoints, runKilledAt, traceWrites } from "../helpers/crash";
 import { differencingChild, dynamicImageWith, hasTool, pattern, qemuCheck, tempDir } from "./helpers";
 
 const VHDX = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/vhdx.cjs");
 const SIZE = 16 * MiB;
 
 describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
-  "vhdx write killed at each positional write",
+  "vhdx write killed at its kill points (test/helpers/crash.ts killPoints)",
   () => {
     it("leaves an image that opens, reads before-or-after and checks clean", async () => {
       const tmp = tempDir("vhdx-killat-");
@@ -41,12 +42,12 @@ describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
         const img = tmp.path("img.vhdx");
         const args = [VHDX, "write", img, "--offset", String(offset), "--input", tmp.path("patch.bin")];
         copyFileSync(orig, img);
-        const { count, result } = countWrites(process.execPath, args);
+        const { count, result, writes } = traceWrites(process.execPath, args);
         expect(result.exitCode).toBe(0);
         expect(count).toBeGreaterThan(5);
         let befores = 0;
         let afters = 0;
-        for (let n = 1; n <= count; n++) {
+        for (const n of killPoints(writes)) {
           copyFileSync(orig, img);
           const r = runKilledAt(process.execPath, args, n);
           expect(r.killed).toBe(true);
@@ -63,7 +64,7 @@ describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
           if (check.status !== 0) throw new Error(`killed before write ${n}: qemu-img check: ${check.out}`);
         }
         console.log(
-          `vhdx write killed at each of its ${count} positional writes: ${befores} before-states, ${afters} after-states`,
+          `vhdx write killed at ${killPoints(writes).length} of its ${count} positional writes: ${befores} before-states, ${afters} after-states`,
         );
         expect(befores).toBeGreaterThan(0);
         expect(afters).toBeGreaterThan(0);
@@ -75,7 +76,7 @@ describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
 );
 
 describe.skipIf(crashShimUnavailable() !== undefined)(
-  "vhdx write on a differencing child, killed at each positional write",
+  "vhdx write on a differencing child, killed at its kill points (test/helpers/crash.ts killPoints)",
   () => {
     it("reads before-or-after with its parent, through the sector bitmap path", async () => {
       const tmp = tempDir("vhdx-killat-diff-");
@@ -97,10 +98,10 @@ describe.skipIf(crashShimUnavailable() !== undefined)(
         const img = tmp.path("child.vhdx");
         const args = [VHDX, "write", img, "--offset", String(offset), "--input", tmp.path("patch.bin")];
         copyFileSync(orig, img);
-        const { count } = countWrites(process.execPath, args);
+        const { count, writes } = traceWrites(process.execPath, args);
         let befores = 0;
         let afters = 0;
-        for (let n = 1; n <= count; n++) {
+        for (const n of killPoints(writes)) {
           copyFileSync(orig, img);
           expect(runKilledAt(process.execPath, args, n).killed).toBe(true);
           const { image, chain } = await openWithParents(img, { readOnly: false });
@@ -113,7 +114,7 @@ describe.skipIf(crashShimUnavailable() !== undefined)(
           else afters++;
         }
         console.log(
-          `vhdx write on a differencing child killed at each of its ${count} positional writes: ${befores} before-states, ${afters} after-states`,
+          `vhdx write on a differencing child killed at ${killPoints(writes).length} of its ${count} positional writes: ${befores} before-states, ${afters} after-states`,
         );
         expect(befores).toBeGreaterThan(0);
         expect(afters).toBeGreaterThan(0);
@@ -125,7 +126,7 @@ describe.skipIf(crashShimUnavailable() !== undefined)(
 );
 
 describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
-  "vhdx write from stdin, streamed over several blocks, killed at each positional write",
+  "vhdx write from stdin, streamed over several blocks, killed at its kill points (test/helpers/crash.ts killPoints)",
   () => {
     it("reads all-old or all-new after each kill, and checks clean", async () => {
       const tmp = tempDir("vhdx-killat-stdin-");
@@ -150,11 +151,11 @@ describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
           `exec ${q(process.execPath)} ${q(VHDX)} write ${q(img)} --offset ${offset} < ${q(tmp.path("in.bin"))}`,
         ];
         copyFileSync(orig, img);
-        const { count, result } = countWrites("sh", args);
+        const { count, result, writes } = traceWrites("sh", args);
         expect(result.exitCode, result.stderr).toBe(0);
         let befores = 0;
         let afters = 0;
-        for (let n = 1; n <= count; n++) {
+        for (const n of killPoints(writes)) {
           copyFileSync(orig, img);
           expect(runKilledAt("sh", args, n).killed).toBe(true);
           const reopened = await openImage(await NodeFileBackend.open(img, { readOnly: false }), { readOnly: false });
@@ -169,7 +170,7 @@ describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
           if (check.status !== 0) throw new Error(`killed before write ${n}: qemu-img check: ${check.out}`);
         }
         console.log(
-          `vhdx write from stdin killed at each of its ${count} positional writes: ${befores} before-states, ${afters} after-states`,
+          `vhdx write from stdin killed at ${killPoints(writes).length} of its ${count} positional writes: ${befores} before-states, ${afters} after-states`,
         );
         expect(befores).toBeGreaterThan(0);
         expect(afters).toBeGreaterThan(0);

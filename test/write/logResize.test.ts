@@ -2,7 +2,8 @@
  * Growing, shrinking and moving the log (§2.2.2 LogOffset/LogLength through the header update
  * protocol of §2.2.2.1). A power cut after every write of a resize (unflushed writes kept, dropped
  * or torn) leaves a file that opens with exactly the old log or the new one and the same virtual
- * disk; `vhdx log --resize` killed before each of its positional writes leaves a file that
+ * disk; `vhdx log --resize` killed before its positional writes (the kill points of
+ * test/helpers/crash.ts killPoints; VHDX_FULL_CRASH=1: every write) leaves a file that
  * `qemu-img check` passes and that qemu-img reads as before.
  */
 import { copyFileSync, readFileSync } from "node:fs";
@@ -16,7 +17,7 @@ import { MemoryBackend } from "../../src/vhdx/io";
 import { MAX_LOG_LENGTH, resizeLog } from "../../src/vhdx/logResize";
 import { commitPatch } from "../../src/vhdx/patch";
 import { VhdxWriter } from "../../src/vhdx/write";
-import { countWrites, crashShimUnavailable, runKilledAt } from "../helpers/crash";
+import { crashShimUnavailable, killPoints, runKilledAt, traceWrites } from "../helpers/crash";
 import { hasTool, pattern, qemuCheck, qemuToRaw, runOk, tempDir } from "./helpers";
 import { forEachCrash, RecordingBackend } from "./recording";
 
@@ -137,7 +138,7 @@ describe("resizing the log", () => {
 });
 
 describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
-  "vhdx log --resize killed at each positional write",
+  "vhdx log --resize killed at its kill points (test/helpers/crash.ts killPoints)",
   () => {
     it("leaves an image qemu-img checks clean and reads as before, with the old log or the new", () => {
       const tmp = tempDir("vhdx-logresize-");
@@ -150,10 +151,10 @@ describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
         const img = tmp.path("img.vhdx");
         const args = [VHDX, "log", img, "--resize", "16M"];
         copyFileSync(orig, img);
-        const { count, result } = countWrites(process.execPath, args);
+        const { count, result, writes } = traceWrites(process.execPath, args);
         expect(result.exitCode).toBe(0);
         const sizes = new Set<string>();
-        for (let n = 1; n <= count + 1; n++) {
+        for (const n of [...killPoints(writes), count + 1]) {
           copyFileSync(orig, img);
           if (n <= count) expect(runKilledAt(process.execPath, args, n).killed).toBe(true);
           else runOk(process.execPath, args);

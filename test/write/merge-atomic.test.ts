@@ -2,7 +2,8 @@
  * `vhdx merge` is one commit: the same bytes as `qemu-img commit` of the same writes (QEMU reads a
  * VHDX parent but not a VHDX child, so its child is a qcow2 overlay given the same writes), the
  * switch refused before any write when the parent's log cannot hold it, and the command killed at
- * each of its writes leaves the parent before-or-after and the child openable until the commit.
+ * its writes (killPoints; VHDX_FULL_CRASH=1: every one) leaves the parent before-or-after and the
+ * child openable until the commit.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -22,7 +23,7 @@ import { serializeGuidItem, VIRTUAL_DISK_ID_GUID } from "../../src/vhdx/metadata
 import { NodeFileBackend } from "../../src/node/fileBackend";
 import { openWithParents, parentLocatorPaths } from "../../src/node/resolveParent";
 import { closeChain } from "../../src/vhdx/chain";
-import { countWrites, crashShimUnavailable, runKilledAt } from "../helpers/crash";
+import { crashShimUnavailable, killPoints, runKilledAt, traceWrites } from "../helpers/crash";
 import { hasTool, pattern, qemuCheck, qemuToRaw, run, runOk, tempDir } from "./helpers";
 
 const tmp = tempDir("vhdx-merge-");
@@ -292,7 +293,7 @@ describe("merge log capacity", () => {
 });
 
 describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
-  "vhdx merge killed at each positional write",
+  "vhdx merge killed at its kill points (test/helpers/crash.ts killPoints)",
   () => {
     it("the parent reads before or after, the child opens until the commit, and the parent checks clean", async () => {
       const dir = tmp.path("crash");
@@ -305,15 +306,13 @@ describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
       copyFileSync(pair.parent, origParent);
       copyFileSync(pair.child, origChild);
       const args = [VHDX, "merge", pair.child];
-      const { count, result } = countWrites(process.execPath, args);
+      const { count, result, writes } = traceWrites(process.execPath, args);
       expect(result.exitCode, result.stderr).toBe(0);
       const befores = { n: 0, childOpened: 0 };
       const afters = { n: 0, childOpened: 0 };
-      // Every kill point while there are few; an even sample (first and last included) when many.
-      const step = Math.max(1, Math.ceil(count / 60));
-      const points: number[] = [];
-      for (let n = 1; n <= count; n += step) points.push(n);
-      if (points[points.length - 1] !== count) points.push(count);
+      // Every step of the merge's write protocol, early and late (test/helpers/crash.ts killPoints;
+      // VHDX_FULL_CRASH=1: every write).
+      const points = killPoints(writes);
       for (const n of points) {
         copyFileSync(origParent, pair.parent);
         copyFileSync(origChild, pair.child);

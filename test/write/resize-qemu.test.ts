@@ -2,14 +2,14 @@
  * `vhdx resize` against QEMU: images qemu-img made, resized by the CLI, pass `qemu-img check`,
  * `qemu-img info` reports the new size, and `qemu-img compare` with the raw disk from before finds
  * the bytes below the old end unchanged and everything past it zero. Killed (SIGKILL, the shared
- * LD_PRELOAD shim) before each of its positional writes, the image is the old one or the resized
+ * LD_PRELOAD shim) before its positional writes (killPoints; VHDX_FULL_CRASH=1: every one), the image is the old one or the resized
  * one, and qemu-img checks it clean.
  */
 import { copyFileSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { countWrites, crashShimUnavailable, runKilledAt } from "../helpers/crash";
+import { crashShimUnavailable, killPoints, runKilledAt, traceWrites } from "../helpers/crash";
 import { hasTool, qemuCheck, qemuInfo, qemuToRaw, run, runOk, tempDir } from "./helpers";
 
 const MiB = 1024 * 1024;
@@ -81,7 +81,7 @@ describe.skipIf(!hasTool("qemu-img"))("vhdx resize, read back by qemu-img", () =
 });
 
 describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
-  "vhdx resize killed at each positional write",
+  "vhdx resize killed at its kill points (test/helpers/crash.ts killPoints)",
   () => {
     for (const c of [
       { subformat: "dynamic", to: "130G" },
@@ -96,10 +96,10 @@ describe.skipIf(crashShimUnavailable() !== undefined || !hasTool("qemu-img"))(
           const img = tmp.path("img.vhdx");
           const args = [VHDX, "resize", img, "--size", c.to];
           copyFileSync(orig, img);
-          const { count, result } = countWrites(process.execPath, args);
+          const { count, result, writes } = traceWrites(process.execPath, args);
           expect(result.exitCode).toBe(0);
           const sizes = new Set<number>();
-          for (let n = 1; n <= count; n++) {
+          for (const n of killPoints(writes)) {
             copyFileSync(orig, img);
             expect(runKilledAt(process.execPath, args, n).killed).toBe(true);
             // Opened read-write, QEMU replays a log entry left behind itself (§2.3.3), then checks.

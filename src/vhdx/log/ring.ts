@@ -3,12 +3,26 @@ import { MemoryBackend, RandomAccess } from "../io";
 /** Bytes of the log region held in memory at once, whatever LogLength says. */
 export const LOG_WINDOW = 1024 * 1024;
 const SECTOR = 4096;
+/**
+ * Logs at least this long ask the backend for the file's holes first and read only around them: a
+ * 4 GiB log in a fresh, sparse image is all hole, and reading it costs seconds of copying zeros.
+ * The lookup costs a process start on Node, more than reading a shorter log whole.
+ */
+export const HOLE_LOOKUP_MIN = 64 * LOG_WINDOW;
+
+/** Ring positions [start, end). */
+interface RingRange {
+  start: number;
+  end: number;
+}
 
 /**
  * §2.3: the log is a circular buffer. A LogRing reads the log region through a window of at most
  * LOG_WINDOW bytes and hands out byte ranges that may run past the end of the region and continue
  * at its start. When the file ends inside the log region, the missing part reads as zeros.
  * Longer ranges (an entry's checksum) are streamed with `forEachChunk`, never held whole.
+ * Where the backend knows the file holds a hole (RandomAccess.knownZeroRanges), the window is
+ * zeroed rather than read: a hole reads as zeros, and zeros never open an entry ("loge").
  */
 export class LogRing {
   /** LogLength from the header: positions wrap modulo this. */
@@ -18,23 +32,35 @@ export class LogRing {
   private windowStart = -1;
   private window: Uint8Array = new Uint8Array(0);
   private buffer: Uint8Array = new Uint8Array(0);
+  /** The buffer holds only zeros (it was zeroed and nothing was read into it since). */
+  private bufferZero = true;
   /** Window loads so far (tests count them to prove the scan is streamed). */
   loads = 0;
+  /** Bytes read from the backend so far (tests count them to prove holes are skipped). */
+  bytesRead = 0;
 
   private constructor(
     private readonly io: RandomAccess,
     private readonly logOffset: number,
     size: number,
     readable: number,
+    /** Holes of the file inside the readable region, in ring positions: sorted, disjoint. */
+    private readonly holes: readonly RingRange[] = [],
   ) {
     if (size <= 0 || !Number.isSafeInteger(size)) throw new RangeError(`log size must be positive, not ${size}`);
     this.size = size;
     this.readable = Math.max(0, Math.min(size, readable));
   }
 
-  /** The log region of `io` at `logOffset`, `logLength` bytes long; the file's size bounds what is read. */
+  /**
+   * The log region of `io` at `logOffset`, `logLength` bytes long; the file's size bounds what is
+   * read. The holes are taken once: nothing writes into the log region while a ring reads it (a
+   * replay's targets lie outside the log, §2.2.2 LogOffset, which validation checks).
+   */
   static async over(io: RandomAccess, logOffset: number, logLength: number): Promise<LogRing> {
-    return new LogRing(io, logOffset, logLength, (await io.size()) - logOffset);
+    const readable = Math.max(0, Math.min(logLength, (await io.size()) - logOffset));
+    const known = logLength >= HOLE_LOOKUP_MIN && io.knownZeroRanges ? await io.knownZeroRanges() : [];
+    return new LogRing(io, logOffset, logLength, readable, holesInRegion(known, logOffset, readable));
   }
 
   /** A ring over bytes in memory (tests, fixtures): `bytes` is the region's start, zeros after it. */
@@ -107,14 +133,65 @@ export class LogRing {
   private async load(ws: number): Promise<void> {
     const len = Math.min(LOG_WINDOW, this.size - ws);
     const have = Math.max(0, Math.min(len, this.readable - ws));
-    // One buffer reused for every window when the backend reads into it: views handed out are
-    // only valid until the next read, which every caller respects (parsers copy what they keep).
-    if (this.buffer.length !== len) this.buffer = new Uint8Array(len);
+    // One buffer reused for every window: views handed out are only valid until the next read,
+    // which every caller respects (parsers copy what they keep, none writes into a view).
+    if (this.buffer.length !== len) {
+      this.buffer = new Uint8Array(len);
+      this.bufferZero = true;
+    }
     this.window = this.buffer;
-    if (have > 0 && this.io.readInto) await this.io.readInto(this.logOffset + ws, this.window.subarray(0, have));
-    else if (have > 0) this.window.set(await this.io.read(this.logOffset + ws, have));
-    this.window.fill(0, Math.max(0, have));
+    const pieces = this.dataIn(ws, ws + have);
+    const whole = pieces.length === 1 && pieces[0].start === ws && pieces[0].end === ws + len;
+    // Whatever is not read (holes, past the end of the file) must read as zeros.
+    if (!whole && !this.bufferZero) this.buffer.fill(0);
+    for (const p of pieces) {
+      const target = this.buffer.subarray(p.start - ws, p.end - ws);
+      if (this.io.readInto) await this.io.readInto(this.logOffset + p.start, target);
+      else target.set(await this.io.read(this.logOffset + p.start, target.length));
+      this.bytesRead += target.length;
+    }
+    this.bufferZero = pieces.length === 0;
     this.windowStart = ws;
     this.loads++;
   }
+
+  /** The parts of ring positions [from, to) that are not in a hole, in order. */
+  private dataIn(from: number, to: number): RingRange[] {
+    if (to <= from) return [];
+    // The first hole ending after `from` (holes are sorted and disjoint, so their ends are too).
+    let lo = 0;
+    let hi = this.holes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.holes[mid].end <= from) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: RingRange[] = [];
+    let at = from;
+    for (let i = lo; i < this.holes.length && this.holes[i].start < to; i++) {
+      const h = this.holes[i];
+      if (h.start > at) out.push({ start: at, end: h.start });
+      at = Math.max(at, h.end);
+    }
+    if (at < to) out.push({ start: at, end: to });
+    return out;
+  }
+}
+
+/**
+ * File ranges known to read as zeros, as ring positions inside [0, readable): clipped to the log
+ * region, or none at all unless they are sorted and disjoint as RandomAccess promises.
+ */
+function holesInRegion(known: readonly RingRange[], logOffset: number, readable: number): RingRange[] {
+  const out: RingRange[] = [];
+  let prevEnd = -Infinity;
+  for (const r of known) {
+    if (!(Number.isSafeInteger(r.start) && Number.isSafeInteger(r.end) && r.start >= prevEnd && r.end > r.start))
+      return [];
+    prevEnd = r.end;
+    const start = Math.max(0, r.start - logOffset);
+    const end = Math.min(readable, r.end - logOffset);
+    if (end > start) out.push({ start, end });
+  }
+  return out;
 }
