@@ -2,6 +2,7 @@ import type { RandomAccess } from "../../vhdx/io";
 import { VhdxError } from "../../vhdx/errors";
 import { readBlobRange } from "./blobRange";
 import { ChunkCache } from "./chunkCache";
+import { SequentialReadAhead } from "./readAhead";
 import { IoCounters } from "./stats";
 
 /**
@@ -15,9 +16,12 @@ export class BlobBackend implements RandomAccess {
   private readonly blob: Blob;
   private readonly cache: ChunkCache | null;
   private readonly what: string;
+  /** Below the chunk cache: long sequential reads (conversion, search, hashing) come in large windows. */
+  readonly readAhead: SequentialReadAhead;
 
-  constructor(blob: Blob, opts: { cache?: ChunkCache | null; name?: string } = {}) {
+  constructor(blob: Blob, opts: { cache?: ChunkCache | null; name?: string; readAhead?: SequentialReadAhead } = {}) {
     this.blob = blob;
+    this.readAhead = opts.readAhead ?? new SequentialReadAhead();
     this.cache = opts.cache ?? null;
     this.what = opts.name ?? (blob instanceof File ? blob.name : "blob");
   }
@@ -28,7 +32,8 @@ export class BlobBackend implements RandomAccess {
       this.stats.countRead(Math.max(0, Math.min(this.blob.size, o + l) - o));
       return readBlobRange(this.blob, o, l, this.what);
     };
-    return this.cache ? this.cache.read(offset, length, fetch) : fetch(offset, length);
+    const raw = (o: number, l: number): Promise<Uint8Array> => this.readAhead.read(this.blob, o, l, fetch);
+    return this.cache ? this.cache.read(offset, length, raw) : raw(offset, length);
   }
 
   async write(offset: number, _data: Uint8Array): Promise<void> {
@@ -49,6 +54,7 @@ export class BlobBackend implements RandomAccess {
 
   async close(): Promise<void> {
     this.cache?.clear();
+    this.readAhead.drop();
   }
 }
 
