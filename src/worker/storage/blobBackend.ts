@@ -28,13 +28,21 @@ export class BlobBackend implements RandomAccess {
 
   read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(offset, length, this.what);
-    const fetch = (o: number, l: number): Promise<Uint8Array> => {
-      this.stats.countRead(Math.max(0, Math.min(this.blob.size, o + l) - o));
-      return readBlobRange(this.blob, o, l, this.what);
-    };
-    const raw = (o: number, l: number): Promise<Uint8Array> => this.readAhead.read(this.blob, o, l, fetch);
+    const raw = (o: number, l: number): Promise<Uint8Array> => this.readAhead.read(this.blob, o, l, this.fetch);
     return this.cache ? this.cache.read(offset, length, raw) : raw(offset, length);
   }
+
+  /** Long reads (a conversion's pieces) land in the caller's buffer straight from the read-ahead. */
+  async readInto(offset: number, target: Uint8Array): Promise<void> {
+    checkRange(offset, target.length, this.what);
+    if (this.cache && target.length <= this.cache.bypassThreshold) target.set(await this.read(offset, target.length));
+    else await this.readAhead.readInto(this.blob, offset, target, this.fetch);
+  }
+
+  private readonly fetch = (o: number, l: number): Promise<Uint8Array> => {
+    this.stats.countRead(Math.max(0, Math.min(this.blob.size, o + l) - o));
+    return readBlobRange(this.blob, o, l, this.what);
+  };
 
   async write(offset: number, _data: Uint8Array): Promise<void> {
     throw readOnlyError(this.what, offset);
