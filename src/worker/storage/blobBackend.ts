@@ -2,6 +2,7 @@ import type { RandomAccess } from "../../vhdx/io";
 import { VhdxError } from "../../vhdx/errors";
 import { readBlobRange } from "./blobRange";
 import { ChunkCache } from "./chunkCache";
+import { SequentialReadAhead } from "./readAhead";
 import { IoCounters } from "./stats";
 
 /**
@@ -15,21 +16,33 @@ export class BlobBackend implements RandomAccess {
   private readonly blob: Blob;
   private readonly cache: ChunkCache | null;
   private readonly what: string;
+  /** Below the chunk cache: long sequential reads (conversion, search, hashing) come in large windows. */
+  readonly readAhead: SequentialReadAhead;
 
-  constructor(blob: Blob, opts: { cache?: ChunkCache | null; name?: string } = {}) {
+  constructor(blob: Blob, opts: { cache?: ChunkCache | null; name?: string; readAhead?: SequentialReadAhead } = {}) {
     this.blob = blob;
+    this.readAhead = opts.readAhead ?? new SequentialReadAhead();
     this.cache = opts.cache ?? null;
     this.what = opts.name ?? (blob instanceof File ? blob.name : "blob");
   }
 
   read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(offset, length, this.what);
-    const fetch = (o: number, l: number): Promise<Uint8Array> => {
-      this.stats.countRead(Math.max(0, Math.min(this.blob.size, o + l) - o));
-      return readBlobRange(this.blob, o, l, this.what);
-    };
-    return this.cache ? this.cache.read(offset, length, fetch) : fetch(offset, length);
+    const raw = (o: number, l: number): Promise<Uint8Array> => this.readAhead.read(this.blob, o, l, this.fetch);
+    return this.cache ? this.cache.read(offset, length, raw) : raw(offset, length);
   }
+
+  /** Long reads (a conversion's pieces) land in the caller's buffer straight from the read-ahead. */
+  async readInto(offset: number, target: Uint8Array): Promise<void> {
+    checkRange(offset, target.length, this.what);
+    if (this.cache && target.length <= this.cache.bypassThreshold) target.set(await this.read(offset, target.length));
+    else await this.readAhead.readInto(this.blob, offset, target, this.fetch);
+  }
+
+  private readonly fetch = (o: number, l: number): Promise<Uint8Array> => {
+    this.stats.countRead(Math.max(0, Math.min(this.blob.size, o + l) - o));
+    return readBlobRange(this.blob, o, l, this.what);
+  };
 
   async write(offset: number, _data: Uint8Array): Promise<void> {
     throw readOnlyError(this.what, offset);
@@ -49,6 +62,7 @@ export class BlobBackend implements RandomAccess {
 
   async close(): Promise<void> {
     this.cache?.clear();
+    this.readAhead.drop();
   }
 }
 

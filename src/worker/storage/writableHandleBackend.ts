@@ -3,6 +3,7 @@ import { VhdxError } from "../../vhdx/errors";
 import { describeDomError, readBlobRange } from "./blobRange";
 import { checkRange } from "./blobBackend";
 import { ChunkCache } from "./chunkCache";
+import { SequentialReadAhead } from "./readAhead";
 import { IoCounters } from "./stats";
 import { RangeSet } from "./rangeSet";
 import { WriteOverlay } from "./writeOverlay";
@@ -21,6 +22,12 @@ export interface CommitRecord {
   bytesCopied: number;
   /** Opening the writable (Chromium copies the file then) plus closing it (the swap); writes excluded. */
   ms: number;
+}
+
+interface BackendOptions {
+  cache?: ChunkCache | null;
+  overlayBudget?: number;
+  readAhead?: SequentialReadAhead;
 }
 
 /** Staged bytes kept in memory for reads; beyond this they are dropped from memory (see write()). */
@@ -49,6 +56,11 @@ export class WritableHandleBackend implements RandomAccess {
   private file: File;
   private readonly cache: ChunkCache | null;
   private readonly overlayBudget: number;
+  /**
+   * On the bytes of `file` only, below the cache, the overlay and the staged truncate. Its windows
+   * belong to one File: a new snapshot (after a commit or an abort) drops them.
+   */
+  readonly readAhead: SequentialReadAhead;
   private writable: FileSystemWritableFileStream | null = null;
   /** How long opening the current writable took: its copy of the file is part of the commit's cost. */
   private writableOpenMs = 0;
@@ -64,22 +76,16 @@ export class WritableHandleBackend implements RandomAccess {
   private lastCommit: CommitRecord | null = null;
   readonly commits: CommitRecord[] = [];
 
-  private constructor(
-    handle: FileSystemFileHandle,
-    file: File,
-    opts: { cache?: ChunkCache | null; overlayBudget?: number },
-  ) {
+  private constructor(handle: FileSystemFileHandle, file: File, opts: BackendOptions) {
     this.handle = handle;
     this.file = file;
     this.logicalSize = file.size;
     this.cache = opts.cache ?? null;
     this.overlayBudget = opts.overlayBudget ?? DEFAULT_OVERLAY_BUDGET;
+    this.readAhead = opts.readAhead ?? new SequentialReadAhead();
   }
 
-  static async open(
-    handle: FileSystemFileHandle,
-    opts: { cache?: ChunkCache | null; overlayBudget?: number } = {},
-  ): Promise<WritableHandleBackend> {
+  static async open(handle: FileSystemFileHandle, opts: BackendOptions = {}): Promise<WritableHandleBackend> {
     return new WritableHandleBackend(handle, await handle.getFile(), opts);
   }
 
@@ -109,7 +115,8 @@ export class WritableHandleBackend implements RandomAccess {
       this.stats.countRead(Math.max(0, Math.min(file.size, o + l) - o));
       return readBlobRange(file, o, l, this.name);
     };
-    const out = this.cache ? await this.cache.read(offset, length, fetch) : await fetch(offset, length);
+    const raw = (o: number, l: number): Promise<Uint8Array> => this.readAhead.read(file, o, l, fetch);
+    const out = this.cache ? await this.cache.read(offset, length, raw) : await raw(offset, length);
     const end = offset + length;
     if (this.zeroFrom < end) out.fill(0, Math.max(0, this.zeroFrom - offset));
     this.overlay.applyTo(out, offset);
@@ -247,8 +254,9 @@ export class WritableHandleBackend implements RandomAccess {
     this.spilled.clear();
     this.zeroFrom = Infinity;
     this.logicalSize = file.size;
-    // Cached chunks describe the previous file; a new snapshot starts clean.
+    // Cached chunks and read-ahead windows describe the previous file; a new snapshot starts clean.
     this.cache?.clear();
+    this.readAhead.drop();
   }
 }
 
