@@ -74,7 +74,8 @@ test("a differencing VHD converts flattened and kept as a VHDX chain", async ({ 
   await d.getByRole("radio", { name: "VHD → VHDX" }).click();
   await willPick(page, "child.vhd");
   await d.getByRole("button", { name: "Choose VHD…" }).click();
-  await expect(d.getByLabel("Chosen VHD")).toContainText("child.vhd (differencing");
+  await expect(d.getByLabel("Chosen VHD")).toHaveText("child.vhd");
+  await expect(d.getByLabel("Disk type of the VHD")).toContainText("differencing");
   const need = d.getByRole("region", { name: "VHD parent needed" });
   await expect(need.getByLabel("Parent needed")).toContainText("base.vhd");
   await expect(need.getByLabel("Parent needed")).toContainText(b.footer.uniqueId);
@@ -127,7 +128,10 @@ test("a differencing VHD converts flattened and kept as a VHDX chain", async ({ 
   expect(info.diskType).toBe("differencing");
   // Read through its parent, found beside it by the relative locator.
   expect(cli("cat", kept).equals(expected)).toBe(true);
-  cli("check", kept);
-  cli("check", keptBase);
+  for (const f of [keptBase, kept]) {
+    const c = JSON.parse(cli("check", f, "--json").toString()) as { ok: boolean; findings: { severity: string }[] };
+    expect(c.ok).toBe(true);
+    expect(c.findings.filter((x) => x.severity !== "info")).toEqual([]);
+  }
   execFileSync("qemu-img", ["compare", "-f", "vpc", "-F", "vhdx", base, keptBase]);
 });

@@ -97,13 +97,12 @@ export function VhdSourceFields({
         ) : (
           <input type="file" accept=".vhd" aria-label="VHD file" onChange={(e) => void choose(e.target.files?.[0])} />
         )}
-        <span aria-label="Chosen VHD">
-          {source ? (
-            `${source.name} (${source.info.diskType}, ${formatSize(source.info.virtualSize)})`
-          ) : (
-            <span className="muted">none chosen</span>
-          )}
-        </span>
+        <span aria-label="Chosen VHD">{source ? source.name : <span className="muted">none chosen</span>}</span>
+        {source && (
+          <span aria-label="Disk type of the VHD" className="muted">
+            {source.info.diskType}, {formatSize(source.info.virtualSize)}
+          </span>
+        )}
       </span>
       {differencing && (
         <div className="full" role="region" aria-label="VHD parent needed">
