@@ -10,7 +10,8 @@ import { check, log, repair, repairPlan } from "./inspect";
 import { report } from "./report";
 import { readOnDisk, replayedRanges } from "./replayView";
 import { attachChain, chain, layers, parentLocator, partialBlocks } from "./chain";
-import { compact, convertOpenToRaw, convertOpenToVhd, convertRaw, convertVhd, createNew } from "./toolbox";
+import { compact, convertOpenToRaw, convertOpenToVhd, convertRaw, createNew } from "./toolbox";
+import { convertVhd, convertVhdKeepChain, vhdSourceInfo, vhdSourceParents } from "./vhdConvert";
 import { attachedParent, mergeOpen } from "./mergeJob";
 import { resizeCost, resizeOpen } from "./resize";
 import { rememberOrigin, saveBack, workingCopyOrigin } from "./saveBack";
@@ -383,6 +384,9 @@ export const methods = {
   createNew,
   convertRaw,
   convertVhd,
+  convertVhdKeepChain,
+  vhdSourceInfo,
+  vhdSourceParents,
   convertOpenToVhd,
   convertOpenToRaw,
   compact,

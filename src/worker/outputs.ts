@@ -126,3 +126,63 @@ export async function withOutput<T>(
   }
   return { ...result, target: { kind: "opfs", path } };
 }
+
+/**
+ * Several files written as one output into browser storage (a differencing chain, base first):
+ * every name is checked before anything is written (two outputs of one name, a name taken that the
+ * user did not agree to replace, a file in use are refused); each is written under a temporary
+ * name, and they are named in order only once `fn` has finished all of them. On failure or cancel
+ * the temporary files go, and so do outputs already named, so nothing partial is left.
+ */
+export async function withOpfsOutputs<T>(
+  targets: readonly { path: string; replace?: boolean }[],
+  inputs: readonly InputFile[],
+  fn: (outs: RandomAccess[]) => Promise<T>,
+): Promise<{ value: T; sizes: number[]; paths: string[] }> {
+  const paths = targets.map((t) => normalizeOpfsPath(t.path));
+  const replaced = new Set<string>();
+  for (let i = 0; i < paths.length; i++) {
+    if (paths.indexOf(paths[i]) !== i)
+      throw new VhdxError(
+        "INVALID_ARGUMENT",
+        `two outputs would both be written to ${paths[i]}; rename one of the files`,
+        "output file",
+      );
+    const old = await existingOpfsFile(paths[i]);
+    if (!old) continue;
+    await refuseInUse(old, paths[i], inputs);
+    if (!targets[i].replace) throw fileExists(paths[i]);
+    replaced.add(paths[i]);
+  }
+  const partials = paths.map((p) => `${p}${PARTIAL_SUFFIX}`);
+  const outs: OpfsSyncBackend[] = [];
+  const placed: string[] = [];
+  let ok = false;
+  try {
+    for (const p of partials) {
+      const out = await OpfsSyncBackend.open(await opfsFile(p, { create: true }), p);
+      outs.push(out);
+      await out.truncate(0);
+    }
+    const value = await fn(outs);
+    const sizes: number[] = [];
+    for (const out of outs) {
+      await out.flush();
+      sizes.push(await out.size());
+    }
+    for (const out of outs.splice(0)) await out.close();
+    for (let i = 0; i < paths.length; i++) {
+      await placeOpfsFile(partials[i], paths[i]);
+      placed.push(paths[i]);
+    }
+    ok = true;
+    return { value, sizes, paths };
+  } finally {
+    for (const out of outs) await out.close().catch(() => undefined);
+    if (!ok) {
+      for (const p of partials) await removeOpfsFile(p).catch(() => undefined);
+      // A file named here that replaced nothing goes; one that replaced a file stays (it is whole).
+      for (const p of placed) if (!replaced.has(p)) await removeOpfsFile(p).catch(() => undefined);
+    }
+  }
+}

@@ -14,7 +14,6 @@ import type { CallContext } from "./protocol";
 import { current, exclusive } from "./state";
 import { BlobBackend } from "./storage/blobBackend";
 import { checkVhdSize, convertToVhd } from "../vhd/create";
-import { openVhd } from "../vhd/open";
 
 export type { InputFile, OutputTarget };
 
@@ -145,34 +144,6 @@ export function compact(ctx: CallContext, o: ConvertOptions, target: OutputTarge
     );
     return {
       summary: `${r.allocatedBlocks} of ${r.totalBlocks} blocks kept; ${before} bytes before, ${size} after`,
-      fileSize: size,
-      target: at,
-    };
-  });
-}
-
-/**
- * A VHD (v1) file into a new VHDX. Fixed and dynamic disks convert alone; a differencing VHD
- * needs its parents, which a picked file does not bring (its reads say PARENT_NOT_FOUND).
- */
-export function convertVhd(
-  ctx: CallContext,
-  src: InputFile,
-  o: ConvertOptions,
-  target: OutputTarget,
-): Promise<JobResult> {
-  return exclusive(async () => {
-    const f = await inputBlob(src);
-    const disk = await openVhd(new BlobBackend(f, { name: f.name }));
-    const {
-      value: r,
-      size,
-      target: at,
-    } = await withOutput(target, [src], (out) =>
-      convertToVhdx(disk, out, { ...o, signal: ctx.signal, onProgress: progressOf(ctx) }),
-    );
-    return {
-      summary: `${o.type} VHDX from ${disk.diskType} VHD ${f.name}: ${r.allocatedBlocks} of ${r.totalBlocks} blocks allocated`,
       fileSize: size,
       target: at,
     };

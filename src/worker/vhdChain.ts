@@ -4,7 +4,7 @@
  * each is checked against its child's Parent Unique Id, and once attached the hex and Files views
  * read through the chain. Nothing is written.
  */
-import { attachVhdParents, closeVhdChain } from "../vhd/chain";
+import { attachVhdParents, closeVhdChain, type VhdParentResolver } from "../vhd/chain";
 import type { VhdImage } from "../vhd/image";
 import { VhdxError } from "../vhdx/errors";
 import { resolverFor, type ParentSource } from "./chain";
@@ -26,7 +26,7 @@ export interface VhdChainView {
 /** The parents attached to each open VHD session (closed with the next attach or when it closes). */
 const attached = new WeakMap<VhdImage, VhdImage[]>();
 
-function view(img: VhdImage, names: readonly string[]): VhdChainView {
+export function vhdChainView(img: VhdImage, names: readonly string[]): VhdChainView {
   const links: VhdChainLink[] = [];
   let at: VhdImage | null = img;
   for (let i = 0; at && i < names.length; i++) {
@@ -35,6 +35,26 @@ function view(img: VhdImage, names: readonly string[]): VhdChainView {
     at = p && typeof p === "object" && "footer" in p ? (p as VhdImage) : null;
   }
   return { links, warnings: img.warnings.filter((w) => w.code === "PARENT_MISMATCH").map((w) => w.message) };
+}
+
+/**
+ * The VHD locators resolved among the files the user gave: relative locators (W2ru, Wi2r) as a
+ * VHDX's relative_path, the others as its absolute path. Each file found is appended to `names`
+ * (its location) and, when it has one, its handle to `handles`.
+ */
+export async function vhdParentResolver(
+  source: ParentSource,
+  names: string[],
+  handles: FileSystemFileHandle[] = [],
+): Promise<VhdParentResolver> {
+  const resolve = await resolverFor(source);
+  return async (c, childLocation) => {
+    const relative = c.platformCode === "W2ru" || c.platformCode === "Wi2r";
+    const r = await resolve(relative ? "relative_path" : "absolute_win32_path", c.value, childLocation);
+    if (r) names.push(r.location);
+    if (r?.handle) handles.push(r.handle);
+    return r;
+  };
 }
 
 /**
@@ -49,19 +69,11 @@ export async function vhdAttachParents(_ctx: CallContext, source: ParentSource):
   const img = s.image;
   if (img.diskType !== "differencing")
     throw new VhdxError("INVALID_ARGUMENT", `${s.name} is a ${img.diskType} VHD; it has no parent`, "footer");
-  const resolve = await resolverFor(source);
   const names = [s.name];
   const before = img.parent;
   let chain: VhdImage[];
   try {
-    chain = await attachVhdParents(img, s.name, {
-      resolve: async (c, childLocation) => {
-        const relative = c.platformCode === "W2ru" || c.platformCode === "Wi2r";
-        const r = await resolve(relative ? "relative_path" : "absolute_win32_path", c.value, childLocation);
-        if (r) names.push(r.location);
-        return r;
-      },
-    });
+    chain = await attachVhdParents(img, s.name, { resolve: await vhdParentResolver(source, names) });
   } catch (e) {
     img.parent = before;
     throw e;
@@ -69,7 +81,7 @@ export async function vhdAttachParents(_ctx: CallContext, source: ParentSource):
   const old = attached.get(img);
   attached.set(img, chain.slice(1));
   if (old) await closeVhdChain(old);
-  return view(img, names);
+  return vhdChainView(img, names);
 }
 
 /** Closes the parents attached to `img` (when its session closes). */

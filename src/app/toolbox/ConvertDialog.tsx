@@ -9,10 +9,11 @@ import { formatSize } from "../lib/format";
 import { engineClient } from "../store/engineConnection";
 import { useApp } from "../store/store";
 import { JobStatus, OutputFields, ParentPicker } from "./JobParts";
-import { useJob } from "./jobStore";
+import { safeName, useJob } from "./jobStore";
 import { useOutputName } from "./outputName";
-import { can, pickFiles, RAW_TYPES, VHD_TYPES } from "./pickers";
+import { can, pickFiles, RAW_TYPES } from "./pickers";
 import { MiB } from "./sizeInput";
+import { keptChainNames, VhdSourceFields, type VhdSource } from "./VhdSourceFields";
 
 const MODES = [
   { id: "raw-to-vhdx", label: "Raw → VHDX" },
@@ -33,7 +34,8 @@ export function ConvertDialog() {
   const [type, setType] = useState<"dynamic" | "fixed">("dynamic");
   const [blockSize, setBlockSize] = useState(8 * MiB);
   const [parent, setParent] = useState<FileSystemFileHandle | null>(null);
-  const [vhd, setVhd] = useState<FileSystemFileHandle | File | null>(null);
+  const [vhd, setVhd] = useState<VhdSource | null>(null);
+  const [keepChain, setKeepChain] = useState(false);
   const [subformat, setSubformat] = useState<"dynamic" | "fixed">("dynamic");
   // The parent attached to the open child (picked or found in a granted folder) is the one merged into.
   const [attached, setAttached] = useState<FileSystemFileHandle | null>(null);
@@ -58,15 +60,20 @@ export function ConvertDialog() {
   const outFormat = mode === "to-raw" ? "raw" : mode === "to-vhd" ? "vhd" : "vhdx";
   const out = useOutputName("converted", outFormat, `${dialog}/${job.phase}/${fileName}`);
 
+  const keeping = mode === "vhd-to-vhdx" && keepChain && vhd?.info.diskType === "differencing";
   const why: string | null =
     mode === "raw-to-vhdx"
       ? raw
         ? null
         : "choose a raw disk image"
       : mode === "vhd-to-vhdx"
-        ? vhd
-          ? null
-          : "choose a VHD file"
+        ? !vhd
+          ? "choose a VHD file"
+          : vhd.info.diskType === "differencing" && !vhd.chain
+            ? "choose the parent of the differencing VHD"
+            : keeping && out.dest !== "opfs"
+              ? "write a kept chain to browser storage (its files are named after one another)"
+              : null
         : mode === "to-vhd" && info && info.virtualSize > 2040 * 1024 * MiB
           ? "use a disk of at most 2040 GiB (the VHD format's limit)"
           : !info
@@ -89,9 +96,15 @@ export function ConvertDialog() {
     const target = await output(out, outFormat);
     if (!target) return;
     if (mode === "vhd-to-vhdx" && vhd) {
-      const src = vhd instanceof File ? { kind: "file" as const, file: vhd } : { kind: "handle" as const, handle: vhd };
+      const { file, parents } = vhd;
+      if (keeping && parents) {
+        await run("Convert", "vhdx", (signal, onProgress) =>
+          client.call("convertVhdKeepChain", [file, parents, { type }, target], { signal, onProgress }),
+        );
+        return;
+      }
       await run("Convert", "vhdx", (signal, onProgress) =>
-        client.call("convertVhd", [src, { type, blockSize }, target], { signal, onProgress }),
+        client.call("convertVhd", [file, { type, blockSize }, target, parents], { signal, onProgress }),
       );
       return;
     }
@@ -180,28 +193,7 @@ export function ConvertDialog() {
           )}
           {mode === "vhd-to-vhdx" && (
             <>
-              <span>VHD file</span>
-              <span className="row-actions">
-                {can.open() ? (
-                  <button
-                    type="button"
-                    onClick={async () => {
-                      const h = await pickFiles(VHD_TYPES);
-                      if (h?.[0]) setVhd(h[0]);
-                    }}
-                  >
-                    Choose VHD…
-                  </button>
-                ) : (
-                  <input
-                    type="file"
-                    accept=".vhd"
-                    aria-label="VHD file"
-                    onChange={(e) => setVhd(e.target.files?.[0] ?? null)}
-                  />
-                )}
-                <span aria-label="Chosen VHD">{vhd ? vhd.name : <span className="muted">none chosen</span>}</span>
-              </span>
+              <VhdSourceFields source={vhd} setSource={setVhd} keepChain={keepChain} setKeepChain={setKeepChain} />
               <span id="cv-vtype">VHDX type</span>
               <div className="segmented" role="radiogroup" aria-labelledby="cv-vtype">
                 {(["dynamic", "fixed"] as const).map((t) => (
@@ -210,9 +202,11 @@ export function ConvertDialog() {
                   </button>
                 ))}
               </div>
-              <span className="hint">
-                Fixed and dynamic VHDs; a differencing VHD needs its parents: use vhdx convert.
-              </span>
+              {keeping && vhd?.chain && (
+                <span className="hint" aria-label="Chain outputs">
+                  Written, base first: {keptChainNames(safeName(out.name, ".vhdx"), vhd.chain).join(", ")}.
+                </span>
+              )}
             </>
           )}
           {mode === "to-vhd" && (
