@@ -24,6 +24,7 @@ import { fileProtectedRanges } from "../lib/protectedRanges";
 import { ProtectedNote } from "../hex/ProtectedNote";
 import { DataInspector } from "../hex/DataInspector";
 import { Bookmarks } from "../hex/Bookmarks";
+import { ByteSpaceSwitch, GotoForm } from "../hex/HexToolbarParts";
 import { land, useHexNav } from "../hex/hexNav";
 import { useGoto } from "../hex/useGoto";
 import { inReplayed, rawRead, ReplayMarksBar, useReplayedRanges, useReplayMarks } from "./ReplayMarks";
@@ -68,8 +69,6 @@ export function HexView() {
   const gridVersion = useMemo(() => ({ info, rawMode }), [info, rawMode]);
   const showJob = useJob((s) => s.show);
   const showWriteFile = useWriteFile((s) => s.show);
-  const [goto, setGoto] = useState("");
-  const [gotoError, setGotoError] = useState<string | null>(null);
   const [annotations, setAnnotations] = useState<Annotation[]>([]);
   const space = focus.space;
   const size = info ? (space === "virtual" ? info.virtualSize : info.fileSize) : 0;
@@ -124,52 +123,15 @@ export function HexView() {
   // A differencing image takes edits only over its parent (the worker refuses them otherwise).
   const parentMissing = info.diskType === "differencing" && !parentAttached;
 
-  const submitGoto = () => {
-    const r = resolveGoto(goto);
-    if (!r.ok) {
-      setGotoError(r.error);
-      return;
-    }
-    setGotoError(null);
-    land(r.space, r.offset);
-    document.querySelector<HTMLElement>(".hex-grid")?.focus();
-  };
-
   return (
     <div className="view hex">
       <div className="toolbar">
-        <div role="radiogroup" aria-label="Byte space" className="segmented">
-          {(["virtual", "file"] as const).map((s) => (
-            <button key={s} type="button" role="radio" aria-checked={space === s} onClick={() => setCursor(0, s)}>
-              {s === "virtual" ? "Virtual disk" : "Raw file"}
-            </button>
-          ))}
-        </div>
-        <form
-          className="goto"
-          onSubmit={(e) => {
-            e.preventDefault();
-            submitGoto();
-          }}
-        >
-          <label htmlFor="goto-input">Go to offset</label>
-          <input
-            id="goto-input"
-            value={goto}
-            onChange={(e) => setGoto(e.target.value)}
-            placeholder="0x1000, LBA 8, +4 KiB, bat"
-            title="Bytes (4096, 4 KiB), 0x… hex, LBA n; +/− a step from the cursor (+0x200, -1 sector, +2 blocks); a structure (bat, log, metadata, header 1, header 2, region table 1, file identifier) or a partition (partition 1, or its GPT name). Ctrl+G"
-            aria-invalid={gotoError ? true : undefined}
-            aria-describedby={gotoError ? "goto-error" : undefined}
-            spellCheck={false}
-          />
-          <button type="submit">Go</button>
-          {gotoError && (
-            <span id="goto-error" className="danger" role="alert">
-              {gotoError}
-            </span>
-          )}
-        </form>
+        <ByteSpaceSwitch space={space} onPick={(s) => setCursor(0, s)} />
+        <GotoForm
+          resolve={resolveGoto}
+          placeholder="0x1000, LBA 8, +4 KiB, bat"
+          title="Bytes (4096, 4 KiB), 0x… hex, LBA n; +/− a step from the cursor (+0x200, -1 sector, +2 blocks); a structure (bat, log, metadata, header 1, header 2, region table 1, file identifier) or a partition (partition 1, or its GPT name). Ctrl+G"
+        />
         {space === "virtual" && (
           <button
             type="button"

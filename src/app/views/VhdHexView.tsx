@@ -3,10 +3,11 @@
  * a VHDX's (HexGrid and src/app/hex), over the VHD's virtual disk or its file, read through the
  * worker. Read-only: typing is refused with the reason, as the store refuses every VHD edit.
  */
-import { useMemo, useState } from "react";
+import { useMemo } from "react";
 import type { VhdInfo } from "../../vhd/info";
 import { Bookmarks } from "../hex/Bookmarks";
 import { DataInspector } from "../hex/DataInspector";
+import { ByteSpaceSwitch, GotoForm } from "../hex/HexToolbarParts";
 import { land, useHexNav } from "../hex/hexNav";
 import { useGotoIn, type GotoDisk } from "../hex/useGoto";
 import { formatSize, hex } from "../lib/format";
@@ -32,8 +33,6 @@ function vhdStructures(info: VhdInfo): NamedTarget[] {
 
 export function VhdHexView({ info, chainKey }: { info: VhdInfo; chainKey: number }) {
   const { focus, stage, read, stageEdit, undo, redo, stageRefusal } = useApp();
-  const [goto, setGoto] = useState("");
-  const [gotoError, setGotoError] = useState<string | null>(null);
   const space = focus.space;
   const size = space === "virtual" ? info.virtualSize : info.fileSize;
   const cursor = Math.min(focus.offset, Math.max(0, size - 1));
@@ -60,52 +59,15 @@ export function VhdHexView({ info, chainKey }: { info: VhdInfo; chainKey: number
   const version = useMemo(() => ({ info, chainKey }), [info, chainKey]);
   const sectorSize = space === "virtual" ? 512 : 4096;
 
-  const submitGoto = () => {
-    const r = resolveGoto(goto);
-    if (!r.ok) {
-      setGotoError(r.error);
-      return;
-    }
-    setGotoError(null);
-    land(r.space, r.offset);
-    document.querySelector<HTMLElement>(".hex-grid")?.focus();
-  };
-
   return (
     <div className="view hex">
       <div className="toolbar">
-        <div role="radiogroup" aria-label="Byte space" className="segmented">
-          {(["virtual", "file"] as const).map((s) => (
-            <button key={s} type="button" role="radio" aria-checked={space === s} onClick={() => setCursor(0, s)}>
-              {s === "virtual" ? "Virtual disk" : "Raw file"}
-            </button>
-          ))}
-        </div>
-        <form
-          className="goto"
-          onSubmit={(e) => {
-            e.preventDefault();
-            submitGoto();
-          }}
-        >
-          <label htmlFor="goto-input">Go to offset</label>
-          <input
-            id="goto-input"
-            value={goto}
-            onChange={(e) => setGoto(e.target.value)}
-            placeholder="0x1000, LBA 8, +4 KiB, footer"
-            title="Bytes (4096, 4 KiB), 0x… hex, LBA n; +/− a step from the cursor; a structure (footer, footer copy, dynamic header, bat) or a partition. Ctrl+G"
-            aria-invalid={gotoError ? true : undefined}
-            aria-describedby={gotoError ? "goto-error" : undefined}
-            spellCheck={false}
-          />
-          <button type="submit">Go</button>
-          {gotoError && (
-            <span id="goto-error" className="danger" role="alert">
-              {gotoError}
-            </span>
-          )}
-        </form>
+        <ByteSpaceSwitch space={space} onPick={(s) => setCursor(0, s)} />
+        <GotoForm
+          resolve={resolveGoto}
+          placeholder="0x1000, LBA 8, +4 KiB, footer"
+          title="Bytes (4096, 4 KiB), 0x… hex, LBA n; +/− a step from the cursor; a structure (footer, footer copy, dynamic header, bat) or a partition. Ctrl+G"
+        />
         <span className="muted" aria-live="polite">
           <code>{hex(cursor)}</code> · LBA {Math.floor(cursor / sectorSize)} of {formatSize(size)} · read-only
         </span>
